@@ -1,0 +1,60 @@
+"""The ``thermolearn`` console script.
+
+Sub-commands live one per module in :mod:`thermolearn.commands`; each module defines
+``register(subparsers)`` which adds its parser and sets ``func`` (a callable taking the parsed
+arguments and returning an exit code). Modules are discovered, so a capability adds its
+command without touching this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from thermolearn import __version__
+from thermolearn.errors import ThermolearnError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every discovered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="thermolearn",
+        description="Thermodynamic learning on simulated analog hardware.",
+    )
+    parser.add_argument("--version", action="version", version=f"thermolearn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import thermolearn.commands as pkg
+
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"thermolearn.commands.{info.name}")
+        register = getattr(mod, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the console script; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args) or 0)
+    except ThermolearnError as exc:
+        print(f"thermolearn: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("thermolearn: interrupted; completed work and checkpoints are kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
