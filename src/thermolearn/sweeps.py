@@ -1,0 +1,248 @@
+"""One sweep runner for embarrassingly parallel parameter sweeps, with a per-point disk cache.
+
+:func:`run_sweep` evaluates ``func(point)`` for every point (a JSON-serialisable mapping of
+parameters) on a local process pool by default, or on a Dask distributed cluster when given a
+scheduler address. Each finished point's result is written to ``cache_dir`` at once (atomic
+rename), keyed by a stable hash of the point's parameters, so a sweep that crashed or was
+killed half-way recomputes only the missing points when it is run again.
+
+Used by the E ∝ I scaling study (:mod:`thermolearn.experiments.scaling`) and by array design
+sweeps.
+
+Notes
+-----
+* ``func`` must be picklable by reference (a module-level function) for the process pool and
+  for Dask clusters with worker processes; the pool uses the ``spawn`` start method so that it
+  is safe in processes that run threads (e.g. a Dask client).
+* Results must be JSON-serialisable (dicts of numbers, strings, lists). Non-finite floats are
+  stored as JSON ``NaN``/``Infinity``.
+* Cache files are written by the driver process only, so workers need no shared disk.
+* The key hashes the point's parameters only: use one ``cache_dir`` per sweep function, and
+  put a version field in the points when the meaning of a result changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from thermolearn.errors import ParameterError, ThermolearnError
+from thermolearn.validation import check_int
+
+__all__ = ["SweepError", "point_key", "cached_results", "run_sweep"]
+
+
+class SweepError(ThermolearnError):
+    """One or more sweep points failed; completed points are cached.
+
+    Attributes
+    ----------
+    failures : dict
+        ``{point key: repr(exception)}`` of the failed points.
+    """
+
+    def __init__(self, message: str, failures: Mapping[str, str]) -> None:
+        super().__init__(message)
+        self.failures = dict(failures)
+
+
+def point_key(point: Mapping[str, Any]) -> str:
+    """Stable hash (hex SHA-256, 24 characters) of a point's parameters.
+
+    The parameters are serialised as canonical JSON (sorted keys, no whitespace), so the key
+    does not depend on insertion order or on the process or machine computing it.
+    """
+    try:
+        text = json.dumps(dict(point), sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"The sweep point {point!r} must be a JSON-serialisable mapping of parameters."
+        ) from exc
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"{key}.json"
+
+
+def _read_cached(path: Path) -> tuple[bool, Any]:
+    try:
+        with open(path) as fh:
+            return True, json.load(fh)["result"]
+    except (OSError, ValueError, KeyError):
+        return False, None  # missing or truncated (killed mid-write is prevented by rename)
+
+
+def _write_cached(cache_dir: Path, key: str, point: Mapping[str, Any], result: Any) -> None:
+    text = json.dumps({"key": key, "point": dict(point), "result": result}, indent=1)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{key}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, _cache_path(cache_dir, key))
+
+
+def cached_results(points: Sequence[Mapping[str, Any]], cache_dir: str | Path) -> list[Any]:
+    """Return the cached result of each point, or None where it is missing."""
+    d = Path(cache_dir)
+    out = []
+    for p in points:
+        ok, res = _read_cached(_cache_path(d, point_key(p)))
+        out.append(res if ok else None)
+    return out
+
+
+def _call(func: Callable[[dict[str, Any]], Any], point: dict[str, Any]) -> Any:
+    return func(point)
+
+
+def run_sweep(
+    func: Callable[[dict[str, Any]], Any],
+    points: Sequence[Mapping[str, Any]],
+    cache_dir: str | Path,
+    scheduler: str | None = None,
+    max_workers: int = 2,
+    *,
+    progress: bool = True,
+    description: str = "sweep",
+) -> list[Any]:
+    """Evaluate ``func(point)`` for every point, caching each result on disk.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(point: dict) -> JSON-serialisable result``; a module-level function.
+    points : sequence of mapping
+        Parameter sets (JSON-serialisable). Duplicates are computed once.
+    cache_dir : str or Path
+        Directory of per-point result files ``<key>.json`` (created if missing).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (e.g. ``"tcp://10.0.0.5:8786"``); default:
+        a local process pool.
+    max_workers : int
+        Size of the local process pool (ignored with a scheduler). ``1`` runs the points in
+        this process, one after the other.
+    progress : bool
+        Show a tqdm progress bar (on stderr).
+    description : str
+        Label of the progress bar.
+
+    Returns
+    -------
+    list
+        The results, in the order of ``points``.
+
+    Raises
+    ------
+    SweepError
+        If any point raised; every point that finished (before or after the failure) is in
+        the cache, so rerunning computes only the failed and missing points.
+    """
+    owner = "run_sweep"
+    workers = check_int(max_workers, "max_workers", owner, minimum=1)
+    cdir = Path(cache_dir)
+    cdir.mkdir(parents=True, exist_ok=True)
+    pts = [dict(p) for p in points]
+    keys = [point_key(p) for p in pts]
+    results: dict[str, Any] = {}
+    todo: dict[str, dict[str, Any]] = {}
+    for k, p in zip(keys, pts, strict=True):
+        ok, res = _read_cached(_cache_path(cdir, k))
+        if ok:
+            results[k] = res
+        elif k not in todo:
+            todo[k] = p
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(set(keys)), initial=len(results), desc=description, disable=not progress,
+               unit="pt")
+    failures: dict[str, str] = {}
+    first_exc: BaseException | None = None
+
+    def finish(key: str, outcome: Any, exc: BaseException | None) -> None:
+        nonlocal first_exc
+        if exc is None:
+            _write_cached(cdir, key, todo[key], outcome)
+            results[key] = outcome
+        else:
+            failures[key] = f"{type(exc).__name__}: {exc}"
+            first_exc = first_exc or exc
+        bar.update(1)
+
+    try:
+        if not todo:
+            pass
+        elif scheduler is not None:
+            _run_dask(func, todo, scheduler, finish)
+        elif workers == 1:
+            for k, p in todo.items():
+                try:
+                    out = func(p)
+                except Exception as exc:  # noqa: BLE001 - recorded, re-raised as SweepError
+                    finish(k, None, exc)
+                else:
+                    finish(k, out, None)
+        else:
+            _run_pool(func, todo, workers, finish)
+    finally:
+        bar.close()
+    if failures:
+        raise SweepError(
+            f"{len(failures)} of {len(todo)} sweep points failed (first: "
+            f"{next(iter(failures.values()))}); the {len(results)} finished points are cached in "
+            f"{cdir}, so rerunning computes only the missing ones.",
+            failures,
+        ) from first_exc
+    return [results[k] for k in keys]
+
+
+def _run_pool(
+    func: Callable[[dict[str, Any]], Any],
+    todo: dict[str, dict[str, Any]],
+    workers: int,
+    finish: Callable[[str, Any, BaseException | None], None],
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+        futs = {pool.submit(_call, func, p): k for k, p in todo.items()}
+        for fut in as_completed(futs):
+            exc = fut.exception()
+            finish(futs[fut], None if exc is not None else fut.result(), exc)
+
+
+def _run_dask(
+    func: Callable[[dict[str, Any]], Any],
+    todo: dict[str, dict[str, Any]],
+    scheduler: str,
+    finish: Callable[[str, Any, BaseException | None], None],
+) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ParameterError(
+            "The 'scheduler' argument of run_sweep needs dask.distributed; install it with "
+            "`pip install 'dask[distributed]'` (extra 'dask' of thermolearn)."
+        ) from exc
+    if not isinstance(scheduler, str) or not scheduler:
+        raise ParameterError(
+            f"The 'scheduler' argument of run_sweep must be a scheduler address; got {scheduler!r}."
+        )
+    with Client(scheduler) as client:  # type: ignore[no-untyped-call]
+        futs = {}
+        for k, p in todo.items():
+            fut = client.submit(_call, func, p, key=f"thermolearn-sweep-{k}-{uuid.uuid4().hex[:8]}")
+            futs[fut] = k
+        for fut in as_completed(list(futs)):  # type: ignore[no-untyped-call]
+            if fut.status == "finished":
+                finish(futs[fut], fut.result(), None)
+            else:
+                finish(futs[fut], None, fut.exception())
