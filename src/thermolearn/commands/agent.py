@@ -1,0 +1,82 @@
+"""``thermolearn agent --env point-mass|t-maze --out DIR``: run a free-energy agent.
+
+Writes ``metrics.json`` (success rate, free energy per step, energy per perception–action
+cycle on the hardware) and plots (``trajectories.png``, ``free_energy.png``) to DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``agent`` sub-command."""
+    p = subparsers.add_parser(
+        "agent",
+        help="active-inference agent: point mass (continuous) or T-maze (discrete)",
+        description=(
+            "Run the free-energy agent. point-mass: continuous agent reaching a goal, optionally "
+            "with its linear maps on memristor crossbars (--hardware) and device noise. "
+            "t-maze: discrete agent learning the reward contingency."
+        ),
+    )
+    p.add_argument("--env", choices=("point-mass", "t-maze"), default="point-mass")
+    p.add_argument("--out", default="runs/agent", help="output directory")
+    p.add_argument(
+        "--episodes",
+        type=int,
+        default=None,
+        help="episodes (point mass, default 20) or trials (T-maze, default 120)",
+    )
+    p.add_argument(
+        "--eval-trials",
+        type=int,
+        default=40,
+        help="T-maze: final trials over which the success rate is measured",
+    )
+    p.add_argument(
+        "--hardware",
+        action="store_true",
+        help="point mass: run the agent's linear maps as crossbar reads",
+    )
+    p.add_argument(
+        "--device-noise",
+        type=float,
+        default=0.0,
+        help="relative device non-ideality (d2d sigma and c2c fraction); with "
+        "--hardware the run is repeated with ideal devices for comparison",
+    )
+    p.add_argument(
+        "--learn",
+        action="store_true",
+        help="point mass: start with a wrong mass belief and learn the dynamics",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from thermolearn.experiments.agent_run import AgentRunConfig, run_agent
+
+    episodes = (
+        args.episodes if args.episodes is not None else (20 if args.env == "point-mass" else 120)
+    )
+    cfg = AgentRunConfig(
+        env=args.env,
+        episodes=episodes,
+        eval_trials=min(args.eval_trials, episodes),
+        seed=args.seed,
+        hardware=args.hardware,
+        device_noise=args.device_noise,
+        learn=args.learn,
+    )
+    m = run_agent(cfg, args.out, progress=not args.quiet)
+    for name, r in m["runs"].items():
+        line = f"{name:15s} success {r['success_rate']:.2%}"
+        if "energy_per_cycle_joules" in r:
+            line += f"  energy/cycle {r['energy_per_cycle_joules']:.3e} J"
+        print(line)
+    print(f"metrics written to {args.out}/metrics.json")
+    return 0
