@@ -1,1 +1,74 @@
-"""Subpackage of thermolearn."""
+"""Device models: memristors with SPICE twins, diodes, passives, programming, variability.
+
+Every memristor model is vectorised over arrays of devices and has an ngspice twin in
+``thermolearn/spice_models/``; :func:`simulate_iv` runs either.
+"""
+
+from thermolearn.devices import presets  # noqa: E402  (after the models it builds)
+from thermolearn.devices.base import MemristorModel, TwoTerminalDevice
+from thermolearn.devices.memristors import (
+    MEMRISTOR_MODELS,
+    VTEAM,
+    DataDrivenTiOx,
+    DataDrivenTiOxParams,
+    LinearConductance,
+    LinearConductanceParams,
+    LinearIonDrift,
+    LinearIonDriftParams,
+    StanfordPKU,
+    StanfordPKUParams,
+    VTEAMParams,
+    Yakopcic,
+    YakopcicParams,
+)
+from thermolearn.devices.passive import Capacitor, Diode, DiodeParams, Resistor
+from thermolearn.devices.peripherals import ADC, DAC, TIA
+from thermolearn.devices.programming import (
+    ProgramResult,
+    Pulse,
+    ReadResult,
+    Waveform,
+    program,
+    read,
+)
+from thermolearn.devices.simulate import IVResult, compare, lobe_area, simulate_iv, sine_drive
+from thermolearn.devices.variability import Variability, VariabilityParams
+
+__all__ = [
+    "MemristorModel",
+    "TwoTerminalDevice",
+    "MEMRISTOR_MODELS",
+    "LinearIonDrift",
+    "LinearIonDriftParams",
+    "VTEAM",
+    "VTEAMParams",
+    "Yakopcic",
+    "YakopcicParams",
+    "StanfordPKU",
+    "StanfordPKUParams",
+    "DataDrivenTiOx",
+    "DataDrivenTiOxParams",
+    "LinearConductance",
+    "LinearConductanceParams",
+    "IVResult",
+    "simulate_iv",
+    "sine_drive",
+    "compare",
+    "lobe_area",
+    "Diode",
+    "DiodeParams",
+    "Resistor",
+    "Capacitor",
+    "Pulse",
+    "Waveform",
+    "ProgramResult",
+    "ReadResult",
+    "program",
+    "read",
+    "Variability",
+    "VariabilityParams",
+    "ADC",
+    "DAC",
+    "TIA",
+    "presets",
+]

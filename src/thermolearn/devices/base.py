@@ -29,13 +29,13 @@ class TwoTerminalDevice(ABC):
 
     @abstractmethod
     def current(self, v: ArrayLike) -> Array:
-        """Current (A) from p to n at voltage ``v`` (V)."""
+        """Return the current (A) from p to n at voltage ``v`` (V)."""
 
     def didv(self, v: ArrayLike) -> Array:
         """Small-signal conductance dI/dV (S); default: central difference."""
         vv = np.asarray(v, dtype=float)
         h = 1e-6 * np.maximum(1.0, np.abs(vv))
-        return (self.current(vv + h) - self.current(vv - h)) / (2 * h)
+        return np.asarray((self.current(vv + h) - self.current(vv - h)) / (2 * h), dtype=np.float64)
 
 
 class MemristorModel(ABC):
@@ -48,6 +48,11 @@ class MemristorModel(ABC):
     name: ClassVar[str] = ""
     #: Name of the SPICE subcircuit in spice_models/ (ports p n; parameter x0).
     spice_name: ClassVar[str] = ""
+    #: The twin's state-capacitor voltage is ``x / spice_state_scale`` (1 V per unit of x by
+    #: default; e.g. 1e-9 for a gap in metres held as nanometres, 1e3 for ohms as kΩ).
+    spice_state_scale: ClassVar[float] = 1.0
+    #: False when the twin has no state node (e.g. a fixed conductance: a plain resistor).
+    spice_has_state: ClassVar[bool] = True
     params: Any
 
     # -- physics -------------------------------------------------------------------------
@@ -58,7 +63,7 @@ class MemristorModel(ABC):
 
     @abstractmethod
     def current(self, v: ArrayLike, x: ArrayLike) -> Array:
-        """Current (A) from p to n at voltage ``v`` (V) and state ``x``."""
+        """Return the current (A) from p to n at voltage ``v`` (V) and state ``x``."""
 
     @abstractmethod
     def dxdt(self, v: ArrayLike, x: ArrayLike) -> Array:
@@ -68,7 +73,9 @@ class MemristorModel(ABC):
         """Small-signal conductance dI/dV (S) at fixed state; default: central difference."""
         vv = np.asarray(v, dtype=float)
         h = 1e-6 * np.maximum(1.0, np.abs(vv))
-        return (self.current(vv + h, x) - self.current(vv - h, x)) / (2 * h)
+        return np.asarray(
+            (self.current(vv + h, x) - self.current(vv - h, x)) / (2 * h), dtype=np.float64
+        )
 
     def conductance(self, x: ArrayLike, v_read: float = 0.1) -> Array:
         """Chord conductance I/V (S) at a read voltage ``v_read`` and state ``x``."""
@@ -86,16 +93,17 @@ class MemristorModel(ABC):
     def clip(self, x: ArrayLike) -> Array:
         """Clip a state to ``state_bounds``."""
         lo, hi = self.state_bounds
-        return np.clip(np.asarray(x, dtype=float), lo, hi)
+        return np.asarray(np.clip(np.asarray(x, dtype=float), lo, hi), dtype=np.float64)
 
     # -- SPICE twin ----------------------------------------------------------------------
     @abstractmethod
     def spice_library(self) -> str:
-        """The ``.subckt`` text (with this instance's parameters) of the SPICE twin."""
+        """Return the ``.subckt`` text (with this instance's parameters) of the SPICE twin."""
 
     def spice_instance(self, name: str, n_plus: str, n_minus: str, x0: float) -> str:
-        """An ``X`` line instantiating the twin between ``n_plus`` and ``n_minus``."""
-        return f"X{name} {n_plus} {n_minus} {self.subckt_name} params: x0={float(x0)!r}"
+        """Return an ``X`` line instantiating the twin between ``n_plus`` and ``n_minus``."""
+        x0_spice = float(x0) / self.spice_state_scale
+        return f"X{name} {n_plus} {n_minus} {self.subckt_name} params: x0={x0_spice!r}"
 
     @property
     def subckt_name(self) -> str:
