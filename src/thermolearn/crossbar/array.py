@@ -1,0 +1,782 @@
+"""Memristor crossbar arrays (1R, 1T1R, 1S1R) and signed layers built from differential pairs.
+
+:class:`CrossbarArray` holds the states of an M×N array of memristors and executes reads:
+rows driven and column currents sensed (a vector-matrix multiply, ``I = Gᵀ v`` for ideal
+wires), or the transposed read with the columns driven and the rows sensed. With line
+resistance the full wire grid is solved (:mod:`thermolearn.crossbar.array_solver`). Every
+operation books its energy in an :class:`~thermolearn.energy.EnergyLedger`:
+
+- ``"read"``: Σ I·V over the cells during the read pulse (simulated),
+- ``"wire"``: I²R of the wire segments (simulated) and C·V² of charging the line capacitance
+  (model),
+- ``"driver"`` / ``"sense"``: dissipation in the driver source resistance or sense resistors,
+- ``"access"``: the access transistor (1T1R) or the selector (1S1R) in series with each cell,
+- ``"dac"``, ``"adc"``, ``"amplifier"``: converters and TIAs from
+  :mod:`thermolearn.devices.peripherals` (figure-of-merit models),
+- ``"program"``: programming pulses.
+
+:class:`SignedCrossbarLayer` stores a signed matrix W (out, in) on two arrays (G⁺, G⁻) whose
+rows are the inputs and whose columns are the outputs: ``matvec`` drives the rows of both
+arrays with the inputs and subtracts the column currents, ``rmatvec`` drives the columns and
+subtracts the row currents (transposed read of the same arrays).
+
+References
+----------
+.. [1] M. Hu et al., "Dot-product engine for neuromorphic computing," DAC 2016.
+.. [2] A. Chen, IEEE Trans. Electron Devices 60(4), 1318 (2013) (line resistance, sneak paths).
+.. [3] Interconnect capacitance ~0.2 fF/µm for local metal lines (ITRS 2013 interconnect
+   tables); 0.1 fF per segment corresponds to a ~0.5 µm cell pitch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from thermolearn.crossbar.array_solver import (
+    CrossbarNetwork,
+    LinearResponse,
+    NetworkSolution,
+    line_schur_response,
+)
+from thermolearn.crossbar.mapping import (
+    ConductanceRange,
+    check_conductances,
+    differential_scale,
+    differential_to_weights,
+    weights_to_differential,
+)
+from thermolearn.energy import EnergyLedger
+from thermolearn.errors import ParameterError
+from thermolearn.physics import K_B
+from thermolearn.validation import (
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    finite_array,
+)
+
+Array = NDArray[np.float64]
+
+CELLS = ("1R", "1T1R", "1S1R")
+READOUTS = ("tia", "sense")
+
+
+class CrossbarArray:
+    """An M×N memristor crossbar with line resistance, drivers and sensing periphery.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Array size M×N (>= 1).
+    device : MemristorModel, optional
+        Cell device; default :class:`thermolearn.devices.LinearConductance` (g_min, g_max),
+        whose state is its conductance. Other models are read at their chord conductance at
+        ``v_read`` and programmed by inverting that conductance over their state range.
+    g_min, g_max : float
+        Programmable conductance window, S.
+    levels : int, optional
+        Number of programmable conductance levels (>= 2); None = analog.
+    r_wire : float
+        Wire resistance per cell pitch on rows and columns, ohm (0 = ideal wires).
+    r_driver : float
+        Source resistance of each line driver, ohm.
+    cell : {"1R", "1T1R", "1S1R"}
+        Passive cell, cell with a series access transistor (``r_access`` when on), or with a
+        series selector ``I = i0 sinh(V/v0)`` (``selector``).
+    readout : {"tia", "sense"}
+        Virtual-ground TIA (0 V input) or a sense resistor ``r_sense`` to ground.
+    variability : VariabilityParams or Variability, optional
+        Device non-idealities (:mod:`thermolearn.devices.variability`): cycle-to-cycle noise and
+        quantisation after programming, read noise (Johnson, at the read bandwidth).
+    temperature : float
+        Temperature, K (read noise).
+    rng : numpy.random.Generator, optional
+        Randomness source (variability, read noise); default ``default_rng(0)``.
+    ledger : EnergyLedger, optional
+        Where energy is booked (a new one by default).
+    v_read : float
+        Read voltage for a unit input, V.
+    t_read : float
+        Read pulse duration, s (default 10 ns).
+    r_sense : float
+        Sense resistance (readout="sense"), ohm.
+    r_access : float
+        On-resistance of the 1T1R access transistor, ohm.
+    r_access_off : float
+        Off-resistance of the 1T1R access transistor, ohm (programming of other rows).
+    selector : SelectorParams, optional
+        1S1R selector law (default ``SelectorParams()`` of :mod:`thermolearn.crossbar.circuit`).
+    c_wire : float
+        Wire capacitance per segment to ground, F (RC latency, line charging energy).
+    v_program : float
+        Programming pulse amplitude, V (energy model of :meth:`program_conductances`).
+    t_program : float
+        Programming pulse width, s.
+    adc, dac, tia : optional
+        Peripheral models (:mod:`thermolearn.devices.peripherals`); defaults ADC(8 bit),
+        DAC(8 bit at v_read), TIA(); ``False`` disables one.
+    """
+
+    def __init__(
+        self,
+        rows: int,
+        cols: int,
+        *,
+        device: Any = None,
+        g_min: float = 1e-6,
+        g_max: float = 1e-4,
+        levels: int | None = None,
+        r_wire: float = 0.0,
+        r_driver: float = 0.0,
+        cell: str = "1R",
+        readout: str = "tia",
+        variability: Any = None,
+        temperature: float = 300.0,
+        rng: np.random.Generator | None = None,
+        ledger: EnergyLedger | None = None,
+        v_read: float = 0.2,
+        t_read: float = 10e-9,
+        r_sense: float = 1e3,
+        r_access: float = 1e3,
+        r_access_off: float = 1e9,
+        selector: Any = None,
+        c_wire: float = 1e-16,
+        v_program: float = 1.0,
+        t_program: float = 50e-9,
+        adc: Any = None,
+        dac: Any = None,
+        tia: Any = None,
+    ) -> None:
+        o = "CrossbarArray"
+        self.rows = check_int(rows, "rows", o, minimum=1)
+        self.cols = check_int(cols, "cols", o, minimum=1)
+        self.crange = ConductanceRange(g_min=g_min, g_max=g_max, levels=levels)
+        self.g_min, self.g_max, self.levels = self.crange.g_min, self.crange.g_max, levels
+        self.r_wire = check_nonnegative(r_wire, "r_wire", o, "ohm")
+        self.r_driver = check_nonnegative(r_driver, "r_driver", o, "ohm")
+        self.cell = check_choice(cell, "cell", o, CELLS)
+        self.readout = check_choice(readout, "readout", o, READOUTS)
+        self.temperature = check_positive(temperature, "temperature", o, "K")
+        self.v_read = check_positive(v_read, "v_read", o, "V")
+        self.t_read = check_positive(t_read, "t_read", o, "s")
+        self.r_sense = check_positive(r_sense, "r_sense", o, "ohm")
+        self.r_access = check_positive(r_access, "r_access", o, "ohm")
+        self.r_access_off = check_positive(r_access_off, "r_access_off", o, "ohm")
+        self.c_wire = check_nonnegative(c_wire, "c_wire", o, "F")
+        self.v_program = check_positive(v_program, "v_program", o, "V")
+        self.t_program = check_positive(t_program, "t_program", o, "s")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise ParameterError(
+                f"The 'rng' parameter of {o} must be a numpy.random.Generator; got {rng!r}."
+            )
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        if ledger is not None and not isinstance(ledger, EnergyLedger):
+            raise ParameterError(
+                f"The 'ledger' parameter of {o} must be an EnergyLedger; got {ledger!r}."
+            )
+        self.ledger = ledger if ledger is not None else EnergyLedger(self.temperature)
+        self.selector = self._selector(selector) if self.cell == "1S1R" else selector
+        self.device = self._device(device)
+        self.variability = self._variability(variability)
+        self.model = self.variability if self.variability is not None else self.device
+        self.adc, self.dac, self.tia = self._peripherals(adc, dac, tia)
+        self._networks: dict[str, CrossbarNetwork] = {}
+        self._responses: dict[str, LinearResponse] = {}
+        self._state = self._state_for(np.full((self.rows, self.cols), self.g_min))
+
+    @property
+    def state(self) -> Array:
+        """Device states (rows, cols) in the device model's units (S for LinearConductance)."""
+        return self._state
+
+    @state.setter
+    def state(self, x: ArrayLike) -> None:
+        xx = finite_array(x, "state", "CrossbarArray")
+        if xx.shape != (self.rows, self.cols):
+            raise ParameterError(
+                f"The 'state' of CrossbarArray must have shape {(self.rows, self.cols)}; "
+                f"got {xx.shape}."
+            )
+        self._state = np.array(self.model.clip(xx), dtype=float)
+        self._invalidate()
+
+    # -- construction helpers ------------------------------------------------------------
+    def _device(self, device: Any) -> Any:
+        from thermolearn.devices import LinearConductance, MemristorModel
+
+        if device is None:
+            return LinearConductance(g_min=self.g_min, g_max=self.g_max)
+        if not isinstance(device, MemristorModel):
+            raise ParameterError(
+                f"The 'device' parameter of CrossbarArray must be a MemristorModel; got {device!r}."
+            )
+        return device
+
+    def _selector(self, selector: Any) -> Any:
+        from thermolearn.crossbar.circuit import SelectorParams
+
+        if selector is None:
+            return SelectorParams()
+        if not isinstance(selector, SelectorParams):
+            raise ParameterError(
+                "The 'selector' parameter of CrossbarArray must be SelectorParams; "
+                f"got {selector!r}."
+            )
+        return selector
+
+    def _variability(self, variability: Any) -> Any:
+        if variability is None:
+            return None
+        from thermolearn.devices.variability import Variability, VariabilityParams
+
+        if isinstance(variability, VariabilityParams):
+            return Variability(self.device, (self.rows, self.cols), variability, rng=self.rng)
+        if isinstance(variability, Variability):
+            if variability.shape != (self.rows, self.cols):
+                raise ParameterError(
+                    f"The 'variability' parameter of CrossbarArray has shape {variability.shape}; "
+                    f"the array is {(self.rows, self.cols)}."
+                )
+            return variability
+        raise ParameterError(
+            "The 'variability' parameter of CrossbarArray must be VariabilityParams or "
+            f"Variability; got {variability!r}."
+        )
+
+    def _peripherals(self, adc: Any, dac: Any, tia: Any) -> tuple[Any, Any, Any]:
+        from thermolearn.devices.peripherals import ADC, DAC, TIA
+
+        a = ADC(enob=8) if adc is None else (None if adc is False else adc)
+        d = (
+            DAC(bits=8, v_full_scale=self.v_read, c_load=self.c_wire * max(self.rows, self.cols))
+            if dac is None
+            else (None if dac is False else dac)
+        )
+        t = TIA() if tia is None else (None if tia is False else tia)
+        return a, d, t
+
+    # -- conductances --------------------------------------------------------------------
+    def _conductance_of(self, x: Array) -> Array:
+        return np.asarray(self.model.conductance(x, self.v_read), dtype=float)
+
+    def _state_for(self, g: Array) -> Array:
+        """Device states whose chord conductance at v_read is ``g`` (bisection if needed)."""
+        from thermolearn.devices import LinearConductance
+
+        if isinstance(self.device, LinearConductance):
+            return self.device.clip(g)
+        lo, hi = self.device.state_bounds
+        g_lo = self.device.conductance(np.full(g.shape, lo), self.v_read)
+        g_hi = self.device.conductance(np.full(g.shape, hi), self.v_read)
+        increasing = bool(np.mean(g_hi) > np.mean(g_lo))
+        a = np.full(g.shape, lo)
+        b = np.full(g.shape, hi)
+        for _ in range(60):
+            mid = 0.5 * (a + b)
+            gm = self.device.conductance(mid, self.v_read)
+            go_up = (gm < g) if increasing else (gm > g)
+            a = np.where(go_up, mid, a)
+            b = np.where(go_up, b, mid)
+        return np.asarray(0.5 * (a + b), dtype=float)
+
+    @property
+    def conductances(self) -> Array:
+        """Cell conductances (rows, cols), S: chord conductance of each device at ``v_read``."""
+        return self._conductance_of(self.state)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        return (self.rows, self.cols)
+
+    def _effective(self, g: Array) -> Array:
+        """Linear cell conductance including the access transistor (1T1R), S."""
+        if self.cell == "1T1R":
+            with np.errstate(divide="ignore"):
+                return np.where(g > 0, 1.0 / (1.0 / np.maximum(g, 1e-300) + self.r_access), 0.0)
+        if self.cell == "1S1R":
+            s = self.selector
+            gs = s.i0 / s.v0
+            return np.asarray(1.0 / (1.0 / np.maximum(g, 1e-300) + 1.0 / gs), dtype=float)
+        return g
+
+    def _law(self, g: Array) -> Any:
+        """Cell law I(V) of a 1S1R cell: selector in series with conductance g."""
+        sel = self.selector
+        gf = g.ravel()
+
+        def law(v: Array) -> tuple[Array, Array]:
+            vv = np.asarray(v, dtype=float)
+            lo = np.minimum(vv, 0.0)
+            hi = np.maximum(vv, 0.0)
+            # selector voltage vs: i0 sinh(vs/v0) = g (v - vs), monotone in vs
+            for _ in range(64):
+                mid = 0.5 * (lo + hi)
+                f = sel.i0 * np.sinh(mid / sel.v0) - gf * (vv - mid)
+                lo = np.where(f < 0, mid, lo)
+                hi = np.where(f < 0, hi, mid)
+            vs = 0.5 * (lo + hi)
+            for _ in range(3):
+                f = sel.i0 * np.sinh(vs / sel.v0) - gf * (vv - vs)
+                vs = vs - f / (sel.i0 / sel.v0 * np.cosh(vs / sel.v0) + gf)
+            i = gf * (vv - vs)
+            gs = sel.i0 / sel.v0 * np.cosh(vs / sel.v0)
+            return i, 1.0 / (1.0 / gf + 1.0 / gs)
+
+        return law
+
+    def program_conductances(self, G: ArrayLike, verify: bool = True) -> Array:
+        """Program every cell to the conductance ``G`` (rows, cols), S; return what was reached.
+
+        Targets are clipped to [g_min, g_max] and rounded to ``levels``; with a variability
+        model the cycle-to-cycle noise of the write is added (and, with ``verify``, one
+        verify read and one corrective pulse are applied, halving the write error). The
+        energy booked under ``"program"`` (source "model") is, per changed cell, one pulse of
+        ``v_program`` for ``t_program`` through the mean of its old and new conductance, plus
+        the V/2 half-select dissipation in the other cells of its row and column, plus a
+        verify read per cell (``v_read`` for ``t_read``) when ``verify``. Use
+        :mod:`thermolearn.crossbar.programming` for pulse-level simulation with disturb.
+        """
+        g = check_conductances(G, "G", "CrossbarArray.program_conductances")
+        if g.shape != (self.rows, self.cols):
+            raise ParameterError(
+                f"The 'G' argument of CrossbarArray.program_conductances must have shape "
+                f"{(self.rows, self.cols)}; got {g.shape}."
+            )
+        g_old = self.conductances
+        target = self.crange.quantize(g)
+        x_new = self._state_for(target)
+        if self.variability is not None:
+            x_noisy = self.variability.after_program(self.state, x_new)
+            if verify:
+                x_noisy = self.variability.quantize(x_new + 0.5 * (x_noisy - x_new))
+            x_new = x_noisy
+        changed = ~np.isclose(target, g_old, rtol=1e-12, atol=0.0)
+        self.state = x_new
+        g_new = self.conductances
+        n_changed = int(np.count_nonzero(changed))
+        if n_changed:
+            vp, tp = self.v_program, self.t_program
+            g_mid = 0.5 * (g_old + g_new)
+            e_sel = vp**2 * tp * float(np.sum(g_mid[changed]))
+            row_sum = g_old.sum(axis=1, keepdims=True)
+            col_sum = g_old.sum(axis=0, keepdims=True)
+            half = (row_sum + col_sum - 2.0 * g_old)[changed]
+            e_half = (vp / 2.0) ** 2 * tp * float(np.sum(half))
+            e_verify = (
+                self.v_read**2 * self.t_read * float(np.sum(g_new[changed])) if verify else 0.0
+            )
+            self.ledger.book("program", e_sel + e_half + e_verify, source="model", count=n_changed)
+        return g_new
+
+    # -- networks ------------------------------------------------------------------------
+    def _invalidate(self) -> None:
+        """Forget cached networks and responses (after the states changed)."""
+        self._networks.clear()
+        self._responses.clear()
+
+    def network(self, mode: str = "read") -> CrossbarNetwork:
+        """Return the linear network of a read (``"read"``: rows driven) or a transposed read."""
+        check_choice(mode, "mode", "CrossbarArray.network", ("read", "transposed"))
+        if mode not in self._networks:
+            sense = 0.0 if self.readout == "tia" else self.r_sense
+            g = self._effective(self.conductances)
+            if mode == "read":
+                rr, cr = np.full(self.rows, self.r_driver), np.full(self.cols, sense)
+            else:
+                rr, cr = np.full(self.rows, sense), np.full(self.cols, self.r_driver)
+            self._networks[mode] = CrossbarNetwork(
+                g, r_wire=self.r_wire, row_r_term=rr, col_r_term=cr
+            )
+        return self._networks[mode]
+
+    def _is_ideal(self) -> bool:
+        return (
+            self.r_wire == 0
+            and self.r_driver == 0
+            and self.readout == "tia"
+            and self.cell != "1S1R"
+        )
+
+    # -- reads ---------------------------------------------------------------------------
+    def _batch(self, v: ArrayLike, size: int, name: str, owner: str) -> Array:
+        vv = finite_array(v, name, owner)
+        v2 = np.atleast_2d(vv)
+        if v2.ndim != 2 or v2.shape[1] != size:
+            raise ParameterError(
+                f"The '{name}' argument of {owner} must have shape ({size},) or (B, {size}); "
+                f"got {vv.shape}."
+            )
+        return v2
+
+    def read(self, v_rows: ArrayLike) -> Array:
+        """Drive the rows with ``v_rows`` (V) and return the column currents (A).
+
+        Parameters
+        ----------
+        v_rows : array_like (rows,) or (B, rows)
+            Row driver voltages, V.
+
+        Returns
+        -------
+        ndarray (B, cols)
+            Current into each column's TIA (or through its sense resistor), A.
+        """
+        v = self._batch(v_rows, self.rows, "v_rows", "CrossbarArray.read")
+        return self._read(v, transposed=False)
+
+    def read_transposed(self, v_cols: ArrayLike) -> Array:
+        """Drive the columns with ``v_cols`` (V) and return the row currents (A), (B, rows)."""
+        v = self._batch(v_cols, self.cols, "v_cols", "CrossbarArray.read_transposed")
+        return self._read(v, transposed=True)
+
+    def _read(self, v: Array, *, transposed: bool) -> Array:
+        bsz = v.shape[0]
+        n_in, n_out = (self.cols, self.rows) if transposed else (self.rows, self.cols)
+        g = self.conductances
+        geff = self._effective(g)
+        if self._is_ideal():
+            gm = geff.T if transposed else geff
+            out = v @ gm
+            # driven lines at v, sensed lines at 0 V: each cell branch sees the full v_i
+            v2 = np.sum(v**2, axis=0)  # (n_in,)
+            e_cells = float(v2 @ gm.sum(axis=1)) * self.t_read
+            if self.cell == "1R":
+                self.ledger.book("read", e_cells)
+            else:  # series access device: the memristor dissipates (geff v)^2 / g
+                w = geff**2 / np.maximum(g, 1e-300)
+                e_mem = float(v2 @ (w.T if transposed else w).sum(axis=1)) * self.t_read
+                self.ledger.book("read", e_mem)
+                self.ledger.book("access", max(e_cells - e_mem, 0.0))
+        elif self.cell != "1S1R" and self.r_wire > 0 and self._response_fits(transposed):
+            out = self._read_response(v, g, geff, transposed)
+        else:
+            sol = self._solve(v, transposed)
+            out = sol.i_row if transposed else sol.i_col
+            self._book_solution(sol, g, geff, transposed)
+        self._book_periphery(v, bsz, n_in, n_out)
+        if self.variability is not None and self.variability.params.read_noise:
+            out = out + self._read_noise(g, transposed, bsz)
+        return out
+
+    def response(self, *, transposed: bool = False) -> LinearResponse:
+        """Return the exact linear response of a (transposed) read with line resistance (cached).
+
+        Computed once per programming by line-wise Schur complements
+        (:func:`~thermolearn.crossbar.array_solver.line_schur_response`); reads are then
+        matrix products and their energies quadratic forms.
+        """
+        mode = "transposed" if transposed else "read"
+        key = "response-" + mode
+        if key not in self._responses:
+            net = self.network(mode)
+            m = self.rows
+            inputs = np.arange(m, m + self.cols) if transposed else np.arange(m)
+            extra = None
+            if self.cell == "1T1R":
+                g = self.conductances
+                geff = self._effective(g)
+                extra = geff**2 / np.maximum(g, 1e-300)
+            self._responses[key] = line_schur_response(net, inputs, extra)
+        return self._responses[key]
+
+    #: Memory budget (bytes) of the cached line-Schur response; larger arrays use sparse LU.
+    response_memory_limit: float = 1.5e9
+
+    def _response_fits(self, transposed: bool) -> bool:
+        # stored per row line: tridiagonal inverse and block inverse (cols x cols) and the
+        # reduced right-hand sides (cols x n_in), 8 bytes each
+        n_in = self.cols if transposed else self.rows
+        need = 8.0 * self.rows * self.cols * (2 * self.cols + n_in)
+        return need <= self.response_memory_limit
+
+    def _read_response(self, v: Array, g: Array, geff: Array, transposed: bool) -> Array:
+        resp = self.response(transposed=transposed)
+        m = self.rows
+        outs = np.arange(m) if transposed else np.arange(m, m + self.cols)
+        out = v @ resp.current[outs].T
+        t = self.t_read
+
+        def q(mat: Array) -> float:
+            return float(np.sum((v @ mat) * v)) * t
+
+        e_cells = q(resp.q_device)
+        if self.cell == "1T1R":
+            e_mem = q(resp.q_extra)
+            self.ledger.book("read", e_mem)
+            self.ledger.book("access", max(e_cells - e_mem, 0.0))
+        else:
+            self.ledger.book("read", e_cells)
+        self.ledger.book("wire", q(resp.q_wire))
+        q_in, q_out = (
+            (resp.q_term_col, resp.q_term_row) if transposed else (resp.q_term_row, resp.q_term_col)
+        )
+        if self.r_driver > 0:
+            self.ledger.book("driver", q(q_in))
+        if self.readout == "sense":
+            self.ledger.book("sense", q(q_out))
+        return out
+
+    def _solve(self, v: Array, transposed: bool) -> NetworkSolution:
+        net = self.network("transposed" if transposed else "read")
+        zeros = np.zeros((v.shape[0], self.rows if transposed else self.cols))
+        u_row, u_col = (zeros, v) if transposed else (v, zeros)
+        if self.cell == "1S1R":
+            return net.solve_nonlinear(u_row, u_col, self._law(g=self.conductances))
+        chunk = max(1, min(256, int(4e6 // (self.rows * self.cols))))
+        return net.solve(u_row, u_col, chunk=chunk)
+
+    def solve(self, v: ArrayLike, *, transposed: bool = False) -> NetworkSolution:
+        """Full network solution (node voltages, currents, powers) without booking energy."""
+        n_in = self.cols if transposed else self.rows
+        vv = self._batch(v, n_in, "v", "CrossbarArray.solve")
+        return self._solve(vv, transposed)
+
+    def _book_solution(self, sol: NetworkSolution, g: Array, geff: Array, transposed: bool) -> None:
+        t = self.t_read
+        vcell = sol.v_cell
+        if self.cell == "1R":
+            self.ledger.book("read", float(np.sum(sol.p_device)) * t)
+        elif self.cell == "1T1R":
+            i = geff[None] * vcell
+            e_mem = float(np.sum(i**2 / np.maximum(g, 1e-300)[None])) * t
+            self.ledger.book("read", e_mem)
+            self.ledger.book("access", max(float(np.sum(sol.p_device)) * t - e_mem, 0.0))
+        else:
+            i = np.asarray(self._law(g)(vcell.reshape(vcell.shape[0], -1))[0]).reshape(vcell.shape)
+            e_mem = float(np.sum(i**2 / np.maximum(g, 1e-300)[None])) * t
+            self.ledger.book("read", e_mem)
+            self.ledger.book("access", max(float(np.sum(sol.p_device)) * t - e_mem, 0.0))
+        self.ledger.book("wire", float(np.sum(sol.p_wire)) * t)
+        p_in = sol.p_col_term if transposed else sol.p_row_term
+        p_out = sol.p_row_term if transposed else sol.p_col_term
+        if self.r_driver > 0:
+            self.ledger.book("driver", float(np.sum(p_in)) * t)
+        if self.readout == "sense":
+            self.ledger.book("sense", float(np.sum(p_out)) * t)
+
+    def _book_periphery(self, v: Array, bsz: int, n_in: int, n_out: int) -> None:
+        # charging the driven lines' capacitance (charge + discharge: C V^2 per pulse)
+        c_line = self.c_wire * (self.rows if n_in == self.cols else self.cols)
+        if c_line > 0:
+            self.ledger.book("wire", c_line * float(np.sum(v**2)), source="model", count=bsz)
+        if self.dac is not None:
+            self.dac.book(self.ledger, bsz * n_in)
+        if self.adc is not None:
+            self.adc.book(self.ledger, bsz * n_out)
+        if self.tia is not None and self.readout == "tia":
+            self.tia.book(self.ledger, self.t_read, count=bsz * n_out)
+
+    def _read_noise(self, g: Array, transposed: bool, bsz: int) -> Array:
+        """Johnson noise of the conductances on each sensed line at bandwidth 1/(2 t_read)."""
+        bw = 1.0 / (2.0 * self.t_read)
+        g_line = g.sum(axis=1) if transposed else g.sum(axis=0)
+        sigma = np.sqrt(4.0 * K_B * self.temperature * g_line * bw)
+        return np.asarray(sigma[None, :] * self.rng.standard_normal((bsz, g_line.size)))
+
+    # -- circuit export ------------------------------------------------------------------
+    def to_circuit(
+        self,
+        v_rows: ArrayLike | None = None,
+        v_cols: ArrayLike | None = None,
+        *,
+        transposed: bool = False,
+        title: str | None = None,
+    ) -> Any:
+        """Build the same array as a :class:`~thermolearn.crossbar.Circuit`.
+
+        Nodes: ``r{i}_{j}`` / ``c{i}_{j}`` (row / column node at cell (i, j)) with line
+        resistance, or ``r{i}`` / ``c{j}`` with ideal wires. Drivers ``VR{i}`` (``VC{j}`` when
+        transposed) with series ``RDR{i}`` when ``r_driver > 0``; TIAs as 0 V sources
+        ``VC{j}`` (``VR{i}``) whose branch current is the column (row) current; sense resistors
+        ``RS{j}``. Cells ``M{i}_{j}`` are memristors (a plain resistor for LinearConductance),
+        with ``S{i}_{j}`` (1T1R, closed) or ``Y{i}_{j}`` (1S1R) in series.
+        """
+        from thermolearn.crossbar.circuit import Circuit
+        from thermolearn.devices import LinearConductance
+
+        m, n = self.rows, self.cols
+        given = v_cols if transposed else v_rows
+        vin = (
+            np.zeros(n if transposed else m)
+            if given is None
+            else finite_array(given, "v", "CrossbarArray.to_circuit").ravel()
+        )
+        if vin.size != (n if transposed else m):
+            raise ParameterError(
+                f"CrossbarArray.to_circuit: input voltages must have {n if transposed else m} "
+                f"entries; got {vin.size}."
+            )
+        c = Circuit(title or f"crossbar {m}x{n} {self.cell} r_wire={self.r_wire}")
+        wired = self.r_wire > 0
+
+        def rn(i: int, j: int) -> str:
+            return f"r{i}_{j}" if wired else f"r{i}"
+
+        def cn(i: int, j: int) -> str:
+            return f"c{i}_{j}" if wired else f"c{j}"
+
+        if wired:
+            for i in range(m):
+                for j in range(n - 1):
+                    c.add_resistor(f"RWR{i}_{j}", rn(i, j), rn(i, j + 1), self.r_wire)
+            for j in range(n):
+                for i in range(m - 1):
+                    c.add_resistor(f"RWC{i}_{j}", cn(i, j), cn(i + 1, j), self.r_wire)
+
+        def terminal(kind: str, k: int, end: str, driven: bool, value: float) -> None:
+            """Line end ``end``: wire segment, then driver (series R) or TIA / sense R."""
+            node = end
+            if wired:
+                node = f"t{kind}{k}"
+                c.add_resistor(f"RWT{kind.upper()}{k}", node, end, self.r_wire)
+            src = f"V{kind.upper()}{k}"
+            if driven:
+                if self.r_driver > 0:
+                    c.add_resistor(f"RDR{kind.upper()}{k}", f"d{kind}{k}", node, self.r_driver)
+                    c.add_vsource(src, f"d{kind}{k}", "0", dc=value)
+                else:
+                    c.add_vsource(src, node, "0", dc=value)
+            elif self.readout == "tia":
+                c.add_vsource(src, node, "0", dc=0.0)
+            else:
+                c.add_resistor(f"RS{kind.upper()}{k}", node, "0", self.r_sense)
+
+        for i in range(m):
+            terminal("r", i, rn(i, 0), not transposed, float(vin[i]) if not transposed else 0.0)
+        for j in range(n):
+            terminal("c", j, cn(m - 1, j), transposed, float(vin[j]) if transposed else 0.0)
+        g = self.conductances
+        linear = isinstance(self.device, LinearConductance) and self.variability is None
+        for i in range(m):
+            for j in range(n):
+                top = rn(i, j)
+                if self.cell == "1T1R":
+                    mid = f"x{i}_{j}"
+                    c.add_switch(
+                        f"S{i}_{j}", top, mid, self.r_access, self.r_access_off, closed=True
+                    )
+                    top = mid
+                elif self.cell == "1S1R":
+                    mid = f"x{i}_{j}"
+                    c.add_selector(f"Y{i}_{j}", top, mid, self.selector)
+                    top = mid
+                if linear:
+                    c.add_resistor(f"M{i}_{j}", top, cn(i, j), 1.0 / g[i, j])
+                else:
+                    c.add_memristor(
+                        f"M{i}_{j}", top, cn(i, j), self.device, float(self.state[i, j])
+                    )
+        return c
+
+    def __repr__(self) -> str:
+        return (
+            f"CrossbarArray({self.rows}x{self.cols}, cell={self.cell!r}, r_wire={self.r_wire}, "
+            f"r_driver={self.r_driver}, readout={self.readout!r}, "
+            f"device={type(self.device).__name__})"
+        )
+
+
+class SignedCrossbarLayer:
+    """A signed matrix W (out, in) on a differential pair of crossbars.
+
+    Rows are the ``in`` inputs, columns the ``out`` outputs; G⁺ and G⁻ hold the positive and
+    negative parts (:func:`thermolearn.crossbar.mapping.weights_to_differential`). An input x
+    is applied as row voltages ``x · v_read`` and the output is ``(I⁺ − I⁻) / (s · v_read)``
+    with s = (g_max − g_min)/w_max siemens per unit weight, so ideal hardware returns exactly
+    ``x @ W.T`` (up to the conductance levels).
+
+    Parameters
+    ----------
+    W : array_like (out, in)
+        Signed weights.
+    w_max : float, optional
+        Weight mapped to the full conductance swing (default max|W|, or 1 if W = 0); larger
+        weights saturate.
+    **crossbar_kwargs
+        Passed to both :class:`CrossbarArray` (device, g_min, g_max, levels, r_wire, ...). A
+        shared ``ledger`` books both arrays' energy.
+    """
+
+    def __init__(self, W: ArrayLike, *, w_max: float | None = None, **crossbar_kwargs: Any) -> None:
+        w = finite_array(W, "W", "SignedCrossbarLayer")
+        if w.ndim != 2 or w.size == 0:
+            raise ParameterError(
+                f"The 'W' argument of SignedCrossbarLayer must be a non-empty (out, in) matrix; "
+                f"got shape {w.shape}."
+            )
+        self.out_features, self.in_features = w.shape
+        if w_max is None:
+            m = float(np.max(np.abs(w)))
+            w_max = m if m > 0 else 1.0
+        self.w_max = check_positive(w_max, "w_max", "SignedCrossbarLayer")
+        kw = dict(crossbar_kwargs)
+        if kw.get("ledger") is None:
+            kw["ledger"] = EnergyLedger(float(kw.get("temperature", 300.0)))
+        self.plus = CrossbarArray(self.in_features, self.out_features, **kw)
+        self.minus = CrossbarArray(self.in_features, self.out_features, **kw)
+        self.ledger: EnergyLedger = kw["ledger"]
+        self.scale = differential_scale(self.plus.g_min, self.plus.g_max, self.w_max)
+        self.set_weights(w)
+
+    @property
+    def crange(self) -> ConductanceRange:
+        """Conductance window of both arrays."""
+        return self.plus.crange
+
+    def set_weights(self, W: ArrayLike) -> None:
+        """Program both arrays to hold W (out, in); books ``"program"`` energy."""
+        w = finite_array(W, "W", "SignedCrossbarLayer.set_weights")
+        if w.shape != (self.out_features, self.in_features):
+            raise ParameterError(
+                f"The 'W' argument of SignedCrossbarLayer.set_weights must have shape "
+                f"{(self.out_features, self.in_features)}; got {w.shape}."
+            )
+        gp, gm = weights_to_differential(w.T, self.crange, self.w_max)
+        self.plus.program_conductances(gp)
+        self.minus.program_conductances(gm)
+
+    @property
+    def weights(self) -> Array:
+        """Effective W (out, in) realised by the programmed conductances."""
+        return differential_to_weights(
+            self.plus.conductances, self.minus.conductances, self.crange, self.w_max
+        ).T
+
+    def _x(self, x: ArrayLike, size: int, name: str) -> tuple[Array, bool]:
+        xx = finite_array(x, name, "SignedCrossbarLayer")
+        if xx.ndim not in (1, 2) or xx.shape[-1] != size:
+            raise ParameterError(
+                f"The '{name}' argument of SignedCrossbarLayer must have shape ({size},) or "
+                f"(B, {size}); got {xx.shape}."
+            )
+        return np.atleast_2d(xx), xx.ndim == 1
+
+    def matvec(self, x: ArrayLike) -> Array:
+        """Rows driven with x·v_read, column currents subtracted: ≈ x @ W.T, (B, out)."""
+        xx, one = self._x(x, self.in_features, "x")
+        v = xx * self.plus.v_read
+        y = (self.plus.read(v) - self.minus.read(v)) / (self.scale * self.plus.v_read)
+        return y[0] if one else y
+
+    def rmatvec(self, y: ArrayLike) -> Array:
+        """Columns driven with y·v_read, row currents subtracted: ≈ y @ W, (B, in)."""
+        yy, one = self._x(y, self.out_features, "y")
+        v = yy * self.plus.v_read
+        x = (self.plus.read_transposed(v) - self.minus.read_transposed(v)) / (
+            self.scale * self.plus.v_read
+        )
+        return x[0] if one else x
+
+    def __repr__(self) -> str:
+        return (
+            f"SignedCrossbarLayer(out={self.out_features}, in={self.in_features}, "
+            f"w_max={self.w_max:g}, arrays={self.plus!r})"
+        )
+
+
+__all__ = ["CrossbarArray", "SignedCrossbarLayer", "CELLS", "READOUTS"]
