@@ -6,6 +6,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NGSPICE_PKGS := ngspice libngspice0 libngspice0-dev
 OUT ?= runs/demo
+# One BLAS thread: the suites and benchmarks are measured single-threaded (predictable on 2 cores).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: demo test test-all ngspice venv bench docs lint clean
 
