@@ -1,0 +1,632 @@
+"""The circuit graph: nodes and elements, shared by the Python and ngspice engines.
+
+A :class:`Circuit` is a :class:`networkx.MultiDiGraph` whose nodes are circuit nodes (ground is
+``"0"``; ``"gnd"`` is an alias) and whose edges are two-terminal branches ``p -> n`` keyed by
+element name. Each edge carries its :class:`Element`. Controlled sources keep their controlling
+nodes or controlling source in the element, not as edges.
+
+Sign convention (SPICE): the current of every element is the current flowing from its first
+node ``p`` through the element to its second node ``n``. For a voltage source this is the SPICE
+branch current (negative when the source delivers power).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from thermolearn.crossbar.waveforms import PWL, Pulse, Sine
+from thermolearn.errors import ParameterError
+from thermolearn.validation import check_finite, check_positive
+
+if TYPE_CHECKING:  # pragma: no cover
+    from thermolearn.crossbar.mna import OperatingPoint, TransientResult
+
+GROUND = "0"
+_GROUND_ALIASES = {"0", "gnd"}
+_NODE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:#\-\[\]<>!$%&*+/|~^]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-\[\]<>!$%&*+/|~^]*$")
+
+#: Element kinds: SPICE letter (or internal tag) -> description.
+KINDS = {
+    "R": "resistor",
+    "C": "capacitor",
+    "L": "inductor",
+    "V": "voltage source",
+    "I": "current source",
+    "D": "diode",
+    "M": "memristor",
+    "E": "VCVS",
+    "G": "VCCS",
+    "H": "CCVS",
+    "F": "CCCS",
+    "S": "switch",
+    "Y": "selector",
+    "B": "behavioural source",
+}
+#: Letter used for each kind in a netlist.
+SPICE_LETTER = {
+    "R": "R",
+    "C": "C",
+    "L": "L",
+    "V": "V",
+    "I": "I",
+    "D": "D",
+    "M": "X",
+    "E": "E",
+    "G": "G",
+    "H": "H",
+    "F": "F",
+    "S": "R",
+    "Y": "B",
+    "B": "B",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectorParams:
+    """Parameters of a symmetric threshold selector, ``I = i0 sinh(V / v0)``.
+
+    The sinh law is the usual compact description of the exponential I-V of
+    1S1R selectors (tunnel barriers, MIEC selectors) below their switching threshold.
+
+    Attributes
+    ----------
+    i0 : float
+        Current scale, A.
+    v0 : float
+        Voltage scale, V.
+
+    References
+    ----------
+    .. [1] J. Zhou, K.-H. Kim, W. Lu, "Crossbar RRAM arrays: selector device requirements
+       during read operation," IEEE Trans. Electron Devices 61(5), 1369 (2014).
+    """
+
+    i0: float = 1e-6
+    v0: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_positive(self.i0, "i0", "SelectorParams", "A")
+        check_positive(self.v0, "v0", "SelectorParams", "V")
+
+    def current(self, v: ArrayLike) -> NDArray[np.float64]:
+        """Return the current (A) at voltage ``v`` (V)."""
+        return self.i0 * np.sinh(np.asarray(v, dtype=float) / self.v0)
+
+    def didv(self, v: ArrayLike) -> NDArray[np.float64]:
+        """Small-signal conductance (S) at ``v`` (V)."""
+        return self.i0 / self.v0 * np.cosh(np.asarray(v, dtype=float) / self.v0)
+
+    def spice_expression(self, vexpr: str) -> str:
+        """B-source current expression in terms of the voltage expression ``vexpr``."""
+        return f"{self.i0!r}*sinh({vexpr}/{self.v0!r})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Element:
+    """One circuit element.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS` (``"R"``, ``"C"``, ... ``"M"`` memristor, ``"S"`` switch,
+        ``"Y"`` selector, ``"B"`` behavioural source).
+    name : str
+        Unique (case-insensitive) element name.
+    nodes : tuple of str
+        ``(p, n)`` or, for E and G, ``(p, n, cp, cn)``.
+    value : float
+        Main value: ohm (R, S = present resistance), farad, henry, volt/ampere (DC value of
+        sources), gain (E, F), siemens (G), ohm (H).
+    waveform : Pulse, PWL, Sine or None
+        Time dependence of an independent source.
+    ic : float or None
+        Initial condition (capacitor voltage, V).
+    control : str or None
+        Controlling voltage source of F and H.
+    model : object or None
+        DiodeParams (D), MemristorModel (M), SelectorParams (Y).
+    x0 : float or None
+        Initial memristor state.
+    expr : str or None
+        B-source expression (right-hand side of ``I=`` or ``V=``).
+    mode : str or None
+        B source: ``"i"`` or ``"v"``. Switch: ``"closed"`` or ``"open"``.
+    extra : dict
+        Kind-specific extras (switch ``r_on``/``r_off``).
+    """
+
+    kind: str
+    name: str
+    nodes: tuple[str, ...]
+    value: float = 0.0
+    waveform: Pulse | PWL | Sine | None = None
+    ic: float | None = None
+    control: str | None = None
+    model: Any = None
+    x0: float | None = None
+    expr: str | None = None
+    mode: str | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def p(self) -> str:
+        """Positive node."""
+        return self.nodes[0]
+
+    @property
+    def n(self) -> str:
+        """Negative node."""
+        return self.nodes[1]
+
+    def source_value(self, t: float | None = None) -> float:
+        """Value of an independent source at time ``t`` (``None``: operating point)."""
+        if self.waveform is None:
+            return self.value
+        if t is None:
+            return self.value
+        return float(self.waveform.value(t))
+
+
+class Circuit:
+    """A circuit: nodes (ground ``"0"``) and named elements on a networkx MultiDiGraph.
+
+    Parameters
+    ----------
+    title : str
+        Title (first line of the exported netlist).
+
+    Examples
+    --------
+    >>> c = Circuit("divider")
+    >>> _ = c.add_vsource("V1", "in", "0", dc=1.0)
+    >>> _ = c.add_resistor("R1", "in", "out", 1e3)
+    >>> _ = c.add_resistor("R2", "out", "0", 1e3)
+    >>> from thermolearn.crossbar import operating_point
+    >>> round(operating_point(c).v("out"), 6)
+    0.5
+    """
+
+    def __init__(self, title: str = "thermolearn circuit") -> None:
+        self.title = str(title).replace("\n", " ")
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.graph.add_node(GROUND)
+        self._elements: dict[str, Element] = {}
+        self._lower: dict[str, str] = {}
+        self._version = 0
+        self._cache: dict[str, Any] = {}
+        self._rebuild_index()
+
+    def _rebuild_index(self) -> None:
+        """(Re)build the per-kind index lists the engines compile from."""
+        #: node -> unknown index (ground -1), in order of first appearance
+        self._node_id: dict[str, int] = {GROUND: -1}
+        for nd in self.graph.nodes:
+            self._nid(nd)
+        self._order: list[str] = []
+        self._kind_elems: dict[str, list[Element]] = {k: [] for k in KINDS}
+        self._kind_a: dict[str, list[int]] = {k: [] for k in KINDS}
+        self._kind_b: dict[str, list[int]] = {k: [] for k in KINDS}
+        self._kind_gpos: dict[str, list[int]] = {k: [] for k in KINDS}
+        self._kind_pos: dict[str, tuple[str, int]] = {}
+        for el in self._elements.values():
+            self._index_element(el)
+
+    def _nid(self, node: str) -> int:
+        nid = self._node_id.get(node)
+        if nid is None:
+            nid = len(self._node_id) - 1
+            self._node_id[node] = nid
+        return nid
+
+    def _touch(self, node: str) -> None:
+        self.graph.add_node(node)
+        self._nid(node)
+
+    def _index_element(self, el: Element) -> None:
+        k = el.kind
+        lst = self._kind_elems[k]
+        self._kind_pos[el.name] = (k, len(lst))
+        lst.append(el)
+        self._kind_a[k].append(self._node_id[el.nodes[0]])
+        self._kind_b[k].append(self._node_id[el.nodes[1]])
+        self._kind_gpos[k].append(len(self._order))
+        self._order.append(el.name)
+
+    # -- bookkeeping -------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"Circuit({self.title!r}, {len(self.nodes)} nodes, {len(self._elements)} elements)"
+
+    def __len__(self) -> int:
+        return len(self._elements)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._lower
+
+    @property
+    def nodes(self) -> list[str]:
+        """Node names; ground ``"0"`` first."""
+        return list(self.graph.nodes)
+
+    @property
+    def elements(self) -> list[Element]:
+        """Elements in insertion order."""
+        return list(self._elements.values())
+
+    def element(self, name: str) -> Element:
+        """Return the element called ``name`` (case-insensitive)."""
+        key = self._lower.get(str(name).lower())
+        if key is None:
+            raise ParameterError(f"Circuit {self.title!r} has no element named {name!r}.")
+        return self._elements[key]
+
+    def _node(self, node: Any, what: str, name: str) -> str:
+        if isinstance(node, int | np.integer) and not isinstance(node, bool):
+            node = str(int(node))
+        if not isinstance(node, str) or not _NODE_RE.match(node):
+            raise ParameterError(
+                f"The '{what}' node of element {name!r} must be a non-empty name without "
+                f"spaces, parentheses, commas or '='; got {node!r}."
+            )
+        return GROUND if node.lower() in _GROUND_ALIASES else node
+
+    def _add(self, el: Element) -> Element:
+        if not isinstance(el.name, str) or not _NAME_RE.match(el.name):
+            raise ParameterError(
+                f"Element names must be non-empty without spaces, parentheses, commas or '='; "
+                f"got {el.name!r}."
+            )
+        low = el.name.lower()
+        if low in self._lower:
+            raise ParameterError(
+                f"Circuit {self.title!r} already has an element named {self._lower[low]!r} "
+                f"(names are case-insensitive, as in SPICE); cannot add {el.name!r}."
+            )
+        self._elements[el.name] = el
+        self._lower[low] = el.name
+        for nd in el.nodes:
+            self._touch(nd)
+        self.graph.add_edge(el.p, el.n, key=el.name, element=el)
+        self._index_element(el)
+        self._version += 1
+        self._cache.clear()
+        return el
+
+    def _two(self, name: str, n1: Any, n2: Any) -> tuple[str, str]:
+        return self._node(n1, "first", name), self._node(n2, "second", name)
+
+    def remove(self, name: str) -> None:
+        """Remove the element called ``name``."""
+        el = self.element(name)
+        self.graph.remove_edge(el.p, el.n, key=el.name)
+        del self._elements[el.name]
+        del self._lower[el.name.lower()]
+        self._rebuild_index()
+        self._version += 1
+        self._cache.clear()
+
+    # -- elements ----------------------------------------------------------------------
+    def add_resistor(self, name: str, n1: Any, n2: Any, r: float) -> Element:
+        """Add a resistor of ``r`` ohm between ``n1`` and ``n2``."""
+        a, b = self._two(name, n1, n2)
+        return self._add(
+            Element(kind="R", name=name, nodes=(a, b), value=check_positive(r, "r", name, "ohm"))
+        )
+
+    def add_capacitor(
+        self, name: str, n1: Any, n2: Any, c: float, ic: float | None = None
+    ) -> Element:
+        """Add a capacitor of ``c`` farad; ``ic`` is its initial voltage (V) for transients."""
+        a, b = self._two(name, n1, n2)
+        ic_v = None if ic is None else check_finite(ic, "ic", name)
+        return self._add(
+            Element(
+                kind="C", name=name, nodes=(a, b), value=check_positive(c, "c", name, "F"), ic=ic_v
+            )
+        )
+
+    def add_inductor(self, name: str, n1: Any, n2: Any, l: float) -> Element:  # noqa: E741
+        """Add an inductor of ``l`` henry (a short circuit at DC)."""
+        a, b = self._two(name, n1, n2)
+        return self._add(
+            Element(kind="L", name=name, nodes=(a, b), value=check_positive(l, "l", name, "H"))
+        )
+
+    def _source(self, kind: str, name: str, n1: Any, n2: Any, dc: float, waveform: Any) -> Element:
+        a, b = self._two(name, n1, n2)
+        if waveform is not None and not isinstance(waveform, Pulse | PWL | Sine):
+            raise ParameterError(
+                f"The 'waveform' parameter of {name} must be a Pulse, PWL or Sine; "
+                f"got {waveform!r}."
+            )
+        value = check_finite(dc, "dc", name)
+        return self._add(
+            Element(kind=kind, name=name, nodes=(a, b), value=value, waveform=waveform)
+        )
+
+    def add_vsource(
+        self, name: str, np_: Any, nn: Any, dc: float = 0.0, waveform: Any = None
+    ) -> Element:
+        """Add an independent voltage source V(np) - V(nn) = dc (or the waveform in time).
+
+        ``dc`` is the operating-point value; with a waveform, transients use the waveform
+        (and the operating point its DC value ``dc``, as in SPICE's ``DC`` field).
+        """
+        if waveform is not None and dc == 0.0:
+            dc = waveform.dc
+        return self._source("V", name, np_, nn, dc, waveform)
+
+    def add_isource(
+        self, name: str, np_: Any, nn: Any, dc: float = 0.0, waveform: Any = None
+    ) -> Element:
+        """Add an independent current source: ``dc`` amperes flow np -> source -> nn."""
+        if waveform is not None and dc == 0.0:
+            dc = waveform.dc
+        return self._source("I", name, np_, nn, dc, waveform)
+
+    def add_diode(self, name: str, anode: Any, cathode: Any, params: Any = None) -> Element:
+        """Add a junction diode with :class:`thermolearn.devices.DiodeParams`."""
+        from thermolearn.devices import DiodeParams
+
+        a, b = self._two(name, anode, cathode)
+        if params is None:
+            params = DiodeParams()
+        if not isinstance(params, DiodeParams):
+            raise ParameterError(
+                f"The 'params' parameter of diode {name} must be a DiodeParams; got {params!r}."
+            )
+        return self._add(Element(kind="D", name=name, nodes=(a, b), model=params))
+
+    def add_memristor(self, name: str, np_: Any, nn: Any, model: Any, x0: float) -> Element:
+        """Add a memristor of any :class:`~thermolearn.devices.base.MemristorModel` at state x0."""
+        from thermolearn.devices.base import MemristorModel
+
+        a, b = self._two(name, np_, nn)
+        if not isinstance(model, MemristorModel):
+            raise ParameterError(
+                f"The 'model' parameter of memristor {name} must be a MemristorModel; "
+                f"got {model!r}."
+            )
+        x = check_finite(x0, "x0", name)
+        lo, hi = model.state_bounds
+        if not lo <= x <= hi:
+            raise ParameterError(
+                f"The 'x0' parameter of memristor {name} must lie in [{lo}, {hi}]; got {x0!r}."
+            )
+        return self._add(Element(kind="M", name=name, nodes=(a, b), model=model, x0=x))
+
+    def add_vcvs(self, name: str, np_: Any, nn: Any, ncp: Any, ncn: Any, gain: float) -> Element:
+        """Add a VCVS (E): V(np) - V(nn) = gain (V(ncp) - V(ncn))."""
+        a, b = self._two(name, np_, nn)
+        c1, c2 = self._node(ncp, "ncp", name), self._node(ncn, "ncn", name)
+        g = check_finite(gain, "gain", name)
+        return self._add(Element(kind="E", name=name, nodes=(a, b, c1, c2), value=g))
+
+    def add_vccs(self, name: str, np_: Any, nn: Any, ncp: Any, ncn: Any, gm: float) -> Element:
+        """Add a VCCS (G): gm (V(ncp) - V(ncn)) amperes flow np -> source -> nn."""
+        a, b = self._two(name, np_, nn)
+        c1, c2 = self._node(ncp, "ncp", name), self._node(ncn, "ncn", name)
+        g = check_finite(gm, "gm", name)
+        return self._add(Element(kind="G", name=name, nodes=(a, b, c1, c2), value=g))
+
+    def add_ccvs(self, name: str, np_: Any, nn: Any, vsense: str, r: float) -> Element:
+        """Add a CCVS (H): V(np) - V(nn) = r I(vsense), vsense a voltage source name."""
+        a, b = self._two(name, np_, nn)
+        return self._add(
+            Element(
+                kind="H",
+                name=name,
+                nodes=(a, b),
+                value=check_finite(r, "r", name),
+                control=str(vsense),
+            )
+        )
+
+    def add_cccs(self, name: str, np_: Any, nn: Any, vsense: str, gain: float) -> Element:
+        """Add a CCCS (F): gain I(vsense) amperes flow np -> source -> nn."""
+        a, b = self._two(name, np_, nn)
+        return self._add(
+            Element(
+                kind="F",
+                name=name,
+                nodes=(a, b),
+                value=check_finite(gain, "gain", name),
+                control=str(vsense),
+            )
+        )
+
+    def add_switch(
+        self, name: str, n1: Any, n2: Any, r_on: float, r_off: float, closed: bool = True
+    ) -> Element:
+        """Add a switch (e.g. the access transistor of a 1T1R cell): r_on if closed else r_off."""
+        a, b = self._two(name, n1, n2)
+        ron = check_positive(r_on, "r_on", name, "ohm")
+        roff = check_positive(r_off, "r_off", name, "ohm")
+        return self._add(
+            Element(
+                kind="S",
+                name=name,
+                nodes=(a, b),
+                value=ron if closed else roff,
+                mode="closed" if closed else "open",
+                extra={"r_on": ron, "r_off": roff},
+            )
+        )
+
+    def set_switch(self, name: str, closed: bool) -> None:
+        """Open or close a switch added with :meth:`add_switch`."""
+        el = self.element(name)
+        if el.kind != "S":
+            raise ParameterError(f"Element {name!r} is not a switch.")
+        self._replace(
+            Element(
+                kind="S",
+                name=el.name,
+                nodes=el.nodes,
+                value=el.extra["r_on"] if closed else el.extra["r_off"],
+                mode="closed" if closed else "open",
+                extra=dict(el.extra),
+            )
+        )
+
+    def add_selector(self, name: str, n1: Any, n2: Any, params: Any = None) -> Element:
+        """Add a 1S1R selector, ``I = i0 sinh(V / v0)`` (:class:`SelectorParams`)."""
+        a, b = self._two(name, n1, n2)
+        if params is None:
+            params = SelectorParams()
+        if not isinstance(params, SelectorParams):
+            raise ParameterError(
+                f"The 'params' parameter of selector {name} must be SelectorParams; got {params!r}."
+            )
+        return self._add(Element(kind="Y", name=name, nodes=(a, b), model=params))
+
+    def add_bsource(self, name: str, np_: Any, nn: Any, expr: str, mode: str = "i") -> Element:
+        """Add a behavioural source: ``I=expr`` (mode "i") or ``V=expr`` (mode "v").
+
+        ``expr`` uses node voltages ``V(a)``, ``V(a,b)``, numbers, + - * / ^ and the usual
+        functions (exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, atan, abs, min, max, pow).
+        """
+        from thermolearn.crossbar.netlist import compile_expression
+
+        a, b = self._two(name, np_, nn)
+        if mode not in ("i", "v"):
+            raise ParameterError(
+                f"The 'mode' parameter of {name} must be 'i' or 'v'; got {mode!r}."
+            )
+        compiled = compile_expression(str(expr), {})
+        for nd in compiled.nodes:
+            self._node(nd, "expression", name)
+        el = self._add(
+            Element(kind="B", name=name, nodes=(a, b), expr=str(expr).strip(), mode=mode)
+        )
+        for nd in compiled.nodes:
+            self._touch(GROUND if nd.lower() in _GROUND_ALIASES else nd)
+        return el
+
+    def set_memristor_state(self, name: str, x: float) -> None:
+        """Set the state of memristor ``name`` (used between analyses)."""
+        el = self.element(name)
+        if el.kind != "M":
+            raise ParameterError(f"Element {name!r} is not a memristor.")
+        lo, hi = el.model.state_bounds
+        xv = check_finite(x, "x", name)
+        if not lo <= xv <= hi:
+            raise ParameterError(
+                f"The state of memristor {name} must lie in [{lo}, {hi}]; got {x!r}."
+            )
+        self._replace(Element(kind="M", name=el.name, nodes=el.nodes, model=el.model, x0=xv))
+
+    def set_value(self, name: str, value: float) -> None:
+        """Change the main value of an R, C, L, V, I, E, F, G or H element."""
+        el = self.element(name)
+        if el.kind not in "RCLVIEFGH":
+            raise ParameterError(f"Element {name!r} ({KINDS[el.kind]}) has no settable value.")
+        v = check_finite(value, "value", name)
+        if el.kind in "RCL":
+            check_positive(v, "value", name)
+        self._replace(
+            Element(
+                kind=el.kind,
+                name=el.name,
+                nodes=el.nodes,
+                value=v,
+                waveform=el.waveform,
+                ic=el.ic,
+                control=el.control,
+            )
+        )
+
+    def _replace(self, el: Element) -> None:
+        self._elements[el.name] = el
+        self.graph.edges[el.p, el.n, el.name]["element"] = el
+        k, i = self._kind_pos[el.name]
+        self._kind_elems[k][i] = el
+        self._version += 1
+        self._cache.clear()
+
+    # -- checks ------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check cross references (controlling sources of F/H exist and are V sources)."""
+        from thermolearn.errors import NetlistError
+
+        for el in self._kind_elems["F"] + self._kind_elems["H"]:
+            if el.kind in "FH":
+                key = self._lower.get(str(el.control).lower())
+                if key is None:
+                    raise NetlistError(
+                        f"{KINDS[el.kind]} {el.name!r} is controlled by unknown source "
+                        f"{el.control!r}."
+                    )
+                if self._elements[key].kind != "V":
+                    raise NetlistError(
+                        f"{KINDS[el.kind]} {el.name!r} must be controlled by a voltage source; "
+                        f"{key!r} is a {KINDS[self._elements[key].kind]}."
+                    )
+
+    def memristors(self) -> list[Element]:
+        """Return the memristor elements."""
+        return list(self._kind_elems["M"])
+
+    def has_dynamics(self) -> bool:
+        """Return True if the circuit has capacitors, inductors or memristors."""
+        return any(e.kind in "CLM" for e in self._elements.values())
+
+    # -- netlists ----------------------------------------------------------------------
+    def to_netlist(self, analysis: str | Iterable[str] | None = ".op") -> str:
+        """Export a self-contained SPICE netlist (subcircuits inlined, ends with ``.end``).
+
+        Parameters
+        ----------
+        analysis : str, iterable of str or None
+            Analysis card(s), e.g. ``".op"`` or ``".tran 1n 1u uic"``. For an operating
+            point, memristors are written as their DC I-V at fixed state (the state capacitor
+            replaced by a source holding ``x0``); for a transient, as their dynamic twins.
+        """
+        from thermolearn.crossbar.netlist import export_netlist
+
+        return export_netlist(self, analysis)
+
+    @classmethod
+    def from_netlist(cls, text: str, source: str = "<netlist>") -> Circuit:
+        """Parse a SPICE netlist (see :func:`thermolearn.crossbar.netlist.parse_netlist`)."""
+        from thermolearn.crossbar.netlist import parse_netlist
+
+        return parse_netlist(text, source=source).circuit
+
+    # -- convenience -------------------------------------------------------------------
+    def operating_point(self, engine: str = "python", **kwargs: Any) -> OperatingPoint:
+        """Shortcut for :func:`thermolearn.crossbar.operating_point`."""
+        from thermolearn.crossbar.engines import operating_point
+
+        return operating_point(self, engine=engine, **kwargs)
+
+    def transient(
+        self, t_stop: float, dt: float, engine: str = "python", **kwargs: Any
+    ) -> TransientResult:
+        """Shortcut for :func:`thermolearn.crossbar.transient`."""
+        from thermolearn.crossbar.engines import transient
+
+        return transient(self, t_stop, dt, engine=engine, **kwargs)
+
+
+def is_ground(node: str) -> bool:
+    """Return True for the ground node (``"0"`` or ``"gnd"``)."""
+    return node.lower() in _GROUND_ALIASES
+
+
+def finite_or_raise(x: float, what: str) -> float:
+    """Return ``x`` if finite, else raise ParameterError naming ``what``."""
+    if not math.isfinite(x):
+        raise ParameterError(f"{what} must be finite; got {x!r}.")
+    return x
+
+
+__all__ = ["Circuit", "Element", "SelectorParams", "GROUND", "KINDS", "SPICE_LETTER", "is_ground"]
