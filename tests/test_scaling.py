@@ -73,7 +73,11 @@ def test_quick_study_local_and_dask_agree(tmp_path: Path) -> None:
         assert r["energy_joules"] > 0 and r["energy_first_epoch_joules"] > 0
         assert r["energy_first_epoch_joules"] <= r["energy_joules"]
         assert "prequential" in r["bits_learned"]
-    assert set(local["fits"]) >= {"prequential"}
+        assert sum(r["energy_by_source"].values()) == pytest.approx(r["energy_joules"], rel=1e-12)
+    # every estimator that run_training writes gets its own fit (ENERGY_BASIS keys must match
+    # the bits_learned keys of ep_train: a mismatch silently dropped the second fit)
+    assert set(local["fits"]) == set(local["points"][0]["bits_learned"])
+    assert set(local["fits"]) == {"prequential", "cross_entropy_gain"}
     for fit in local["fits"].values():
         assert fit["n_runs"] + fit["n_excluded"] == 6
         if fit["ci95"] is not None:

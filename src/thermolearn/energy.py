@@ -119,14 +119,19 @@ class EnergyLedger:
 
     # -- queries -------------------------------------------------------------------------
     def total(self, *, include_reversible: bool = False) -> float:
-        """Total dissipated joules (irreversible only unless ``include_reversible``)."""
+        """Total dissipated joules (irreversible only unless ``include_reversible``).
+
+        Entries whose ``source`` is ``"bound"`` are never counted: a bound is not a dissipation.
+        """
         return sum(
-            e.joules for (_, rev, _), e in self._entries.items() if include_reversible or not rev
+            e.joules
+            for (_, rev, src), e in self._entries.items()
+            if (include_reversible or not rev) and src != "bound"
         )
 
     def reversible_total(self) -> float:
         """Joules booked as reversible (recoverable in an adiabatic implementation)."""
-        return sum(e.joules for (_, rev, _), e in self._entries.items() if rev)
+        return sum(e.joules for (_, rev, src), e in self._entries.items() if rev and src != "bound")
 
     def bits_erased(self) -> float:
         """Total bits erased by logically irreversible steps."""
@@ -137,10 +142,10 @@ class EnergyLedger:
         return self.bits_erased() * landauer_limit(self.temperature)
 
     def breakdown(self, *, include_reversible: bool = False) -> dict[str, float]:
-        """Joules per category, largest first."""
+        """Joules per category, largest first (``"bound"`` entries excluded)."""
         out: dict[str, float] = {}
-        for (cat, rev, _), e in self._entries.items():
-            if rev and not include_reversible:
+        for (cat, rev, src), e in self._entries.items():
+            if (rev and not include_reversible) or src == "bound":
                 continue
             out[cat] = out.get(cat, 0.0) + e.joules
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))

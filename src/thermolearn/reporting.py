@@ -16,7 +16,7 @@ References
 .. [3] D. Attwell, S. B. Laughlin, "An energy budget for signaling in the grey matter of the
    brain", J. Cereb. Blood Flow Metab. 21, 1133 (2001); P. Lennie, "The cost of cortical
    computation", Curr. Biol. 13, 493 (2003): ~20 W for ~1e15 synaptic events per second,
-   i.e. ~1e-14 J (order of magnitude) per synaptic event.
+   i.e. ~2e-14 J per synaptic event; the table gives its order of magnitude, 1e-14 J.
 """
 
 from __future__ import annotations

@@ -66,3 +66,13 @@ def test_bad_bookings_rejected(kwargs, name) -> None:  # type: ignore[no-untyped
 def test_merge_needs_same_temperature() -> None:
     with pytest.raises(ParameterError):
         EnergyLedger(300.0).merge(EnergyLedger(4.0))
+
+
+def test_bound_entries_never_count_as_dissipation() -> None:
+    # A figure booked with source="bound" (e.g. a Landauer bound in joules) is not dissipation.
+    led = EnergyLedger()
+    led.book("read", 1e-15)
+    led.book("landauer", 3e-21, source="bound", bits_erased=1)
+    assert led.total() == 1e-15
+    assert "landauer" not in led.breakdown()
+    assert led.bits_erased() == 1

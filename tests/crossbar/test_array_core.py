@@ -239,3 +239,51 @@ def test_1t1r_ideal_energy_split(rng: np.random.Generator) -> None:
     t = xb.t_read
     assert led["read"] == pytest.approx(float(np.sum(i_cell**2 / g[None])) * t, rel=1e-12)
     assert led["access"] == pytest.approx(float(np.sum(i_cell**2 * 2e3)) * t, rel=1e-9)
+
+
+def test_line_charging_is_booked_once() -> None:
+    """Charging a driven line of N segments of c_wire to v costs C V² per pulse (charge plus
+    discharge, closed form); with the default DAC it must appear once, under "wire", and the
+    DAC books only its converter core (fom 2^bits per conversion). Exact to 1e-12."""
+    led = EnergyLedger()
+    c = 1e-15
+    xb = CrossbarArray(3, 4, ledger=led, c_wire=c, adc=False, tia=False)
+    led.clear()
+    v = np.full((5, 3), 0.1)
+    xb.read(v)
+    rows = {(r["category"], r["source"]): r["joules"] for r in led.rows()}
+    assert rows[("wire", "model")] == pytest.approx(c * 4 * float(np.sum(v**2)), rel=1e-12)
+    assert rows[("dac", "model")] == pytest.approx(15 * xb.dac.fom * 2.0**xb.dac.bits, rel=1e-12)
+
+
+def test_write_verify_books_its_corrective_pulse() -> None:
+    """With cycle-to-cycle noise, program_conductances(verify=True) applies a corrective pulse
+    after the verify read; its energy must be booked. Closed form of the pulse model (one
+    1x1 cell, no half-selected neighbours): E = V_p² t_p (g_mid + g_new) + v_read² t_read g_new,
+    exact to 1e-12; without verify, E = V_p² t_p g_mid."""
+    from thermolearn.devices.variability import VariabilityParams
+
+    for verify in (False, True):
+        xb = CrossbarArray(1, 1, variability=VariabilityParams(c2c_floor=1e-3))
+        g_old = float(xb.conductances[0, 0])
+        xb.ledger.clear()
+        g_new = float(xb.program_conductances(np.array([[5e-5]]), verify=verify)[0, 0])
+        g_mid = 0.5 * (g_old + g_new)
+        e_pulse = xb.v_program**2 * xb.t_program
+        expected = e_pulse * g_mid
+        if verify:
+            expected += e_pulse * g_new + xb.v_read**2 * xb.t_read * g_new
+        assert xb.ledger.breakdown()["program"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_signed_layer_books_converters_once_per_line() -> None:
+    # A differential pair shares drivers and subtracts currents before one TIA/ADC per output:
+    # a batch of B reads of an (out, in) layer books B*in DAC and B*out ADC conversions.
+    from thermolearn.crossbar import SignedCrossbarLayer
+
+    layer = SignedCrossbarLayer(np.array([[1.0, -0.5, 0.2], [0.0, 0.3, -1.0]]))
+    layer.ledger.clear()
+    layer.matvec(np.ones((4, 3)))
+    counts = layer.ledger.counts()
+    assert counts["dac"] == 4 * 3
+    assert counts["adc"] == 4 * 2

@@ -99,3 +99,42 @@ def test_programming_bad_input() -> None:
         apply_pulse(xb, 0, 0, 0.5, 1e-6, scheme="v/4")
     with pytest.raises(ParameterError):
         write_verify(xb, np.ones((3, 3)))
+
+
+def test_pulse_energy_of_a_nonlinear_device_uses_its_iv_at_the_pulse() -> None:
+    """A sinh-I-V device (Stanford-PKU) programmed at 0.5 V conducts sinh(2)/0.5 / (sinh(0.8)/0.2)
+    = 1.63x more than its chord conductance at v_read = 0.2 V: the booked pulse energy must be
+    the device's own ∫V·I dt. Reference: thermolearn.devices.program (RK4 of the same pulse,
+    ideal wires, one cell, so the cell sees exactly V_p); tolerance 2 % (the reference's
+    ideal edges are ramps of 1e-3 of the width; 20 sub-steps of the array's state update).
+    """
+    from thermolearn.devices import Pulse, StanfordPKU, program
+
+    dev = StanfordPKU()
+    xb = CrossbarArray(1, 1, device=dev, g_min=1e-5, g_max=1e-3)
+    xb.program_conductances(np.array([[1e-4]]), verify=False)
+    x0 = xb.state.copy()
+    res = apply_pulse(xb, 0, 0, 0.5, 10e-9, scheme="v/2", substeps=20, book=False)
+    ref = program(dev, x0, Pulse(0.5, 10e-9))
+    assert res.energy == pytest.approx(ref.total_energy, rel=0.02)
+    assert res.state[0, 0] == pytest.approx(float(ref.x_new[0, 0]), rel=0.02)
+
+
+def test_pulse_cell_voltage_of_a_nonlinear_device_behind_driver_resistance() -> None:
+    """One Stanford-PKU cell behind two 200 ohm drivers (row and column): the cell voltage
+    solves v + 2 R I(v, x) = V_p (Kirchhoff, solved by brentq); the chord fixed point of
+    apply_pulse must reach it to 1e-6 V (pulse of 1 ps: the state does not move)."""
+    from scipy.optimize import brentq
+
+    from thermolearn.devices import StanfordPKU
+
+    dev = StanfordPKU()
+    r = 200.0
+    xb = CrossbarArray(1, 1, device=dev, g_min=1e-5, g_max=1e-3, r_driver=r)
+    xb.program_conductances(np.array([[1e-3]]), verify=False)
+    x0 = xb.state.copy()
+    res = apply_pulse(xb, 0, 0, 0.8, 1e-12, scheme="v/2", substeps=1, book=False)
+    v_ref = brentq(lambda v: v + 2 * r * float(dev.current(v, x0[0, 0])) - 0.8, 0.0, 0.8,
+                   xtol=1e-12)
+    assert v_ref < 0.7  # the drivers take a real share of V_p (the test is not vacuous)
+    assert res.v_cell_max[0, 0] == pytest.approx(v_ref, abs=1e-6)

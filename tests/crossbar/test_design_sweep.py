@@ -111,3 +111,18 @@ def test_netlist_export_crossbar_roundtrip(tmp_path: Path) -> None:
         for j in range(3):
             assert abs(op.v(f"r{i}_{j}") - sol.v_row[0, i, j]) < 1e-9
             assert abs(op.v(f"c{i}_{j}") - sol.v_col[0, i, j]) < 1e-9
+
+
+def test_device_range_matches_the_arrays_read_voltage() -> None:
+    """The design window of a nonlinear device (Stanford-PKU, sinh I-V) is its chord conductance
+    at the array's v_read: programming g_min and g_max must reach them (closed form: the
+    bisection of CrossbarArray inverts the same chord law; tolerance 1e-6 relative). At the old
+    fixed 0.1 V window the chord at 0.2 V differs by sinh(0.8)/0.2 / (sinh(0.4)/0.1) = 8 %.
+    """
+    from thermolearn.crossbar import CrossbarArray
+    from thermolearn.crossbar.design import device_range
+
+    model, g_lo, g_hi = device_range("stanford_pku", 0.2)
+    xb = CrossbarArray(1, 2, device=model, g_min=g_lo, g_max=g_hi, v_read=0.2)
+    got = xb.program_conductances(np.array([[g_lo, g_hi]]), verify=False)
+    assert got == pytest.approx(np.array([[g_lo, g_hi]]), rel=1e-6)

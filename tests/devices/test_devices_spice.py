@@ -51,7 +51,12 @@ def test_twin_matches_behaviour_at_two_frequencies(name: str) -> None:
         assert d["state_rel"] < 0.01, (f, d)
         # the state actually moves (otherwise the comparison would be vacuous)
         lo, hi = m.state_bounds
-        assert (py.state.max() - py.state.min()) / (hi - lo) > 0.004
+        excursion = float(py.state.max() - py.state.min())
+        assert excursion / (hi - lo) > 0.004
+        # and the engines agree to 1 % of that excursion, which a frozen twin could not do even
+        # where the excursion is below 1 % of the range (TiOx at 200 Hz moves 0.8 % of it);
+        # measured here: ~3e-5 of the excursion for every model
+        assert d["state_abs"] < 0.01 * excursion, (f, d, excursion)
         # pinched: I = 0 wherever V = 0 (drive samples at the zero crossings), both engines
         zero = (py.voltage == 0.0) & (py.time >= sp.time[0])
         assert zero.sum() >= 4 and np.all(py.current[zero] == 0.0)

@@ -76,3 +76,15 @@ def test_format_summary_wording_and_context() -> None:
     assert table["Landauer limit at 300 K"] == pytest.approx(2.871e-21, rel=1e-3)
     empty = format_summary(joules_per_bit_report(_ledger(), {"p": 0.0}, "p"))
     assert "joules per learned bit: n/a" in empty and "undefined" in empty
+
+
+def test_bound_entries_are_never_counted_as_energy() -> None:
+    # A "bound" booking (e.g. a Landauer minimum) is not a dissipation: the energy of learning
+    # stays the 6 nJ of simulated + modelled entries (exact), and the bound is listed apart.
+    led = _ledger()
+    led.book("landauer", 5e-9, bits_erased=10.0, source="bound")
+    rep = joules_per_bit_report(led, {"prequential": 1000.0}, "prequential")
+    assert rep["energy_joules"] == pytest.approx(6e-9, rel=1e-12)
+    assert rep["joules_per_bit"] == pytest.approx(6e-12, rel=1e-12)
+    assert "landauer" not in rep["joules_per_bit_by_category"]
+    assert rep["energy_by_source"]["bound"] == pytest.approx(5e-9)

@@ -118,7 +118,10 @@ class CrossbarArray:
         Programming pulse width, s.
     adc, dac, tia : optional
         Peripheral models (:mod:`thermolearn.devices.peripherals`); defaults ADC(8 bit),
-        DAC(8 bit at v_read), TIA(); ``False`` disables one.
+        DAC(8 bit at v_read, converter core only: the line it drives is charged under
+        ``"wire"`` from ``c_wire``), TIA(); ``False`` disables one. A custom DAC with a
+        ``c_load`` books that load on top of the ``"wire"`` charging, so give it
+        ``c_load=0`` unless it models a load other than the crossbar line.
     """
 
     def __init__(
@@ -252,7 +255,9 @@ class CrossbarArray:
 
         a = ADC(enob=8) if adc is None else (None if adc is False else adc)
         d = (
-            DAC(bits=8, v_full_scale=self.v_read, c_load=self.c_wire * max(self.rows, self.cols))
+            # c_load = 0: charging the driven line is booked once, from the actual drive
+            # voltages, under "wire" (see _book_periphery); the DAC books only its core.
+            DAC(bits=8, v_full_scale=self.v_read, c_load=0.0)
             if dac is None
             else (None if dac is False else dac)
         )
@@ -338,7 +343,9 @@ class CrossbarArray:
         energy booked under ``"program"`` (source "model") is, per changed cell, one pulse of
         ``v_program`` for ``t_program`` through the mean of its old and new conductance, plus
         the V/2 half-select dissipation in the other cells of its row and column, plus a
-        verify read per cell (``v_read`` for ``t_read``) when ``verify``. Use
+        verify read per cell (``v_read`` for ``t_read``) when ``verify``, plus, when a
+        variability model makes ``verify`` apply a corrective pulse, that second pulse and its
+        half-select dissipation (through the conductance the first pulse reached). Use
         :mod:`thermolearn.crossbar.programming` for pulse-level simulation with disturb.
         """
         g = check_conductances(G, "G", "CrossbarArray.program_conductances")
@@ -367,6 +374,11 @@ class CrossbarArray:
             col_sum = g_old.sum(axis=0, keepdims=True)
             half = (row_sum + col_sum - 2.0 * g_old)[changed]
             e_half = (vp / 2.0) ** 2 * tp * float(np.sum(half))
+            if verify and self.variability is not None:
+                # the corrective pulse after the verify read costs a second pulse (and its
+                # half-select dissipation), through the conductance the first one reached
+                e_sel += vp**2 * tp * float(np.sum(g_new[changed]))
+                e_half *= 2.0
             e_verify = (
                 self.v_read**2 * self.t_read * float(np.sum(g_new[changed])) if verify else 0.0
             )
@@ -699,7 +711,8 @@ class SignedCrossbarLayer:
         weights saturate.
     **crossbar_kwargs
         Passed to both :class:`CrossbarArray` (device, g_min, g_max, levels, r_wire, ...). A
-        shared ``ledger`` books both arrays' energy.
+        shared ``ledger`` books both arrays' energy. Converters and TIAs are shared by the
+        pair (currents subtracted before one TIA/ADC per line) and booked once.
     """
 
     def __init__(self, W: ArrayLike, *, w_max: float | None = None, **crossbar_kwargs: Any) -> None:
@@ -718,7 +731,12 @@ class SignedCrossbarLayer:
         if kw.get("ledger") is None:
             kw["ledger"] = EnergyLedger(float(kw.get("temperature", 300.0)))
         self.plus = CrossbarArray(self.in_features, self.out_features, **kw)
-        self.minus = CrossbarArray(self.in_features, self.out_features, **kw)
+        # The pair shares its line drivers (one DAC per driven line) and subtracts the two
+        # sensed currents at one virtual-ground node (one TIA and one ADC per sensed line), so
+        # the converters and TIAs are booked once, by the ``plus`` array.
+        self.minus = CrossbarArray(
+            self.in_features, self.out_features, **{**kw, "dac": False, "adc": False, "tia": False}
+        )
         self.ledger: EnergyLedger = kw["ledger"]
         self.scale = differential_scale(self.plus.g_min, self.plus.g_max, self.w_max)
         self.set_weights(w)

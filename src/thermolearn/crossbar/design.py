@@ -75,8 +75,12 @@ def elmore_delay(n: int, r_wire: float, c_wire: float, r_driver: float = 0.0) ->
     return rd * n * c + r * c * n * (n + 1) / 2.0
 
 
-def device_range(device: str) -> tuple[Any, float, float]:
-    """(model, g_min, g_max) for a device name: ``"ideal"`` or a memristor model name."""
+def device_range(device: str, v_read: float = 0.2) -> tuple[Any, float, float]:
+    """(model, g_min, g_max) for a device name: ``"ideal"`` or a memristor model name.
+
+    The window is the chord conductance I(v_read)/v_read at the two state bounds, i.e. at
+    the same read voltage at which :class:`CrossbarArray` maps conductances to states.
+    """
     from thermolearn.devices import MEMRISTOR_MODELS, LinearConductance
 
     if device == "ideal":
@@ -88,7 +92,8 @@ def device_range(device: str) -> tuple[Any, float, float]:
         )
     model = MEMRISTOR_MODELS[device]()
     lo, hi = model.state_bounds
-    g = np.asarray(model.conductance(np.array([lo, hi]), 0.1), dtype=float)
+    vr = check_positive(v_read, "v_read", "device_range", "V")
+    g = np.asarray(model.conductance(np.array([lo, hi]), vr), dtype=float)
     return model, float(np.min(g)), float(np.max(g))
 
 
@@ -97,7 +102,7 @@ def _array(
 ) -> Any:
     from thermolearn.crossbar.array import CrossbarArray
 
-    model, g_min, g_max = device_range(device)
+    model, g_min, g_max = device_range(device, float(kw.get("v_read", 0.2)))
     xb = CrossbarArray(
         rows,
         cols,

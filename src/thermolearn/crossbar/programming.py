@@ -41,6 +41,9 @@ from thermolearn.validation import check_choice, check_int, check_positive, fini
 Array = NDArray[np.float64]
 
 SCHEMES = ("v/2", "v/3", "floating")
+#: Most fixed-point iterations per sub-step for the chord conductances of nonlinear devices
+#: (linear devices converge in the second).
+_CHORD_ITERATIONS = 20
 
 
 def scheme_biases(
@@ -95,6 +98,12 @@ class PulseResult:
     energy: float
 
 
+def _chord(model: Any, v: Array, x: Array, v_read: float) -> Array:
+    """Chord conductances I(v, x)/v (S) of the devices at their voltages (v_read where v = 0)."""
+    v_c = np.where(np.abs(v) > 1e-9, v, v_read)
+    return np.maximum(np.asarray(model.current(v_c, x), dtype=float) / v_c, 0.0)
+
+
 def apply_pulse(
     xb: Any,
     i: int,
@@ -109,7 +118,9 @@ def apply_pulse(
     """Apply one programming pulse to cell (i, j) of ``xb`` with the chosen biasing scheme.
 
     The network is re-solved at each of ``substeps`` sub-intervals with the present chord
-    conductances; every cell's state is advanced with ``model.step`` under its own voltage.
+    conductances I(V, x)/V of the devices *at the voltage each one sees* (found by fixed-point
+    iteration, so sinh-type devices conduct as they do at V_p, not at v_read); every cell's
+    state is advanced with ``model.step`` under its own voltage.
 
     Parameters
     ----------
@@ -134,7 +145,9 @@ def apply_pulse(
     i = check_int(i, "i", "apply_pulse", minimum=0)
     j = check_int(j, "j", "apply_pulse", minimum=0)
     if i >= m or j >= n:
-        raise ParameterError(f"apply_pulse: cell ({i}, {j}) outside the {m}x{n} array.")
+        raise ParameterError(
+            f"The cell ('i', 'j') = ({i}, {j}) given to apply_pulse is outside the {m}x{n} array."
+        )
     width = check_positive(width, "width", "apply_pulse", "s")
     substeps = check_int(substeps, "substeps", "apply_pulse", minimum=1)
     u_row, u_col, rf, cf = scheme_biases(m, n, i, j, float(v_p), scheme)
@@ -145,22 +158,37 @@ def apply_pulse(
     vmax = np.zeros((m, n))
     energy = 0.0
     model = xb.model
+    r_series = None
+    if xb.cell == "1T1R":
+        sel = np.zeros((m, n), dtype=bool)
+        sel[i, :] = True  # the word line of row i opens its transistors
+        r_series = np.where(sel, xb.r_access, xb.r_access_off)
+    # first guess of each memristor's voltage: the scheme's nominal cell bias
+    v_dev = np.subtract.outer(np.where(rf, 0.0, u_row), np.where(cf, 0.0, u_col))
     for _ in range(substeps):
-        g = np.asarray(model.conductance(x, xb.v_read), dtype=float)
-        # linearise each cell at the applied bias (chord conductance) for nonlinear devices
-        if xb.cell == "1T1R":
-            sel = np.zeros((m, n), dtype=bool)
-            sel[i, :] = True  # the word line of row i opens its transistors
-            g_eff = 1.0 / (
-                1.0 / np.maximum(g, 1e-300) + np.where(sel, xb.r_access, xb.r_access_off)
-            )
-        else:
-            g_eff = g
-        net = CrossbarNetwork(g_eff, r_wire=xb.r_wire, row_r_term=rr, col_r_term=cr)
-        sol = net.solve(u_row, u_col)
-        vcell = sol.v_cell[0]
-        if xb.cell == "1T1R":
-            vcell = vcell * g_eff / np.maximum(g, 1e-300)  # voltage across the memristor
+        # Linearise each device at the bias it actually sees (chord conductance I(V)/V), by
+        # fixed-point iteration on the cell voltages: a nonlinear device (sinh I-V) conducts
+        # far more at V_p than at v_read, and its programming energy must be the one at V_p.
+        g = _chord(model, v_dev, x, xb.v_read)
+        for _it in range(_CHORD_ITERATIONS):
+            if r_series is not None:
+                g_eff = 1.0 / (1.0 / np.maximum(g, 1e-300) + r_series)
+            else:
+                g_eff = g
+            net = CrossbarNetwork(g_eff, r_wire=xb.r_wire, row_r_term=rr, col_r_term=cr)
+            sol = net.solve(u_row, u_col)
+            vcell = sol.v_cell[0]
+            if r_series is not None:
+                vcell = vcell * g_eff / np.maximum(g, 1e-300)  # voltage across the memristor
+            change = float(np.max(np.abs(vcell - v_dev)))
+            v_dev = vcell
+            g_next = _chord(model, vcell, x, xb.v_read)
+            # converged when the chords no longer move (at once for a linear device) or the
+            # cell voltages settle
+            same = np.allclose(g_next, g, rtol=1e-9, atol=0.0)
+            g = g_next
+            if same or change <= 1e-6 * max(abs(float(v_p)), 1e-3):
+                break
         vmax = np.maximum(vmax, np.abs(vcell))
         energy += float(sol.p_source[0]) * dt
         x = np.asarray(model.step(vcell, x, dt), dtype=float)
@@ -225,7 +253,10 @@ def write_verify(
         )
     finite_array(np.nan_to_num(tg, nan=0.0), "targets", "write_verify")
     if np.any(tg[np.isfinite(tg)] <= 0):
-        raise ParameterError("The 'targets' argument of write_verify must be > 0 S.")
+        bad = float(tg[np.isfinite(tg) & (tg <= 0)].ravel()[0])
+        raise ParameterError(
+            f"The 'targets' argument of write_verify must be > 0 S (or NaN to skip); got {bad!r}."
+        )
     max_pulses = check_int(max_pulses, "max_pulses", "write_verify", minimum=1)
     check_positive(rtol, "rtol", "write_verify")
     pulses = np.zeros(tg.shape, dtype=int)

@@ -17,8 +17,9 @@ information was acquired.
 
 * ``"prequential"`` (the default): the prequential code of the *first* epoch (the first pass
   over the labels, Blier & Ollivier 2018) is paired with the ledger energy after that epoch;
-* ``"test_cross_entropy"``: the held-out cross-entropy gain after training is paired with the
-  ledger energy of the whole run.
+* ``"cross_entropy_gain"``: the held-out cross-entropy gain after training (the key that
+  :func:`~thermolearn.experiments.ep_train.run_training` writes in ``bits_learned``) is paired
+  with the ledger energy of the whole run.
 
 Runs whose bits are below :data:`thermolearn.information.MIN_BITS` (nothing learned) cannot
 enter a log–log fit; they are kept in ``scaling.json`` and counted as excluded.
@@ -54,11 +55,11 @@ __all__ = [
 ]
 
 #: Bumped when the meaning of a point's result changes, so stale caches are not reused.
-STUDY_VERSION = 1
+STUDY_VERSION = 2
 #: Which energy each bits estimator is paired with.
 ENERGY_BASIS = {
     "prequential": "energy_first_epoch_joules",
-    "test_cross_entropy": "energy_joules",
+    "cross_entropy_gain": "energy_joules",
 }
 
 
@@ -159,7 +160,8 @@ def scaling_point(point: dict[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``energy_joules`` (ledger total, J), ``energy_first_epoch_joules`` (J),
+        ``energy_joules`` (ledger total, J), ``energy_by_source`` {"simulated"|"model"|...: J},
+        ``energy_first_epoch_joules`` (J),
         ``bits_learned`` {estimator: bits}, ``test_accuracy``, ``n_train``, ``n_classes``,
         ``temperature_K``, ``seconds``.
     """
@@ -173,8 +175,13 @@ def scaling_point(point: dict[str, Any]) -> dict[str, Any]:
     m = result.metrics
     hist = result.history
     first = float(hist[0]["energy_joules"]) if hist else float("nan")
+    sources: dict[str, float] = {}
+    for row in result.ledger.rows():
+        if not row["reversible"]:
+            sources[str(row["source"])] = sources.get(str(row["source"]), 0.0) + row["joules"]
     return {
         "energy_joules": float(result.ledger.total()),
+        "energy_by_source": sources,
         "energy_first_epoch_joules": first,
         "bits_learned": {k: float(v) for k, v in m.get("bits_learned", {}).items()},
         "test_accuracy": m.get("test_accuracy"),
@@ -321,9 +328,11 @@ def run_scaling_study(
         "scheduler": scheduler,
         "points": rows,
         "notes": (
-            "E: simulated energy booked in the ledger (J); I: estimated bits learned about the "
-            "labels; kT ln 2 · I is the Landauer bound for erasing I bits, drawn for scale, "
-            "not a prediction. Proportionality is 'supported' when the bootstrap 95 % CI of b "
+            "E: irreversible energy booked in the ledger (J): simulated I·V·t of the circuit plus "
+            "modelled converter/amplifier figures (see energy_by_source of each run); I: "
+            "estimated bits learned about the labels; kT ln 2 · I is the Landauer bound for "
+            "erasing I bits, drawn for scale, not a prediction. Proportionality is "
+            "'supported' when the bootstrap 95 % CI of b "
             "(resampling grid points) contains 1. Reported as simulated; not tuned."
         ),
     }
@@ -367,7 +376,7 @@ def plot_scaling(summary: dict[str, Any], path: str | Path) -> None:
         ax.loglog(grid, landauer_limit(summary["temperature_K"]) * grid, "r--",
                   label=f"kT ln 2 · I (bound, {summary['temperature_K']:g} K)")
     ax.set_xlabel(f"bits learned I ({est}) [bit]")
-    ax.set_ylabel(f"energy E ({basis.replace('_joules', '')}) [J, simulated]")
+    ax.set_ylabel(f"energy E ({basis.replace('_joules', '')}) [J, ledger: simulated + modelled]")
     ax.set_title("Energy of learning vs information learned")
     ax.legend(fontsize=8)
     fig.tight_layout()
