@@ -4,11 +4,14 @@
    (whole solve from a fresh Circuit: compile, assemble, factor, solve, currents) against a
    raw ``scipy.sparse.linalg.spsolve`` of the same MNA system, and against ngspice on the same
    netlist at a smaller size (ngspice 39 needs ~95 s at 128x128; opt in with --ngspice-size 128).
-2. A batch of 1000 input vectors on a factored 256 x 256 array (LinearSolver).
+2. A batch of 1000 input vectors on a factored 256 x 256 array (LinearSolver): end-to-end
+   (compile + factor + exact transfer matrix + batch) and the batch alone, against the
+   previous method (plain LU, one solve per source) in the same run.
 3. Peak memory of a 512 x 512 solve (tracemalloc peak of Python allocations and the process's
    peak RSS, which includes SuperLU's factors).
 
-Run:  .venv/bin/python benchmarks/bench_mna.py            (all, ~2-4 min on 2 cores)
+Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_mna.py   (all, ~2-4 min)
+      .venv/bin/python benchmarks/bench_mna.py --batch-only --no-ngspice
       .venv/bin/python benchmarks/bench_mna.py --quick    (smaller sizes)
 """
 
@@ -111,35 +114,66 @@ def bench_ngspice(n: int) -> None:
     )
 
 
-def bench_batch(n: int, batch: int) -> None:
+def bench_batch(n: int, batch: int, baseline: bool) -> None:
     rng = np.random.default_rng(2)
     c = crossbar(n, n, rng)
     rows = [f"Vrow{i}" for i in range(n)]
     cols = [f"Vcol{j}" for j in range(n)]
     x = rng.uniform(0.0, 0.3, size=(batch, n))
+    _fresh(c)
     t0 = time.perf_counter()
     solver = LinearSolver(c, sources=rows)
     t_factor = time.perf_counter() - t0
     t0 = time.perf_counter()
-    solver.transfer_matrix(cols)
+    t_mat = solver.transfer_matrix(cols)
     t_transfer = time.perf_counter() - t0
     t0 = time.perf_counter()
     y = solver.solve(x, outputs=cols)
     t_batch = time.perf_counter() - t0
+    t_total = t_factor + t_transfer + t_batch
     # spot-check 3 items against independent full solves (all unknowns, chunked LU solves)
     t0 = time.perf_counter()
     full = solver.solve(x[:3])
     t_full3 = time.perf_counter() - t0
     err = float(np.max(np.abs(full[:, solver.output_rows(cols)] - y[:3])))
+    how = "trailing-block" if solver._tail is not None else f"{n} LU solves"
     print(
-        f"[batch] {n}x{n}: one-time: compile+factor {t_factor:.2f} s, exact transfer matrix "
-        f"({n} LU solves) {t_transfer:.2f} s"
+        f"[batch] {n}x{n}: one-time: compile+factor (terminals ordered last) {t_factor:.2f} s, "
+        f"exact transfer matrix ({how}) {t_transfer:.2f} s"
     )
     print(
         f"[batch]   {batch} input vectors -> column currents on the factored array: "
-        f"{t_batch:.4f} s (target < 2 s); full solves (all unknowns) "
-        f"{t_full3 / 3:.3f} s per vector; max |dI| vs full solves {err:.1e} A"
+        f"{t_batch:.4f} s; full solves (all unknowns) {t_full3 / 3:.3f} s per vector; "
+        f"max |dI| vs full solves {err:.1e} A"
     )
+    print(
+        f"[batch]   END-TO-END factor + transfer + {batch}-vector batch: {t_total:.2f} s "
+        f"(target < 2 s); the batch alone {t_batch:.4f} s"
+    )
+    if baseline:
+        # the previous method, same run: plain MMD factor, then one LU solve per source
+        _fresh(c)
+        t0 = time.perf_counter()
+        comp = compiled(c)
+        a = comp.matrix()
+        lu = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
+        t_f0 = time.perf_counter() - t0
+        smap = solver.source_map.toarray(order="F")
+        out_rows = solver.output_rows(cols)
+        t0 = time.perf_counter()
+        t_ref = np.empty((n, n))
+        for s0 in range(0, n, 4):
+            t_ref[:, s0 : s0 + 4] = lu.solve(smap[:, s0 : s0 + 4])[out_rows]
+        t_s0 = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        x @ t_ref.T
+        t_b0 = time.perf_counter() - t0
+        rel = float(np.max(np.abs(t_ref - t_mat)) / np.max(np.abs(t_ref)))
+        print(
+            f"[batch]   baseline (plain MMD LU + {n} LU solves, same run): compile+factor "
+            f"{t_f0:.2f} s + transfer {t_s0:.2f} s = end-to-end {t_f0 + t_s0 + t_b0:.2f} s; "
+            f"max |dT|/max|T| = {rel:.1e}"
+        )
 
 
 def _rss_gib() -> float:
@@ -205,6 +239,8 @@ def main() -> None:
     ap.add_argument("--no-ngspice", action="store_true")
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--no-baseline", action="store_true", help="skip the per-source-solve baseline")
+    ap.add_argument("--batch-only", action="store_true", help="only the factored-batch benchmark")
     ap.add_argument("--mem-size", type=int, default=512)
     ap.add_argument("--quick", action="store_true", help="64 / 128 / 256 sizes")
     ap.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
@@ -219,10 +255,13 @@ def main() -> None:
         bench_memory(args.mem_size)
         return
     print(f"machine: {os.cpu_count()} cores, 1-minute load average {_load()} at start")
+    if args.batch_only:
+        bench_batch(args.batch_size, args.batch, not args.no_baseline)
+        return
     bench_op(args.size, args.repeats)
     if not args.no_ngspice:
         bench_ngspice(args.ngspice_size)
-    bench_batch(args.batch_size, args.batch)
+    bench_batch(args.batch_size, args.batch, not args.no_baseline)
     sys.stdout.flush()
     # peak RSS in a fresh process (no tracemalloc overhead), then the traced allocations
     subprocess.run(

@@ -9,11 +9,14 @@ a TIA, or ground behind a sense resistor) reached through a series resistance ``
 (driver source resistance, 0 for a TIA, the sense resistor). A line may also float.
 
 Cells are linear conductances between the row node and the column node of their crossing.
-The conductance matrix of the wire grid is assembled directly (COO → CSC), the free part is
-factored once with :func:`scipy.sparse.linalg.splu` and batches of terminal voltages are
-solved against the factor. With ideal wires (``r_wire = 0``) each line collapses to one node;
-when every line is then tied directly to its terminal the solution is the closed form
-``I_col = Gᵀ v`` with no solve at all.
+The conductance matrix of the wire grid is assembled directly (COO → CSC); on the first
+solve its free part (symmetric positive definite) is factored once with
+:func:`scipy.sparse.linalg.splu` (minimum degree on Aᵀ+A, diagonal pivots) and batches of
+terminal voltages are solved against the factor. The exact read response of a whole array
+(transfer matrix and energy quadratic forms) comes instead from
+:func:`line_schur_response`, which needs no sparse factor. With ideal wires
+(``r_wire = 0``) each line collapses to one node; when every line is then tied directly to
+its terminal the solution is the closed form ``I_col = Gᵀ v`` with no solve at all.
 
 Nonlinear cells (a selector in series, 1S1R) are solved by damped Newton on the same grid,
 each iteration re-factoring the linearised matrix (:meth:`CrossbarNetwork.solve_nonlinear`).
@@ -43,6 +46,9 @@ from thermolearn.validation import check_nonnegative, finite_array
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+
+#: Free-node count up to which the network is factored densely (Cholesky).
+_DENSE_LIMIT = 600
 
 #: A nonlinear cell law: cell voltage (V, row minus column) -> (current A, dI/dV S).
 CellLaw = Callable[[Array], tuple[Array, Array]]
@@ -129,7 +135,7 @@ class CrossbarNetwork:
         self.col_r_term = _terminal_array(col_r_term, self.n, "col_r_term", owner)
         self.g_cell = g
         self._build()
-        self._factor: tuple[str, Any] | None = None
+        self._lu: tuple[str, Any] | None = None
         self._factor_linear()
 
     # -- topology ------------------------------------------------------------------------
@@ -197,21 +203,36 @@ class CrossbarNetwork:
 
     def _factor_linear(self) -> None:
         self.matrix = self._matrix(self.g_cell)
-        self._factor = self._factor_matrix(self.matrix)
+        f = self.free_nodes
+        if f.size and f.size <= _DENSE_LIMIT:
+            self._lu = self._factor_matrix(self.matrix)
+        else:
+            # the sparse LU is deferred to the first solve (it costs seconds on large arrays
+            # and is not needed for line_schur_response); the floating-node check is not
+            self._check_diagonal(self.matrix.diagonal()[f])
+
+    @property
+    def _factor(self) -> tuple[str, Any] | None:
+        """Factor of the free block of :attr:`matrix` (computed on first use, cached)."""
+        if self._lu is None and self.free_nodes.size:
+            self._lu = self._factor_matrix(self.matrix)
+        return self._lu
+
+    def _check_diagonal(self, d: Array) -> None:
+        if np.any(d <= 0):
+            k = int(self.free_nodes[np.flatnonzero(d <= 0)[0]])
+            raise ParameterError(
+                f"CrossbarNetwork: node {self.node_label(k)} is floating (connected to "
+                "nothing); give its line a terminal or a non-zero cell."
+            )
 
     def _factor_matrix(self, a: sp.csr_matrix) -> tuple[str, Any] | None:
         f = self.free_nodes
         if f.size == 0:
             return None
         aff = a[f][:, f].tocsc()
-        d = aff.diagonal()
-        if np.any(d <= 0):
-            k = int(f[np.flatnonzero(d <= 0)[0]])
-            raise ParameterError(
-                f"CrossbarNetwork: node {self.node_label(k)} is floating (connected to "
-                "nothing); give its line a terminal or a non-zero cell."
-            )
-        if aff.shape[0] <= 600:
+        self._check_diagonal(aff.diagonal())
+        if aff.shape[0] <= _DENSE_LIMIT:
             try:
                 return ("dense", np.linalg.cholesky(aff.toarray()))
             except np.linalg.LinAlgError as exc:
@@ -220,7 +241,17 @@ class CrossbarNetwork:
                     "to no terminal)."
                 ) from exc
         try:
-            return ("lu", spla.splu(aff, permc_spec="MMD_AT_PLUS_A"))
+            # the free block is symmetric positive definite: minimum degree on A^T + A with
+            # diagonal pivots keeps SuperLU's symmetric ordering (less fill than COLAMD)
+            return (
+                "lu",
+                spla.splu(
+                    aff,
+                    permc_spec="MMD_AT_PLUS_A",
+                    diag_pivot_thresh=0.0,
+                    options={"SymmetricMode": True},
+                ),
+            )
         except RuntimeError as exc:  # pragma: no cover - singular despite the diagonal check
             raise ParameterError(f"CrossbarNetwork: singular network ({exc}).") from exc
 
@@ -371,6 +402,9 @@ class CrossbarNetwork:
         """
         ins = np.asarray(inputs, dtype=np.intp)
         outs = np.asarray(outputs, dtype=np.intp)
+        if self.r_wire > 0 and ins.size:
+            # line-wise Schur complements: dense block algebra, no sparse solve per input
+            return np.ascontiguousarray(line_schur_response(self, ins).current[outs])
         u = np.zeros((ins.size, self.n_inputs))
         u[np.arange(ins.size), ins] = 1.0
         sol = self.solve(u[:, : self.m], u[:, self.m :])
@@ -489,32 +523,24 @@ class LinearResponse:
 
 
 def _spd_inverse(a: Array) -> Array:
-    """Inverse of a symmetric positive-definite matrix by Cholesky (LAPACK potrf/potri)."""
+    """Inverse of a symmetric positive-definite matrix by Cholesky.
+
+    ``a = L Lᵀ`` (LAPACK potrf, reading only the lower triangle of ``a``, which it
+    overwrites), ``L⁻¹`` by trtri, then ``a⁻¹ = L⁻ᵀ L⁻¹`` as one matrix product (faster than
+    potri with OpenBLAS).
+    """
     from scipy.linalg import lapack
 
-    c, info = lapack.dpotrf(a, lower=1, clean=1)
+    c, info = lapack.dpotrf(a, lower=1, clean=1, overwrite_a=1)
     if info != 0:
         raise ParameterError(
             f"line_schur_response: reduced matrix not positive definite (potrf info {info}); "
             "is a group of lines connected to no terminal?"
         )
-    inv, info = lapack.dpotri(c, lower=1)
-    if info != 0:  # pragma: no cover - potrf succeeded, so potri cannot fail
-        raise ParameterError(f"line_schur_response: potri failed (info {info}).")
-    low = np.tril(inv)
-    return np.asarray(low + np.tril(low, -1).T)
-
-
-def _tridiag_inverse(gw: float, diag: Array) -> Array:
-    """Dense inverse of the SPD tridiagonal matrix with off-diagonals −gw and ``diag``."""
-    import scipy.linalg as sla
-
-    n = diag.size
-    ab = np.zeros((3, n))
-    ab[0, 1:] = -gw
-    ab[1] = diag
-    ab[2, :-1] = -gw
-    return np.asarray(sla.solve_banded((1, 1), ab, np.eye(n)))
+    c_inv, info = lapack.dtrtri(c, lower=1, overwrite_c=1)
+    if info != 0:  # pragma: no cover - potrf succeeded, so the factor is nonsingular
+        raise ParameterError(f"line_schur_response: trtri failed (info {info}).")
+    return np.asarray(c_inv.T @ c_inv)
 
 
 def line_schur_response(
@@ -524,9 +550,12 @@ def line_schur_response(
 
     Each row line is a tridiagonal chain; eliminating it leaves a dense N×N coupling among
     the column nodes of that row, and the column lines make the reduced system block
-    tridiagonal in the row index. A block-Thomas sweep (one N×N inverse per row) then gives
-    every node voltage per unit input, O(M·N²·(N + n_in)) flops and O(M·N·(N + n_in)) memory,
-    with no sparse fill-in — much faster than a sparse LU with many right-hand sides.
+    tridiagonal in the row index. A block-Thomas sweep (one N×N Cholesky inverse per row)
+    then gives every node voltage per unit input, O(M·N²·(N + n_in)) flops and
+    O(M·N·(N + n_in)) memory, with no sparse fill-in — much faster than a sparse LU with
+    many right-hand sides. The row chains are solved with LAPACK's tridiagonal
+    ``pttrf``/``pttrs`` (no dense chain inverse is multiplied), the blocks by Cholesky
+    ``potrf``/``potri``, and right-hand sides that are still zero are skipped.
 
     Parameters
     ----------
@@ -538,6 +567,8 @@ def line_schur_response(
         Per-cell weights w for an extra quadratic form Σ w V_cell² (e.g. the memristor part of
         a 1T1R branch).
     """
+    from scipy.linalg import lapack
+
     if net.r_wire <= 0:
         raise ParameterError("line_schur_response needs r_wire > 0.")
     m, n = net.m, net.n
@@ -552,39 +583,55 @@ def line_schur_response(
     col_of = {int(k): c for c, k in enumerate(ins)}
     G = net.g_cell
     w_extra = np.zeros((m, n)) if extra_weight is None else np.asarray(extra_weight, dtype=float)
-    # row-line elimination
+    # input columns fed by each row's terminal and by the column terminals (at row M-1)
+    col_inputs = np.array([col_of.get(m + j, -1) for j in range(n)], dtype=np.intp)
+    has_col_in = col_inputs >= 0
+    # row-line elimination (forward block-Thomas sweep)
     row_diag_base = np.full(n, 2.0 * gw)
     row_diag_base[-1] = gw
     row_diag_base[0] = gw
-    H: list[Array] = []
+    off = np.full(max(n - 1, 0), -gw)
+    eye = np.eye(n)
+    chain: list[tuple[Array, Array]] = []
     dinv: list[Array] = []
     bp: list[Array] = []
+    hi: list[int] = []  # columns >= hi[i] of bp[i] are zero
+    hi_prev = 0
     for i in range(m):
         d = row_diag_base + G[i]
         d[0] += g_rt[i]
         if n == 1:
-            h = np.array([[1.0 / d[0]]])
+            df, ef = d, off
+            h = 1.0 / d[:, None]
         else:
-            h = _tridiag_inverse(gw, d)
-        H.append(h)
+            df, ef, info = lapack.dpttrf(d, off)
+            if info != 0:  # pragma: no cover - d > 0 and diagonally dominant
+                raise ParameterError(f"line_schur_response: row {i} chain not SPD ({info}).")
+            h, info = lapack.dpttrs(df, ef, eye)
+        chain.append((df, ef))
         s_mat = -(G[i][:, None] * h * G[i][None, :])
-        s_mat[np.diag_indices(n)] += G[i]
         nb = (1 if i > 0 else 0) + (1 if i < m - 1 else 0)
-        s_mat[np.diag_indices(n)] += gw * nb
+        diag = G[i] + gw * nb
+        if i == m - 1:
+            diag = diag + g_ct
+        s_mat[np.diag_indices(n)] += diag
         b = np.zeros((n, nin))
+        hi_i = hi_prev
         if i in col_of and g_rt[i] > 0:
             b[:, col_of[i]] = G[i] * h[:, 0] * g_rt[i]
-        if i == m - 1:
-            s_mat[np.diag_indices(n)] += g_ct
-            for j in range(n):
-                if (m + j) in col_of:
-                    b[j, col_of[m + j]] += g_ct[j]
+            hi_i = max(hi_i, col_of[i] + 1)
+        if i == m - 1 and np.any(has_col_in):
+            b[np.flatnonzero(has_col_in), col_inputs[has_col_in]] += g_ct[has_col_in]
+            hi_i = max(hi_i, int(col_inputs.max()) + 1)
         if i > 0:
-            s_mat -= gw * gw * dinv[-1]
-            b += gw * (dinv[-1] @ bp[-1])
+            s_mat -= (gw * gw) * dinv[-1]
+            if hi_prev > 0:
+                b[:, :hi_prev] += gw * (dinv[-1] @ bp[-1][:, :hi_prev])
         dinv.append(_spd_inverse(s_mat))
         bp.append(b)
-    # back substitution and accumulation of the quadratic forms
+        hi.append(hi_i)
+        hi_prev = hi_i
+    # back substitution and accumulation of the quadratic forms (lower triangles)
     cur = np.zeros((m + n, nin))
     q_dev = np.zeros((nin, nin))
     q_wire = np.zeros((nin, nin))
@@ -594,23 +641,31 @@ def line_schur_response(
     vc_next: Array | None = None
     for i in range(m - 1, -1, -1):
         rhs = bp[i] if vc_next is None else bp[i] + gw * vc_next
-        vc = dinv[i] @ rhs
+        if vc_next is None and hi[i] < nin:
+            vc = np.zeros((n, nin))
+            if hi[i] > 0:
+                vc[:, : hi[i]] = dinv[i] @ rhs[:, : hi[i]]
+        else:
+            vc = dinv[i] @ rhs
         src = G[i][:, None] * vc
         e_i = np.zeros(nin)
         if i in col_of:
             e_i[col_of[i]] = 1.0
             src[0] += g_rt[i] * e_i
-        vr = H[i] @ src
+        df, ef = chain[i]
+        vr = src / df[0] if n == 1 else lapack.dpttrs(df, ef, src)[0]
         k = vr - vc
         q_dev += k.T @ (G[i][:, None] * k)
         if extra_weight is not None:
             q_x += k.T @ (w_extra[i][:, None] * k)
+        parts = []
         if n > 1:
-            dr = vr[:-1] - vr[1:]
-            q_wire += gw * (dr.T @ dr)
+            parts.append(vr[:-1] - vr[1:])
         if vc_next is not None:
-            dc = vc - vc_next
-            q_wire += gw * (dc.T @ dc)
+            parts.append(vc - vc_next)
+        if parts:
+            dw = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            q_wire += gw * (dw.T @ dw)
         if g_rt[i] > 0:
             dv = vr[0] - e_i
             cur[i] = g_rt[i] * dv
@@ -618,16 +673,14 @@ def line_schur_response(
             q_wire += share[i] * outer
             q_tr += (1.0 - share[i]) * outer
         if i == m - 1:
-            for j in range(n):
-                if g_ct[j] > 0:
-                    e_j = np.zeros(nin)
-                    if (m + j) in col_of:
-                        e_j[col_of[m + j]] = 1.0
-                    dv = vc[j] - e_j
-                    cur[m + j] = g_ct[j] * dv
-                    outer = g_ct[j] * np.outer(dv, dv)
-                    q_wire += share[m + j] * outer
-                    q_tc += (1.0 - share[m + j]) * outer
+            dv_c = vc.copy()
+            dv_c[np.flatnonzero(has_col_in), col_inputs[has_col_in]] -= 1.0
+            on = g_ct > 0
+            cur[m:][on] = g_ct[on, None] * dv_c[on]
+            wc = g_ct * share[m:]
+            tc = g_ct * (1.0 - share[m:])
+            q_wire += dv_c.T @ (wc[:, None] * dv_c)
+            q_tc += dv_c.T @ (tc[:, None] * dv_c)
         vc_next = vc
     return LinearResponse(
         inputs=ins,
