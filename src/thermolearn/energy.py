@@ -138,7 +138,7 @@ class EnergyLedger:
         return sum(e.bits_erased for e in self._entries.values())
 
     def landauer_bound(self) -> float:
-        """The Landauer bound (J) of the bits erased: bits × kT ln 2. A bound, not a measurement."""
+        """Return the Landauer bound (J) of the bits erased, bits × kT ln 2 (a bound, not a measurement)."""
         return self.bits_erased() * landauer_limit(self.temperature)
 
     def breakdown(self, *, include_reversible: bool = False) -> dict[str, float]:
@@ -151,11 +151,11 @@ class EnergyLedger:
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     def categories(self) -> list[str]:
-        """The categories booked so far."""
+        """Return the categories booked so far."""
         return sorted({k[0] for k in self._entries})
 
     def counts(self) -> dict[str, int]:
-        """Number of operations booked per category."""
+        """Return the number of operations booked per category."""
         out: dict[str, int] = {}
         for (cat, _, _), e in self._entries.items():
             out[cat] = out.get(cat, 0) + e.count
@@ -202,7 +202,7 @@ class EnergyLedger:
 
     # -- export --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary: totals, breakdown, bits erased and the Landauer bound."""
+        """Return a JSON-ready summary: totals, breakdown, bits erased, Landauer bound."""
         return {
             "temperature_K": self.temperature,
             "total_joules": self.total(),
@@ -240,7 +240,9 @@ class EnergyLedger:
         return pd.DataFrame(self.rows())
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any]], temperature: float = T_ROOM) -> EnergyLedger:
+    def from_rows(
+        cls, rows: Iterable[Mapping[str, Any]], temperature: float = T_ROOM
+    ) -> EnergyLedger:
         """Rebuild a ledger from :meth:`rows` output (e.g. a checkpoint)."""
         led = cls(temperature)
         for r in rows:

@@ -179,7 +179,9 @@ def run_netlist(netlist: str, *, timeout_note: str = "") -> SpiceResult:
             ) from exc
         err_lines = [ln for ln in ng.stderr.splitlines() if "error" in ln.lower()]
         if err_lines:
-            raise SpiceError("ngspice reported errors while loading the netlist:\n" + "\n".join(err_lines[:20]))
+            raise SpiceError(
+                "ngspice reported errors while loading the netlist:\n" + "\n".join(err_lines[:20])
+            )
         try:
             ng.exec_command("run")
         except Exception as exc:
@@ -200,7 +202,9 @@ def run_netlist(netlist: str, *, timeout_note: str = "") -> SpiceResult:
         bad = [
             ln
             for ln in stderr.splitlines()
-            if any(k in ln.lower() for k in ("timestep too small", "singular matrix", "no convergence"))
+            if any(
+                k in ln.lower() for k in ("timestep too small", "singular matrix", "no convergence")
+            )
         ]
         if bad:
             raise SpiceError("ngspice did not converge:\n" + "\n".join(bad[:10]))

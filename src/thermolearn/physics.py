@@ -51,9 +51,7 @@ def joules_to_kt_ln2(joules: ArrayLike, temperature: float = T_ROOM) -> NDArray[
     return np.asarray(joules, dtype=float) / landauer_limit(temperature)
 
 
-def johnson_noise_vrms(
-    resistance: float, bandwidth: float, temperature: float = T_ROOM
-) -> float:
+def johnson_noise_vrms(resistance: float, bandwidth: float, temperature: float = T_ROOM) -> float:
     """RMS open-circuit Johnson voltage noise sqrt(4 k T R B) in volts.
 
     10 kΩ over 1 MHz at 300 K gives 12.9 µV.
@@ -94,9 +92,7 @@ def rc_step_loss(capacitance: float, voltage: float) -> float:
     return 0.5 * c * float(voltage) ** 2
 
 
-def rc_ramp_loss(
-    resistance: float, capacitance: float, voltage: float, ramp_time: float
-) -> float:
+def rc_ramp_loss(resistance: float, capacitance: float, voltage: float, ramp_time: float) -> float:
     """Energy (J) dissipated in R while a linear ramp 0→V over ``ramp_time`` charges C.
 
     E = (τ/T) C V² [1 − (τ/T)(1 − e^{−T/τ})] with τ = RC, measured until the end of the ramp
@@ -128,7 +124,9 @@ def binary_entropy_nats(p: ArrayLike) -> NDArray[np.float64]:
     """Binary entropy H_b(p) in nats, with 0 ln 0 = 0."""
     pp = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = -(np.where(pp > 0, pp * np.log(pp), 0.0) + np.where(pp < 1, (1 - pp) * np.log1p(-pp), 0.0))
+        h = -(
+            np.where(pp > 0, pp * np.log(pp), 0.0) + np.where(pp < 1, (1 - pp) * np.log1p(-pp), 0.0)
+        )
     return np.asarray(h, dtype=float)
 
 

@@ -115,7 +115,5 @@ def _as_float(value: Any, name: str, owner: str) -> float:
             f"The '{name}' parameter of {owner} must be a real number; got {value!r}."
         ) from exc
     if not math.isfinite(v):
-        raise ParameterError(
-            f"The '{name}' parameter of {owner} must be finite; got {value!r}."
-        )
+        raise ParameterError(f"The '{name}' parameter of {owner} must be finite; got {value!r}.")
     return v

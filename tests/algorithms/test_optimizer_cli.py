@@ -11,7 +11,10 @@ from thermolearn.cli import main
 
 
 def test_optimizer_cli_writes_a_falling_speed_energy_curve(tmp_path: Path) -> None:
-    assert main(["optimizer", "--out", str(tmp_path), "--factors", "0", "3", "30", "--updates", "2"]) == 0
+    assert (
+        main(["optimizer", "--out", str(tmp_path), "--factors", "0", "3", "30", "--updates", "2"])
+        == 0
+    )
     data = json.loads((tmp_path / "speed_energy.json").read_text())
     assert (tmp_path / "speed_energy.png").stat().st_size > 0
     for points in data["curves"].values():

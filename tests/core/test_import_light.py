@@ -20,6 +20,9 @@ def test_import_is_light() -> None:
 
 def test_cli_help_lists_commands() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "thermolearn.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "thermolearn.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "COMMAND" in out.stdout

@@ -60,7 +60,9 @@ def test_rc_ramp_loss_against_numerical_integral() -> None:
     i = c * v / t_ramp * (1 - np.exp(-t / tau))
     during = np.trapezoid(i**2 * r, t)
     lag = v * tau / t_ramp * (1 - math.exp(-t_ramp / tau))
-    assert physics.rc_ramp_loss(r, c, v, t_ramp) == pytest.approx(during + 0.5 * c * lag**2, rel=1e-6)
+    assert physics.rc_ramp_loss(r, c, v, t_ramp) == pytest.approx(
+        during + 0.5 * c * lag**2, rel=1e-6
+    )
 
 
 @given(st.floats(min_value=1e-3, max_value=1e3))

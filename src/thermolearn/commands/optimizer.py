@@ -57,7 +57,11 @@ def _headline(result: dict[str, Any]) -> dict[str, Any]:
     """Energy per pulse vs pulse time per release mode (the trade-off curve, in short)."""
     return {
         mode: [
-            {"factor": p["adiabatic_factor"], "pulse_time_s": p["pulse_time_s"], "energy_J": p["energy_J"]}
+            {
+                "factor": p["adiabatic_factor"],
+                "pulse_time_s": p["pulse_time_s"],
+                "energy_J": p["energy_J"],
+            }
             for p in points
         ]
         for mode, points in result["curves"].items()
