@@ -138,7 +138,7 @@ class EnergyLedger:
         return sum(e.bits_erased for e in self._entries.values())
 
     def landauer_bound(self) -> float:
-        """Return the Landauer bound (J) of the bits erased, bits × kT ln 2 (a bound, not a measurement)."""
+        """Return the Landauer bound (J) of the bits erased: a bound, not a measurement."""
         return self.bits_erased() * landauer_limit(self.temperature)
 
     def breakdown(self, *, include_reversible: bool = False) -> dict[str, float]:
