@@ -13,7 +13,7 @@ def register(subparsers: Any) -> None:
         help="energy of learning vs bits learned: sweep, fit log E = a + b log I",
         description=(
             "Train the physical EP network over training-set sizes, class counts and "
-            "conductance levels (3 seeds each), fit log E = a + b log I with a bootstrap 95%% "
+            "conductance levels (3 seeds each), fit log E = a + b log I with a bootstrap 95 % "
             "CI for b, and write scaling.json and scaling.png to --out. Finished runs are "
             "cached in --out/cache, so a rerun after a crash computes only the missing ones."
         ),
