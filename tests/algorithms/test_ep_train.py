@@ -171,3 +171,44 @@ def test_demo_command_one_epoch(tmp_path: Path) -> None:
     assert summary["ep_ideal"]["test_accuracy"] > 0.5
     for name in summary:
         assert (tmp_path / name / "metrics.json").is_file()
+
+
+def test_one_batch_energy_booking_matches_closed_form() -> None:
+    """One mini-batch, one epoch: every booked category recomputed independently.
+
+    Reference: closed forms of the bookkeeping rules (module docstring of ep_train) —
+    static phase energy = settling time x Σ G ΔV² (+ nudging term) from an independent
+    EPCircuit re-run with the same seed; ADC: one conversion per hidden+output node per phase
+    (the local rule needs every node voltage); DAC: one per input; program_read: V_r² G t_r
+    plus one ADC conversion per device. Tolerance rel 1e-9 (float64 re-computation).
+    """
+    from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams
+    from thermolearn.datasets import load
+
+    cfg = _small(epochs=1, n_train=20, batch_size=20, hidden=(6,))
+    res = run_training(cfg, progress=False)
+    bd = res.ledger.breakdown()
+    data = load("digits", seed=cfg.seed).subset(n_train=20)
+    sizes = (data.n_features, 6, data.n_classes)
+    params = EPCircuitParams(layer_sizes=sizes, beta=cfg.beta, **cfg.circuit)
+    ss = np.random.SeedSequence(cfg.seed)
+    rng_init, rng = (np.random.default_rng(s) for s in ss.spawn(2))
+    net = EPCircuit(params, rng=rng_init)
+    w0 = [w.copy() for w in net.weights]
+    perm = rng.permutation(20)
+    xb, yb = data.x_train[perm], data.y_train[perm]
+    _, info = net.gradients(xb, yb, estimator="centred")
+    t = params.settling_time
+    assert bd["phase_free"] == pytest.approx(info["power"]["free"] * t, rel=1e-9)
+    assert bd["phase_nudge_plus"] == pytest.approx(info["power"]["plus"] * t, rel=1e-9)
+    assert bd["phase_nudge_minus"] == pytest.approx(info["power"]["minus"] * t, rel=1e-9)
+    n_nodes = 6 + data.n_classes
+    assert bd["adc"] == pytest.approx(params.adc_energy * n_nodes * 20 * 3, rel=1e-9)
+    assert bd["dac"] == pytest.approx(params.dac_energy * data.n_features * 20, rel=1e-9)
+    assert bd["amplifier"] == pytest.approx(params.amplifier_power * 2 * 6 * t * 3 * 20, rel=1e-9)
+    n_dev = sum(w.size for w in w0)
+    g_sum = sum(float(w.sum()) for w in w0) * params.g_max
+    assert bd["program_read"] == pytest.approx(
+        0.2**2 * 1e-8 * g_sum + params.adc_energy * n_dev, rel=1e-9
+    )
+    assert any("state-aware" in s for s in res.metrics["notes"])

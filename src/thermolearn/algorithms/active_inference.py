@@ -853,6 +853,11 @@ def make_tmaze_learner(
     how attractive an unexplored arm is: it expects reward with probability 2/3 and gains
     ``1/(reward_count + loss_count)`` nats of novelty there, which makes a first visit from
     the cue worth it while a blind visit from the centre is not.
+
+    Outcomes depend on the seed: with ``rng = default_rng([seed, 3])``, 120 trials and the
+    last 40 scored, seeds 0–7 gave cue-then-reward rates 1.0, 0.925, 1.0, 1.0, 1.0, 1.0, 0.5,
+    1.0 — one agent in eight did not settle on the rewarded arms. The ≥ 90 % figure is a
+    rate pooled over agents, not a guarantee for each one.
     """
     A, B = tmaze_model(reward_prob)
     return DiscreteAgent(

@@ -34,6 +34,14 @@ Scales: with the digits defaults (64 inputs → ±10 V sources, 1e-8..1e-6 S dev
 knees near ±0.07 V, amplifier gain 3) a hidden node sees ~130 conductances and sits within
 ~±0.2 V; the amplifiers restore the range of the output layer, whose targets are ±0.1 V.
 
+**Read voltages exceed device thresholds.** With ±10 V input sources the devices of the first
+crossbar carry read drops of up to ~10 V (digits, initial weights: max 10.1 V, median 0.6 V per
+device; the bias rows put up to ~1 V across the output crossbar). That is far above the ~1 V
+programming pulses of :class:`PulsedDeviceParams` and the ~0.5–1.5 V write thresholds of
+typical memristors, so a real array read this way would be disturbed (or need selectors and a
+much smaller A with more gain). The conductances here are treated as fixed during the phases:
+a simulation idealisation, not a property of real memristors.
+
 Fast solver (Scellier, ICML 2024)
 ---------------------------------
 There are no lateral connections inside a layer, so the co-content is minimised *exactly*
@@ -164,7 +172,8 @@ class EPCircuitParams:
     init_low, init_high : float
         Initial conductances drawn uniformly in [init_low, init_high]·g_max.
     input_amplitude : float
-        A, V: feature x drives sources ±A x.
+        A, V: feature x drives sources ±A x. The drop across a first-crossbar device reaches
+        ~A, so A above the device's write threshold (~1 V) is a read-disturb-free idealisation.
     bias_voltage : float
         V_b, V: the bias source pair ±V_b.
     gain : float
