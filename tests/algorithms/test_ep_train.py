@@ -32,6 +32,35 @@ def test_resume_is_bit_for_bit(tmp_path: Path) -> None:
     assert resumed.metrics["bits_learned"] == full.metrics["bits_learned"]
 
 
+def test_resume_survives_a_kill_between_checkpoint_files(tmp_path: Path) -> None:
+    # A kill after checkpoint.npz was replaced but before checkpoint.json was rewritten leaves
+    # a stale (here: missing) json; the self-contained npz must still resume bit for bit.
+    cfg = _small(epochs=2)
+    full = run_training(cfg, tmp_path / "full", progress=False)
+    part = tmp_path / "part"
+    run_training(cfg, part, progress=False, stop_after=1)
+    (part / "checkpoint.json").unlink()
+    resumed = run_training(cfg, part, progress=False, resume=True)
+    for a, b in zip(full.model.weights, resumed.model.weights, strict=True):
+        assert np.array_equal(a, b)
+    assert resumed.ledger.rows() == full.ledger.rows()
+
+
+def test_joules_per_bit_pairs_energy_and_bits_of_the_same_scope(tmp_path: Path) -> None:
+    # Whole-run energy / held-out CE gain; first-epoch energy / first-epoch prequential bits.
+    m = run_training(_small(epochs=2, device="ideal", n_train=300, hidden=(32,)), None,
+                     progress=False).metrics
+    bits = m["bits_learned"]
+    assert m["default_estimator"] == "cross_entropy_gain"
+    if bits["cross_entropy_gain"] > 0:
+        assert m["joules_per_bit"] == pytest.approx(m["energy_joules"] / bits["cross_entropy_gain"])
+    if bits["prequential"] > 0:
+        assert m["joules_per_bit_prequential_first_epoch"] == pytest.approx(
+            m["energy_first_epoch_joules"] / bits["prequential"]
+        )
+        assert m["energy_first_epoch_joules"] < m["energy_joules"]
+
+
 def test_run_directory_contents_and_energy(tmp_path: Path) -> None:
     res = run_training(
         _small(epochs=3, device="ideal", n_train=300, hidden=(32,)), tmp_path, progress=False

@@ -54,6 +54,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.energy import EnergyLedger
+from thermolearn.physics import landauer_limit
 from thermolearn.errors import ParameterError
 from thermolearn.validation import check_choice, check_int, check_positive
 
@@ -460,18 +461,20 @@ def run_training(
         out.mkdir(parents=True, exist_ok=True)
     if resume:
         assert out is not None
-        ck = out / "checkpoint.json"
+        ck = out / "checkpoint.npz"
         if not ck.is_file():
             raise ParameterError(f"--resume: no checkpoint in '{out}'.")
-        meta = json.loads(ck.read_text())
-        if json.dumps(meta["config_without_epochs"], sort_keys=True) != cfg_json:
-            raise ParameterError(
-                f"--resume: the checkpoint in '{out}' was written by a different configuration."
-            )
-        raw = (out / "checkpoint.npz").read_bytes()
-        if hashlib.sha256(raw).hexdigest() != meta["npz_sha256"]:
-            raise ParameterError(f"--resume: checkpoint.npz in '{out}' does not match its json.")
-        with np.load(out / "checkpoint.npz") as z:
+        # The npz is self-contained (weights, prequential record and metadata) and replaced
+        # atomically, so a run killed at any instant resumes from its last complete epoch.
+        with np.load(ck) as z:
+            if "meta_json" not in z:
+                raise ParameterError(f"--resume: '{ck}' has no metadata; it is not a checkpoint.")
+            meta = json.loads(str(z["meta_json"]))
+            if json.dumps(meta["config_without_epochs"], sort_keys=True) != cfg_json:
+                raise ParameterError(
+                    f"--resume: the checkpoint in '{out}' was written by a different "
+                    "configuration."
+                )
             loaded = [z[f"w{k}"] for k in range(meta["n_arrays"])]
             if "preq_p" in z:
                 cuts = np.cumsum(z["preq_sizes"])[:-1]
@@ -573,17 +576,18 @@ def run_training(
                 arrays["preq_p"] = np.concatenate(preq_p)
                 arrays["preq_y"] = np.concatenate(preq_y)
                 arrays["preq_sizes"] = np.array([len(v) for v in preq_y])
-            sha = _save_npz(out / "checkpoint.npz", arrays)
             meta = {
                 "epoch": epoch + 1,
                 "n_arrays": len(model.weights),
-                "npz_sha256": sha,
                 "rng_state": rng.bit_generator.state,
                 "ledger": ledger.rows(),
                 "temperature": ledger.temperature,
                 "history": history,
                 "config_without_epochs": json.loads(cfg_json),
             }
+            arrays["meta_json"] = np.array(json.dumps(meta))
+            # checkpoint.npz is the checkpoint; checkpoint.json is a readable copy of its metadata.
+            _save_npz(out / "checkpoint.npz", arrays)
             _atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
 
     if test_probs is None and history:
@@ -775,10 +779,23 @@ def _final_metrics(
         try:
             from thermolearn.information import joules_per_bit_report
 
-            m.update(joules_per_bit_report(ledger, bits, default="prequential"))
+            # Same scope on both sides: the whole run's energy pairs with the information
+            # the final model holds about the labels (held-out cross-entropy gain).
+            default = "cross_entropy_gain" if "cross_entropy_gain" in bits else "prequential"
+            m.update(joules_per_bit_report(ledger, bits, default=default))
         except ImportError:
             b = bits.get("prequential", 0.0)
             m["joules_per_bit"] = ledger.total() / b if b > 0 else None
+        # The prequential code is measured during the first epoch: pair it with that epoch's
+        # energy (as the scaling study does).
+        b_preq = bits.get("prequential", 0.0)
+        if history and b_preq > 0:
+            e1 = float(history[0]["energy_joules"])
+            m["energy_first_epoch_joules"] = e1
+            m["joules_per_bit_prequential_first_epoch"] = e1 / b_preq
+            m["landauer_ratio_prequential_first_epoch"] = e1 / b_preq / landauer_limit(
+                ledger.temperature
+            )
     return m
 
 
@@ -794,8 +811,11 @@ def _ep_notes(cfg: TrainConfig) -> list[str]:
         f"input sources are +/-{amp:g} V: devices of the first crossbar see read drops up to "
         f"~{amp:g} V, far above the ~1 V programming pulses and typical memristor write "
         "thresholds; real devices would be disturbed by such reads (a simulation idealisation).",
-        "bits_learned['prequential'] uses first-epoch predictions only (softmax of the output "
-        "voltages at temperature softmax_scale), while energy_joules covers all epochs.",
+        "joules_per_bit divides the whole run's energy by the held-out cross-entropy gain (the "
+        "information the final model holds about the labels); bits_learned['prequential'] uses "
+        "first-epoch predictions only (softmax of the output voltages at temperature "
+        "softmax_scale) and is paired with the first epoch's energy in "
+        "joules_per_bit_prequential_first_epoch.",
     ]
     if cfg.device == "realistic":
         if cfg.pulse_policy == "state-aware":
