@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Bumped when the meaning of a point's result changes, so stale caches are not reused.
-STUDY_VERSION = 2
+STUDY_VERSION = 3
 #: Which energy each bits estimator is paired with.
 ENERGY_BASIS = {
     "prequential": "energy_first_epoch_joules",
