@@ -54,8 +54,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.energy import EnergyLedger
-from thermolearn.physics import landauer_limit
 from thermolearn.errors import ParameterError
+from thermolearn.physics import landauer_limit
 from thermolearn.validation import check_choice, check_int, check_positive
 
 ALGORITHMS = ("ep", "backprop")
