@@ -53,6 +53,7 @@ References
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -335,7 +336,7 @@ def _with_one(x: Array) -> Array:
 # ------------------------------------------------------------------------------------------
 # layer base class
 # ------------------------------------------------------------------------------------------
-class ReversibleLayer:
+class ReversibleLayer(ABC):
     """Base class: a bijection of R^d with ``forward``, ``inverse`` and ``log_det``.
 
     Subclasses implement :meth:`_forward` (returning ``y`` and the per-sample log|det J|),
@@ -366,10 +367,11 @@ class ReversibleLayer:
         """log|det ∂y/∂x| per sample (B,), in nats."""
         return self._forward(x)[1]
 
+    @abstractmethod
     def inverse(self, y: Array) -> Array:
         """Map ``y`` back to ``x``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def backward(self, y: Array, grad_y: Array, grad_log_det: Array) -> tuple[Array, Array]:
         """Reconstruct ``x = inverse(y)`` and back-propagate.
 
@@ -387,12 +389,11 @@ class ReversibleLayer:
         x, grad_x : ndarray (B, d)
             The reconstructed input and ∂loss/∂x; parameter gradients go to :attr:`grads`.
         """
-        raise NotImplementedError
 
     #: grid-contraction estimate of the bits erased by the last forward pass (batch sum)
     last_bits_erased: float = 0.0
 
-    def program(self) -> None:
+    def program(self) -> None:  # noqa: B027 - layers without crossbars have nothing to write
         """Write the digital parameters to the crossbar arrays (after an update)."""
 
     def crossbars(self) -> list[CrossbarLinear]:
@@ -402,8 +403,9 @@ class ReversibleLayer:
     def _book_digital(self, **ops: float) -> None:
         self._digital_joules += self.digital.energy(**ops)
 
+    @abstractmethod
     def _forward(self, x: Array) -> tuple[Array, Array]:
-        raise NotImplementedError
+        """Return ``y`` and the per-sample log|det J| (nats)."""
 
 
 # ------------------------------------------------------------------------------------------

@@ -944,12 +944,15 @@ class _Parser:
             return
         letter = head[0]
         handler = getattr(self, f"el_{letter}", None)
-        if handler is None:
+        if handler is None and letter not in "efgh":
             raise self.err(f"unsupported element {text.split()[0]!r}", ln)
         toks = _tokens(text, ln)
         name = toks[0] if not prefix else f"{toks[0]}.{prefix[:-1]}"
         try:
-            handler(ln, name, toks[1:], prefix, nodemap, env, depth)
+            if handler is None:  # E, F, G, H: the four controlled sources
+                self._controlled(letter, ln, name, toks[1:], prefix, nodemap, env)
+            else:
+                handler(ln, name, toks[1:], prefix, nodemap, env, depth)
         except ParameterError as exc:
             raise self.err(str(exc), ln) from None
 
@@ -1197,54 +1200,6 @@ class _Parser:
             val = self._one_value(toks[3:], ln, env, "gain" if kind == "f" else "r")
             el = (c.add_cccs if kind == "f" else c.add_ccvs)(name, a, b, ctrl, val)
             self.pending_ctrl.append((el, ln))
-
-    def el_e(
-        self,
-        ln: _Line,
-        name: str,
-        toks: list[str],
-        prefix: str,
-        nodemap: dict[str, str],
-        env: dict[str, float],
-        depth: int,
-    ) -> None:
-        self._controlled("e", ln, name, toks, prefix, nodemap, env)
-
-    def el_g(
-        self,
-        ln: _Line,
-        name: str,
-        toks: list[str],
-        prefix: str,
-        nodemap: dict[str, str],
-        env: dict[str, float],
-        depth: int,
-    ) -> None:
-        self._controlled("g", ln, name, toks, prefix, nodemap, env)
-
-    def el_f(
-        self,
-        ln: _Line,
-        name: str,
-        toks: list[str],
-        prefix: str,
-        nodemap: dict[str, str],
-        env: dict[str, float],
-        depth: int,
-    ) -> None:
-        self._controlled("f", ln, name, toks, prefix, nodemap, env)
-
-    def el_h(
-        self,
-        ln: _Line,
-        name: str,
-        toks: list[str],
-        prefix: str,
-        nodemap: dict[str, str],
-        env: dict[str, float],
-        depth: int,
-    ) -> None:
-        self._controlled("h", ln, name, toks, prefix, nodemap, env)
 
     def el_b(
         self,

@@ -24,6 +24,7 @@ References
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -55,9 +56,9 @@ class _TwinFromLibrary(MemristorModel):
 
     spice_file: ClassVar[str] = ""
 
+    @abstractmethod
     def spice_params(self) -> dict[str, float]:
         """Parameter values of the twin's ``.subckt`` line (SPICE units, see the .lib)."""
-        raise NotImplementedError
 
     def spice_library(self) -> str:
         """Render the twin's ``.subckt`` with this instance's parameters."""
