@@ -502,7 +502,7 @@ class _Compiled:
 
     def gpos_of_names(self, kind: str, names: Sequence[str]) -> NDArray[np.intp]:
         """Positions (in circuit order) of the named elements of one kind."""
-        key = (kind, names[0] if names else "", len(names))
+        key = (kind, tuple(names))
         cache = self.__dict__.setdefault("_gpos_cache", {})
         if key not in cache:
             kp = self.kind_pos
@@ -1604,21 +1604,6 @@ class _Augmented:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._comp, name)
-
-    def gpos_of_names(self, kind: str, names: Sequence[str]) -> NDArray[np.intp]:
-        """Positions (in circuit order) of the named elements of one kind."""
-        key = (kind, names[0] if names else "", len(names))
-        cache = self.__dict__.setdefault("_gpos_cache", {})
-        if key not in cache:
-            kp = self.kind_pos
-            gp = self.gpos[kind]
-            cache[key] = gp[np.array([kp[n][1] for n in names], dtype=np.intp)]
-        out: NDArray[np.intp] = cache[key]
-        return out
-
-    def gpos_of(self, els: Sequence[Element]) -> NDArray[np.intp]:
-        """Positions (in circuit order) of elements of one kind."""
-        return self.gpos_of_names(els[0].kind, [e.name for e in els])
 
     def node_name(self, row: int) -> str:
         if row < self._comp.size:
