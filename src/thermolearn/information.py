@@ -51,7 +51,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from thermolearn.errors import ParameterError
-from thermolearn.validation import check_int, check_nonnegative, check_positive, finite_array
+from thermolearn.validation import check_greater, check_int, check_nonnegative, check_positive, finite_array
 
 LN2 = math.log(2.0)
 #: Bits below which a "bits learned" figure is treated as zero when dividing energy by it.
@@ -341,9 +341,7 @@ def uniform_prior_moments(g_min: float, g_max: float) -> tuple[float, float]:
     """Mean and variance of a uniform distribution on [g_min, g_max] (e.g. conductances, S)."""
     lo = check_nonnegative(g_min, "g_min", "uniform_prior_moments", "S")
     hi = check_positive(g_max, "g_max", "uniform_prior_moments", "S")
-    if not hi > lo:
-        raise ParameterError(f"The 'g_max' parameter of uniform_prior_moments must be > g_min; "
-                             f"got {g_max!r} <= {g_min!r}.")
+    check_greater(hi, "g_max", "uniform_prior_moments", lo, "g_min", "S")
     return 0.5 * (lo + hi), (hi - lo) ** 2 / 12.0
 
 

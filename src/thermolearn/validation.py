@@ -44,6 +44,19 @@ def check_finite(value: float, name: str, owner: str) -> float:
     return _as_float(value, name, owner)
 
 
+def check_greater(
+    value: float, name: str, owner: str, other: float, other_name: str, unit: str = ""
+) -> float:
+    """Return ``value`` if it is > ``other`` (an ordered pair such as g_min < g_max)."""
+    v = _as_float(value, name, owner)
+    if not v > other:
+        raise ParameterError(
+            f"The '{name}' parameter of {owner} must be > {other_name} = {other!r}{_fmt(unit)}; "
+            f"got {value!r}."
+        )
+    return v
+
+
 def check_range(
     value: float,
     name: str,

@@ -64,6 +64,7 @@ from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.validation import (
     check_choice,
+    check_greater,
     check_int,
     check_nonnegative,
     check_positive,
@@ -134,11 +135,7 @@ class CrossbarHardware:
         check_choice(self.engine, "engine", owner, ENGINES)
         check_positive(self.g_min, "g_min", owner, "S")
         check_positive(self.g_max, "g_max", owner, "S")
-        if not self.g_max > self.g_min:
-            raise ParameterError(
-                f"The 'g_max' parameter of {owner} must be > g_min = {self.g_min} S; "
-                f"got {self.g_max!r}."
-            )
+        check_greater(self.g_max, "g_max", owner, self.g_min, "g_min", "S")
         check_positive(self.v_read, "v_read", owner, "V")
         if self.levels is not None:
             check_int(self.levels, "levels", owner, minimum=2)

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from thermolearn.errors import ParameterError
-from thermolearn.validation import check_int, check_positive, finite_array
+from thermolearn.validation import check_greater, check_int, check_positive, finite_array
 
 Array = NDArray[np.float64]
 
@@ -50,11 +50,7 @@ class ConductanceRange:
         o = "ConductanceRange"
         check_positive(self.g_min, "g_min", o, "S")
         check_positive(self.g_max, "g_max", o, "S")
-        if not self.g_max > self.g_min:
-            raise ParameterError(
-                f"The 'g_max' parameter of {o} must be > g_min = {self.g_min!r} S; "
-                f"got {self.g_max!r}."
-            )
+        check_greater(self.g_max, "g_max", o, self.g_min, "g_min", "S")
         if self.levels is not None:
             check_int(self.levels, "levels", o, minimum=2)
 

@@ -39,6 +39,7 @@ from thermolearn.physics import K_B, Q_E
 from thermolearn.validation import (
     check_choice,
     check_finite,
+    check_greater,
     check_nonnegative,
     check_positive,
     check_range,
@@ -107,11 +108,7 @@ class LinearIonDriftParams:
         o = "LinearIonDrift"
         check_positive(self.r_on, "r_on", o, "ohm")
         check_positive(self.r_off, "r_off", o, "ohm")
-        if not self.r_off > self.r_on:
-            raise ParameterError(
-                f"The 'r_off' parameter of {o} must be > r_on = {self.r_on!r} ohm; "
-                f"got {self.r_off!r}."
-            )
+        check_greater(self.r_off, "r_off", o, self.r_on, "r_on", "ohm")
         check_positive(self.d, "d", o, "m")
         check_positive(self.mu_v, "mu_v", o, "m^2/(V s)")
         check_choice(self.window, "window", o, win.WINDOWS)
@@ -239,11 +236,7 @@ class VTEAMParams:
         o = "VTEAM"
         check_positive(self.r_on, "r_on", o, "ohm")
         check_positive(self.r_off, "r_off", o, "ohm")
-        if not self.r_off > self.r_on:
-            raise ParameterError(
-                f"The 'r_off' parameter of {o} must be > r_on = {self.r_on!r} ohm; "
-                f"got {self.r_off!r}."
-            )
+        check_greater(self.r_off, "r_off", o, self.r_on, "r_on", "ohm")
         check_positive(self.k_off, "k_off", o, "1/s")
         if not check_finite(self.k_on, "k_on", o) < 0:
             raise ParameterError(f"The 'k_on' parameter of {o} must be < 0 1/s; got {self.k_on!r}.")
@@ -537,11 +530,7 @@ class StanfordPKUParams:
         check_nonnegative(self.r_th, "r_th", o, "K/W")
         check_positive(self.g_min, "g_min", o, "m")
         check_positive(self.g_max, "g_max", o, "m")
-        if not self.g_max > self.g_min:
-            raise ParameterError(
-                f"The 'g_max' parameter of {o} must be > g_min = {self.g_min!r} m; "
-                f"got {self.g_max!r}."
-            )
+        check_greater(self.g_max, "g_max", o, self.g_min, "g_min", "m")
 
 
 class StanfordPKU(_TwinFromLibrary):
@@ -653,11 +642,7 @@ class DataDrivenTiOxParams:
         check_finite(self.a1_n, "a1_n", o)
         check_positive(self.r_min, "r_min", o, "ohm")
         check_positive(self.r_max, "r_max", o, "ohm")
-        if not self.r_max > self.r_min:
-            raise ParameterError(
-                f"The 'r_max' parameter of {o} must be > r_min = {self.r_min!r} ohm; "
-                f"got {self.r_max!r}."
-            )
+        check_greater(self.r_max, "r_max", o, self.r_min, "r_min", "ohm")
 
 
 class DataDrivenTiOx(_TwinFromLibrary):
@@ -725,11 +710,7 @@ class LinearConductanceParams:
         o = "LinearConductance"
         check_positive(self.g_min, "g_min", o, "S")
         check_positive(self.g_max, "g_max", o, "S")
-        if not self.g_max > self.g_min:
-            raise ParameterError(
-                f"The 'g_max' parameter of {o} must be > g_min = {self.g_min!r} S; "
-                f"got {self.g_max!r}."
-            )
+        check_greater(self.g_max, "g_max", o, self.g_min, "g_min", "S")
 
 
 class LinearConductance(_TwinFromLibrary):
