@@ -51,7 +51,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from thermolearn.errors import ParameterError
-from thermolearn.validation import check_greater, check_int, check_nonnegative, check_positive, finite_array
+from thermolearn.validation import (
+    check_greater,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    finite_array,
+)
 
 LN2 = math.log(2.0)
 #: Bits below which a "bits learned" figure is treated as zero when dividing energy by it.
