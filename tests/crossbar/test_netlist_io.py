@@ -298,19 +298,25 @@ _VOCAB = [
 )
 def test_fuzz_structured_lines_only_raise_netlist_error(lines: list[str]) -> None:
     text = "title\n" + "\n".join(lines)
+    # Any exception other than NetlistError fails the test; a successful parse must yield
+    # a Circuit.
     try:
-        parse_netlist(text, source="fuzz.cir")
+        parsed = parse_netlist(text, source="fuzz.cir")
     except NetlistError:
-        pass
+        return
+    assert isinstance(parsed.circuit, Circuit)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_fuzz_arbitrary_text_only_raises_netlist_error(text: str) -> None:
+    # Any exception other than NetlistError fails the test; a successful parse must yield
+    # a Circuit.
     try:
-        parse_netlist(text, source="fuzz.cir")
+        parsed = parse_netlist(text, source="fuzz.cir")
     except NetlistError:
-        pass
+        return
+    assert isinstance(parsed.circuit, Circuit)
 
 
 def test_imported_memristor_twin_runs_in_the_python_engine() -> None:
