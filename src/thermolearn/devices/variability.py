@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike
 
 from thermolearn.devices.base import Array, MemristorModel
 from thermolearn.errors import ParameterError, ThermolearnError
-from thermolearn.physics import K_B
+from thermolearn.physics import K_B, T_ROOM
 from thermolearn.validation import check_int, check_nonnegative, check_positive, check_range
 
 
@@ -56,8 +56,10 @@ class VariabilityParams:
         Absolute cycle-to-cycle noise per pulse, in units of the state range.
     read_noise : bool
         Add Johnson (and 1/f) noise to reads.
-    temperature : float
-        Noise temperature (K).
+    temperature : float or None
+        Noise temperature (K); ``None`` (default) takes the temperature of the
+        :class:`~thermolearn.hardware.Hardware` it belongs to, or
+        :data:`~thermolearn.physics.T_ROOM` on its own.
     flicker_coefficient : float
         K_f of S_I = K_f I^2 / f (dimensionless; 0 disables 1/f noise).
     flicker_f_min : float
@@ -77,7 +79,7 @@ class VariabilityParams:
     c2c_sigma: float = 0.0
     c2c_floor: float = 0.0
     read_noise: bool = False
-    temperature: float = 300.0
+    temperature: float | None = None
     flicker_coefficient: float = 0.0
     flicker_f_min: float = 1.0
     levels: int | None = None
@@ -92,7 +94,8 @@ class VariabilityParams:
         check_nonnegative(self.d2d_rate_sigma, "d2d_rate_sigma", o)
         check_nonnegative(self.c2c_sigma, "c2c_sigma", o)
         check_nonnegative(self.c2c_floor, "c2c_floor", o)
-        check_positive(self.temperature, "temperature", o, "K")
+        if self.temperature is not None:
+            check_positive(self.temperature, "temperature", o, "K")
         check_nonnegative(self.flicker_coefficient, "flicker_coefficient", o)
         check_positive(self.flicker_f_min, "flicker_f_min", o, "Hz")
         if self.levels is not None:
@@ -189,6 +192,12 @@ class Variability(MemristorModel):
             "(wrapper.model) per device instead"
         )
 
+    @property
+    def temperature(self) -> float:
+        """Noise temperature, K (``params.temperature``, default T_ROOM)."""
+        t = self.params.temperature
+        return T_ROOM if t is None else float(t)
+
     # -- non-idealities ------------------------------------------------------------------
     def after_program(self, x_before: ArrayLike, x_after: ArrayLike) -> Array:
         """Cycle-to-cycle noise of one pulse, then quantisation; used by :func:`program`."""
@@ -216,7 +225,7 @@ class Variability(MemristorModel):
         bandwidth = 1.0 / (2.0 * check_positive(t_read, "t_read", "Variability", "s"))
         i = self.current(v_read, x)
         g = np.abs(i / v_read)
-        var = 4.0 * K_B * pr.temperature * g * bandwidth
+        var = 4.0 * K_B * self.temperature * g * bandwidth
         if pr.flicker_coefficient > 0 and bandwidth > pr.flicker_f_min:
             var = var + pr.flicker_coefficient * i**2 * math.log(bandwidth / pr.flicker_f_min)
         return np.asarray(np.sqrt(var), dtype=np.float64)
