@@ -61,16 +61,16 @@ class ReadSettings:
     """Read voltage for a unit input, V (keep it below the device's disturb-free voltage)."""
     t_read: float = 10e-9
     """Read pulse (integration) time, s; the read-noise bandwidth is 1/(2 t_read)."""
-    adc_bits: int | None = 8
-    """Resolution of the ADC on each sensed line, bit (its energy is FOM × 2^bits);
-    ``None`` leaves the outputs analog (no ADC booked)."""
+    adc_bits: float | None = 8
+    """Effective resolution of the ADC on each sensed line, bit (its energy is
+    FOM × 2^bits); ``None`` leaves the outputs analog (no ADC booked)."""
 
     def __post_init__(self) -> None:
         o = "ReadSettings"
         check_positive(self.v_read, "v_read", o, "V")
         check_positive(self.t_read, "t_read", o, "s")
         if self.adc_bits is not None:
-            check_int(self.adc_bits, "adc_bits", o, minimum=1)
+            check_positive(self.adc_bits, "adc_bits", o, "bit")
 
     @property
     def bandwidth(self) -> float:
@@ -276,5 +276,67 @@ class Hardware:
         """Return a copy with ``changes`` applied (``dataclasses.replace``, validated)."""
         return dataclasses.replace(self, **changes)
 
+    def with_settings(self, **settings: Any) -> Hardware:
+        """Return a copy with flat settings applied to the field that owns each.
+
+        Accepts the top-level fields and the names inside the parts: ``r_wire``,
+        ``r_driver``, ``c_wire`` (:class:`Wires`); ``readout``, ``r_sense``, ``dac``, ``tia``
+        (:class:`Peripherals`; ``False`` disables a DAC/TIA); ``v_read``, ``t_read``,
+        ``adc_bits`` (:class:`ReadSettings`); ``adc`` (an :class:`ADC`, or ``False`` for
+        none); ``v_program``, ``t_program`` (:class:`WriteSettings`). ``None`` values are
+        ignored, so ``hw.with_settings(r_wire=None)`` is ``hw``.
+
+        >>> Hardware().with_settings(r_wire=2.0, v_read=0.1).wires.r_wire
+        2.0
+        """
+        top: dict[str, Any] = {}
+        parts: dict[str, dict[str, Any]] = {}
+        for name, value in settings.items():
+            if value is None:
+                continue
+            if name == "adc":
+                if value is False:
+                    parts.setdefault("read", {})["adc_bits"] = None
+                elif isinstance(value, ADC):
+                    parts.setdefault("read", {})["adc_bits"] = value.enob
+                    parts.setdefault("peripherals", {})["adc_fom_walden"] = value.fom_walden
+                else:
+                    raise ParameterError(
+                        f"The 'adc' setting of Hardware must be an ADC or False; got {value!r}."
+                    )
+            elif name in ("dac", "tia"):
+                parts.setdefault("peripherals", {})[name] = None if value is False else value
+            elif name in _PART_OF:
+                parts.setdefault(_PART_OF[name], {})[name] = value
+            elif name in _TOP_LEVEL:
+                top[name] = value
+            else:
+                known = sorted({*_TOP_LEVEL, *_PART_OF, "adc", "dac", "tia"})
+                raise ParameterError(
+                    f"Unknown hardware setting {name!r}; known settings: {', '.join(known)}."
+                )
+        for part, changes in parts.items():
+            top[part] = dataclasses.replace(getattr(self, part), **changes)
+        return dataclasses.replace(self, **top) if top else self
+
+
+_PART_OF = {
+    **{n: "wires" for n in ("r_wire", "r_driver", "c_wire")},
+    **{n: "peripherals" for n in ("readout", "r_sense", "adc_fom_walden")},
+    **{n: "read" for n in ("v_read", "t_read", "adc_bits")},
+    **{n: "write" for n in ("v_program", "t_program")},
+}
+_TOP_LEVEL = (
+    "device",
+    "g_min",
+    "g_max",
+    "levels",
+    "variability",
+    "cell",
+    "selector",
+    "r_access",
+    "r_access_off",
+    "temperature",
+)
 
 __all__ = ["Hardware", "ReadSettings", "WriteSettings", "Wires", "Peripherals", "CELLS", "READOUTS"]

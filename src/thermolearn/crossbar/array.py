@@ -48,21 +48,26 @@ from thermolearn.crossbar.mapping import (
     differential_to_weights,
     weights_to_differential,
 )
+from thermolearn.devices.variability import read_noise_variance
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
-from thermolearn.physics import K_B
-from thermolearn.validation import (
-    check_choice,
-    check_int,
-    check_nonnegative,
-    check_positive,
-    finite_array,
-)
+from thermolearn.hardware import CELLS, READOUTS, Hardware
+from thermolearn.validation import check_choice, check_int, check_positive, finite_array
 
 Array = NDArray[np.float64]
 
-CELLS = ("1R", "1T1R", "1S1R")
-READOUTS = ("tia", "sense")
+
+def _from_hardware(path: str, doc: str) -> Any:
+    """Return a read-only attribute of CrossbarArray that reads ``self.hardware.<path>``."""
+    names = path.split(".")
+
+    def get(self: Any) -> Any:
+        obj = self.hardware
+        for n in names:
+            obj = getattr(obj, n)
+        return obj
+
+    return property(get, doc=doc)
 
 
 class CrossbarArray:
@@ -72,106 +77,78 @@ class CrossbarArray:
     ----------
     rows, cols : int
         Array size M×N (>= 1).
-    device : MemristorModel, optional
-        Cell device; default :class:`thermolearn.devices.LinearConductance` (g_min, g_max),
-        whose state is its conductance. Other models are read at their chord conductance at
-        ``v_read`` and programmed by inverting that conductance over their state range.
-    g_min, g_max : float
-        Programmable conductance window, S.
-    levels : int, optional
-        Number of programmable conductance levels (>= 2); None = analog.
-    r_wire : float
-        Wire resistance per cell pitch on rows and columns, ohm (0 = ideal wires).
-    r_driver : float
-        Source resistance of each line driver, ohm.
-    cell : {"1R", "1T1R", "1S1R"}
-        Passive cell, cell with a series access transistor (``r_access`` when on), or with a
-        series selector ``I = i0 sinh(V/v0)`` (``selector``).
-    readout : {"tia", "sense"}
-        Virtual-ground TIA (0 V input) or a sense resistor ``r_sense`` to ground.
-    variability : VariabilityParams or Variability, optional
-        Device non-idealities (:mod:`thermolearn.devices.variability`): cycle-to-cycle noise and
-        quantisation after programming, read noise (Johnson, at the read bandwidth).
-    temperature : float
-        Temperature, K (read noise).
+    hardware : Hardware, optional
+        The hardware description (:class:`thermolearn.hardware.Hardware`): cell device and
+        conductance window, variability, cell type and selector, wires, peripherals, read and
+        write settings, temperature. Default ``Hardware()`` (ideal 1R array at T_ROOM).
     rng : numpy.random.Generator, optional
         Randomness source (variability, read noise); default ``default_rng(0)``.
     ledger : EnergyLedger, optional
-        Where energy is booked (a new one by default).
-    v_read : float
-        Read voltage for a unit input, V.
-    t_read : float
-        Read pulse duration, s (default 10 ns).
-    r_sense : float
-        Sense resistance (readout="sense"), ohm.
-    r_access : float
-        On-resistance of the 1T1R access transistor, ohm.
-    r_access_off : float
-        Off-resistance of the 1T1R access transistor, ohm (programming of other rows).
-    selector : SelectorParams, optional
-        1S1R selector law (default ``SelectorParams()`` of :mod:`thermolearn.crossbar.circuit`).
-    c_wire : float
-        Wire capacitance per segment to ground, F (RC latency, line charging energy).
-    v_program : float
-        Programming pulse amplitude, V (energy model of :meth:`program_conductances`).
-    t_program : float
-        Programming pulse width, s.
-    adc, dac, tia : optional
-        Peripheral models (:mod:`thermolearn.devices.peripherals`); defaults ADC(8 bit),
-        DAC(8 bit at v_read, converter core only: the line it drives is charged under
-        ``"wire"`` from ``c_wire``), TIA(); ``False`` disables one. A custom DAC with a
-        ``c_load`` books that load on top of the ``"wire"`` charging, so give it
-        ``c_load=0`` unless it models a load other than the crossbar line.
+        Where energy is booked (a new one at the hardware temperature by default).
+    variability : VariabilityParams or Variability, optional
+        Device non-idealities; a :class:`~thermolearn.devices.Variability` instance brings its
+        own per-device draws (its params become ``hardware.variability``).
+    **settings
+        Flat hardware settings applied on top of ``hardware``
+        (:meth:`Hardware.with_settings <thermolearn.hardware.Hardware.with_settings>`):
+        ``device, g_min, g_max, levels, cell, selector, r_access, r_access_off, temperature,
+        r_wire, r_driver, c_wire, readout, r_sense, v_read, t_read, v_program, t_program,
+        adc, dac, tia`` (``adc=False`` etc. disables a converter). Without an explicit
+        ``temperature`` the temperature of ``variability`` (when it sets one) is used.
+
+    Notes
+    -----
+    The read noise (``variability.read_noise``) of each sensed line is the Johnson noise of
+    the cells on it at the hardware temperature, ``4 k T ΣG B`` with ``B = 1/(2 t_read)``, plus
+    the 1/f noise of each cell ``K_f I² ln(B / f_min)`` at the cell's read current
+    (:func:`thermolearn.devices.variability.read_noise_variance`).
     """
 
     def __init__(
         self,
         rows: int,
         cols: int,
+        hardware: Hardware | None = None,
         *,
-        device: Any = None,
-        g_min: float = 1e-6,
-        g_max: float = 1e-4,
-        levels: int | None = None,
-        r_wire: float = 0.0,
-        r_driver: float = 0.0,
-        cell: str = "1R",
-        readout: str = "tia",
-        variability: Any = None,
-        temperature: float = 300.0,
         rng: np.random.Generator | None = None,
         ledger: EnergyLedger | None = None,
-        v_read: float = 0.2,
-        t_read: float = 10e-9,
-        r_sense: float = 1e3,
-        r_access: float = 1e3,
-        r_access_off: float = 1e9,
-        selector: Any = None,
-        c_wire: float = 1e-16,
-        v_program: float = 1.0,
-        t_program: float = 50e-9,
-        adc: Any = None,
-        dac: Any = None,
-        tia: Any = None,
+        variability: Any = None,
+        **settings: Any,
     ) -> None:
+        from thermolearn.devices.variability import Variability, VariabilityParams
+
         o = "CrossbarArray"
         self.rows = check_int(rows, "rows", o, minimum=1)
         self.cols = check_int(cols, "cols", o, minimum=1)
-        self.crange = ConductanceRange(g_min=g_min, g_max=g_max, levels=levels)
-        self.g_min, self.g_max, self.levels = self.crange.g_min, self.crange.g_max, levels
-        self.r_wire = check_nonnegative(r_wire, "r_wire", o, "ohm")
-        self.r_driver = check_nonnegative(r_driver, "r_driver", o, "ohm")
-        self.cell = check_choice(cell, "cell", o, CELLS)
-        self.readout = check_choice(readout, "readout", o, READOUTS)
-        self.temperature = check_positive(temperature, "temperature", o, "K")
-        self.v_read = check_positive(v_read, "v_read", o, "V")
-        self.t_read = check_positive(t_read, "t_read", o, "s")
-        self.r_sense = check_positive(r_sense, "r_sense", o, "ohm")
-        self.r_access = check_positive(r_access, "r_access", o, "ohm")
-        self.r_access_off = check_positive(r_access_off, "r_access_off", o, "ohm")
-        self.c_wire = check_nonnegative(c_wire, "c_wire", o, "F")
-        self.v_program = check_positive(v_program, "v_program", o, "V")
-        self.t_program = check_positive(t_program, "t_program", o, "s")
+        if hardware is not None and not isinstance(hardware, Hardware):
+            raise ParameterError(
+                f"The 'hardware' parameter of {o} must be a Hardware; got {hardware!r}."
+            )
+        drawn = None
+        if isinstance(variability, Variability):
+            if variability.shape != (self.rows, self.cols):
+                raise ParameterError(
+                    f"The 'variability' parameter of {o} has shape {variability.shape}; "
+                    f"the array is {(self.rows, self.cols)}."
+                )
+            drawn, variability = variability, variability.params
+        elif variability is not None and not isinstance(variability, VariabilityParams):
+            raise ParameterError(
+                f"The 'variability' parameter of {o} must be VariabilityParams or "
+                f"Variability; got {variability!r}."
+            )
+        if (
+            hardware is None
+            and variability is not None
+            and settings.get("temperature") is None
+            and variability.temperature is not None
+        ):
+            settings["temperature"] = variability.temperature
+        hw = (hardware if hardware is not None else Hardware()).with_settings(
+            variability=variability, **settings
+        )
+        self.hardware: Hardware = hw
+        self.crange = ConductanceRange(g_min=hw.g_min, g_max=hw.g_max, levels=hw.levels)
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise ParameterError(
                 f"The 'rng' parameter of {o} must be a numpy.random.Generator; got {rng!r}."
@@ -181,15 +158,43 @@ class CrossbarArray:
             raise ParameterError(
                 f"The 'ledger' parameter of {o} must be an EnergyLedger; got {ledger!r}."
             )
-        self.ledger = ledger if ledger is not None else EnergyLedger(self.temperature)
-        self.selector = self._selector(selector) if self.cell == "1S1R" else selector
-        self.device = self._device(device)
-        self.variability = self._variability(variability)
+        self.ledger = ledger if ledger is not None else EnergyLedger(hw.temperature)
+        self.selector = hw.cell_selector if hw.cell == "1S1R" else hw.selector
+        self.device = hw.cell_device
+        var = hw.device_variability
+        self.variability = (
+            drawn
+            if drawn is not None
+            else (
+                None
+                if var is None
+                else Variability(self.device, (self.rows, self.cols), var, rng=self.rng)
+            )
+        )
         self.model = self.variability if self.variability is not None else self.device
-        self.adc, self.dac, self.tia = self._peripherals(adc, dac, tia)
+        self.adc = hw.adc
+        self.dac = hw.peripherals.dac
+        self.tia = hw.peripherals.tia
         self._networks: dict[str, CrossbarNetwork] = {}
         self._responses: dict[str, LinearResponse] = {}
         self._state = self._state_for(np.full((self.rows, self.cols), self.g_min))
+
+    g_min = _from_hardware("g_min", "Lowest programmable conductance, S.")
+    g_max = _from_hardware("g_max", "Highest programmable conductance, S.")
+    levels = _from_hardware("levels", "Programmable conductance levels (None = analog).")
+    cell = _from_hardware("cell", "Cell type: '1R', '1T1R' or '1S1R'.")
+    temperature = _from_hardware("temperature", "Temperature, K.")
+    r_access = _from_hardware("r_access", "1T1R access transistor on-resistance, ohm.")
+    r_access_off = _from_hardware("r_access_off", "1T1R access transistor off-resistance, ohm.")
+    r_wire = _from_hardware("wires.r_wire", "Wire resistance per cell pitch, ohm.")
+    r_driver = _from_hardware("wires.r_driver", "Line driver source resistance, ohm.")
+    c_wire = _from_hardware("wires.c_wire", "Wire capacitance per segment, F.")
+    readout = _from_hardware("peripherals.readout", "Readout: 'tia' or 'sense'.")
+    r_sense = _from_hardware("peripherals.r_sense", "Sense resistance, ohm.")
+    v_read = _from_hardware("read.v_read", "Read voltage for a unit input, V.")
+    t_read = _from_hardware("read.t_read", "Read pulse duration, s.")
+    v_program = _from_hardware("write.v_program", "Programming pulse amplitude, V.")
+    t_program = _from_hardware("write.t_program", "Programming pulse width, s.")
 
     @property
     def state(self) -> Array:
@@ -206,63 +211,6 @@ class CrossbarArray:
             )
         self._state = np.array(self.model.clip(xx), dtype=float)
         self._invalidate()
-
-    # -- construction helpers ------------------------------------------------------------
-    def _device(self, device: Any) -> Any:
-        from thermolearn.devices import LinearConductance, MemristorModel
-
-        if device is None:
-            return LinearConductance(g_min=self.g_min, g_max=self.g_max)
-        if not isinstance(device, MemristorModel):
-            raise ParameterError(
-                f"The 'device' parameter of CrossbarArray must be a MemristorModel; got {device!r}."
-            )
-        return device
-
-    def _selector(self, selector: Any) -> Any:
-        from thermolearn.crossbar.circuit import SelectorParams
-
-        if selector is None:
-            return SelectorParams()
-        if not isinstance(selector, SelectorParams):
-            raise ParameterError(
-                "The 'selector' parameter of CrossbarArray must be SelectorParams; "
-                f"got {selector!r}."
-            )
-        return selector
-
-    def _variability(self, variability: Any) -> Any:
-        if variability is None:
-            return None
-        from thermolearn.devices.variability import Variability, VariabilityParams
-
-        if isinstance(variability, VariabilityParams):
-            return Variability(self.device, (self.rows, self.cols), variability, rng=self.rng)
-        if isinstance(variability, Variability):
-            if variability.shape != (self.rows, self.cols):
-                raise ParameterError(
-                    f"The 'variability' parameter of CrossbarArray has shape {variability.shape}; "
-                    f"the array is {(self.rows, self.cols)}."
-                )
-            return variability
-        raise ParameterError(
-            "The 'variability' parameter of CrossbarArray must be VariabilityParams or "
-            f"Variability; got {variability!r}."
-        )
-
-    def _peripherals(self, adc: Any, dac: Any, tia: Any) -> tuple[Any, Any, Any]:
-        from thermolearn.devices.peripherals import ADC, DAC, TIA
-
-        a = ADC(enob=8) if adc is None else (None if adc is False else adc)
-        d = (
-            # c_load = 0: charging the driven line is booked once, from the actual drive
-            # voltages, under "wire" (see _book_periphery); the DAC books only its core.
-            DAC(bits=8, v_full_scale=self.v_read, c_load=0.0)
-            if dac is None
-            else (None if dac is False else dac)
-        )
-        t = TIA() if tia is None else (None if tia is False else tia)
-        return a, d, t
 
     # -- conductances --------------------------------------------------------------------
     def _conductance_of(self, x: Array) -> Array:
@@ -472,7 +420,9 @@ class CrossbarArray:
             self._book_solution(sol, g, geff, transposed)
         self._book_periphery(v, bsz, n_in, n_out)
         if self.variability is not None and self.variability.params.read_noise:
-            out = out + self._read_noise(g, transposed, bsz)
+            out = out + self.read_noise_sigma(v, transposed=transposed) * self.rng.standard_normal(
+                out.shape
+            )
         return out
 
     def response(self, *, transposed: bool = False) -> LinearResponse:
@@ -583,12 +533,31 @@ class CrossbarArray:
         if self.tia is not None and self.readout == "tia":
             self.tia.book(self.ledger, self.t_read, count=bsz * n_out)
 
-    def _read_noise(self, g: Array, transposed: bool, bsz: int) -> Array:
-        """Johnson noise of the conductances on each sensed line at bandwidth 1/(2 t_read)."""
-        bw = 1.0 / (2.0 * self.t_read)
-        g_line = g.sum(axis=1) if transposed else g.sum(axis=0)
-        sigma = np.sqrt(4.0 * K_B * self.temperature * g_line * bw)
-        return np.asarray(sigma[None, :] * self.rng.standard_normal((bsz, g_line.size)))
+    def read_noise_sigma(self, v: ArrayLike, *, transposed: bool = False) -> Array:
+        """RMS read-current noise (A) of each sensed line for drive voltages ``v`` (B, n_in).
+
+        Johnson noise of the cells on the line at the hardware temperature, 4kT ΣG B, plus
+        each cell's 1/f noise K_f I² ln(B/f_min) at its read current I = v G (ideal-wire
+        currents), with B = 1/(2 t_read) (:func:`~thermolearn.devices.variability.
+        read_noise_variance`). Zero without a variability model or with ``read_noise`` off.
+        """
+        n_in = self.cols if transposed else self.rows
+        vv = self._batch(v, n_in, "v", "CrossbarArray.read_noise_sigma")
+        n_out = self.rows if transposed else self.cols
+        if self.variability is None or not self.variability.params.read_noise:
+            return np.zeros((vv.shape[0], n_out))
+        pr = self.variability.params
+        geff = self._effective(self.conductances)
+        gm = geff.T if transposed else geff  # (n_in, n_out)
+        var = read_noise_variance(
+            gm.sum(axis=0)[None, :],
+            (vv**2) @ gm**2,
+            self.hardware.read.bandwidth,
+            self.hardware.temperature,
+            flicker_coefficient=pr.flicker_coefficient,
+            flicker_f_min=pr.flicker_f_min,
+        )
+        return np.asarray(np.sqrt(np.broadcast_to(var, (vv.shape[0], n_out))), dtype=float)
 
     # -- circuit export ------------------------------------------------------------------
     def to_circuit(
@@ -709,13 +678,23 @@ class SignedCrossbarLayer:
     w_max : float, optional
         Weight mapped to the full conductance swing (default max|W|, or 1 if W = 0); larger
         weights saturate.
+    hardware : Hardware, optional
+        Hardware of both arrays (default ``Hardware()``).
     **crossbar_kwargs
-        Passed to both :class:`CrossbarArray` (device, g_min, g_max, levels, r_wire, ...). A
-        shared ``ledger`` books both arrays' energy. Converters and TIAs are shared by the
-        pair (currents subtracted before one TIA/ADC per line) and booked once.
+        Passed to both :class:`CrossbarArray` (``rng``, ``ledger``, ``variability`` and flat
+        hardware settings such as ``g_min``, ``levels``, ``r_wire``). A shared ``ledger``
+        books both arrays' energy. Converters and TIAs are shared by the pair (currents
+        subtracted before one TIA/ADC per line) and booked once.
     """
 
-    def __init__(self, W: ArrayLike, *, w_max: float | None = None, **crossbar_kwargs: Any) -> None:
+    def __init__(
+        self,
+        W: ArrayLike,
+        hardware: Hardware | None = None,
+        *,
+        w_max: float | None = None,
+        **crossbar_kwargs: Any,
+    ) -> None:
         w = finite_array(W, "W", "SignedCrossbarLayer")
         if w.ndim != 2 or w.size == 0:
             raise ParameterError(
@@ -728,16 +707,21 @@ class SignedCrossbarLayer:
             w_max = m if m > 0 else 1.0
         self.w_max = check_positive(w_max, "w_max", "SignedCrossbarLayer")
         kw = dict(crossbar_kwargs)
-        if kw.get("ledger") is None:
-            kw["ledger"] = EnergyLedger(float(kw.get("temperature", 300.0)))
-        self.plus = CrossbarArray(self.in_features, self.out_features, **kw)
+        self.plus = CrossbarArray(self.in_features, self.out_features, hardware, **kw)
+        self.hardware: Hardware = self.plus.hardware
+        self.ledger: EnergyLedger = self.plus.ledger
         # The pair shares its line drivers (one DAC per driven line) and subtracts the two
         # sensed currents at one virtual-ground node (one TIA and one ADC per sensed line), so
         # the converters and TIAs are booked once, by the ``plus`` array.
+        # (``plus.hardware`` already holds the variability params; ``minus`` draws its own.)
+        minus_hw = self.hardware.with_settings(adc=False, dac=False, tia=False)
         self.minus = CrossbarArray(
-            self.in_features, self.out_features, **{**kw, "dac": False, "adc": False, "tia": False}
+            self.in_features,
+            self.out_features,
+            minus_hw,
+            rng=kw.get("rng"),
+            ledger=self.ledger,
         )
-        self.ledger: EnergyLedger = kw["ledger"]
         self.scale = differential_scale(self.plus.g_min, self.plus.g_max, self.w_max)
         self.set_weights(w)
 

@@ -114,6 +114,43 @@ class VariabilityParams:
             )
 
 
+def read_noise_variance(
+    conductance: ArrayLike,
+    current_squared: ArrayLike,
+    bandwidth: float,
+    temperature: float,
+    *,
+    flicker_coefficient: float = 0.0,
+    flicker_f_min: float = 1.0,
+) -> Array:
+    """Variance (A²) of a read current: Johnson 4kTGB plus 1/f noise K_f I² ln(B / f_min).
+
+    Parameters
+    ----------
+    conductance : array_like
+        Conductance whose thermal noise is read, S (a sum of parallel cells adds up).
+    current_squared : array_like
+        Squared DC read current through it, A² (a sum over independent cells adds up).
+    bandwidth : float
+        Noise bandwidth B of the read, Hz (1/(2 t_read) for an integration time t_read).
+    temperature : float
+        Noise temperature, K.
+    flicker_coefficient, flicker_f_min : float
+        K_f of S_I = K_f I²/f (dimensionless) and the lower end of its integration, Hz; the
+        1/f term is zero when K_f = 0 or B <= f_min.
+
+    References
+    ----------
+    .. [1] J. B. Johnson, Phys. Rev. 32, 97 (1928); F. N. Hooge, Phys. Lett. A 29, 139 (1969).
+    """
+    var = 4.0 * K_B * float(temperature) * np.asarray(conductance, dtype=float) * bandwidth
+    if flicker_coefficient > 0 and bandwidth > flicker_f_min:
+        var = var + flicker_coefficient * np.asarray(current_squared, dtype=float) * math.log(
+            bandwidth / flicker_f_min
+        )
+    return np.asarray(var, dtype=np.float64)
+
+
 class Variability(MemristorModel):
     """An array of ``shape`` devices of ``model`` with sampled and per-use non-idealities.
 
@@ -225,9 +262,14 @@ class Variability(MemristorModel):
         bandwidth = 1.0 / (2.0 * check_positive(t_read, "t_read", "Variability", "s"))
         i = self.current(v_read, x)
         g = np.abs(i / v_read)
-        var = 4.0 * K_B * self.temperature * g * bandwidth
-        if pr.flicker_coefficient > 0 and bandwidth > pr.flicker_f_min:
-            var = var + pr.flicker_coefficient * i**2 * math.log(bandwidth / pr.flicker_f_min)
+        var = read_noise_variance(
+            g,
+            i**2,
+            bandwidth,
+            self.temperature,
+            flicker_coefficient=pr.flicker_coefficient,
+            flicker_f_min=pr.flicker_f_min,
+        )
         return np.asarray(np.sqrt(var), dtype=np.float64)
 
     def read_current(self, v_read: float, x: ArrayLike, t_read: float) -> Array:
@@ -245,4 +287,4 @@ class Variability(MemristorModel):
         return self.clip(self.x_rest + (xx - self.x_rest) * decay)
 
 
-__all__ = ["VariabilityParams", "Variability"]
+__all__ = ["VariabilityParams", "Variability", "read_noise_variance"]
