@@ -1,0 +1,363 @@
+"""Real-world SPICE corpus: run each file in plain ngspice and on thermolearn's engines.
+
+The corpus files (``ngspice39/``) are third-party netlists, unchanged; ``README.md`` beside
+this file records each file's origin and licence. This module
+
+* runs a file in plain ngspice (``ngspice -b -r``, a subprocess) and records the vectors of
+  every analysis as a JSON reference in ``reference/`` (with the exact command), so that the
+  comparison still runs where ngspice is absent;
+* runs the same file, unchanged, through thermolearn's importer on the ``python`` and
+  ``ngspice`` engines and compares: operating points within 1e-6 V on every node, transients
+  within 2e-3 of each node's range at ngspice's time points, AC within 1e-6 relative in
+  magnitude (the criteria of issue 15);
+* writes the results table for ``docs/spice-corpus.md``.
+
+Plain ngspice executes the analyses of a file's ``.control`` block itself; the reference run
+needs vectors written to a raw file, so it runs the file's text with its ``.control`` block
+removed and the block's analysis commands (listed per file in :data:`CORPUS`, read by a human
+from the file) appended as dot cards. Files without a ``.control`` block run exactly as they
+are. A file with no analysis at all gets ``.op``.
+
+Run ``python tests/spice_corpus/harness.py record`` to rerun ngspice and rewrite the
+references, ``python tests/spice_corpus/harness.py table`` to rewrite the docs table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CORPUS_DIR = HERE / "ngspice39"
+REF_DIR = HERE / "reference"
+DOC_TABLE = HERE.parent.parent / "docs" / "spice-corpus.md"
+
+OP_ATOL = 1e-6  # V, every node
+TRAN_RTOL_RANGE = 2e-3  # of each node's range, at ngspice's time points
+AC_RTOL = 1e-6  # relative, magnitude
+
+NGSPICE_SOURCE = "Debian source package ngspice 39.3+ds-1 (apt-get source ngspice)"
+LICENCE = "Modified BSD (ngspice COPYING, copied beside the files)"
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """One corpus netlist.
+
+    Attributes
+    ----------
+    path : str
+        Path below ``ngspice39/`` (the same path as in ngspice's source tree).
+    control : tuple of str
+        The analysis commands its ``.control`` block runs in batch mode, as dot cards, for
+        the reference run (empty when the file has no ``.control`` block).
+    note : str
+        What the file exercises.
+    root : str
+        The folder below this one that holds it: ``ngspice39`` (third-party corpus) or
+        ``regress`` (thermolearn's own regression netlists for issue 15's silent errors).
+    """
+
+    path: str
+    control: tuple[str, ...] = ()
+    note: str = ""
+    root: str = "ngspice39"
+
+    @property
+    def full_path(self) -> Path:
+        """Absolute path of the netlist."""
+        return HERE / self.root / self.path
+
+
+CORPUS: tuple[CorpusFile, ...] = (
+    CorpusFile("tests/general/rc.cir", note="PULSE(0 1) defaults, AC spec during .tran"),
+    CorpusFile("tests/filters/lowpass.cir", note=".op + .ac, SIN without parentheses, DISTOF"),
+    CorpusFile("tests/resistance/res_simple.cir", note="resistor, .tran of a DC circuit"),
+    CorpusFile("tests/resistance/res_partition.cir", note="resistor divider"),
+    CorpusFile("tests/resistance/res_array.cir", note="semiconductor resistor model, ac= values"),
+    CorpusFile("tests/polezero/filt_rc.cir", note=".pz analysis"),
+    CorpusFile("tests/polezero/filt_multistage.cir", note=".pz analysis, VCVS"),
+    CorpusFile("tests/regression/func/func-1.cir", ("op",), ".func, quoted values, B sources"),
+    CorpusFile("tests/regression/lib-processing/ex1a.cir", ("op",), ".lib FILE SECTION"),
+    CorpusFile("tests/regression/lib-processing/ex1b.cir", ("op",), ".lib inside .subckt"),
+    CorpusFile("tests/regression/lib-processing/ex2a.cir", ("op",), ".lib with nested .lib"),
+    CorpusFile("tests/regression/lib-processing/scope-1.cir", ("op",), "nested .subckt scopes"),
+    CorpusFile("tests/regression/misc/ac-zero.cir", ("ac lin 1 0Hz 0Hz",), ".ac at f = 0"),
+    CorpusFile("tests/regression/misc/log-functions-1.cir", ("op",), "ln/log/log10"),
+    CorpusFile("tests/regression/misc/bugs-1.cir", ("op",), "unary minus/plus in B sources"),
+    CorpusFile("tests/regression/parser/minus-minus.cir", ("op",), "'--' in names"),
+    CorpusFile("tests/regression/parser/xpressn-3.cir", ("op",), "expressions, subckt params"),
+    CorpusFile("tests/regression/subckt-processing/global-1.cir", ("op",), ".global"),
+    CorpusFile("tests/regression/temper/temper-1.cir", ("op",), "'temper' in a .model"),
+    CorpusFile("tests/regression/temper/temper-2.cir", (".dc temp 10 100 10.0",), ".dc TEMP"),
+    CorpusFile("tests/regression/temper/temper-3.cir", (".dc temp 10 100 10.0",), ".dc TEMP"),
+    CorpusFile("tests/regression/model/special-names-1.cir", ("op",), "model names 1n4002"),
+    CorpusFile("tests/regression/model/instance-defaults.cir", ("op",), ".model R defaults"),
+    CorpusFile(
+        "examples/memristor/memristor.sp",
+        ("tran 1e-10 1e-08 uic",),
+        "Pershin-Di Ventra threshold memristor; .control let/$&/alter (first tran: stime/100)",
+    ),
+    CorpusFile("examples/numparam/param-example.cir", (), "subckt params, AC spec with phase"),
+    CorpusFile("examples/measure/func_cap.sp", (), ".func in .param, .measure param="),
+    CorpusFile("examples/measure/rc-meas-ac.sp", (), ".global, .ac, .meas ac"),
+    CorpusFile("examples/measure/simple-meas-tran.sp", (), ".meas tran"),
+    CorpusFile("examples/various/diode_ac_par.sp", ("op",), "vendor diode card (BV CJO TT EG)"),
+    CorpusFile("examples/various/todo-temper-3.cir", ("op",), "'temper' in model and area"),
+    CorpusFile("examples/various/res-value-options.cir", ("op",), "LTspice-style values 2R5"),
+    CorpusFile("examples/control_structs/if-batchmode.cir", (), "analysis inside .control if"),
+)
+
+#: thermolearn's own netlists, one per silent wrong answer of issue 15 (authored for the
+#: tests; ngspice's results on them are the reference).
+REGRESS: tuple[CorpusFile, ...] = tuple(
+    CorpusFile(name, root="regress")
+    for name in (
+        "pulse_defaults.cir",
+        "pulse_tr_zero.cir",
+        "scale_digits.cir",
+        "temp_default.cir",
+        "temp_options.cir",
+        "temp_card.cir",
+        "temp_tnom.cir",
+        "temp_instance.cir",
+        "ic_without_uic.cir",
+        "ic_with_uic.cir",
+    )
+)
+
+
+# ---------------------------------------------------------------------------------------
+# plain ngspice
+# ---------------------------------------------------------------------------------------
+def ngspice_binary() -> str | None:
+    """The ngspice executable on PATH, or None."""
+    return shutil.which("ngspice")
+
+
+def strip_control(text: str) -> str:
+    """The netlist text without its ``.control`` ... ``.endc`` blocks (line count kept)."""
+    out: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        head = line.strip().split(None, 1)[0].lower() if line.strip() else ""
+        if head == ".control":
+            inside = True
+        if inside:
+            out.append("*" + line if line.strip() else line)
+        else:
+            out.append(line)
+        if head == ".endc":
+            inside = False
+    return "\n".join(out) + "\n"
+
+
+_ANALYSIS_RE = re.compile(r"^\s*\.(op|tran|ac|dc|pz|noise|tf|sens|disto|pss)\b", re.I | re.M)
+
+
+def reference_deck(cf: CorpusFile) -> str:
+    """The text the reference ngspice run executes (see the module docstring)."""
+    text = cf.full_path.read_text(encoding="utf-8", errors="replace")
+    deck = strip_control(text)
+    cards = [c if c.startswith(".") else "." + c for c in cf.control]
+    if not cards and not _ANALYSIS_RE.search(deck):
+        cards = [".op"]
+    if cards:
+        lines = deck.splitlines()
+        end = next(
+            (i for i in range(len(lines) - 1, -1, -1) if lines[i].strip().lower() == ".end"),
+            len(lines),
+        )
+        lines[end:end] = cards
+        deck = "\n".join(lines) + "\n"
+    return deck
+
+
+def parse_raw_ascii(text: str) -> list[dict[str, Any]]:
+    """Parse an ngspice ASCII raw file into plots ``{"plotname", "vectors": {name: list}}``.
+
+    Complex vectors become ``[re, im]`` pairs (lists), real ones plain floats.
+    """
+    plots: list[dict[str, Any]] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("Title:"):
+            i += 1
+            continue
+        hdr: dict[str, str] = {}
+        while i < len(lines) and not lines[i].startswith("Variables:"):
+            k, _, v = lines[i].partition(":")
+            hdr[k.strip().lower()] = v.strip()
+            i += 1
+        nvar = int(hdr["no. variables"])
+        npts = int(hdr["no. points"])
+        cplx = "complex" in hdr.get("flags", "")
+        names = []
+        for j in range(nvar):
+            parts = lines[i + 1 + j].split()
+            names.append(parts[1].lower())
+        i += 1 + nvar
+        assert lines[i].startswith("Values:"), lines[i]
+        i += 1
+        data: list[list[Any]] = [[] for _ in names]
+        for _p in range(npts):
+            for j in range(nvar):
+                tok = lines[i].split()[-1]
+                i += 1
+                if cplx:
+                    re_, im_ = tok.split(",")
+                    data[j].append([float(re_), float(im_)])
+                else:
+                    data[j].append(float(tok))
+        plots.append({"plotname": hdr.get("plotname", ""), "vectors": dict(zip(names, data, strict=True))})
+    return plots
+
+
+def run_plain_ngspice(cf: CorpusFile) -> dict[str, Any]:
+    """Run the reference deck in ``ngspice -b -r`` and return the reference record."""
+    exe = ngspice_binary()
+    if exe is None:
+        raise RuntimeError("ngspice is not on PATH (apt-get install ngspice)")
+    src = cf.full_path
+    with tempfile.TemporaryDirectory() as tmp:
+        deck_path = Path(tmp) / src.name
+        deck_path.write_text(reference_deck(cf), encoding="utf-8")
+        raw = Path(tmp) / "out.raw"
+        cmd = [exe, "-b", "-r", str(raw), str(deck_path)]
+        env = dict(os.environ, SPICE_ASCIIRAWFILE="1")
+        proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            cmd, cwd=src.parent, env=env, capture_output=True, text=True, timeout=120
+        )
+        plots = parse_raw_ascii(raw.read_text()) if raw.exists() else []
+    return {
+        "file": cf.path,
+        "command": (
+            f"cd tests/spice_corpus/{cf.root}/{Path(cf.path).parent} && "
+            f"SPICE_ASCIIRAWFILE=1 ngspice -b -r out.raw <deck>"
+        ),
+        "deck_cards_added": list(cf.control),
+        "returncode": proc.returncode,
+        "plots": plots,
+        "stderr_tail": proc.stderr.strip().splitlines()[-5:],
+    }
+
+
+def ref_path(cf: CorpusFile) -> Path:
+    """Where the reference JSON of ``cf`` lives."""
+    return REF_DIR / cf.root / (cf.path.replace("/", "__") + ".json")
+
+
+def record(files: tuple[CorpusFile, ...] = CORPUS) -> None:
+    """Rerun plain ngspice on every corpus file and rewrite the references."""
+    for cf in files:
+        ref_path(cf).parent.mkdir(parents=True, exist_ok=True)
+        rec = run_plain_ngspice(cf)
+        ref_path(cf).write_text(json.dumps(rec, indent=0) + "\n", encoding="utf-8")
+        kinds = [p["plotname"] for p in rec["plots"]]
+        print(f"{cf.path}: rc={rec['returncode']} plots={kinds}")
+
+
+def load_reference(cf: CorpusFile) -> dict[str, Any]:
+    """The stored reference record of ``cf``."""
+    return json.loads(ref_path(cf).read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------------------
+# comparison
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    """The outcome of one corpus file on one engine."""
+
+    file: str
+    engine: str
+    status: str  # "agree", "disagree", "refused", "crashed", "no-reference"
+    detail: str = ""
+    worst: dict[str, float] = field(default_factory=dict)
+
+
+def _kind(plotname: str) -> str:
+    low = plotname.lower()
+    for key, kind in (
+        ("operating point", "op"),
+        ("transient", "tran"),
+        ("ac analysis", "ac"),
+        ("small signal", "ac"),
+        ("dc transfer", "dc"),
+    ):
+        if key in low:
+            return kind
+    return low
+
+
+def _ref_key(name: str) -> str:
+    """ngspice raw names: ``v(n)`` for nodes, ``i(vx)`` for branches."""
+    name = name.lower()
+    m = re.fullmatch(r"v\((.*)\)", name)
+    if m:
+        return m.group(1)
+    m = re.fullmatch(r"i\((.*)\)", name)
+    if m:
+        return m.group(1) + "#branch"
+    return name
+
+
+def compare_plot(ref_plot: dict[str, Any], got: dict[str, np.ndarray]) -> tuple[bool, str, float]:
+    """Compare one ngspice plot with thermolearn's vectors of the same analysis.
+
+    ``got`` maps lower-case node names (and ``<source>#branch``) to arrays on ngspice's
+    sweep points (time, frequency or sweep value). Returns (ok, detail, worst figure).
+    """
+    kind = _kind(ref_plot["plotname"])
+    vecs = ref_plot["vectors"]
+    worst = 0.0
+    worst_name = ""
+    for name, ref in vecs.items():
+        key = _ref_key(name)
+        if key in ("time", "frequency", "temp-sweep", "v-sweep", "i-sweep") or "sweep" in key:
+            continue
+        if not name.startswith("v("):
+            continue  # node voltages are the criterion; branch currents are informative
+        if key not in got:
+            return False, f"{kind}: node {key!r} missing from thermolearn's result", math.inf
+        g = np.asarray(got[key])
+        if kind == "ac":
+            r = np.array([complex(a, b) for a, b in ref])
+            err = np.abs(np.abs(g) - np.abs(r)) / np.maximum(np.abs(r), 1e-30)
+            err = np.where(np.abs(r) < 1e-12, np.abs(np.abs(g) - np.abs(r)), err)
+            e = float(np.max(err))
+            tol = AC_RTOL
+        elif kind == "tran":
+            r = np.asarray(ref, dtype=float)
+            span = float(np.ptp(r)) or max(float(np.max(np.abs(r))), 1e-12)
+            e = float(np.max(np.abs(g - r))) / span
+            tol = TRAN_RTOL_RANGE
+        else:
+            r = np.asarray(ref, dtype=float)
+            e = float(np.max(np.abs(g - r)))
+            tol = OP_ATOL
+        if e > worst:
+            worst, worst_name = e, key
+        if not e <= tol:
+            return False, f"{kind}: node {key!r} off by {e:.3g} (tolerance {tol:g})", e
+    return True, f"{kind}: worst {worst:.2g} at {worst_name or '-'}", worst
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    what = sys.argv[1] if len(sys.argv) > 1 else "record"
+    if what == "record":
+        record(CORPUS + REGRESS)
+    else:
+        raise SystemExit(f"unknown command {what!r}; use 'record'")
