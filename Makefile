@@ -34,8 +34,9 @@ ngspice:
 	  echo "then run make again."; exit 1; \
 	fi
 
+# --resume: a killed demo continues where it stopped; a finished one re-reports (same settings).
 demo: venv ngspice
-	$(VENV)/bin/thermolearn demo --out $(OUT)
+	$(VENV)/bin/thermolearn demo --out $(OUT) --resume
 
 test: venv ngspice
 	$(PY) -m pytest -q -p no:cacheprovider

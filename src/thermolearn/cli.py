@@ -9,13 +9,14 @@ command without touching this file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from thermolearn import __version__
-from thermolearn.errors import ThermolearnError
+from thermolearn.errors import Terminated, ThermolearnError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,14 +47,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    from thermolearn.rundir import terminate_as_interrupt
+
     try:
-        return int(func(args) or 0)
+        with terminate_as_interrupt(), _own_warnings_as_one_line():
+            return int(func(args) or 0)
     except ThermolearnError as exc:
         print(f"thermolearn: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated as exc:
+        print(
+            f"thermolearn: terminated (signal {exc.signum}); completed work and checkpoints "
+            "are kept.",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("thermolearn: interrupted; completed work and checkpoints are kept.", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _own_warnings_as_one_line() -> Iterator[None]:
+    """Format thermolearn's own warnings (damaged checkpoint, stale lock) as one line each."""
+    import warnings
+
+    from thermolearn.errors import CheckpointWarning, RunDirectoryWarning
+
+    previous = warnings.formatwarning
+
+    def fmt(message, category, filename, lineno, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, CheckpointWarning | RunDirectoryWarning):
+            return f"thermolearn: warning: {message}\n"
+        return previous(message, category, filename, lineno, line)
+
+    warnings.formatwarning = fmt
+    try:
+        yield
+    finally:
+        warnings.formatwarning = previous
 
 
 if __name__ == "__main__":  # pragma: no cover

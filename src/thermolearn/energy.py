@@ -122,8 +122,11 @@ class EnergyLedger:
         """Total dissipated joules (irreversible only unless ``include_reversible``).
 
         Entries whose ``source`` is ``"bound"`` are never counted: a bound is not a dissipation.
+        Sums are exactly rounded (``math.fsum``), so they do not depend on the order in which
+        entries were first booked (a ledger rebuilt from a checkpoint gives the same totals
+        bit for bit).
         """
-        return sum(
+        return math.fsum(
             e.joules
             for (_, rev, src), e in self._entries.items()
             if (include_reversible or not rev) and src != "bound"
@@ -131,11 +134,13 @@ class EnergyLedger:
 
     def reversible_total(self) -> float:
         """Joules booked as reversible (recoverable in an adiabatic implementation)."""
-        return sum(e.joules for (_, rev, src), e in self._entries.items() if rev and src != "bound")
+        return math.fsum(
+            e.joules for (_, rev, src), e in self._entries.items() if rev and src != "bound"
+        )
 
     def bits_erased(self) -> float:
         """Total bits erased by logically irreversible steps."""
-        return sum(e.bits_erased for e in self._entries.values())
+        return math.fsum(e.bits_erased for e in self._entries.values())
 
     def landauer_bound(self) -> float:
         """Return the Landauer bound (J) of the bits erased: a bound, not a measurement."""
@@ -143,12 +148,13 @@ class EnergyLedger:
 
     def breakdown(self, *, include_reversible: bool = False) -> dict[str, float]:
         """Joules per category, largest first (``"bound"`` entries excluded)."""
-        out: dict[str, float] = {}
+        parts: dict[str, list[float]] = {}
         for (cat, rev, src), e in self._entries.items():
             if (rev and not include_reversible) or src == "bound":
                 continue
-            out[cat] = out.get(cat, 0.0) + e.joules
-        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+            parts.setdefault(cat, []).append(e.joules)
+        out = {cat: math.fsum(v) for cat, v in parts.items()}
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def categories(self) -> list[str]:
         """Return the categories booked so far."""

@@ -54,8 +54,57 @@ class NetlistError(ThermolearnError):
         self.source = source
 
 
+class CheckpointError(ThermolearnError):
+    """A checkpoint, cache or run file is missing, damaged or from another run.
+
+    The message names the file, what is wrong with it and what to do (e.g. resume from the
+    other kept checkpoint, or start afresh with ``--force``).
+
+    Attributes
+    ----------
+    path : str or None
+        The offending file, when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class CheckpointWarning(UserWarning):
+    """A damaged checkpoint or cache file was set aside and an older or recomputed one used."""
+
+
+class RunDirectoryError(ThermolearnError):
+    """A run directory is owned by another live run, or already holds a run.
+
+    The message names the owner (PID and host) or the files found, and the remedy
+    (``--resume``, ``--force``, another ``--out``).
+    """
+
+
+class RunDirectoryWarning(UserWarning):
+    """A stale lock of a dead run was taken over (the message names the dead owner)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived; unwinds like Ctrl-C so that finished work and checkpoints are kept.
+
+    The console script exits with ``128 + signum`` (143 for SIGTERM).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"terminated by signal {signum}")
+        self.signum = signum
+
+
 __all__ = [
     "ThermolearnError",
+    "CheckpointError",
+    "CheckpointWarning",
+    "RunDirectoryError",
+    "RunDirectoryWarning",
+    "Terminated",
     "ParameterError",
     "ConvergenceError",
     "SpiceError",

@@ -16,7 +16,12 @@ Notes
   is safe in processes that run threads (e.g. a Dask client).
 * Results must be JSON-serialisable (dicts of numbers, strings, lists). Non-finite floats are
   stored as JSON ``NaN``/``Infinity``.
-* Cache files are written by the driver process only, so workers need no shared disk.
+* Cache files are written by the driver process only, so workers need no shared disk. Each
+  file is written atomically (temporary file, fsync, rename) and carries the SHA-256 of its
+  content; a file that is truncated, altered, or holds another point's result is reported by
+  name (:class:`~thermolearn.errors.CheckpointWarning`), set aside as ``<file>.damaged`` and its
+  point recomputed, so a damaged cache never yields a silently wrong result. Cache files of
+  earlier versions (no checksum) are used when their point matches.
 * The key hashes the point's parameters only: use one ``cache_dir`` per sweep function, and
   put a version field in the points when the meaning of a result changes.
 """
@@ -26,13 +31,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from thermolearn.errors import ParameterError, ThermolearnError
+from thermolearn.checkpoints import atomic_write_text, json_digest
+from thermolearn.errors import CheckpointWarning, ParameterError, ThermolearnError
 from thermolearn.validation import check_int
 
 __all__ = ["SweepError", "point_key", "cached_results", "run_sweep"]
@@ -71,20 +77,54 @@ def _cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"{key}.json"
 
 
-def _read_cached(path: Path) -> tuple[bool, Any]:
+def _read_cached(path: Path, point: Mapping[str, Any] | None = None) -> tuple[bool, Any]:
+    """Return ``(True, result)`` for an intact cache file of ``point``, else ``(False, None)``.
+
+    A missing file is a miss; a damaged one (unreadable, checksum mismatch, another point) is
+    reported with a CheckpointWarning naming it, renamed to ``<file>.damaged``, and a miss.
+    """
     try:
-        with open(path) as fh:
-            return True, json.load(fh)["result"]
-    except (OSError, ValueError, KeyError):
-        return False, None  # missing or truncated (killed mid-write is prevented by rename)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False, None
+    except (OSError, UnicodeDecodeError) as exc:
+        return _damaged(path, f"unreadable ({type(exc).__name__})")
+    try:
+        doc = json.loads(text)
+        key, stored_point, result = doc["key"], doc["point"], doc["result"]
+    except (ValueError, KeyError, TypeError):
+        return _damaged(path, "truncated or not a sweep cache file")
+    body = {"key": key, "point": stored_point, "result": result}
+    if "sha256" in doc and doc["sha256"] != json_digest(body):
+        return _damaged(path, "its checksum does not match its content")
+    if key != path.stem or point_key(stored_point) != key:
+        return _damaged(path, "it holds the result of another point")
+    if point is not None and json_digest(dict(point)) != json_digest(stored_point):
+        return _damaged(path, "it holds the result of another point")
+    return True, result
+
+
+def _damaged(path: Path, why: str) -> tuple[bool, Any]:
+    aside = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, aside)
+    except OSError:  # pragma: no cover - read-only cache: report, recompute, do not set aside
+        aside = path
+    warnings.warn(
+        f"sweep cache file '{path}' is damaged ({why}); its point is recomputed (the damaged "
+        f"file is kept as '{aside.name}').",
+        CheckpointWarning,
+        stacklevel=3,
+    )
+    return False, None
 
 
 def _write_cached(cache_dir: Path, key: str, point: Mapping[str, Any], result: Any) -> None:
-    text = json.dumps({"key": key, "point": dict(point), "result": result}, indent=1)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=f".{key}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, _cache_path(cache_dir, key))
+    # the digest is taken over the JSON round trip, i.e. over exactly what a reader sees
+    body = json.loads(json.dumps({"key": key, "point": dict(point), "result": result},
+                                 allow_nan=True))
+    text = json.dumps({**body, "sha256": json_digest(body)}, indent=1, allow_nan=True)
+    atomic_write_text(_cache_path(cache_dir, key), text)
 
 
 def cached_results(points: Sequence[Mapping[str, Any]], cache_dir: str | Path) -> list[Any]:
@@ -92,7 +132,7 @@ def cached_results(points: Sequence[Mapping[str, Any]], cache_dir: str | Path) -
     d = Path(cache_dir)
     out = []
     for p in points:
-        ok, res = _read_cached(_cache_path(d, point_key(p)))
+        ok, res = _read_cached(_cache_path(d, point_key(p)), p)
         out.append(res if ok else None)
     return out
 
@@ -152,7 +192,7 @@ def run_sweep(
     results: dict[str, Any] = {}
     todo: dict[str, dict[str, Any]] = {}
     for k, p in zip(keys, pts, strict=True):
-        ok, res = _read_cached(_cache_path(cdir, k))
+        ok, res = (True, results[k]) if k in results else _read_cached(_cache_path(cdir, k), p)
         if ok:
             results[k] = res
         elif k not in todo:
@@ -212,11 +252,24 @@ def _run_pool(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
+    try:
         futs = {pool.submit(_call, func, p): k for k, p in todo.items()}
         for fut in as_completed(futs):
             exc = fut.exception()
             finish(futs[fut], None if exc is not None else fut.result(), exc)
+    except BaseException:
+        # Ctrl-C / SIGTERM (or a failing cache write): finished points are on disk; stop the
+        # workers now instead of letting shutdown() wait for every queued point.
+        pool.shutdown(wait=False, cancel_futures=True)
+        terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_dask(

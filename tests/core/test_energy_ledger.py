@@ -76,3 +76,20 @@ def test_bound_entries_never_count_as_dissipation() -> None:
     assert led.total() == 1e-15
     assert "landauer" not in led.breakdown()
     assert led.bits_erased() == 1
+
+
+def test_totals_do_not_depend_on_booking_order() -> None:
+    """A ledger rebuilt from rows (a resumed run) gives bit-identical totals.
+
+    Reference: exact equality; the sums are exactly rounded (math.fsum). Values chosen so that
+    naive left-to-right float sums differ between the two orders.
+    """
+    vals = [("a", 0.1), ("b", 1e-17), ("c", 0.2), ("d", 3e-16), ("e", 0.3)]
+    fwd, rev = EnergyLedger(), EnergyLedger()
+    for cat, j in vals:
+        fwd.book(cat, j)
+    for cat, j in reversed(vals):
+        rev.book(cat, j)
+    assert sum(j for _, j in vals) != sum(j for _, j in reversed(vals))  # the trap is real
+    assert fwd.total() == rev.total() == EnergyLedger.from_rows(fwd.rows()).total()
+    assert fwd.breakdown() == rev.breakdown()

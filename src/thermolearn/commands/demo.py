@@ -25,11 +25,19 @@ def register(subparsers: Any) -> None:
         "--epochs", type=int, default=None, help="epochs per run (default: task default)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue each run from its checkpoint in --out (runs without one start afresh)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="delete the runs already in --out and start afresh"
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from thermolearn.checkpoints import atomic_write_text, checkpoint_files
     from thermolearn.experiments.ep_train import default_config, run_training
 
     out = Path(args.out)
@@ -45,7 +53,10 @@ def _run(args: argparse.Namespace) -> int:
     summary: dict[str, Any] = {}
     for name, cfg in runs.items():
         print(f"== {name}", flush=True)
-        res = run_training(cfg, out / name, progress=not args.no_progress)
+        resume = args.resume and any(p.exists() for p in checkpoint_files(out / name))
+        res = run_training(
+            cfg, out / name, progress=not args.no_progress, resume=resume, force=args.force
+        )
         m = res.metrics
         summary[name] = {
             k: m.get(k)
@@ -61,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
                 "seconds",
             )
         }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
     for name, s in summary.items():
         e = s["energy_joules"]
         energy = "not booked (software baseline)" if name == "backprop" else f"{e:.3e} J"

@@ -40,6 +40,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--data-path", default=None, help="directory of MNIST idx files (mnist-idx)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="delete the run already in --out and start afresh (otherwise it is refused)",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run)
 
@@ -61,7 +66,9 @@ def _run(args: argparse.Namespace) -> int:
         if val is not None:
             overrides[key] = tuple(val) if key == "hidden" else val
     cfg = default_config(args.task, **overrides)
-    res = run_training(cfg, args.out, progress=not args.no_progress, resume=args.resume)
+    res = run_training(
+        cfg, args.out, progress=not args.no_progress, resume=args.resume, force=args.force
+    )
     m = res.metrics
     summary = {
         k: m.get(k)

@@ -1,10 +1,13 @@
 """Training runs of the physical EP circuit (and a backprop baseline), with every joule booked.
 
-``run_training(TrainConfig(...), out_dir)`` trains on a built-in task, writes a checkpoint
-(``checkpoint.npz`` + ``checkpoint.json``, atomic replace) after every epoch, and at the end
-``metrics.json``, ``ledger.csv``, ``history.csv`` and two plots. ``resume=True`` continues from
-the last checkpoint bit for bit: the conductances, the generator state, the ledger and the
-prequential record are restored exactly.
+``run_training(TrainConfig(...), out_dir)`` trains on a built-in task, writes a checksummed
+checkpoint (``checkpoint.npz``, the one before it kept as ``checkpoint.prev.npz``, and a
+readable ``checkpoint.json``; see :mod:`thermolearn.checkpoints`) after every epoch, and at the
+end ``metrics.json``, ``ledger.csv``, ``history.csv`` and two plots, every file written
+atomically. ``resume=True`` continues from the newest intact checkpoint bit for bit: the
+conductances, the generator state, the ledger and the prequential record are restored exactly.
+The run directory is owned by one run (``run.lock``, :mod:`thermolearn.rundir`); a fresh run in
+a directory that holds a previous one is refused unless ``force=True``.
 
 Energy bookkeeping per training mini-batch (categories of the :class:`EnergyLedger`):
 
@@ -41,10 +44,9 @@ References
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -56,8 +58,17 @@ from numpy.typing import NDArray
 from thermolearn.algorithms.baselines import BackpropMLP, softmax
 from thermolearn.algorithms.ep_circuit import SOLVERS
 from thermolearn.algorithms.ep_energy import book_phases, ideal_program_energy, program_read_energy
+from thermolearn.checkpoints import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    checkpoint_files,
+    describe_differences,
+    load_latest_checkpoint,
+    save_checkpoint,
+)
 from thermolearn.energy import EnergyLedger
-from thermolearn.errors import ParameterError
+from thermolearn.errors import CheckpointError, ParameterError
 from thermolearn.physics import landauer_limit
 from thermolearn.validation import check_choice, check_int, check_positive
 
@@ -277,37 +288,27 @@ class TrainResult:
 # --------------------------------------------------------------------------------------------
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write_bytes(path, text.encode())
-
-
-def _save_npz(path: Path, arrays: dict[str, NDArray[Any]]) -> str:
-    import io
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)  # type: ignore[arg-type]
-    data = buf.getvalue()
-    _atomic_write_bytes(path, data)
-    return hashlib.sha256(data).hexdigest()
+#: Files a training run writes into its directory (a fresh run refuses to overwrite them).
+RUN_FILES = (
+    "checkpoint.npz",
+    "checkpoint.prev.npz",
+    "checkpoint.json",
+    "checkpoint*.damaged",
+    "metrics.json",
+    "ledger.csv",
+    "history.csv",
+    "accuracy.png",
+    "energy.png",
+)
 
 
 def write_checkpoint(out: Path, arrays: dict[str, NDArray[Any]], meta: dict[str, Any]) -> None:
     """Write the epoch checkpoint: ``checkpoint.npz`` (self-contained) + a readable json copy.
 
-    The one place a checkpoint is written (the hook for atomic/checksummed checkpoints).
+    See :func:`thermolearn.checkpoints.save_checkpoint` (atomic, checksummed, last two kept).
     """
-    arrays = {**arrays, "meta_json": np.array(json.dumps(meta))}
-    _save_npz(out / "checkpoint.npz", arrays)
-    _atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
+    save_checkpoint(out, arrays, meta)  # checksummed, atomic; the previous one is kept
+    atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
 
 
 def _prequential(n_classes: int) -> Any:
@@ -331,6 +332,7 @@ def run_training(
     progress: bool = True,
     resume: bool = False,
     stop_after: int | None = None,
+    force: bool = False,
 ) -> TrainResult:
     """Train per ``cfg``; checkpoint every epoch to ``out_dir``; return metrics and ledger.
 
@@ -342,15 +344,44 @@ def run_training(
     progress : bool
         Show a tqdm progress bar per epoch.
     resume : bool
-        Continue from ``out_dir/checkpoint.*`` (same config except ``epochs``).
+        Continue from the newest intact ``out_dir/checkpoint*.npz`` (same config except
+        ``epochs``); a damaged checkpoint is reported by name and the previous one used.
     stop_after : int, optional
         Stop after this many epochs *in total* (simulates a killed run; for tests).
+    force : bool
+        Delete a previous run's files in ``out_dir`` and start afresh (without it, a fresh run
+        in a directory that holds a run is refused).
 
     Raises
     ------
     ParameterError
         Bad configuration or data, before any training work starts.
+    RunDirectoryError
+        ``out_dir`` is locked by a live run, or holds a run and neither ``resume`` nor
+        ``force`` was given.
+    CheckpointError
+        ``resume`` and no intact checkpoint (or one written by different settings).
     """
+    if out_dir is None:
+        if resume:
+            raise ParameterError("run_training(resume=True) needs an out_dir with a checkpoint.")
+        return _train(cfg, None, progress=progress, resume=False, stop_after=stop_after)
+    from thermolearn.rundir import claim_run_directory
+
+    if not isinstance(cfg, TrainConfig):
+        raise ParameterError(f"run_training needs a TrainConfig; got {type(cfg).__name__}.")
+    with claim_run_directory(out_dir, outputs=RUN_FILES, resume=resume, force=force):
+        return _train(cfg, Path(out_dir), progress=progress, resume=resume, stop_after=stop_after)
+
+
+def _train(
+    cfg: TrainConfig,
+    out_dir: Path | None,
+    *,
+    progress: bool,
+    resume: bool,
+    stop_after: int | None,
+) -> TrainResult:
     from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams, PulsedDeviceParams
     from thermolearn.datasets import load
 
@@ -389,25 +420,27 @@ def run_training(
         out.mkdir(parents=True, exist_ok=True)
     if resume:
         assert out is not None
-        ck = out / "checkpoint.npz"
-        if not ck.is_file():
+        if not any(p.exists() for p in checkpoint_files(out)):
             raise ParameterError(f"--resume: no checkpoint in '{out}'.")
-        # The npz is self-contained (weights, prequential record and metadata) and replaced
-        # atomically, so a run killed at any instant resumes from its last complete epoch.
-        with np.load(ck) as z:
-            if "meta_json" not in z:
-                raise ParameterError(f"--resume: '{ck}' has no metadata; it is not a checkpoint.")
-            meta = json.loads(str(z["meta_json"]))
-            if json.dumps(meta["config_without_epochs"], sort_keys=True) != cfg_json:
-                raise ParameterError(
-                    f"--resume: the checkpoint in '{out}' was written by a different "
-                    "configuration."
-                )
-            loaded = [z[f"w{k}"] for k in range(meta["n_arrays"])]
-            if "preq_p" in z:
-                cuts = np.cumsum(z["preq_sizes"])[:-1]
-                preq_p = list(np.split(z["preq_p"], cuts))
-                preq_y = list(np.split(z["preq_y"], cuts))
+        # Each npz is self-contained (weights, prequential record and metadata), checksummed
+        # and replaced atomically, the previous one kept: a run killed at any instant resumes
+        # from its last complete epoch; a damaged file is reported and the other one used.
+        ck = load_latest_checkpoint(out)
+        z, meta = ck.arrays, ck.meta
+        diffs = describe_differences(meta["config_without_epochs"], json.loads(cfg_json))
+        if diffs:
+            raise CheckpointError(
+                f"--resume: the checkpoint '{ck.path}' was written with different settings ("
+                + "; ".join(f"{d} (checkpoint -> now)" for d in diffs)
+                + "); resume with the checkpoint's settings, or start afresh with --force or "
+                "another --out.",
+                path=str(ck.path),
+            )
+        loaded = [z[f"w{k}"] for k in range(meta["n_arrays"])]
+        if "preq_p" in z:
+            cuts = np.cumsum(z["preq_sizes"])[:-1]
+            preq_p = list(np.split(z["preq_p"], cuts))
+            preq_y = list(np.split(z["preq_y"], cuts))
         if cfg.algorithm == "ep":
             model.weights = [a.copy() for a in loaded]
             model._refresh()
@@ -504,6 +537,7 @@ def run_training(
                 arrays["preq_y"] = np.concatenate(preq_y)
                 arrays["preq_sizes"] = np.array([len(v) for v in preq_y])
             meta = {
+                "step": epoch + 1,
                 "epoch": epoch + 1,
                 "n_arrays": len(model.weights),
                 "rng_state": rng.bit_generator.state,
@@ -524,10 +558,8 @@ def run_training(
             k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()
         }
     if out is not None:
-        _atomic_write_text(
-            out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n"
-        )
-        ledger.to_csv(out / "ledger.csv")
+        atomic_write_json(out / "metrics.json", metrics, indent=2, default=float)
+        atomic_write_text(out / "ledger.csv", ledger.to_csv())
         _write_history(out / "history.csv", history)
         _plots(out, history, ledger)
     return TrainResult(metrics=metrics, ledger=ledger, history=history, model=model, out_dir=out)
@@ -680,12 +712,18 @@ def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
         "energy_joules",
         "epoch_seconds",
     ]
-    with open(path.with_name(path.name + ".tmp"), "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for h in history:
-            w.writerow(h)
-    os.replace(path.with_name(path.name + ".tmp"), path)
+    fh = io.StringIO()
+    w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for h in history:
+        w.writerow(h)
+    atomic_write_text(path, fh.getvalue())
+
+
+def _savefig(fig: Any, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _plots(out: Path, history: list[dict[str, Any]], ledger: EnergyLedger) -> None:
@@ -703,7 +741,7 @@ def _plots(out: Path, history: list[dict[str, Any]], ledger: EnergyLedger) -> No
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "accuracy.png", dpi=120)
+    _savefig(fig, out / "accuracy.png")
     plt.close(fig)
     bd = ledger.breakdown()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -713,7 +751,7 @@ def _plots(out: Path, history: list[dict[str, Any]], ledger: EnergyLedger) -> No
     ax.set_xlabel("energy (J)")
     ax.set_title("energy breakdown (simulated + model figures)")
     fig.tight_layout()
-    fig.savefig(out / "energy.png", dpi=120)
+    _savefig(fig, out / "energy.png")
     plt.close(fig)
 
 

@@ -289,10 +289,18 @@ def run_scaling_study(
         parameters and result), ``fits`` {estimator: fit}, the headline ``estimator``,
         ``exponent``, ``ci95``, ``proportionality_supported``, ``wall_seconds``, notes.
     """
+    from thermolearn.rundir import RunLock
+
+    with RunLock(out_dir):  # one study per directory at a time (its cache is shared)
+        return _run_scaling_study(cfg, Path(out_dir), scheduler, max_workers, progress)
+
+
+def _run_scaling_study(
+    cfg: ScalingConfig, out: Path, scheduler: str | None, max_workers: int, progress: bool
+) -> dict[str, Any]:
+    from thermolearn.checkpoints import atomic_write_text
     from thermolearn.sweeps import run_sweep
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     pts = cfg.points()
     t0 = time.perf_counter()
     results = run_sweep(scaling_point, pts, out / "cache", scheduler=scheduler,
@@ -336,7 +344,7 @@ def run_scaling_study(
             "(resampling grid points) contains 1. Reported as simulated; not tuned."
         ),
     }
-    (out / "scaling.json").write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
+    atomic_write_text(out / "scaling.json", json.dumps(summary, indent=2, allow_nan=True) + "\n")
     plot_scaling(summary, out / "scaling.png")
     return summary
 
