@@ -4,7 +4,6 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-NGSPICE_PKGS := ngspice libngspice0 libngspice0-dev
 OUT ?= runs/demo
 # One BLAS thread: the suites and benchmarks are measured single-threaded (predictable on 2 cores).
 export OPENBLAS_NUM_THREADS ?= 1
@@ -18,28 +17,30 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,docs]"
+	$(PY) -m pip install --quiet -e ".[test,docs,dev]"
 	touch $(STAMP)
 
-# ngspice from Debian: the -dev package provides the unversioned libngspice.so that PySpice opens.
+# ngspice: tools/ngspice_setup.py looks for libngspice where PySpice and thermolearn open it
+# (NGSPICE_LIBRARY_PATH, libngspice.so / libngspice.so.0 in the multiarch directories, ldconfig)
+# and for the ngspice program on PATH; it installs only what is missing (root + apt-get only)
+# and prints what it found and did; without root it prints the exact apt-get command.
 ngspice:
-	@if ls /usr/lib/*/libngspice.so /usr/lib/libngspice.so >/dev/null 2>&1 && command -v ngspice >/dev/null 2>&1; then \
-	  echo "ngspice: found $$(ngspice --version 2>/dev/null | grep -m1 -o 'ngspice-[0-9.]*' || echo ngspice)"; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "ngspice: installing $(NGSPICE_PKGS) from Debian"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(NGSPICE_PKGS) >/dev/null; \
-	else \
-	  echo "ngspice is missing and this user cannot install it. Run:"; \
-	  echo "    sudo apt-get install -y $(NGSPICE_PKGS)"; \
-	  echo "then run make again."; exit 1; \
-	fi
+	@$(PYTHON) tools/ngspice_setup.py
 
 # --resume: a killed demo continues where it stopped; a finished one re-reports (same settings).
 demo: venv ngspice
 	$(VENV)/bin/thermolearn demo --out $(OUT) --resume
 
+# The test suite, then the docs build as its own step (with its own progress lines), then the
+# checks of the built site (offline math and highlighting, every example on the page).
+DOCS_SITE ?= $(CURDIR)/build/test-site
 test: venv ngspice
+	@echo "== tests: pytest (default suite; slow physics runs are in make test-all)"
 	$(PY) -m pytest -q -p no:cacheprovider
+	@echo "== docs: mkdocs build --strict into $(DOCS_SITE) (runs every example)"
+	$(VENV)/bin/mkdocs build --strict -d $(DOCS_SITE)
+	@echo "== docs: checks of the built site"
+	THERMOLEARN_SITE_DIR=$(DOCS_SITE) $(PY) -m pytest -q -p no:cacheprovider -m docs tests/test_docs.py
 
 test-all: venv ngspice
 	$(PY) -m pytest -q -m "slow or not slow"
