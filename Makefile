@@ -43,7 +43,7 @@ test: venv ngspice
 	THERMOLEARN_SITE_DIR=$(DOCS_SITE) $(PY) -m pytest -q -p no:cacheprovider -m docs tests/test_docs.py
 
 test-all: venv ngspice
-	$(PY) -m pytest -q -m "slow or not slow"
+	$(PY) -m pytest -q -m "slow or not slow or docs"
 
 bench: venv ngspice
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -1,4 +1,4 @@
-"""MkDocs hooks: run every ``examples/*.py`` and draw the device I–V plots during the build.
+r"""MkDocs hooks: run every ``examples/*.py`` and draw the device I–V plots during the build.
 
 * ``on_pre_build`` executes each example script in a fresh Python process (working directory:
   a temporary folder, ``MPLBACKEND=Agg``). A failing example (non-zero exit or timeout) fails
@@ -6,6 +6,11 @@
 * The same hook simulates every device of :data:`thermolearn.devices.presets.CATALOGUE` under a
   sine drive (Python engine) and renders its pinched I–V loop; the PNGs are added to the site
   as generated files ``img/iv/<name>.png``.
+* Math and code are rendered at build time, so the site works offline: ``on_page_content``
+  converts every formula that ``pymdownx.arithmatex`` marked (``\( \)`` inline, ``\[ \]``
+  display) to MathML with ``latex2mathml`` (a formula it cannot convert fails the build), and
+  ``on_files`` writes the Pygments stylesheet ``css/pygments.css`` for ``pymdownx.highlight``.
+* Progress: each example and the I–V plots log a line as they finish (``make docs`` is long).
 * ``on_page_markdown`` replaces the marker ``<!-- examples-output -->`` with one section per
   example (source and output), ``<!-- cli-help -->`` with the ``--help`` text of every
   discovered sub-command, and expands the references of the physics pages:
@@ -20,8 +25,10 @@ Set ``THERMOLEARN_DOCS_EXAMPLE_TIMEOUT`` (seconds, default 300) to change the ti
 from __future__ import annotations
 
 import ast
+import html
 import importlib
 import io
+import logging
 import os
 import re
 import subprocess
@@ -40,6 +47,9 @@ MARKER = "<!-- examples-output -->"
 CLI_MARKER = "<!-- cli-help -->"
 REF = re.compile(r"\[\[(code|test):\s*([A-Za-z][^\]\s]*)\s*\]\]")
 
+MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+log = logging.getLogger("mkdocs.hooks.thermolearn")
+
 _outputs: dict[str, dict[str, Any]] = {}
 _images: dict[str, bytes] = {}
 
@@ -50,7 +60,8 @@ def run_examples() -> dict[str, dict[str, Any]]:
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     out: dict[str, dict[str, Any]] = {}
     failures = []
-    for script in sorted(EXAMPLES.glob("*.py")):
+    scripts = sorted(EXAMPLES.glob("*.py"))
+    for k, script in enumerate(scripts, 1):
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="tl-example-") as tmp:
             try:
@@ -61,6 +72,8 @@ def run_examples() -> dict[str, dict[str, Any]]:
                 failures.append(f"{script.name}: timed out after {timeout:g} s")
                 continue
         dt = time.perf_counter() - t0
+        log.info("example %d/%d %s: exit %d in %.1f s", k, len(scripts), script.name,
+                 proc.returncode, dt)
         if proc.returncode != 0:
             failures.append(f"{script.name}: exit code {proc.returncode}\n{proc.stderr[-3000:]}")
             continue
@@ -81,7 +94,8 @@ def draw_iv_plots() -> dict[str, bytes]:
     from thermolearn.devices import presets, simulate_iv, sine_drive
 
     images: dict[str, bytes] = {}
-    for name, entry in presets.CATALOGUE.items():
+    for k, (name, entry) in enumerate(presets.CATALOGUE.items(), 1):
+        t0 = time.perf_counter()
         model = entry.factory()
         fig, ax = plt.subplots(figsize=(4.6, 3.4))
         for f in entry.frequencies:
@@ -97,18 +111,61 @@ def draw_iv_plots() -> dict[str, bytes]:
         fig.savefig(buf, format="png", dpi=90)
         plt.close(fig)
         images[name] = buf.getvalue()
+        log.info("I–V plot %d/%d %s in %.1f s", k, len(presets.CATALOGUE), name,
+                 time.perf_counter() - t0)
     return images
 
 
 def on_pre_build(config: Any, **kwargs: Any) -> None:
     """Run the examples and draw the I–V plots (fails the build on any error)."""
     _outputs.clear()
+    log.info("running the %d examples (each one's line follows when it finishes)",
+             len(list(EXAMPLES.glob("*.py"))))
     _outputs.update(run_examples())
     _images.clear()
+    t0 = time.perf_counter()
     try:
         _images.update(draw_iv_plots())
     except Exception as exc:  # a broken device model must fail the build, loudly
         raise PluginError(f"device I–V plots failed: {exc!r}") from exc
+    log.info("drew %d device I–V plots in %.1f s; rendering the pages", len(_images),
+             time.perf_counter() - t0)
+
+
+def render_math(page_html: str) -> str:
+    r"""Replace every arithmatex formula in ``page_html`` by MathML (raise PluginError if bad).
+
+    ``pymdownx.arithmatex`` (generic mode) leaves ``<span class="arithmatex">\(x\)</span>``
+    and ``<div class="arithmatex">\[x\]</div>`` with the TeX HTML-escaped; the result is
+    ``<math>`` markup (display="block" for display math) that browsers render without scripts.
+    """
+    from latex2mathml.converter import convert
+
+    def sub(m: re.Match[str]) -> str:
+        tag, body = m.group(1), html.unescape(m.group(2)).strip()
+        if body[:2] in ("\\(", "\\[") and body[-2:] in ("\\)", "\\]"):
+            body = body[2:-2]
+        try:
+            mathml = convert(body, display="block" if tag == "div" else "inline")
+        except Exception as exc:  # latex2mathml raises several kinds
+            raise PluginError(f"formula {body[:80]!r} cannot be rendered: {exc!r}") from exc
+        if "<merror" in mathml:
+            raise PluginError(f"formula {body[:80]!r} rendered as an error: {mathml[:200]}")
+        return f'<{tag} class="arithmatex">{mathml}</{tag}>'
+
+    return MATH.sub(sub, page_html)
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
+    """Render the page's math to MathML at build time (no script in the browser)."""
+    return render_math(html_text)
+
+
+def pygments_css() -> str:
+    """Stylesheet of the Pygments classes that ``pymdownx.highlight`` emits."""
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(style="default").get_style_defs(".highlight")
 
 
 def resolve_object(dotted: str) -> Any:
@@ -172,7 +229,8 @@ def render_test_index(refs: list[str]) -> str:
 
 
 def on_files(files: Files, config: Any, **kwargs: Any) -> Files:
-    """Add the generated I–V PNGs and the Test index page to the site."""
+    """Add the generated I–V PNGs, the Pygments CSS and the Test index page to the site."""
+    files.append(File.generated(config, "css/pygments.css", content=pygments_css()))
     for name, png in _images.items():
         files.append(File.generated(config, f"img/iv/{name}.png", content=png))
     try:

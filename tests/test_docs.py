@@ -3,8 +3,11 @@
 The physics foundations page (docs/physics.md) cites implementations as ``[[code:dotted.name]]``
 and tests as ``[[test:tests/file.py::test_name]]``; the MkDocs hook turns them into links.
 These tests check, without building the site, that each equation block is followed by at least
-one of each, that every cited object imports and every cited test exists; the slow test builds
-the site with ``mkdocs build --strict`` (which also runs every example).
+one of each, that every cited object imports and every cited test exists; one test renders the
+physics page with the site's Markdown configuration and checks that its equations became MathML
+(no network, no script). The ``docs``-marked test checks the built site (``mkdocs build
+--strict``, which also runs every example): ``make test`` builds it as its own step and passes
+the directory in ``THERMOLEARN_SITE_DIR``; run alone, the test builds it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PHYSICS = ROOT / "docs" / "physics.md"
 REF = re.compile(r"\[\[(code|test):\s*([A-Za-z][^\]\s]*)\s*\]\]")
+DISPLAY = re.compile(r'<math [^>]*display="block"')
 
 
 def _refs(text: str) -> list[tuple[str, str]]:
@@ -129,19 +134,76 @@ def test_hook_expands_references_and_rejects_broken_ones():
     assert "`i_s`" in table and "1e-14" in table
 
 
+def test_physics_page_math_becomes_mathml_offline():
+    """Render docs/physics.md as the site does; every formula must become <math> markup."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("latex2mathml")
+    import markdown
+    from mkdocs.config import load_config
+
+    cfg = load_config(str(ROOT / "mkdocs.yml"))
+    assert not any(str(js).startswith(("http:", "https:", "//"))
+                   for js in cfg["extra_javascript"]), "a script is fetched by the browser"
+    assert cfg["theme"]["highlightjs"] is False, "highlight.js would load from a CDN"
+    md = markdown.Markdown(extensions=cfg["markdown_extensions"],
+                           extension_configs=cfg["mdx_configs"])
+    text = PHYSICS.read_text(encoding="utf-8")
+    raw = md.convert(text)
+    hooks = _load_hooks()
+    page = hooks.render_math(raw)
+    n_display = text.count("$$") // 2
+    assert len(DISPLAY.findall(page)) == n_display
+    assert page.count("<math") > n_display  # inline formulas too
+    assert "\\[" not in page and "\\(" not in page and "$$" not in page
+    # the Boltzmann equation p(x) = e^{-U/kT} / Z: a fraction with a superscript in MathML
+    first = page[DISPLAY.search(page).start():]
+    first = first[: first.index("</math>")]
+    assert "<mfrac>" in first and "<msup>" in first and "<mi>Z</mi>" in first
+    # code blocks are highlighted at build time (Pygments spans), with the stylesheet generated
+    code = md.reset().convert("```python\nimport numpy as np\n```\n")
+    assert '<span class="kn">import</span>' in code
+    assert ".highlight .kn" in hooks.pygments_css()
+
+
+def test_unrenderable_formula_fails_the_build():
+    pytest.importorskip("latex2mathml")
+    from mkdocs.exceptions import PluginError
+
+    hooks = _load_hooks()
+    ok = hooks.render_math('<span class="arithmatex">\\(kT \\ln 2\\)</span>')
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in ok
+    assert "<mi>ln</mi><mn>2</mn>" in ok
+    with pytest.raises(PluginError, match="formula"):
+        hooks.render_math('<div class="arithmatex">\\[\\frac{1}{\\]</div>')
+
+
+@pytest.mark.docs
 def test_mkdocs_build_strict(tmp_path):
-    """Full site build, as issue 9 asks of CI (~1-2 min: runs every example, draws I–V loops)."""
-    mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which(
-        "mkdocs")
-    if mkdocs is None:
-        pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
-    proc = subprocess.run([mkdocs, "build", "--strict", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=1200, check=False)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    assert "WARNING" not in proc.stderr
-    site = tmp_path / "site"
+    """The built site (issue 9; issue 17: offline). ``make test`` builds it as its own step."""
+    given = os.environ.get("THERMOLEARN_SITE_DIR")
+    if given:
+        site = Path(given)
+        assert (site / "index.html").is_file(), f"THERMOLEARN_SITE_DIR={given} has no site"
+    else:
+        site = tmp_path / "site"
+        mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which(
+            "mkdocs")
+        if mkdocs is None:
+            pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
+        proc = subprocess.run([mkdocs, "build", "--strict", "-d", str(site)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=1200,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        assert "WARNING" not in proc.stderr
     physics = (site / "physics" / "index.html").read_text(encoding="utf-8")
     assert "[[code:thermolearn" not in physics and "tests-index/#t-" in physics
+    assert len(DISPLAY.findall(physics)) == PHYSICS.read_text().count("$$") // 2
+    assert "\\[" not in physics
+    assert (site / "css" / "pygments.css").is_file()
+    external = re.compile(r'<(?:script|link|img)[^>]+(?:src|href)="(?:https?:)?//', re.I)
+    for page in site.rglob("*.html"):
+        hit = external.search(page.read_text(encoding="utf-8"))
+        assert hit is None, f"{page.relative_to(site)} fetches {hit.group(0)!r} from the network"
     assert len(list((site / "img" / "iv").glob("*.png"))) >= 9
     examples = (site / "examples" / "index.html").read_text(encoding="utf-8")
     for script in (ROOT / "examples").glob("*.py"):

@@ -113,7 +113,7 @@ def detect(
 
 
 def install_commands(packages: Sequence[str]) -> list[list[str]]:
-    """The apt-get commands that install ``packages`` (an update first, then the install)."""
+    """Return the apt-get commands that install ``packages`` (an update, then the install)."""
     return [
         ["apt-get", "update", "-qq"],
         ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],

@@ -4,6 +4,11 @@ Sub-commands live one per module in :mod:`thermolearn.commands`; each module def
 ``register(subparsers)`` which adds its parser and sets ``func`` (a callable taking the parsed
 arguments and returning an exit code). Modules are discovered, so a capability adds its
 command without touching this file.
+
+Every user mistake exits with status 2 and one line on stderr, ``thermolearn CMD: error: ...``
+naming the option and the remedy: argparse's own errors (usage line dropped), values refused by
+the argument types of :mod:`thermolearn.commands._args`, :class:`ThermolearnError` raised by a
+command, and, as a backstop, operating-system errors on a user's path.
 """
 
 from __future__ import annotations
@@ -14,14 +19,23 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 from thermolearn import __version__
 from thermolearn.errors import Terminated, ThermolearnError
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the problem and where help is."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``PROG: error: MESSAGE (see 'PROG --help')`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every discovered sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="thermolearn",
         description="Thermodynamic learning on simulated analog hardware.",
     )
@@ -53,7 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with terminate_as_interrupt(), _own_warnings_as_one_line():
             return int(func(args) or 0)
     except ThermolearnError as exc:
-        print(f"thermolearn: error: {exc}", file=sys.stderr)
+        print(f"thermolearn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path the user gave: unreadable, vanished, disk full ...
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        print(f"thermolearn {args.command}: error: {exc.strerror or exc}:{where}; check the "
+              "path and its permissions", file=sys.stderr)
         return 2
     except Terminated as exc:
         print(

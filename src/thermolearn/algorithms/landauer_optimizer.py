@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -466,8 +467,11 @@ def speed_energy_study(
     seed: int = 0,
     n_params: int = 64,
     n_updates: int = 30,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Measure the speed–energy trade-off of programming and write JSON + PNG to ``out_dir``.
+
+    ``progress``, if given, receives one status line per phase (curves, each training run).
 
     For each adiabatic factor: energy per pulse vs pulse time on the simulated line (both
     release modes), and a short least-squares fit of ``n_params`` weights trained with
@@ -479,18 +483,23 @@ def speed_energy_study(
     ln = line if line is not None else ProgrammingLine()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    curves = {
-        "adiabatic release (use_reversible=True)": speed_energy_curve(ln, factors,
-                                                                      reversible=True),
-        "dump to ground (use_reversible=False)": speed_energy_curve(ln, factors,
-                                                                    reversible=False),
-    }
+    say = progress or (lambda _m: None)
+    curves: dict[str, list[dict[str, Any]]] = {}
+    for name, rev in (("adiabatic release (use_reversible=True)", True),
+                      ("dump to ground (use_reversible=False)", False)):
+        curves[name] = []
+        for k, f in enumerate(factors, 1):
+            t0 = time.perf_counter()
+            curves[name] += speed_energy_curve(ln, [f], reversible=rev)
+            say(f"{name}: ramp {f:g} RC simulated ({k}/{len(factors)}, "
+                f"{time.perf_counter() - t0:.1f} s)")
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((256, n_params)) / math.sqrt(n_params)
     w_true = rng.uniform(-0.8, 0.8, n_params)
     y = a @ w_true
     training = []
     for rev in (True, False):
+        t0 = time.perf_counter()
         for f in factors:
             opt = LandauerOptimizer(1.0, temperature, use_reversible=rev, adiabatic_factor=f,
                                     line=ln)
@@ -501,6 +510,9 @@ def speed_energy_study(
             rep = opt.efficiency_report()
             rep["final_mse"] = float(np.mean((a @ w - y) ** 2))
             training.append(rep)
+        say(f"least-squares training ({n_updates} updates x {len(factors)} factors, "
+            f"{'adiabatic release' if rev else 'dump to ground'}) in "
+            f"{time.perf_counter() - t0:.1f} s")
     result = {"line": {"r_driver_ohm": ln.r_driver, "c_F": ln.capacitance,
                        "v_program_V": ln.v_program, "rc_s": ln.rc, "hold_rc": ln.hold},
               "temperature_K": temperature, "curves": curves, "training": training}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``agent`` sub-command."""
@@ -22,7 +24,8 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--env", choices=("point-mass", "t-maze"), default="point-mass")
-    p.add_argument("--out", default="runs/agent", help="output directory")
+    p.add_argument("--out", type=out_dir, default=None,
+                   help="output directory (default: runs/agent-ENV, one per environment)")
     p.add_argument(
         "--episodes",
         type=int,
@@ -52,8 +55,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="point mass: start with a wrong mass belief and learn the dynamics",
     )
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the environment, agent and device noise (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no per-episode progress lines")
     p.set_defaults(func=_run)
 
 
@@ -72,6 +76,8 @@ def _run(args: argparse.Namespace) -> int:
         device_noise=args.device_noise,
         learn=args.learn,
     )
+    if args.out is None:
+        args.out = f"runs/agent-{args.env}"
     m = run_agent(cfg, args.out, progress=not args.quiet)
     for name, r in m["runs"].items():
         line = f"{name:15s} success {r['success_rate']:.2%}"

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``crossbar`` sub-command."""
@@ -57,8 +59,10 @@ def register(subparsers: Any) -> None:
     d.add_argument("--c-wire", type=float, default=1e-16, help="wire capacitance per segment (F)")
     d.add_argument("--v-read", type=float, default=0.2, help="read voltage (V)")
     d.add_argument("--vectors", type=int, default=8, help="random input vectors per design")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--out", required=True, help="output directory")
+    d.add_argument("--seed", type=int, default=0,
+                   help="seed of the conductances and input vectors (default 0)")
+    d.add_argument("--out", type=out_dir, default="runs/crossbar-design",
+                   help="output directory (default: runs/crossbar-design)")
     d.set_defaults(func=run_design)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

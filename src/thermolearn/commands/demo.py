@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` sub-command."""
@@ -20,11 +22,13 @@ def register(subparsers: Any) -> None:
         help="main job: physical EP on digits (ideal + realistic device) vs backprop",
         description="Train the physical EP circuit on digits and report accuracy and joules.",
     )
-    p.add_argument("--out", default="runs/demo", help="output directory")
+    p.add_argument("--out", type=out_dir, default="runs/demo",
+                   help="output directory (default: runs/demo)")
     p.add_argument(
         "--epochs", type=int, default=None, help="epochs per run (default: task default)"
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the initial conductances, data split and noise (default 0)")
     p.add_argument(
         "--resume", action="store_true",
         help="continue each run from its checkpoint in --out (runs without one start afresh)",
@@ -32,7 +36,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--force", action="store_true", help="delete the runs already in --out and start afresh"
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)
 
 

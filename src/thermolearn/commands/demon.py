@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``demon`` sub-command."""
@@ -23,7 +25,8 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", type=out_dir, default="runs/demon",
+                   help="output directory (default: runs/demon)")
     p.add_argument("--n", type=int, default=4000, help="trajectories per measurement error")
     p.add_argument("--eps", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.3, 0.5],
                    help="measurement error probabilities (0, 0.5]")
@@ -33,8 +36,10 @@ def register(subparsers: Any) -> None:
                    help="trajectories for the harmonic-trap Jarzynski checks")
     p.add_argument("--full", action="store_true",
                    help="1e4 trajectories per point (1e5 for the Jarzynski checks)")
-    p.add_argument("--seed", type=int, default=1929)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1929,
+                   help="seed of the Langevin noise (default 1929)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="worker threads for the trajectory batches (default 2)")
     p.set_defaults(func=run)
 
 

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from thermolearn.commands._args import out_dir, out_file
+
 
 def register(subparsers: Any) -> None:
     """Add the ``devices`` command and its ``list``, ``iv`` and ``demo`` sub-commands."""
@@ -19,16 +21,24 @@ def register(subparsers: Any) -> None:
     pi.add_argument("model", help="catalogue name (see 'thermolearn devices list')")
     pi.add_argument("--amplitude", type=float, default=None, help="V (default: the preset's)")
     pi.add_argument("--frequency", type=float, default=None, help="Hz (default: the preset's)")
-    pi.add_argument("--periods", type=float, default=2.0)
+    pi.add_argument("--periods", type=float, default=2.0,
+                    help="drive periods (default 2); the lobe area is the last period's")
     pi.add_argument("--x0", type=float, default=None, help="initial state (model units)")
-    pi.add_argument("--points-per-period", type=int, default=400)
-    pi.add_argument("--engine", choices=("python", "ngspice", "both"), default="both")
-    pi.add_argument("--json", type=Path, default=None, help="write traces + deviation here")
-    pi.add_argument("--plot", type=Path, default=None, help="write a PNG here")
+    pi.add_argument("--points-per-period", type=int, default=400,
+                    help="drive samples per period (even, default 400)")
+    pi.add_argument("--engine", choices=("python", "ngspice", "both"), default="both",
+                    help="engine(s) to run (default both, compared)")
+    pi.add_argument("--out", type=out_dir, default=None,
+                    help="directory for iv.json and iv.png (default: runs/devices-iv/MODEL)")
+    pi.add_argument("--json", type=out_file, default=None,
+                    help="write traces + deviation to this file (the plot goes beside it)")
+    pi.add_argument("--plot", type=out_file, default=None,
+                    help="write the I-V plot to this PNG (the JSON goes beside it)")
     pi.set_defaults(func=_iv)
 
     pd = sub.add_parser("demo", help="pinched loops of every model, Python vs ngspice")
-    pd.add_argument("--out", type=Path, default=Path("out/device_demo"))
+    pd.add_argument("--out", type=out_dir, default="runs/devices-demo",
+                    help="output directory (default: runs/devices-demo)")
     pd.set_defaults(func=_demo)
 
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -76,7 +86,8 @@ def _iv(args: argparse.Namespace) -> int:
     for e, r in res.items():
         print(
             f"{e:8s} points={r.time.size} I_peak={abs(r.current).max():.4g} A "
-            f"state=[{r.state.min():.4g}, {r.state.max():.4g}] lobe={lobe_area(r):.4f} "
+            f"state=[{r.state.min():.4g}, {r.state.max():.4g}] "
+            f"lobe(last period)={lobe_area(r):.4f} "
             f"E={r.energy():.4g} J"
         )
     if "max_deviation" in out:
@@ -85,23 +96,25 @@ def _iv(args: argparse.Namespace) -> int:
             f"max deviation: current {d['current_rel']:.2e} of peak, state {d['state_abs']:.3g} "
             f"({d['state_rel']:.2e} of range), energy {d['energy_rel']:.2e}"
         )
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out))
-        print(f"wrote {args.json}")
-    if args.plot is not None:
-        from thermolearn.experiments.device_demo import plot_iv
+    base = Path(args.out or f"runs/devices-iv/{args.model}")
+    json_path = Path(args.json) if args.json else (
+        Path(args.plot).with_suffix(".json") if args.plot and not args.out else base / "iv.json")
+    plot_path = Path(args.plot) if args.plot else (
+        json_path.with_suffix(".png") if args.json and not args.out else base / "iv.png")
+    for p in (json_path, plot_path):
+        p.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(out))
+    from thermolearn.experiments.device_demo import plot_iv
 
-        args.plot.parent.mkdir(parents=True, exist_ok=True)
-        plot_iv(res, args.plot, f"{args.model}: {amp:g} V, {freq:g} Hz")
-        print(f"wrote {args.plot}")
+    plot_iv(res, plot_path, f"{args.model}: {amp:g} V, {freq:g} Hz, {args.periods:g} periods")
+    print(f"wrote {json_path} and {plot_path}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from thermolearn.experiments.device_demo import run_device_demo
 
-    summary = run_device_demo(args.out)
+    summary = run_device_demo(Path(args.out))
     for f in summary["files"]:
         print(f"wrote {f}")
     return 0

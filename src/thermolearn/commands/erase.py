@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``erase`` sub-command."""
@@ -22,7 +24,8 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", type=out_dir, default="runs/erase",
+                   help="output directory (default: runs/erase)")
     p.add_argument("--n", type=int, default=3000, help="trajectories per cycle time")
     p.add_argument("--taus", type=float, nargs="+", default=[4.0, 8.0, 16.0, 32.0, 64.0],
                    help="cycle times in tau_0")
@@ -31,8 +34,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--barrier", type=float, default=10.0, help="barrier height E_b (kT)")
     p.add_argument("--tilt", type=float, default=5.0, help="tilt force (kT / x_m)")
     p.add_argument("--dt", type=float, default=None, help="time step (tau_0)")
-    p.add_argument("--seed", type=int, default=2012)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=2012,
+                   help="seed of the Langevin noise (default 2012)")
+    p.add_argument("--threads", type=int, default=2,
+                   help="worker threads for the trajectory batches (default 2)")
     p.set_defaults(func=run)
 
 

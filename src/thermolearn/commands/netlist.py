@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from thermolearn.commands._args import out_file
+
 
 def register(subparsers: Any) -> None:
     """Add the ``netlist`` sub-command."""
@@ -41,8 +43,10 @@ def register(subparsers: Any) -> None:
     e.add_argument("--g-min", type=float, default=1e-6, help="S")
     e.add_argument("--g-max", type=float, default=1e-4, help="S")
     e.add_argument("--v-read", type=float, default=0.2, help="V")
-    e.add_argument("--seed", type=int, default=0)
-    e.add_argument("-o", "--output", required=True, help="netlist file (.cir)")
+    e.add_argument("--seed", type=int, default=0,
+                   help="seed of the random conductances and inputs (default 0)")
+    e.add_argument("-o", "--output", type=out_file, required=True,
+                   help="netlist file to write (.cir); its directory must exist")
     e.set_defaults(func=run_export)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 

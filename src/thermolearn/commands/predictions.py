@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from thermolearn.commands._args import out_dir, scheduler
+
 
 def register(subparsers: Any) -> None:
     """Add the ``predictions`` sub-command."""
@@ -20,7 +22,8 @@ def register(subparsers: Any) -> None:
             "predictions.json and PNGs to --out. Each verdict is computed from the data."
         ),
     )
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", type=out_dir, default="runs/predictions",
+                   help="output directory (default: runs/predictions)")
     p.add_argument("--full", action="store_true",
                    help="larger run (full scaling grid, more samples; tens of minutes)")
     p.add_argument("--tiny", action="store_true",
@@ -31,7 +34,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the speed–energy, erasure and crossbar experiments (the "
                         "scaling study uses its own seeds; default 0)")
-    p.add_argument("--scheduler", default=None,
+    p.add_argument("--scheduler", type=scheduler, default=None,
                    help="Dask scheduler address for the scaling sweep (default: local pool)")
     p.set_defaults(func=_run)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``reversible`` sub-command."""
@@ -17,7 +19,8 @@ def register(subparsers: Any) -> None:
             "metrics.json, reconstruction.csv, reconstruction.png and flow_samples.png."
         ),
     )
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", type=out_dir, default="runs/reversible",
+                   help="output directory (default: runs/reversible)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quick", action="store_true", help="smaller run (for smoke tests)")
     p.set_defaults(func=_run)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from thermolearn.commands._args import out_dir, scheduler
+
 
 def register(subparsers: Any) -> None:
     """Add the ``scaling`` sub-command."""
@@ -18,12 +20,13 @@ def register(subparsers: Any) -> None:
             "cached in --out/cache, so a rerun after a crash computes only the missing ones."
         ),
     )
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--scheduler", default=None,
+    p.add_argument("--out", type=out_dir, default="runs/scaling",
+                   help="output directory (default: runs/scaling)")
+    p.add_argument("--scheduler", type=scheduler, default=None,
                    help="Dask distributed scheduler address (default: local process pool)")
     p.add_argument("--workers", type=int, default=2, help="local pool size (default 2)")
     p.add_argument("--quick", action="store_true", help="reduced study (a few small runs)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
 

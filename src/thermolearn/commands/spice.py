@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from thermolearn.commands._args import in_file, out_file
+
 
 def register(subparsers: Any) -> None:
     """Add the ``spice`` command."""
@@ -23,7 +25,7 @@ def register(subparsers: Any) -> None:
             "current) and, when the netlist has a .tran card, the transient."
         ),
     )
-    run.add_argument("file", help="netlist file (.cir)")
+    run.add_argument("file", type=in_file, help="netlist file (.cir)")
     run.add_argument("--engine", choices=("python", "ngspice"), default="python")
     run.add_argument(
         "--method",
@@ -32,7 +34,8 @@ def register(subparsers: Any) -> None:
         help="integration method of the Python engine's transient",
     )
     run.add_argument(
-        "--json", dest="json_out", default=None, help="write results to this JSON file"
+        "--json", dest="json_out", type=out_file, default=None,
+        help="write results to this JSON file (its directory must exist)"
     )
     run.set_defaults(func=_run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])

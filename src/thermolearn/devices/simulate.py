@@ -266,13 +266,54 @@ def compare(reference: IVResult, other: IVResult, model: MemristorModel) -> dict
     }
 
 
-def lobe_area(result: IVResult) -> float:
-    """Normalised pinched-loop lobe area over the last full period of a sine drive.
+def drive_period(time: ArrayLike, voltage: ArrayLike) -> float:
+    """Period (s) of a periodic drive: twice the median spacing of its zero crossings.
 
-    The sum of |∮ I dV| over the positive and the negative half-cycles, divided by
-    max|V| · max|I| (dimensionless; 0 for a memoryless resistor).
+    Crossings are sign changes of ``voltage`` (linearly interpolated) and samples equal to 0
+    (:func:`sine_drive` samples every crossing exactly). Raises ParameterError with fewer than
+    two crossings.
     """
-    v, i = result.voltage, result.current
+    t = np.asarray(time, dtype=np.float64)
+    v = np.asarray(voltage, dtype=np.float64)
+    zeros = list(t[v == 0.0])
+    k = np.nonzero(v[:-1] * v[1:] < 0)[0]
+    zeros += list(t[k] - v[k] * (t[k + 1] - t[k]) / (v[k + 1] - v[k]))
+    c = np.unique(np.asarray(zeros))
+    if c.size < 2:
+        raise ParameterError(
+            "drive_period needs a drive with at least two zero crossings (half a period); "
+            f"got {c.size}."
+        )
+    return float(2.0 * np.median(np.diff(c)))
+
+
+def lobe_area(result: IVResult, period: float | None = None) -> float:
+    """Normalised pinched-loop lobe area over the last full period of a periodic drive.
+
+    The sum of |∮ I dV| over the positive and the negative half-cycles of the last full period,
+    divided by max|V| · max|I| over that period (dimensionless; 0 for a memoryless resistor).
+    Only the last period counts, so a loop that repeats gives the same value for 1, 2 or 3
+    periods of drive. The period ends at the last zero crossing of the drive.
+
+    Parameters
+    ----------
+    result : IVResult
+        The transient.
+    period : float, optional
+        Drive period (s); default :func:`drive_period` of the result's voltage.
+    """
+    t, v, i = result.time, result.voltage, result.current
+    T = drive_period(t, v) if period is None else float(period)
+    check_positive(T, "period", "lobe_area", "s")
+    tol = 1e-9 * T
+    zeros = t[v == 0.0]
+    k = np.nonzero(v[:-1] * v[1:] < 0)[0]
+    last = max([*zeros, *(t[k + 1] if k.size else [])], default=t[-1])
+    end = min(float(last), float(t[-1]))
+    mask = (t >= end - T - tol) & (t <= end + tol)
+    if t[0] > end - T + tol:  # less than one period recorded: use what there is
+        mask = t <= end + tol
+    v, i = v[mask], i[mask]
     dv = np.diff(v)
     im = 0.5 * (i[1:] + i[:-1])
     vm = 0.5 * (v[1:] + v[:-1])
@@ -291,5 +332,6 @@ __all__ = [
     "spice_netlist",
     "simulate_iv",
     "compare",
+    "drive_period",
     "lobe_area",
 ]

@@ -1,6 +1,0 @@
-// MathJax settings for pymdownx.arithmatex (generic mode): \( \) inline, \[ \] display.
-window.MathJax = {
-  tex: { inlineMath: [["\\(", "\\)"]], displayMath: [["\\[", "\\]"]],
-         processEscapes: true, processEnvironments: true },
-  options: { ignoreHtmlClass: ".*|", processHtmlClass: "arithmatex" }
-};

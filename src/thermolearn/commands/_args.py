@@ -1,0 +1,98 @@
+"""Argument types shared by the sub-commands: output paths and the Dask scheduler address.
+
+Each type checks the user's value when the command line is parsed, so a mistake exits with
+status 2 and one line that names the value and the remedy (argparse prefixes the option),
+before any work starts and never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+#: Seconds to wait for a Dask scheduler to accept a connection before giving up.
+SCHEDULER_TIMEOUT_S = 3.0
+
+
+def out_dir(value: str) -> str:
+    """Check an output directory: created later if missing, refused if it is a file."""
+    p = Path(value)
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a file, not a directory; give a directory path (it is created "
+            "if missing)"
+        )
+    for parent in p.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(
+                    f"{value!r} lies under {str(parent)!r}, which is a file; choose a path "
+                    "under a directory"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise argparse.ArgumentTypeError(
+                    f"cannot create {value!r}: {str(parent)!r} is not writable; choose a "
+                    "writable location"
+                )
+            break
+    return value
+
+
+def out_file(value: str) -> str:
+    """Check an output file: its directory must exist and it must not be a directory."""
+    p = Path(value)
+    if p.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is a directory; give a file name (e.g. {str(p / 'out.json')!r})"
+        )
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"directory {str(parent)!r} does not exist; create it first (mkdir -p "
+            f"{parent}) or write into an existing directory"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(
+            f"directory {str(parent)!r} is not writable; choose a writable location"
+        )
+    return value
+
+
+def in_file(value: str) -> str:
+    """Check that an input file exists."""
+    p = Path(value)
+    if p.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is a directory; give a file")
+    if not p.is_file():
+        raise argparse.ArgumentTypeError(f"no such file {value!r}; check the path")
+    return value
+
+
+def scheduler(value: str) -> str:
+    """Check that a Dask scheduler accepts a TCP connection within a few seconds."""
+    url = urlsplit(value if "://" in value else f"tcp://{value}")
+    if url.scheme not in ("tcp", "tls") or not url.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a scheduler address; use tcp://HOST:PORT (as printed by "
+            "'dask scheduler'), or omit --scheduler for the local process pool"
+        )
+    try:
+        port = url.port or 8786
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has an invalid port; use tcp://HOST:PORT"
+        ) from None
+    try:
+        with socket.create_connection((url.hostname, port), timeout=SCHEDULER_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise argparse.ArgumentTypeError(
+            f"no Dask scheduler answers at {url.hostname}:{port} ({reason} within "
+            f"{SCHEDULER_TIMEOUT_S:g} s); start one with 'dask scheduler' or omit --scheduler "
+            "to use the local process pool"
+        ) from None
+    return value
