@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from thermolearn import ngspice
+from thermolearn.circuit.spice import runner as ngspice
 from thermolearn.devices import Pulse, presets, program, simulate_iv, sine_drive
 
 for name in presets.CATALOGUE:

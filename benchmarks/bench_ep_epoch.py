@@ -51,7 +51,7 @@ def main() -> None:
     x = data.x_train[: args.subset]
     tgt = net.targets(data.y_train[: args.subset])
     try:
-        from thermolearn.crossbar import operating_point
+        from thermolearn.circuit import operating_point
 
         t0 = time.perf_counter()
         for i in range(len(x)):
@@ -65,7 +65,7 @@ def main() -> None:
     except ImportError as exc:
         print(f"general MNA engine: unavailable ({exc})")
     try:
-        from thermolearn.ngspice import available, run_netlist
+        from thermolearn.circuit.spice.runner import available, run_netlist
 
         ok, why = available()
         if not ok:

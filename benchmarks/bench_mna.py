@@ -27,8 +27,8 @@ import tracemalloc
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from thermolearn.crossbar import Circuit, LinearSolver, operating_point
-from thermolearn.crossbar.mna import compiled
+from thermolearn.circuit import Circuit, LinearSolver, operating_point
+from thermolearn.circuit.mna import compiled
 
 
 def crossbar(n: int, m: int, rng: np.random.Generator, r_wire: float = 1.0) -> Circuit:
@@ -97,7 +97,7 @@ def bench_op(n: int, repeats: int) -> None:
 
 
 def bench_ngspice(n: int) -> None:
-    from thermolearn.crossbar import ngspice_engine
+    from thermolearn.circuit.spice import ngspice_engine
 
     rng = np.random.default_rng(1)
     c = crossbar(n, n, rng)

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermolearn import ngspice
-from thermolearn.crossbar import Circuit, LinearSolver, Sine, operating_point, transient
-from thermolearn.crossbar.circuit import SelectorParams
+from thermolearn.circuit import (
+    Circuit,
+    LinearSolver,
+    Sine,
+    export_netlist,
+    operating_point,
+    parse_netlist,
+    transient,
+)
+from thermolearn.circuit.spice import runner as ngspice
 from thermolearn.devices import LinearIonDrift, LinearIonDriftParams
+from thermolearn.devices.selector import SelectorParams
 
 rng = np.random.default_rng(7)
 ROWS, COLS, R_WIRE = 8, 8, 2.0
@@ -47,8 +55,8 @@ else:
     print("ngspice not available:", why)
 
 # --- export, import, export: the same text ---------------------------------------------------
-text = c.to_netlist(".op")
-again = Circuit.from_netlist(text, source="crossbar.cir").to_netlist(".op")
+text = export_netlist(c, ".op")
+again = export_netlist(parse_netlist(text, source="crossbar.cir").circuit, ".op")
 print(f"netlist: {len(text.splitlines())} lines; export->import->export identical: {text == again}")
 
 # --- a memristor transient ----------------------------------------------------------------

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermolearn.crossbar import CrossbarArray, SignedCrossbarLayer, operating_point
+from thermolearn.circuit import operating_point
+from thermolearn.crossbar import CrossbarArray, SignedCrossbarLayer
 from thermolearn.crossbar.design import sweep
 from thermolearn.crossbar.programming import write_verify
 from thermolearn.devices import VTEAM

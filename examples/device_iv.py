@@ -3,7 +3,7 @@
 Run: python examples/device_iv.py   (writes device_iv.png in the current directory)
 """
 
-from thermolearn import ngspice
+from thermolearn.circuit.spice import runner as ngspice
 from thermolearn.devices import Pulse, compare, lobe_area, presets, program, simulate_iv, sine_drive
 from thermolearn.energy import EnergyLedger
 from thermolearn.experiments.device_demo import plot_iv

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from thermolearn.cli import main
 
@@ -39,7 +38,6 @@ def test_agent_cli_tmaze(tmp_path, capsys):
 
 
 def test_agent_cli_point_mass_hardware_with_noise(tmp_path):
-    pytest.importorskip("thermolearn.crossbar.array")
     out = tmp_path / "pm"
     assert (
         main(

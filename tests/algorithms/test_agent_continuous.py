@@ -144,7 +144,6 @@ def test_learning_lowers_prediction_error():
 
 
 def test_crossbar_maps_reproduce_digital_agent_and_book_energy():
-    pytest.importorskip("thermolearn.crossbar.array")
     from thermolearn.experiments.agent_run import crossbar_factory
 
     p = PointMassParams(max_steps=30)

@@ -83,9 +83,9 @@ def test_ngspice_solver_runs_the_exported_circuit_and_agrees_with_mna(
     engine on that Circuit and the layer-wise solver (every node within 1e-6 V, issue 12), for
     the free, +beta and -beta (active VCCS) phases.
     """
-    import thermolearn.ngspice as ngs
-    from thermolearn.crossbar.netlist import export_netlist
-    from thermolearn.crossbar.ngspice_engine import OP_OPTIONS
+    import thermolearn.circuit.spice.runner as ngs
+    from thermolearn.circuit.spice.export import export_netlist
+    from thermolearn.circuit.spice.ngspice_engine import OP_OPTIONS
 
     seen: list[str] = []
     real = ngs.run_netlist

@@ -237,7 +237,7 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     pytest.approx's default abs 1e-12 would swallow these nanojoule figures.
     """
     from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams
-    from thermolearn.crossbar import operating_point
+    from thermolearn.circuit import operating_point
     from thermolearn.datasets import load
 
     cfg = _small(epochs=1, n_train=6, batch_size=6, hidden=(3,), circuit={"tol": 1e-11})

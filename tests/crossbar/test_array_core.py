@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from thermolearn.crossbar import CrossbarArray, SignedCrossbarLayer, operating_point
+from thermolearn.circuit import operating_point
+from thermolearn.crossbar import CrossbarArray, SignedCrossbarLayer
 from thermolearn.crossbar.array_solver import CrossbarNetwork
 from thermolearn.crossbar.mapping import ConductanceRange, quantize_conductance
 from thermolearn.energy import EnergyLedger

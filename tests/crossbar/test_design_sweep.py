@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from thermolearn.circuit import operating_point, parse_netlist
 from thermolearn.cli import main
-from thermolearn.crossbar import Circuit, operating_point
 from thermolearn.crossbar.design import elmore_delay, evaluate, sweep
 from thermolearn.errors import ParameterError
 
@@ -100,7 +100,7 @@ def test_netlist_export_crossbar_roundtrip(tmp_path: Path) -> None:
         )
         == 0
     )
-    ckt = Circuit.from_netlist(out.read_text(), source=str(out))
+    ckt = parse_netlist(out.read_text(), source=str(out)).circuit
     op = operating_point(ckt)
     rng = np.random.default_rng(7)
     xb = CrossbarArray(4, 3, r_wire=2.5, rng=rng)

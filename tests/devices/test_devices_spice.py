@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from thermolearn.circuit.spice.runner import run_netlist
 from thermolearn.devices import (
     Diode,
     LinearConductance,
@@ -24,7 +25,6 @@ from thermolearn.devices import (
     sine_drive,
 )
 from thermolearn.devices.spice_lib import library_files, subckt_block
-from thermolearn.ngspice import run_netlist
 
 STEPS = 4000
 

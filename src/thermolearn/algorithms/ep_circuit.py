@@ -855,7 +855,7 @@ class EPCircuit:
         the centred estimator) is an active element, a VCCS injecting β (y − V) into each
         output.
         """
-        from thermolearn.crossbar import Circuit
+        from thermolearn.circuit import Circuit
         from thermolearn.devices import DiodeParams
 
         xa = self.check_inputs(np.atleast_2d(x))[0][0]
@@ -944,7 +944,7 @@ class EPCircuit:
         xa, _ = self.check_inputs(x)
         if solver == "layerwise":
             return self.relax(xa, beta=beta / self.params.g_max, target=target, init=init)
-        from thermolearn.crossbar import operating_point
+        from thermolearn.circuit import operating_point
 
         engine = "python" if solver == "mna" else "ngspice"
         p = self.params

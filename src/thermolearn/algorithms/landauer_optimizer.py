@@ -136,7 +136,7 @@ def _line_transient(
     The driver goes v_start -> v_end in ``ramp`` s with the line starting at v_start, then
     holds for ``settle`` RC. Energies in J.
     """
-    from thermolearn.crossbar import PWL, Circuit, transient
+    from thermolearn.circuit import PWL, Circuit, transient
 
     rc = line.rc
     t_stop = ramp + settle * rc

@@ -57,6 +57,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from thermolearn.circuit import export_netlist
     from thermolearn.crossbar.array import CrossbarArray
 
     rng = np.random.default_rng(args.seed)
@@ -83,7 +84,7 @@ def run_export(args: argparse.Namespace) -> int:
             f"seed={args.seed}"
         ),
     )
-    text = circuit.to_netlist(".op")
+    text = export_netlist(circuit, ".op")
     Path(args.output).write_text(text)
     print(f"wrote {args.output}: {len(circuit.elements)} elements, {len(circuit.nodes)} nodes")
     return 0

@@ -45,8 +45,8 @@ _SOURCE_KINDS = "VIEFGHB"
 
 
 def _run(args: argparse.Namespace) -> int:
-    from thermolearn.crossbar import operating_point, transient
-    from thermolearn.crossbar.netlist import read_netlist
+    from thermolearn.circuit import operating_point, transient
+    from thermolearn.circuit.spice.parser import read_netlist
 
     parsed = read_netlist(args.file)
     c = parsed.circuit

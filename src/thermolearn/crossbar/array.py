@@ -577,7 +577,7 @@ class CrossbarArray:
         ``RS{j}``. Cells ``M{i}_{j}`` are memristors (a plain resistor for LinearConductance),
         with ``S{i}_{j}`` (1T1R, closed) or ``Y{i}_{j}`` (1S1R) in series.
         """
-        from thermolearn.crossbar.circuit import Circuit
+        from thermolearn.circuit.circuit import Circuit
         from thermolearn.devices import LinearConductance
 
         m, n = self.rows, self.cols

@@ -231,7 +231,7 @@ def simulate_iv(
         raise ParameterError(
             f"The 't' argument of {owner} must start at 0 for ngspice; got {tt[0]!r}."
         )
-    from thermolearn.ngspice import run_netlist
+    from thermolearn.circuit.spice.runner import run_netlist
 
     res = run_netlist(spice_netlist(model, x0f, tt, vv, step))
     time = res["time"]

@@ -60,7 +60,7 @@ def run_device_demo(
     progress : bool
         Print one line per run.
     """
-    from thermolearn import ngspice
+    from thermolearn.circuit.spice import runner as ngspice
     from thermolearn.devices import presets
     from thermolearn.devices.simulate import compare, lobe_area, simulate_iv, sine_drive
 

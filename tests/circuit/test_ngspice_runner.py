@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from thermolearn import SpiceError, ngspice
+from thermolearn import SpiceError
+from thermolearn.circuit.spice import runner as ngspice
 
 
 @pytest.mark.ngspice

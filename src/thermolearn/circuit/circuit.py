@@ -12,25 +12,22 @@ branch current (negative when the source delivers power).
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import networkx as nx
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
-from thermolearn.crossbar.waveforms import PWL, Pulse, Sine
-from thermolearn.errors import ParameterError
+from thermolearn.circuit.nodes import GROUND, GROUND_ALIASES, is_ground
+from thermolearn.circuit.spice.expressions import compile_expression
+from thermolearn.circuit.waveforms import PWL, Pulse, Sine
+from thermolearn.devices.base import MemristorModel
+from thermolearn.devices.passive import DiodeParams
+from thermolearn.devices.selector import SelectorParams
+from thermolearn.errors import NetlistError, ParameterError
 from thermolearn.validation import check_finite, check_positive
 
-if TYPE_CHECKING:  # pragma: no cover
-    from thermolearn.crossbar.mna import OperatingPoint, TransientResult
-
-GROUND = "0"
-_GROUND_ALIASES = {"0", "gnd"}
 _NODE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:#\-\[\]<>!$%&*+/|~^]*$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-\[\]<>!$%&*+/|~^]*$")
 
@@ -68,46 +65,6 @@ SPICE_LETTER = {
     "Y": "B",
     "B": "B",
 }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SelectorParams:
-    """Parameters of a symmetric threshold selector, ``I = i0 sinh(V / v0)``.
-
-    The sinh law is the usual compact description of the exponential I-V of
-    1S1R selectors (tunnel barriers, MIEC selectors) below their switching threshold.
-
-    Attributes
-    ----------
-    i0 : float
-        Current scale, A.
-    v0 : float
-        Voltage scale, V.
-
-    References
-    ----------
-    .. [1] J. Zhou, K.-H. Kim, W. Lu, "Crossbar RRAM arrays: selector device requirements
-       during read operation," IEEE Trans. Electron Devices 61(5), 1369 (2014).
-    """
-
-    i0: float = 1e-6
-    v0: float = 0.1
-
-    def __post_init__(self) -> None:
-        check_positive(self.i0, "i0", "SelectorParams", "A")
-        check_positive(self.v0, "v0", "SelectorParams", "V")
-
-    def current(self, v: ArrayLike) -> NDArray[np.float64]:
-        """Return the current (A) at voltage ``v`` (V)."""
-        return self.i0 * np.sinh(np.asarray(v, dtype=float) / self.v0)
-
-    def didv(self, v: ArrayLike) -> NDArray[np.float64]:
-        """Small-signal conductance (S) at ``v`` (V)."""
-        return self.i0 / self.v0 * np.cosh(np.asarray(v, dtype=float) / self.v0)
-
-    def spice_expression(self, vexpr: str) -> str:
-        """B-source current expression in terms of the voltage expression ``vexpr``."""
-        return f"{self.i0!r}*sinh({vexpr}/{self.v0!r})"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,7 +147,7 @@ class Circuit:
     >>> _ = c.add_vsource("V1", "in", "0", dc=1.0)
     >>> _ = c.add_resistor("R1", "in", "out", 1e3)
     >>> _ = c.add_resistor("R2", "out", "0", 1e3)
-    >>> from thermolearn.crossbar import operating_point
+    >>> from thermolearn.circuit import operating_point
     >>> round(operating_point(c).v("out"), 6)
     0.5
     """
@@ -276,7 +233,7 @@ class Circuit:
                 f"The '{what}' node of element {name!r} must be a non-empty name without "
                 f"spaces, parentheses, commas or '='; got {node!r}."
             )
-        return GROUND if node.lower() in _GROUND_ALIASES else node
+        return GROUND if node.lower() in GROUND_ALIASES else node
 
     def _add(self, el: Element) -> Element:
         if not isinstance(el.name, str) or not _NAME_RE.match(el.name):
@@ -374,8 +331,6 @@ class Circuit:
 
     def add_diode(self, name: str, anode: Any, cathode: Any, params: Any = None) -> Element:
         """Add a junction diode with :class:`thermolearn.devices.DiodeParams`."""
-        from thermolearn.devices import DiodeParams
-
         a, b = self._two(name, anode, cathode)
         if params is None:
             params = DiodeParams()
@@ -387,8 +342,6 @@ class Circuit:
 
     def add_memristor(self, name: str, np_: Any, nn: Any, model: Any, x0: float) -> Element:
         """Add a memristor of any :class:`~thermolearn.devices.base.MemristorModel` at state x0."""
-        from thermolearn.devices.base import MemristorModel
-
         a, b = self._two(name, np_, nn)
         if not isinstance(model, MemristorModel):
             raise ParameterError(
@@ -494,8 +447,6 @@ class Circuit:
         ``expr`` uses node voltages ``V(a)``, ``V(a,b)``, numbers, + - * / ^ and the usual
         functions (exp, log, sqrt, sin, cos, tan, sinh, cosh, tanh, atan, abs, min, max, pow).
         """
-        from thermolearn.crossbar.netlist import compile_expression
-
         a, b = self._two(name, np_, nn)
         if mode not in ("i", "v"):
             raise ParameterError(
@@ -508,7 +459,7 @@ class Circuit:
             Element(kind="B", name=name, nodes=(a, b), expr=str(expr).strip(), mode=mode)
         )
         for nd in compiled.nodes:
-            self._touch(GROUND if nd.lower() in _GROUND_ALIASES else nd)
+            self._touch(GROUND if nd.lower() in GROUND_ALIASES else nd)
         return el
 
     def set_memristor_state(self, name: str, x: float) -> None:
@@ -555,8 +506,6 @@ class Circuit:
     # -- checks ------------------------------------------------------------------------
     def validate(self) -> None:
         """Check cross references (controlling sources of F/H exist and are V sources)."""
-        from thermolearn.errors import NetlistError
-
         for el in self._kind_elems["F"] + self._kind_elems["H"]:
             if el.kind in "FH":
                 key = self._lower.get(str(el.control).lower())
@@ -579,54 +528,5 @@ class Circuit:
         """Return True if the circuit has capacitors, inductors or memristors."""
         return any(e.kind in "CLM" for e in self._elements.values())
 
-    # -- netlists ----------------------------------------------------------------------
-    def to_netlist(self, analysis: str | Iterable[str] | None = ".op") -> str:
-        """Export a self-contained SPICE netlist (subcircuits inlined, ends with ``.end``).
 
-        Parameters
-        ----------
-        analysis : str, iterable of str or None
-            Analysis card(s), e.g. ``".op"`` or ``".tran 1n 1u uic"``. For an operating
-            point, memristors are written as their DC I-V at fixed state (the state capacitor
-            replaced by a source holding ``x0``); for a transient, as their dynamic twins.
-        """
-        from thermolearn.crossbar.netlist import export_netlist
-
-        return export_netlist(self, analysis)
-
-    @classmethod
-    def from_netlist(cls, text: str, source: str = "<netlist>") -> Circuit:
-        """Parse a SPICE netlist (see :func:`thermolearn.crossbar.netlist.parse_netlist`)."""
-        from thermolearn.crossbar.netlist import parse_netlist
-
-        return parse_netlist(text, source=source).circuit
-
-    # -- convenience -------------------------------------------------------------------
-    def operating_point(self, engine: str = "python", **kwargs: Any) -> OperatingPoint:
-        """Shortcut for :func:`thermolearn.crossbar.operating_point`."""
-        from thermolearn.crossbar.engines import operating_point
-
-        return operating_point(self, engine=engine, **kwargs)
-
-    def transient(
-        self, t_stop: float, dt: float, engine: str = "python", **kwargs: Any
-    ) -> TransientResult:
-        """Shortcut for :func:`thermolearn.crossbar.transient`."""
-        from thermolearn.crossbar.engines import transient
-
-        return transient(self, t_stop, dt, engine=engine, **kwargs)
-
-
-def is_ground(node: str) -> bool:
-    """Return True for the ground node (``"0"`` or ``"gnd"``)."""
-    return node.lower() in _GROUND_ALIASES
-
-
-def finite_or_raise(x: float, what: str) -> float:
-    """Return ``x`` if finite, else raise ParameterError naming ``what``."""
-    if not math.isfinite(x):
-        raise ParameterError(f"{what} must be finite; got {x!r}.")
-    return x
-
-
-__all__ = ["Circuit", "Element", "SelectorParams", "GROUND", "KINDS", "SPICE_LETTER", "is_ground"]
+__all__ = ["Circuit", "Element", "GROUND", "KINDS", "SPICE_LETTER", "is_ground"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from thermolearn.crossbar import Circuit, Pulse, Sine, transient
+from thermolearn.circuit import Circuit, Pulse, Sine, transient
 
 TAU = 1e-6
 
@@ -74,7 +74,7 @@ def test_rl_current_and_capacitor_current() -> None:
 
 
 def PWLStep():  # type: ignore[no-untyped-def]  # noqa: N802
-    from thermolearn.crossbar import PWL
+    from thermolearn.circuit import PWL
 
     return PWL(times=(0.0, 1e-9), values=(0.0, 1.0))
 

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from thermolearn.crossbar import Circuit, LinearSolver, op_batch, operating_point
-from thermolearn.crossbar.circuit import SelectorParams
+from thermolearn.circuit import Circuit, LinearSolver, op_batch, operating_point
 from thermolearn.devices import (
     DiodeParams,
     LinearIonDrift,
@@ -21,6 +20,7 @@ from thermolearn.devices import (
     Yakopcic,
     YakopcicParams,
 )
+from thermolearn.devices.selector import SelectorParams
 
 SOURCES = "VIEFGHB"
 DISSIPATIVE = "RSDYM"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from thermolearn.crossbar.circuit import Circuit
-from thermolearn.crossbar.mna import OperatingPoint, TransientResult
+from thermolearn.circuit import mna
+from thermolearn.circuit.circuit import Circuit
+from thermolearn.circuit.results import OperatingPoint, TransientResult
+from thermolearn.circuit.spice import ngspice_engine
 from thermolearn.validation import check_choice
 
 ENGINES = ("python", "ngspice")
@@ -31,42 +33,34 @@ class Engine(Protocol):
 
 
 class PythonEngine:
-    """Sparse MNA engine (:mod:`thermolearn.crossbar.mna`)."""
+    """Sparse MNA engine (:mod:`thermolearn.circuit.mna`)."""
 
     name = "python"
 
     def operating_point(self, circuit: Circuit, **kwargs: Any) -> OperatingPoint:
         """DC operating point."""
-        from thermolearn.crossbar import mna
-
         return mna.operating_point(circuit, **kwargs)
 
     def transient(
         self, circuit: Circuit, t_stop: float, dt: float, **kwargs: Any
     ) -> TransientResult:
         """Transient analysis."""
-        from thermolearn.crossbar import mna
-
         return mna.transient(circuit, t_stop, dt, **kwargs)
 
 
 class NgspiceEngine:
-    """ngspice through PySpice (:mod:`thermolearn.crossbar.ngspice_engine`)."""
+    """ngspice through PySpice (:mod:`thermolearn.circuit.spice.ngspice_engine`)."""
 
     name = "ngspice"
 
     def operating_point(self, circuit: Circuit, **kwargs: Any) -> OperatingPoint:
         """DC operating point."""
-        from thermolearn.crossbar import ngspice_engine
-
         return ngspice_engine.operating_point(circuit, **kwargs)
 
     def transient(
         self, circuit: Circuit, t_stop: float, dt: float, **kwargs: Any
     ) -> TransientResult:
         """Transient analysis."""
-        from thermolearn.crossbar import ngspice_engine
-
         kwargs.pop("adaptive", None)
         return ngspice_engine.transient(circuit, t_stop, dt, **kwargs)
 

@@ -1,6 +1,6 @@
 """SPICE export and import: golden files, round trips, the hand-written netlist, errors, fuzz.
 
-References: the golden netlist tests/crossbar/golden/exported_op.cir (checked in; regenerate
+References: the golden netlist tests/circuit/golden/exported_op.cir (checked in; regenerate
 with THERMOLEARN_REGEN_GOLDEN=1 only after an intended format change); ngspice 39 runs of the
 same text (tolerance 1e-9 V for operating points).
 """
@@ -16,15 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thermolearn.crossbar import PWL, Circuit, Pulse, Sine, operating_point, transient
-from thermolearn.crossbar.circuit import SelectorParams
-from thermolearn.crossbar.netlist import (
-    compile_expression,
-    parse_netlist,
-    parse_number,
-    read_netlist,
-)
+from thermolearn.circuit import PWL, Circuit, Pulse, Sine, operating_point, transient
+from thermolearn.circuit.spice.export import export_netlist
+from thermolearn.circuit.spice.expressions import compile_expression
+from thermolearn.circuit.spice.numbers import parse_number
+from thermolearn.circuit.spice.parser import parse_netlist, read_netlist
 from thermolearn.devices import DiodeParams
+from thermolearn.devices.selector import SelectorParams
 from thermolearn.errors import NetlistError
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -71,7 +69,7 @@ def golden_circuit() -> Circuit:
 
 
 def test_export_matches_golden_file() -> None:
-    text = golden_circuit().to_netlist(".op")
+    text = export_netlist(golden_circuit(), ".op")
     path = GOLDEN / "exported_op.cir"
     if os.environ.get("THERMOLEARN_REGEN_GOLDEN"):
         path.write_text(text)
@@ -80,9 +78,9 @@ def test_export_matches_golden_file() -> None:
 
 @pytest.mark.parametrize("analysis", [".op", ".tran 1n 40n"])
 def test_export_import_export_is_stable(analysis: str) -> None:
-    e1 = golden_circuit().to_netlist(analysis)
+    e1 = export_netlist(golden_circuit(), analysis)
     parsed = parse_netlist(e1, source="exported.cir")
-    e2 = parsed.circuit.to_netlist(analysis)
+    e2 = export_netlist(parsed.circuit, analysis)
     assert e1 == e2
     if analysis.startswith(".tran"):
         assert parsed.tran == (1e-9, 4e-8, False)
@@ -90,7 +88,7 @@ def test_export_import_export_is_stable(analysis: str) -> None:
 
 def test_roundtrip_preserves_the_solution() -> None:
     c = golden_circuit()
-    c2 = Circuit.from_netlist(c.to_netlist())
+    c2 = parse_netlist(export_netlist(c)).circuit
     a, b = operating_point(c), operating_point(c2)
     for node, v in a.voltages.items():
         assert b.v(node) == pytest.approx(v, abs=1e-12)
@@ -330,7 +328,7 @@ def test_imported_memristor_twin_runs_in_the_python_engine() -> None:
     c.add_vsource("V1", "in", "0", waveform=Sine(vo=0.0, va=1.0, freq=1.0))
     c.add_resistor("R1", "in", "a", 100.0)
     c.add_memristor("M1", "a", "0", LinearIonDrift(LinearIonDriftParams()), 0.5)
-    text = c.to_netlist(".tran 2m 1 uic")
+    text = export_netlist(c, ".tran 2m 1 uic")
     imported = parse_netlist(text, source="twin.cir")
     assert imported.tran == (2e-3, 1.0, True)
     c2 = imported.circuit

@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from thermolearn.crossbar import PWL, Circuit, Pulse, Sine, operating_point
-from thermolearn.crossbar.circuit import SelectorParams
+from thermolearn.circuit import PWL, Circuit, Pulse, Sine, operating_point
+from thermolearn.devices.selector import SelectorParams
 from thermolearn.errors import ConvergenceError, NetlistError, ParameterError
 
 

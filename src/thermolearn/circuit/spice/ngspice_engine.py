@@ -1,7 +1,8 @@
 """The ngspice engine: export the circuit, run it in ngspice, read results back.
 
-The netlist is exactly :meth:`Circuit.to_netlist` plus an ``.options`` card with tight
-tolerances, run through :func:`thermolearn.ngspice.run_netlist` (PySpice shared mode).
+The netlist is exactly :func:`~thermolearn.circuit.spice.export.export_netlist` plus an
+``.options`` card with tight tolerances, run through
+:func:`~thermolearn.circuit.spice.runner.run_netlist` (PySpice shared mode).
 Node voltages and branch currents of V, L, E, H and ``V=`` B sources come from ngspice; the
 currents of the other elements are computed from those voltages with the same element laws
 the Python engine uses, so both engines fill the same :class:`OperatingPoint` /
@@ -19,16 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from thermolearn.crossbar.circuit import GROUND, Circuit
-from thermolearn.crossbar.mna import (
-    OperatingPoint,
-    TransientResult,
-    _group_states,
-    compiled,
-    element_currents,
-    residual_vector,
-)
-from thermolearn.crossbar.netlist import _state_node, export_netlist, spice_name
+from thermolearn.circuit.circuit import GROUND, Circuit
+from thermolearn.circuit.elements import element_currents, residual_vector
+from thermolearn.circuit.mna.compile import compiled
+from thermolearn.circuit.mna.transient import group_states
+from thermolearn.circuit.results import OperatingPoint, TransientResult
+from thermolearn.circuit.spice.export import export_netlist, spice_name, state_node
+from thermolearn.circuit.spice import runner
 from thermolearn.errors import SpiceError
 from thermolearn.validation import check_positive
 
@@ -49,11 +47,9 @@ def _vec(res: Any, key: str) -> np.ndarray:
 
 def operating_point(circuit: Circuit, *, options: str = OP_OPTIONS) -> OperatingPoint:
     """DC operating point computed by ngspice (``.op``)."""
-    from thermolearn.ngspice import run_netlist
-
     comp = compiled(circuit)
     text = export_netlist(circuit, ".op", options=options)
-    res = run_netlist(text)
+    res = runner.run_netlist(text)
     z = np.zeros(comp.size)
     for i, nd in enumerate(comp.node_names):
         z[i] = float(_vec(res, nd)[0])
@@ -86,8 +82,6 @@ def transient(
     **_ignored: Any,
 ) -> TransientResult:
     """Transient computed by ngspice (``.tran dt t_stop 0 dt [uic]``)."""
-    from thermolearn.ngspice import run_netlist
-
     check_positive(t_stop, "t_stop", "transient", "s")
     check_positive(dt, "dt", "transient", "s")
     comp = compiled(circuit)
@@ -95,7 +89,7 @@ def transient(
         uic = bool(comp.mem) or any(e.ic is not None for e in comp.cap)
     card = f".tran {dt!r} {t_stop!r} 0 {dt!r}" + (" uic" if uic else "")
     text = export_netlist(circuit, card, options=options)
-    res = run_netlist(text)
+    res = runner.run_netlist(text)
     time = np.asarray(_vec(res, "time"), dtype=float)
     nt = time.size
     zmat = np.zeros((nt, comp.size))
@@ -106,7 +100,7 @@ def transient(
     states: dict[str, np.ndarray] = {}
     for el in comp.mem:
         lib = el.model.spice_library() or ""
-        node = _state_node(lib)
+        node = state_node(lib)
         inst = el.model.spice_instance(el.name, el.p, el.n, el.x0).split()[0]
         scale = float(getattr(el.model, "spice_state_scale", 1.0))
         if node is None or not getattr(el.model, "spice_has_state", True):
@@ -130,7 +124,7 @@ def transient(
         for k in range(nt):
             flat = {name: float(arr[k]) for name, arr in states.items()}
             if comp.mem:
-                comp.set_mem_states(_group_states(comp, flat))
+                comp.set_mem_states(group_states(comp, flat))
             cur = element_currents(
                 comp,
                 zmat[k],

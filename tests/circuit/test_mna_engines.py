@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from thermolearn.crossbar import Circuit, operating_point
-from thermolearn.crossbar.circuit import SelectorParams
+from thermolearn.circuit import Circuit, operating_point
+from thermolearn.devices.selector import SelectorParams
 
 
 def random_crossbar(

@@ -1,0 +1,394 @@
+"""Compilation of a :class:`~thermolearn.circuit.Circuit` into MNA index arrays.
+
+Unknowns are the non-ground node voltages followed by the branch currents of elements that
+fix a voltage (V, L, E, H and ``V=`` B sources). Linear stamps are assembled vectorised from
+COO index arrays, so a 128x128 crossbar with ~50k elements assembles in milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components
+
+from thermolearn.circuit.circuit import GROUND, KINDS, Circuit, Element
+from thermolearn.circuit.elements import (
+    NLGroup,
+    bind_state,
+    is_linear_iv,
+    stamp_conductance,
+    stamp_list,
+    stamp_pair,
+)
+from thermolearn.circuit.spice.expressions import compile_expression
+from thermolearn.devices.passive import Diode
+from thermolearn.errors import NetlistError
+from thermolearn.physics import K_B, Q_E
+
+Array = NDArray[np.float64]
+
+
+class CompiledCircuit:
+    """A circuit turned into index arrays (built once per circuit version)."""
+
+    def __init__(self, circuit: Circuit) -> None:
+        circuit.validate()
+        self.circuit = circuit
+        self.index: dict[str, int] = dict(circuit._node_id)
+        nodes = list(self.index)[1:]  # ground (-1) comes first
+        self.node_names = nodes
+        self.n = len(nodes)
+        idx = self.index
+        self.order = list(circuit._order)
+        self.kind_pos = dict(circuit._kind_pos)
+
+        by_kind: dict[str, list[Element]] = {k: list(v) for k, v in circuit._kind_elems.items()}
+        self.by_kind = by_kind
+        self.kind_ab = {
+            k: (
+                np.array(circuit._kind_a[k], dtype=np.intp),
+                np.array(circuit._kind_b[k], dtype=np.intp),
+            )
+            for k in KINDS
+        }
+        self.gpos = {k: np.array(circuit._kind_gpos[k], dtype=np.intp) for k in KINDS}
+
+        def ab(els: Sequence[Element]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+            a = np.fromiter((idx[e.nodes[0]] for e in els), dtype=np.intp, count=len(els))
+            b = np.fromiter((idx[e.nodes[1]] for e in els), dtype=np.intp, count=len(els))
+            return a, b
+
+        def vals(els: Sequence[Element]) -> Array:
+            return np.fromiter((e.value for e in els), dtype=float, count=len(els))
+
+        # branch unknowns: V, L, E, H, B(v)
+        self.vsrc = by_kind["V"]
+        self.ind = by_kind["L"]
+        self.vcvs = by_kind["E"]
+        self.ccvs = by_kind["H"]
+        self.bsrc_v = [e for e in by_kind["B"] if e.mode == "v"]
+        self.bsrc_i = [e for e in by_kind["B"] if e.mode == "i"]
+        branch_els = self.vsrc + self.ind + self.vcvs + self.ccvs + self.bsrc_v
+        self.branch_names = [e.name for e in branch_els]
+        self.branch_row = {e.name: self.n + k for k, e in enumerate(branch_els)}
+        self.branch_row_lower = {e.name.lower(): self.n + k for k, e in enumerate(branch_els)}
+        self.m = len(branch_els)
+        self.size = self.n + self.m
+
+        # conductances: R and switches (+ linear memristors, below)
+        res = by_kind["R"] + by_kind["S"]
+        self.res_a = np.concatenate([self.kind_ab["R"][0], self.kind_ab["S"][0]])
+        self.res_b = np.concatenate([self.kind_ab["R"][1], self.kind_ab["S"][1]])
+        self.res_gpos = np.concatenate([self.gpos["R"], self.gpos["S"]])
+        self.res_g = 1.0 / vals(res)
+        self.branch_gpos = np.array(
+            [circuit._kind_gpos[e.kind][self.kind_pos[e.name][1]] for e in branch_els],
+            dtype=np.intp,
+        )
+        self.branch_rows = np.arange(self.n, self.n + self.m, dtype=np.intp)
+
+        self.cap = by_kind["C"]
+        self.cap_a, self.cap_b = self.kind_ab["C"]
+        self.cap_c = vals(self.cap)
+        self.cap_ic = np.array([0.0 if e.ic is None else e.ic for e in self.cap], dtype=float)
+
+        self.vs_a, self.vs_b = ab(self.vsrc)
+        self.vs_rows = np.arange(self.n, self.n + len(self.vsrc), dtype=np.intp)
+        self.ind_a, self.ind_b = ab(self.ind)
+        self.ind_rows = np.array([self.branch_row[e.name] for e in self.ind], dtype=np.intp)
+        self.ind_l = vals(self.ind)
+
+        self.isrc = by_kind["I"]
+        self.is_a, self.is_b = ab(self.isrc)
+        self.vccs = by_kind["G"]
+        self.cccs = by_kind["F"]
+
+        # nonlinear groups and memristors
+        self.groups: list[NLGroup] = []
+        self._build_diodes(by_kind["D"])
+        self._build_selectors(by_kind["Y"])
+        self.mem = by_kind["M"]
+        self.mem_lin: list[tuple[Any, list[Element], NDArray[np.intp], NDArray[np.intp]]] = []
+        self.mem_nl: list[NLGroup] = []
+        self._build_memristors(self.mem)
+        self.bexpr: dict[str, Any] = {}
+        if by_kind["B"]:
+            for e in by_kind["B"]:
+                self.bexpr[e.name] = compile_expression(e.expr or "0", {})
+        self.nonlinear = bool(self.groups or self.mem_nl or self.bsrc_i or self.bsrc_v)
+
+    # -- element groups ----------------------------------------------------------------
+    def _build_diodes(self, diodes: list[Element]) -> None:
+        if not diodes:
+            return
+        groups: dict[Any, list[Element]] = {}
+        for e in diodes:
+            groups.setdefault(e.model, []).append(e)
+        for params, els in groups.items():
+            dev = Diode(params)
+            a = np.array([self.index[e.p] for e in els], dtype=np.intp)
+            b = np.array([self.index[e.n] for e in els], dtype=np.intp)
+            vt = params.n * K_B * params.temperature / Q_E
+            vcrit = vt * math.log(vt / (math.sqrt(2.0) * params.i_s))
+            self.groups.append(
+                NLGroup("D", [e.name for e in els], a, b, dev.current, dev.didv, vt, vcrit, dev)
+            )
+
+    def _build_selectors(self, sels: list[Element]) -> None:
+        groups: dict[Any, list[Element]] = {}
+        for e in sels:
+            groups.setdefault(e.model, []).append(e)
+        for params, els in groups.items():
+            a = np.array([self.index[e.p] for e in els], dtype=np.intp)
+            b = np.array([self.index[e.n] for e in els], dtype=np.intp)
+            vt = params.v0
+            vcrit = vt * math.log(vt / (math.sqrt(2.0) * params.i0 / 2))
+            self.groups.append(
+                NLGroup(
+                    "Y", [e.name for e in els], a, b, params.current, params.didv, vt, vcrit, params
+                )
+            )
+
+    def _build_memristors(self, mems: list[Element]) -> None:
+        groups: dict[int, list[Element]] = {}
+        models: dict[int, Any] = {}
+        for e in mems:
+            groups.setdefault(id(e.model), []).append(e)
+            models[id(e.model)] = e.model
+        probe = np.array([-1.0, -0.3, 0.05, 0.2, 0.7, 1.3])
+        for key, els in groups.items():
+            model = models[key]
+            a = np.array([self.index[e.p] for e in els], dtype=np.intp)
+            b = np.array([self.index[e.n] for e in els], dtype=np.intp)
+            x = np.array([e.x0 for e in els], dtype=float)
+            if is_linear_iv(model, x, probe):
+                self.mem_lin.append((model, els, a, b))
+            else:
+                self.mem_nl.append(
+                    NLGroup(
+                        "M",
+                        [e.name for e in els],
+                        a,
+                        b,
+                        bind_state(model.current, x),
+                        bind_state(model.didv, x),
+                        0.0,
+                        0.0,
+                        model,
+                        x,
+                    )
+                )
+
+    def set_mem_states(self, states: dict[str, Array]) -> None:
+        """Install memristor states (arrays per group, keyed by first element name)."""
+        for g in self.mem_nl:
+            x = states[g.names[0]]
+            g.x = x
+            g.current = bind_state(g.model.current, x)
+            g.didv = bind_state(g.model.didv, x)
+
+    def mem_state_arrays(self, x_by_name: dict[str, float] | None = None) -> dict[str, Array]:
+        """Return the current states per group: {first name: array}."""
+        out: dict[str, Array] = {}
+        for model, els, _a, _b in self.mem_lin:
+            del model
+            out[els[0].name] = np.array(
+                [e.x0 if x_by_name is None else x_by_name[e.name] for e in els], dtype=float
+            )
+        for g in self.mem_nl:
+            out[g.names[0]] = (
+                np.array([x_by_name[nm] for nm in g.names]) if x_by_name else np.asarray(g.x)
+            )
+        return out
+
+    # -- assembly ----------------------------------------------------------------------
+    def linear_coo(
+        self, *, mem_x: dict[str, Array] | None = None, dc: bool = True
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
+        """COO triplets of the linear part (R, S, linear memristors, sources, E-H)."""
+        del dc
+        r0, c0, d0 = self.static_coo()
+        if not self.mem_lin:
+            return r0, c0, d0
+        rows: list[Any] = [r0]
+        cols: list[Any] = [c0]
+        data: list[Any] = [d0]
+        for model, els, a, b in self.mem_lin:
+            x = np.array([e.x0 for e in els]) if mem_x is None else mem_x[els[0].name]
+            g = np.asarray(model.didv(0.0, x), dtype=float) * np.ones(len(els))
+            stamp_conductance(rows, cols, data, a, b, g)
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
+
+    def static_coo(self) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
+        """COO triplets of the state-independent linear stamps (cached)."""
+        cached = self.__dict__.get("_static")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        rows: list[NDArray[np.intp]] = []
+        cols: list[NDArray[np.intp]] = []
+        data: list[Array] = []
+        stamp_conductance(rows, cols, data, self.res_a, self.res_b, self.res_g)
+        # branch KCL and branch equations V(a) - V(b) = ... for V, L, E, H, B(v)
+        for els in (self.vsrc, self.ind, self.vcvs, self.ccvs, self.bsrc_v):
+            if not els:
+                continue
+            a = np.fromiter((self.index[e.p] for e in els), dtype=np.intp, count=len(els))
+            b = np.fromiter((self.index[e.n] for e in els), dtype=np.intp, count=len(els))
+            r = np.array([self.branch_row[e.name] for e in els], dtype=np.intp)
+            one = np.ones(len(els))
+            stamp_pair(rows, cols, data, a, r, one)
+            stamp_pair(rows, cols, data, b, r, -one)
+            stamp_pair(rows, cols, data, r, a, one)
+            stamp_pair(rows, cols, data, r, b, -one)
+        for e in self.vcvs:
+            br = self.branch_row[e.name]
+            c1, c2 = self.index[e.nodes[2]], self.index[e.nodes[3]]
+            stamp_list(rows, cols, data, [(br, c1, -e.value), (br, c2, e.value)])
+        for e in self.ccvs:
+            br = self.branch_row[e.name]
+            rc = self.branch_row_lower[str(e.control).lower()]
+            stamp_list(rows, cols, data, [(br, rc, -e.value)])
+        for e in self.cccs:
+            ia, ib = self.index[e.p], self.index[e.n]
+            rc = self.branch_row_lower[str(e.control).lower()]
+            stamp_list(rows, cols, data, [(ia, rc, e.value), (ib, rc, -e.value)])
+        for e in self.vccs:
+            ia, ib = self.index[e.p], self.index[e.n]
+            c1, c2 = self.index[e.nodes[2]], self.index[e.nodes[3]]
+            stamp_list(
+                rows,
+                cols,
+                data,
+                [(ia, c1, e.value), (ia, c2, -e.value), (ib, c1, -e.value), (ib, c2, e.value)],
+            )
+        if not rows:
+            out = (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0))
+        else:
+            out = (np.concatenate(rows), np.concatenate(cols), np.concatenate(data))
+        self.__dict__["_static"] = out
+        return out
+
+    def source_rhs(self, t: float | None, scale: float = 1.0) -> Array:
+        """Right-hand side from independent sources at time ``t`` (None: DC values)."""
+        rhs = np.zeros(self.size)
+        if self.vsrc:
+            vv = np.fromiter((e.source_value(t) for e in self.vsrc), float, len(self.vsrc))
+            rhs[self.vs_rows] = vv * scale
+        if self.isrc:
+            iv = np.fromiter((e.source_value(t) for e in self.isrc), float, len(self.isrc)) * scale
+            m = self.is_a >= 0
+            np.add.at(rhs, self.is_a[m], -iv[m])
+            m = self.is_b >= 0
+            np.add.at(rhs, self.is_b[m], iv[m])
+        return rhs
+
+    def matrix(self, extra: tuple[Any, Any, Any] | None = None, **kw: Any) -> sp.csc_matrix:
+        """Return the linear MNA matrix (CSC), plus optional extra COO triplets."""
+        r, c, d = self.linear_coo(**kw)
+        if extra is not None:
+            r = np.concatenate([r, extra[0]])
+            c = np.concatenate([c, extra[1]])
+            d = np.concatenate([d, extra[2]])
+        return sp.csc_matrix((d, (r, c)), shape=(self.size, self.size))
+
+    # -- connectivity ------------------------------------------------------------------
+    def check_topology(self, *, caps_conduct: bool = False) -> None:
+        """Raise NetlistError naming a node with no DC path to ground or a V-source loop."""
+        if self.__dict__.get(f"_topology_ok_{caps_conduct}"):
+            return
+        ea: list[NDArray[np.intp]] = []
+        eb: list[NDArray[np.intp]] = []
+        kinds = "RSLVEHDYMB" + ("C" if caps_conduct else "")
+        for k in kinds:
+            if not self.by_kind[k]:
+                continue
+            a, b = self.kind_ab[k]
+            ea.append(a)
+            eb.append(b)
+        n = self.n + 1  # index n stands for ground
+        if ea:
+            a = np.concatenate(ea)
+            b = np.concatenate(eb)
+            a = np.where(a < 0, self.n, a)
+            b = np.where(b < 0, self.n, b)
+        else:
+            a = b = np.zeros(0, np.intp)
+        adj = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+        _, labels = connected_components(adj, directed=False)
+        bad = np.flatnonzero(labels[: self.n] != labels[self.n])
+        if bad.size:
+            names = [self.node_names[i] for i in bad[:5]]
+            raise NetlistError(
+                f"node {names[0]!r} has no DC path to ground (floating node"
+                + (f"; also {', '.join(map(repr, names[1:]))}" if len(names) > 1 else "")
+                + f"{' ...' if bad.size > 5 else ''}); connect it through a resistor or source."
+            )
+        # loops of zero-impedance branches (V, E, H, L, B=v)
+        parent = list(range(n))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for e in self.vsrc + self.ind + self.vcvs + self.ccvs + self.bsrc_v:
+            i, j = self.index[e.p], self.index[e.n]
+            i = self.n if i < 0 else i
+            j = self.n if j < 0 else j
+            ri, rj = find(i), find(j)
+            if ri == rj:
+                node = e.p if e.p != GROUND else e.n
+                raise NetlistError(
+                    f"{KINDS[e.kind]} {e.name!r} closes a loop of voltage sources/inductors "
+                    f"at node {node!r}; the MNA matrix is singular."
+                )
+            parent[ri] = rj
+        self.__dict__[f"_topology_ok_{caps_conduct}"] = True
+
+    def gpos_of_names(self, kind: str, names: Sequence[str]) -> NDArray[np.intp]:
+        """Positions (in circuit order) of the named elements of one kind."""
+        key = (kind, tuple(names))
+        cache = self.__dict__.setdefault("_gpos_cache", {})
+        if key not in cache:
+            kp = self.kind_pos
+            gp = self.gpos[kind]
+            cache[key] = gp[np.array([kp[n][1] for n in names], dtype=np.intp)]
+        out: NDArray[np.intp] = cache[key]
+        return out
+
+    def gpos_of(self, els: Sequence[Element]) -> NDArray[np.intp]:
+        """Positions (in circuit order) of elements of one kind."""
+        return self.gpos_of_names(els[0].kind, [e.name for e in els])
+
+    def node_name(self, row: int) -> str:
+        """Name of the node (or branch) of an unknown's row."""
+        if row < self.n:
+            return str(self.node_names[row])
+        return f"branch current of {self.branch_names[row - self.n]}"
+
+
+def compiled(circuit: Circuit) -> CompiledCircuit:
+    """Return the cached compiled form of ``circuit`` (rebuilt when it changes)."""
+    key = f"compiled:{circuit._version}"
+    comp = circuit._cache.get(key)
+    if comp is None:
+        comp = CompiledCircuit(circuit)
+        circuit._cache.clear()
+        circuit._cache[key] = comp
+    return comp
+
+
+def node_voltages(comp: CompiledCircuit, z: Array) -> dict[str, float]:
+    """Node voltages (V, ground included) from the unknowns ``z``."""
+    out = {GROUND: 0.0}
+    out.update(zip(comp.node_names, z[: comp.n].tolist(), strict=True))
+    return out
+
+
+__all__ = ["CompiledCircuit", "compiled", "node_voltages"]
