@@ -25,8 +25,8 @@ from thermolearn.circuit.elements import element_currents, residual_vector
 from thermolearn.circuit.mna.compile import compiled
 from thermolearn.circuit.mna.transient import group_states
 from thermolearn.circuit.results import OperatingPoint, TransientResult
-from thermolearn.circuit.spice.export import export_netlist, spice_name, state_node
 from thermolearn.circuit.spice import runner
+from thermolearn.circuit.spice.export import export_netlist, spice_name, state_node
 from thermolearn.errors import SpiceError
 from thermolearn.validation import check_positive
 
