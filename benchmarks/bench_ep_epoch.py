@@ -55,8 +55,10 @@ def main() -> None:
 
         t0 = time.perf_counter()
         for i in range(len(x)):
-            operating_point(net.to_circuit(x[i]), engine="python")
-            operating_point(net.to_circuit(x[i], beta=params.beta, target=tgt[i]), engine="python")
+            operating_point(net.build_circuit(x[i]), engine="python")
+            operating_point(
+                net.build_circuit(x[i], beta=params.beta, target=tgt[i]), engine="python"
+            )
         per = (time.perf_counter() - t0) / (2 * len(x))
         print(
             f"general MNA engine: {per * 1e3:.1f} ms per phase per sample -> one epoch "
@@ -65,18 +67,21 @@ def main() -> None:
     except ImportError as exc:
         print(f"general MNA engine: unavailable ({exc})")
     try:
-        from thermolearn.circuit.spice.runner import available, run_netlist
+        from thermolearn.circuit.spice.runner import available
 
         ok, why = available()
         if not ok:
             raise ImportError(why)
         t0 = time.perf_counter()
         for i in range(len(x)):
-            run_netlist(net.to_netlist(x[i]))
-            run_netlist(net.to_netlist(x[i], beta=params.beta, target=tgt[i]))
+            # EP's ngspice solver: export_netlist of the same Circuit, run in ngspice
+            operating_point(net.build_circuit(x[i]), engine="ngspice")
+            operating_point(
+                net.build_circuit(x[i], beta=params.beta, target=tgt[i]), engine="ngspice"
+            )
         per = (time.perf_counter() - t0) / (2 * len(x))
         print(
-            f"ngspice: {per * 1e3:.1f} ms per phase per sample (netlist build + load + .op) -> "
+            f"ngspice: {per * 1e3:.1f} ms per phase per sample (circuit + export + load + .op) -> "
             f"one epoch ~ {3 * n * per:.0f} s"
         )
     except ImportError as exc:

@@ -8,7 +8,7 @@ What is looked for
 * **libngspice** (required): the shared library that PySpice 1.5 opens in shared mode. PySpice
   takes ``$NGSPICE_LIBRARY_PATH`` if set, else ``dlopen("libngspice.so")`` (the unversioned
   name, which Debian ships only in ``libngspice0-dev``). thermolearn's runner
-  (``thermolearn.ngspice``) additionally accepts the versioned ``libngspice.so.0`` from
+  (``thermolearn.circuit.spice.runner``) additionally accepts the versioned ``libngspice.so.0`` from
   ``libngspice0`` and hands it to PySpice through ``NGSPICE_LIBRARY_PATH``; it searches the
   multiarch library directories and then ``ctypes.util.find_library("ngspice")`` (ldconfig's
   cache). This script searches the same places in the same order.

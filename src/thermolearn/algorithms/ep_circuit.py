@@ -847,7 +847,7 @@ class EPCircuit:
     def build_circuit(
         self, x: ArrayLike, *, beta: float = 0.0, target: ArrayLike | None = None
     ) -> Any:
-        """Return the circuit of one input sample ``x`` as a :class:`~thermolearn.crossbar.Circuit`.
+        """Return the circuit of one input sample ``x`` as a :class:`~thermolearn.circuit.Circuit`.
 
         This is the one description of the EP network: the ``"mna"`` and ``"ngspice"`` solvers
         of :meth:`solve` run it, and ngspice receives exactly its exported netlist. ``beta``

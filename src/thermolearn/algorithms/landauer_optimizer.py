@@ -5,7 +5,7 @@ An update w <- w - lr * g moves a cell by an integer number of levels, |Delta l|
 written with |Delta l| identical programming pulses on the cell's programming line: a driver
 of output resistance R charges the line capacitance C (wire plus device) to ``v_program``
 and then releases it. The line is simulated as an RC circuit with the circuit engine
-(:func:`thermolearn.crossbar.transient`, Python engine) and the energy lost in R is the
+(:func:`thermolearn.circuit.transient`, Python engine) and the energy lost in R is the
 integral of i^2 R over the simulated transient:
 
 * charge: a linear ramp 0 -> V of duration T = ``adiabatic_factor`` x RC (factor 0: a step);

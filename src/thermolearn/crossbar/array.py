@@ -568,7 +568,7 @@ class CrossbarArray:
         transposed: bool = False,
         title: str | None = None,
     ) -> Any:
-        """Build the same array as a :class:`~thermolearn.crossbar.Circuit`.
+        """Build the same array as a :class:`~thermolearn.circuit.Circuit`.
 
         Nodes: ``r{i}_{j}`` / ``c{i}_{j}`` (row / column node at cell (i, j)) with line
         resistance, or ``r{i}`` / ``c{j}`` with ideal wires. Drivers ``VR{i}`` (``VC{j}`` when
