@@ -120,9 +120,9 @@ def test_claim_refuses_a_file_as_run_directory(tmp_path: Path) -> None:
 def test_sigterm_keeps_the_checkpoint_exits_143_and_resumes_bit_identically(
     tmp_path: Path,
 ) -> None:
-    cfg_args = ["--task", "xor", "--epochs", "120", "--seed", "3", "--no-progress"]
+    cfg_args = ["--task", "xor", "--epochs", "40", "--seed", "3", "--no-progress"]
     ref = tmp_path / "ref"
-    run_training(default_config("xor", epochs=120, seed=3), ref, progress=False)
+    run_training(default_config("xor", epochs=40, seed=3), ref, progress=False)
     out = tmp_path / "run"
     proc = start_cli(["train", *cfg_args, "--out", str(out)])
     deadline = time.monotonic() + 60
@@ -136,8 +136,8 @@ def test_sigterm_keeps_the_checkpoint_exits_143_and_resumes_bit_identically(
     assert not (out / LOCK_NAME).exists()
     assert not (out / "metrics.json").exists()  # stopped mid-training
     epoch = json.loads((out / "checkpoint.json").read_text())["epoch"]
-    assert 1 <= epoch < 120
-    run_training(default_config("xor", epochs=120, seed=3), out, progress=False, resume=True)
+    assert 1 <= epoch < 40
+    run_training(default_config("xor", epochs=40, seed=3), out, progress=False, resume=True)
     assert fingerprint(out) == fingerprint(ref)
 
 
