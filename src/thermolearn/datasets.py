@@ -130,6 +130,30 @@ class Dataset:
         )
 
 
+    def with_label_noise(self, probability: float, rng: np.random.Generator) -> Dataset:
+        """Return the task with symmetric label noise on its training set.
+
+        Each training label is replaced, with ``probability``, by a class drawn uniformly
+        from all K; the test set stays clean.
+        """
+        p = float(probability)
+        if not 0.0 <= p <= 1.0:
+            raise ParameterError("The 'probability' parameter of Dataset.with_label_noise must "
+                                 f"lie in [0, 1]; got {probability!r}.")
+        y = self.y_train.copy()
+        flip = rng.random(y.size) < p
+        y[flip] = rng.integers(0, self.n_classes, size=int(flip.sum()))
+        return Dataset(name=self.name, x_train=self.x_train, y_train=y, x_test=self.x_test,
+                       y_test=self.y_test, n_classes=self.n_classes)
+
+    def repeated(self, times: int) -> Dataset:
+        """Return the task with its training set listed ``times`` times (same examples)."""
+        k = check_int(times, "times", "Dataset.repeated", minimum=1)
+        return Dataset(name=self.name, x_train=np.tile(self.x_train, (k, 1)),
+                       y_train=np.tile(self.y_train, k), x_test=self.x_test,
+                       y_test=self.y_test, n_classes=self.n_classes)
+
+
 def load(task: str, *, seed: int = 0, path: str | Path | None = None) -> Dataset:
     """Load a built-in task offline.
 

@@ -27,6 +27,69 @@ from thermolearn.validation import check_positive
 
 SOURCES = ("simulated", "model", "bound")
 
+#: The role of every ledger category, in one place: ``"learning"`` is the energy of writing
+#: information into the weight memory (programming pulses, the reads a closed-loop
+#: programmer needs, update arithmetic and its memory); ``"computing"`` is inference and
+#: settling (the phases of the circuit, converters and amplifiers that read it out). A
+#: category not listed here is ``"unclassified"`` and reported as such, never guessed.
+ENERGY_ROLES: dict[str, str] = {
+    # learning: writing the weights
+    "program": "learning",
+    "program_read": "learning",
+    "program_line_charge": "learning",
+    "program_line_release": "learning",
+    "program_line_recovered": "learning",
+    "update_arithmetic": "learning",
+    "update_memory": "learning",
+    "write": "learning",
+    "pulse": "learning",
+    # computing: inference and settling
+    "phase_free": "computing",
+    "phase_nudge_plus": "computing",
+    "phase_nudge_minus": "computing",
+    "settling": "computing",
+    "read": "computing",
+    "wire": "computing",
+    "adc": "computing",
+    "dac": "computing",
+    "tia": "computing",
+    "amplifier": "computing",
+    # bounds are not dissipation
+    "landauer": "bound",
+}
+ROLES = ("learning", "computing", "unclassified")
+
+
+def energy_role(category: str) -> str:
+    """Return the role of a ledger category (see :data:`ENERGY_ROLES`).
+
+    One of ``"learning"``, ``"computing"``, ``"bound"`` or ``"unclassified"``.
+    """
+    return ENERGY_ROLES.get(category, "unclassified")
+
+
+def energy_by_role(ledger: EnergyLedger) -> dict[str, Any]:
+    """Irreversible joules of a ledger split into learning and computing energy.
+
+    Returns
+    -------
+    dict
+        ``learning_joules``, ``computing_joules``, ``unclassified_joules`` (J, bounds
+        excluded), ``categories`` {role: [category, ...]} and a ``note``.
+    """
+    out = {f"{r}_joules": 0.0 for r in ROLES}
+    cats: dict[str, list[str]] = {r: [] for r in ROLES}
+    for cat, joules in ledger.breakdown().items():
+        role = energy_role(cat)
+        if role == "bound":
+            continue
+        out[f"{role}_joules"] += joules
+        cats[role].append(cat)
+    return {**out, "categories": cats,
+            "note": "learning: writing information into the weights (programming pulses, "
+                    "programming reads, update arithmetic and memory); computing: inference "
+                    "and settling (circuit phases, converters, amplifiers)"}
+
 
 @dataclass(slots=True)
 class LedgerEntry:
@@ -269,4 +332,5 @@ class EnergyLedger:
             return cls.from_rows(csv.DictReader(fh), temperature)
 
 
-__all__ = ["EnergyLedger", "LedgerEntry", "SOURCES"]
+__all__ = ["ENERGY_ROLES", "EnergyLedger", "LedgerEntry", "ROLES", "SOURCES", "energy_by_role",
+           "energy_role"]

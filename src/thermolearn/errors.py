@@ -19,6 +19,32 @@ class ParameterError(ThermolearnError, ValueError):
     """
 
 
+class UnphysicalHardwareError(ParameterError):
+    """A hardware description outside what real devices and circuits can do.
+
+    Raised at construction (device resistance range, settling time against the RC time of
+    the nodes, thermal noise that a noiseless simulation would ignore); the message lists
+    every violated limit with its parameter, value, limit and remedy.
+
+    Attributes
+    ----------
+    violations : list of str
+        One line per violated limit.
+    """
+
+    def __init__(self, message: str, *, violations: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.violations = list(violations or [])
+
+
+class LandauerViolationError(ThermolearnError):
+    """A run dissipated less than kT ln 2 per erased or learned bit: a modelling error.
+
+    The message names the figure that fell below the bound and the hardware parameters
+    that make the simulated hardware unphysical.
+    """
+
+
 class ConvergenceError(ThermolearnError):
     """A nonlinear solve (Newton, relaxation) did not converge.
 
@@ -106,6 +132,8 @@ __all__ = [
     "RunDirectoryWarning",
     "Terminated",
     "ParameterError",
+    "UnphysicalHardwareError",
+    "LandauerViolationError",
     "ConvergenceError",
     "SpiceError",
     "NetlistError",

@@ -29,11 +29,15 @@ Energy bookkeeping per training mini-batch (categories of the :class:`EnergyLedg
   range of recent designs in B. Murmann's "ADC Performance Survey 1997–2024") and 10 µW per
   amplifier (an assumed low-power CMOS amplifier; a model assumption, not a measurement).
 
-Prequential information: for each training mini-batch of the **first epoch** (the first pass
-over the data, in which every label is new to the learner), the class probabilities predicted
-*before* the update (softmax of the free-phase output voltages, temperature ``softmax_scale``)
-are given to :class:`thermolearn.information.PrequentialCode` (Blier & Ollivier 2018). Later
-epochs re-send the same labels and carry no new label information.
+Information (see :mod:`thermolearn.experiments.ep_information`): the default estimator of
+``metrics.json`` is the information written into the conductances (an upper bound on
+I(D; θ) from the read-noise posterior against a prior centred on the initial conductances,
+capped by the capacity of the noisy array); every update books its erased bits H(old | new)
+as ``landauer`` (source ``"bound"``); the label-side figures (prequential code of the first
+epoch, held-out cross-entropy gain) are kept as predictive information about labels, with a
+readout temperature fitted on labels already coded / on held-out folds. The hardware is
+checked for physical plausibility before training, and a run below kT ln 2 per erased or
+learned bit raises :class:`~thermolearn.errors.LandauerViolationError`.
 
 References
 ----------
@@ -46,7 +50,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -69,7 +72,6 @@ from thermolearn.checkpoints import (
 )
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import CheckpointError, ParameterError
-from thermolearn.physics import landauer_limit
 from thermolearn.validation import check_choice, check_int, check_positive
 
 ALGORITHMS = ("ep", "backprop")
@@ -185,6 +187,12 @@ class TrainConfig:
         Overrides of :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams` fields.
     data_path : str or None
         Directory of idx files for task ``"mnist-idx"``.
+    label_noise : float
+        Probability that a training label is replaced by a uniformly drawn class
+        (:meth:`~thermolearn.datasets.Dataset.with_label_noise`, seeded by ``seed``).
+    repeat_train : int
+        List the training set this many times (duplicated examples; an invariance check of
+        the information estimators).
     """
 
     task: str = "digits"
@@ -206,6 +214,8 @@ class TrainConfig:
     estimator: str = "centred"
     circuit: dict[str, Any] = field(default_factory=dict)
     data_path: str | None = None
+    label_noise: float = 0.0
+    repeat_train: int = 1
 
     def __post_init__(self) -> None:
         owner = "TrainConfig"
@@ -243,6 +253,10 @@ class TrainConfig:
                 )
             object.__setattr__(self, "lr", lrs)
         check_positive(self.lr_decay, "lr_decay", owner)
+        if not 0.0 <= self.label_noise <= 1.0:
+            raise ParameterError(f"The 'label_noise' parameter of {owner} must lie in [0, 1]; "
+                                 f"got {self.label_noise!r}.")
+        check_int(self.repeat_train, "repeat_train", owner, minimum=1)
         check_positive(self.beta, "beta", owner, "S")
         if not 0 <= self.c2c_noise < 1:
             raise ParameterError(
@@ -311,13 +325,6 @@ def write_checkpoint(out: Path, arrays: dict[str, NDArray[Any]], meta: dict[str,
     atomic_write_text(out / "checkpoint.json", json.dumps(meta, indent=1))
 
 
-def _prequential(n_classes: int) -> Any:
-    """Return a PrequentialCode of thermolearn.information, or None if it is missing."""
-    try:
-        from thermolearn.information import PrequentialCode
-    except ImportError:
-        return None
-    return PrequentialCode(n_classes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,6 +401,10 @@ def _train(
     data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
     if cfg.n_train is not None or cfg.n_classes is not None:
         data = data.subset(n_train=cfg.n_train, n_classes=cfg.n_classes)
+    if cfg.label_noise > 0:
+        data = data.with_label_noise(cfg.label_noise, np.random.default_rng([cfg.seed, 14]))
+    if cfg.repeat_train > 1:
+        data = data.repeated(cfg.repeat_train)
     sizes = (data.n_features, *cfg.hidden, data.n_classes)
     ss = np.random.SeedSequence(cfg.seed)
     rng_init, rng = (np.random.default_rng(s) for s in ss.spawn(2))
@@ -407,13 +418,22 @@ def _train(
                 levels=cfg.levels or 64, c2c_noise=cfg.c2c_noise, pulse_policy=cfg.pulse_policy
             )
         model: Any = EPCircuit(params, rng=rng_init, device=dev)
+        # issue-14 hook: plausibility check (raises before any work) + weight-memory audit
+        from thermolearn.experiments.ep_information import audit_for_run
+
+        audit = audit_for_run(params, model.weights, cfg.levels)
         ledger = EnergyLedger(params.temperature)
         pulse_model = PulsedDeviceParams(levels=cfg.levels or 64)
     else:
         model = BackpropMLP(sizes, rng_init)
     history: list[dict[str, Any]] = []
+    # first-epoch raw readout scores (output voltages / logits), labels and example ids
     preq_p: list[NDArray[np.float64]] = []
     preq_y: list[NDArray[np.int64]] = []
+    preq_i: list[NDArray[np.int64]] = []
+    from thermolearn.experiments.ep_information import row_ids
+
+    ids_train = row_ids(data.x_train)
     start_epoch = 0
     cfg_json = json.dumps({k: v for k, v in cfg.to_dict().items() if k != "epochs"}, sort_keys=True)
     if out is not None:
@@ -441,6 +461,7 @@ def _train(
             cuts = np.cumsum(z["preq_sizes"])[:-1]
             preq_p = list(np.split(z["preq_p"], cuts))
             preq_y = list(np.split(z["preq_y"], cuts))
+            preq_i = list(np.split(z["preq_i"], cuts))
         if cfg.algorithm == "ep":
             model.weights = [a.copy() for a in loaded]
             model._refresh()
@@ -450,13 +471,14 @@ def _train(
         ledger = EnergyLedger.from_rows(meta["ledger"], meta["temperature"])
         history = meta["history"]
         start_epoch = int(meta["epoch"])
-    counters = {"samples": 0, "pulses": 0, "sweeps": 0}
+    counters = {"samples": 0, "pulses": 0, "sweeps": 0, "updates": 0}
     if history:
         counters.update(history[-1].get("counters", {}))
 
     n = len(data.y_train)
     bs = cfg.batch_size
     test_probs: NDArray[np.float64] | None = None
+    test_scores: NDArray[np.float64] | None = None
     for epoch in range(start_epoch, cfg.epochs):
         if stop_after is not None and epoch >= stop_after:
             break
@@ -476,16 +498,18 @@ def _train(
             if cfg.algorithm == "ep":
                 assert params is not None
                 free = model.solve(xb, solver=cfg.solver)
-                probs = model.probabilities(free.layers[-1])
                 if epoch == 0:
-                    preq_p.append(probs)
+                    preq_p.append(free.layers[-1])
                     preq_y.append(yb)
+                    preq_i.append(ids_train[idx])
                 grads, info = model.gradients(
                     xb, yb, estimator=cfg.estimator, free=free, solver=cfg.solver
                 )
                 book_phases(ledger, params, info, len(idx))
                 w_before = [w.copy() for w in model.weights]
                 e_prog, pulses = model.apply_update(grads, lr, rng)
+                audit.after_update(w_before, model.weights, ledger)
+                counters["updates"] += 1
                 if cfg.device == "realistic":
                     ledger.book("program", e_prog, source="model", count=max(pulses, 1))
                     if cfg.pulse_policy == "state-aware":
@@ -508,14 +532,15 @@ def _train(
                 counters["pulses"] += int(pulses)
                 counters["sweeps"] += int(info["sweeps"])
             else:
-                probs = softmax(model.logits(xb))
                 if epoch == 0:
-                    preq_p.append(probs)
+                    preq_p.append(model.logits(xb))
                     preq_y.append(yb)
+                    preq_i.append(ids_train[idx])
                 model.step(xb, yb, lr)
             counters["samples"] += len(idx)
         row = _evaluate(model, data, cfg)
         test_probs = row.pop("_test_probs")
+        test_scores = row.pop("_test_scores")
         row.update(
             epoch=epoch + 1,
             lr=lr,
@@ -535,6 +560,7 @@ def _train(
             if preq_p:
                 arrays["preq_p"] = np.concatenate(preq_p)
                 arrays["preq_y"] = np.concatenate(preq_y)
+                arrays["preq_i"] = np.concatenate(preq_i)
                 arrays["preq_sizes"] = np.array([len(v) for v in preq_y])
             meta = {
                 "step": epoch + 1,
@@ -549,10 +575,24 @@ def _train(
             write_checkpoint(out, arrays, meta)
 
     if test_probs is None and history:
-        test_probs = _evaluate(model, data, cfg)["_test_probs"]
+        final = _evaluate(model, data, cfg)
+        test_probs, test_scores = final["_test_probs"], final["_test_scores"]
     metrics = _final_metrics(
-        cfg, data, history, ledger, preq_p, preq_y, test_probs, time.perf_counter() - t_start
+        cfg, data, history, ledger, time.perf_counter() - t_start
     )
+    # issue-14 hook: information estimators (default: information written into the
+    # conductances), bits erased, learning vs computing energy, Landauer guard (raises)
+    from thermolearn.experiments.ep_information import label_information
+
+    if cfg.algorithm == "ep":
+        metrics.update(audit.metrics(
+            weights=model.weights, ledger=ledger, x_train=data.x_train,
+            n_classes=data.n_classes, preq_scores=preq_p, preq_labels=preq_y,
+            preq_ids=preq_i, test_scores=test_scores, y_test=data.y_test,
+            updates=int(counters["updates"])))
+    else:
+        metrics["bits_learned"] = label_information(
+            data.x_train, data.n_classes, preq_p, preq_y, preq_i, test_scores, data.y_test)
     if params is not None:
         metrics["circuit"] = {
             k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()
@@ -575,8 +615,10 @@ def _evaluate(model: Any, data: Any, cfg: TrainConfig) -> dict[str, Any]:
             vte = model.solve(data.x_test, solver=cfg.solver).layers[-1]
         ptr, pte = model.probabilities(vtr), model.probabilities(vte)
         cost = model.cost(vte, data.y_test)
+        scores = vte
     else:
-        ptr, pte = softmax(model.logits(data.x_train)), softmax(model.logits(data.x_test))
+        scores = model.logits(data.x_test)
+        ptr, pte = softmax(model.logits(data.x_train)), softmax(scores)
         cost = float("nan")
     return {
         "train_accuracy": float(np.mean(ptr.argmax(1) == data.y_train)),
@@ -586,6 +628,7 @@ def _evaluate(model: Any, data: Any, cfg: TrainConfig) -> dict[str, Any]:
         ),
         "test_cost": cost,
         "_test_probs": pte,
+        "_test_scores": scores,
     }
 
 
@@ -594,9 +637,6 @@ def _final_metrics(
     data: Any,
     history: list[dict[str, Any]],
     ledger: EnergyLedger,
-    preq_p: list[NDArray[np.float64]],
-    preq_y: list[NDArray[np.int64]],
-    test_probs: NDArray[np.float64] | None,
     seconds: float,
 ) -> dict[str, Any]:
     last = history[-1] if history else {}
@@ -619,52 +659,10 @@ def _final_metrics(
         "history": [{k: v for k, v in h.items() if k != "counters"} for h in history],
         "counters": last.get("counters", {}),
     }
-    bits: dict[str, float] = {}
-    if preq_p:
-        pp, yy = np.concatenate(preq_p), np.concatenate(preq_y)
-        pc = _prequential(data.n_classes)
-        if pc is not None:
-            # one update per first-epoch mini-batch, with the probabilities predicted before it
-            for pb, yb in zip(preq_p, preq_y, strict=True):
-                pc.update(pb, yb)
-            bits["prequential"] = float(pc.bits_learned)
-        else:
-            code = float(-np.sum(np.log2(np.clip(pp[np.arange(len(yy)), yy], 1e-300, None))))
-            m["prequential_note"] = "thermolearn.information missing; local prequential code used"
-            bits["prequential"] = float(len(yy) * math.log2(data.n_classes) - code)
-    if test_probs is not None:
-        try:
-            from thermolearn.information import cross_entropy_gain_bits
-
-            bits["cross_entropy_gain"] = float(
-                cross_entropy_gain_bits(test_probs, data.y_test, len(data.y_train))
-            )
-        except ImportError:
-            pass
-    m["bits_learned"] = bits
     if cfg.algorithm == "ep":
         m["notes"] = _ep_notes(cfg)
-    if bits and cfg.algorithm == "ep":
-        try:
-            from thermolearn.information import joules_per_bit_report
-
-            # Same scope on both sides: the whole run's energy pairs with the information
-            # the final model holds about the labels (held-out cross-entropy gain).
-            default = "cross_entropy_gain" if "cross_entropy_gain" in bits else "prequential"
-            m.update(joules_per_bit_report(ledger, bits, default=default))
-        except ImportError:
-            b = bits.get("prequential", 0.0)
-            m["joules_per_bit"] = ledger.total() / b if b > 0 else None
-        # The prequential code is measured during the first epoch: pair it with that epoch's
-        # energy (as the scaling study does).
-        b_preq = bits.get("prequential", 0.0)
-        if history and b_preq > 0:
-            e1 = float(history[0]["energy_joules"])
-            m["energy_first_epoch_joules"] = e1
-            m["joules_per_bit_prequential_first_epoch"] = e1 / b_preq
-            m["landauer_ratio_prequential_first_epoch"] = e1 / b_preq / landauer_limit(
-                ledger.temperature
-            )
+    if history:
+        m["energy_first_epoch_joules"] = float(history[0]["energy_joules"])
     return m
 
 
@@ -680,11 +678,10 @@ def _ep_notes(cfg: TrainConfig) -> list[str]:
         f"input sources are +/-{amp:g} V: devices of the first crossbar see read drops up to "
         f"~{amp:g} V, far above the ~1 V programming pulses and typical memristor write "
         "thresholds; real devices would be disturbed by such reads (a simulation idealisation).",
-        "joules_per_bit divides the whole run's energy by the held-out cross-entropy gain (the "
-        "information the final model holds about the labels); bits_learned['prequential'] uses "
-        "first-epoch predictions only (softmax of the output voltages at temperature "
-        "softmax_scale) and is paired with the first epoch's energy in "
-        "joules_per_bit_prequential_first_epoch.",
+        "joules_per_bit divides the whole run's energy by the default estimator "
+        "(default_estimator, 'weight_information': an upper bound on the information written "
+        "into the conductances); the label_* figures are predictive information about labels, "
+        "with the readout temperature fitted on held-out data (softmax_scale does not enter).",
     ]
     if cfg.device == "realistic":
         if cfg.pulse_policy == "state-aware":
