@@ -65,5 +65,5 @@ for bins in (4, 12):
     print(f"hidden layer, {bins:2d} bins: I(X;T) = {i_xt:.2f} bit, I(T;Y) = {i_ty:.2f} bit "
           f"(H(Y) = {h_y:.2f} bit)")
 m = result.metrics
-report = joules_per_bit_report(result.ledger, m["bits_learned"], "prequential")
+report = joules_per_bit_report(result.ledger, m["bits_learned"], m["default_estimator"])
 print(format_summary(report, title=f"EP on 800 digits, test accuracy {m['test_accuracy']:.3f}"))

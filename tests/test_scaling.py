@@ -12,6 +12,10 @@ import pytest
 
 from thermolearn.cli import main
 from thermolearn.experiments.scaling import (
+    ENERGY_KINDS,
+    ESTIMATORS,
+    FACTORS,
+    FIXED_N_FACTORS,
     ScalingConfig,
     fit_power_law,
     run_scaling_study,
@@ -59,29 +63,46 @@ def test_default_grid_meets_the_study_size() -> None:
     grid = {json.dumps({k: v for k, v in p.items() if k != "seed"}, sort_keys=True) for p in pts}
     assert len(grid) >= 12 and len(cfg.seeds) >= 3 and len(pts) == len(grid) * len(cfg.seeds)
     assert len({point_key(p) for p in pts}) == len(pts)
-    assert {p["factor"] for p in pts} == {"n_train", "n_classes", "levels"}
+    assert {p["factor"] for p in pts} == set(FACTORS)
+    # every factor but n_train holds the sample count and the epoch budget fixed
+    for f in FIXED_N_FACTORS:
+        sel = [p for p in pts if p["factor"] == f]
+        assert {p["n_train"] for p in sel} == {cfg.fixed_n_train}
+        assert {p["epochs"] for p in sel} == {cfg.epochs}
 
 
-def test_quick_study_local_and_dask_agree(tmp_path: Path) -> None:
+def test_quick_study_local_and_dask_agree(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     distributed = pytest.importorskip("distributed")
     local_dir = tmp_path / "local"
     assert main(["scaling", "--out", str(local_dir), "--quick", "--no-progress"]) == 0
+    assert "SMOKE RUN" in capsys.readouterr().out
     local = json.loads((local_dir / "scaling.json").read_text())
     assert (local_dir / "scaling.png").stat().st_size > 0
-    assert local["n_runs"] == 6 and local["n_points"] == 3
+    assert local["smoke_run"] is True and "SMOKE RUN" in local["notes"]
+    assert local["n_runs"] == 16 and local["n_points"] == 8
+    assert local["estimator"] == "weight_information"
     for r in local["points"]:
         assert r["energy_joules"] > 0 and r["energy_first_epoch_joules"] > 0
         assert r["energy_first_epoch_joules"] <= r["energy_joules"]
-        assert "prequential" in r["bits_learned"]
+        assert r["learning_joules"] + r["computing_joules"] == pytest.approx(r["energy_joules"],
+                                                                            rel=1e-12)
+        assert set(r["bits_learned"]) >= set(ESTIMATORS)
         assert sum(r["energy_by_source"].values()) == pytest.approx(r["energy_joules"], rel=1e-12)
-    # every estimator that run_training writes gets its own fit (ENERGY_BASIS keys must match
-    # the bits_learned keys of ep_train: a mismatch silently dropped the second fit)
-    assert set(local["fits"]) == set(local["points"][0]["bits_learned"])
-    assert set(local["fits"]) == {"prequential", "cross_entropy_gain"}
-    for fit in local["fits"].values():
-        assert fit["n_runs"] + fit["n_excluded"] == 6
-        if fit["ci95"] is not None:
-            assert fit["ci95"][0] <= fit["ci95"][1]
+        assert r["samples_processed"] == r["n_train"] * r["epochs_trained"]
+    # every estimator and energy kind gets a pooled and a per-factor fit
+    assert set(local["fits"]) == set(ESTIMATORS)
+    for per_kind in local["fits"].values():
+        assert set(per_kind) == set(ENERGY_KINDS)
+        for per in per_kind.values():
+            assert set(per) == {"pooled", "n_train", "label_noise", "early_stop"}
+            for fit in per.values():
+                if fit["ci95"] is not None:
+                    assert fit["ci95"][0] <= fit["exponent"] <= fit["ci95"][1] or \
+                        fit["ci95"][0] <= fit["ci95"][1]
+    # the confound is measured, not asserted: energy per sample spread and the E-vs-samples fit
+    conf = local["confound"]
+    assert conf["energy_per_sample_joules"]["cv"] < 0.5
+    assert "proportional to the number of samples" in conf["statement"]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   protocol="tcp", host="127.0.0.1",
                                   dashboard_address=None) as cluster:

@@ -46,39 +46,8 @@ def test_resume_survives_a_kill_between_checkpoint_files(tmp_path: Path) -> None
     assert resumed.ledger.rows() == full.ledger.rows()
 
 
-def test_joules_per_bit_pairs_energy_and_bits_of_the_same_scope() -> None:
-    """Whole-run energy / held-out CE gain; first-epoch energy / first-epoch prequential bits.
-
-    Reference: hand-computed figures for a synthetic run record (two epochs booking 1 J and
-    2 J; a perfect first-epoch predictor on 40 labels of 4 classes, so the prequential code
-    gains exactly 40·log2(4) = 80 bits up to its 1e-12 clip; the same perfect test predictor).
-    Tolerance rel 1e-6 (the prequential code's regulariser).
-    """
-    from types import SimpleNamespace
-
-    from thermolearn.energy import EnergyLedger
-    from thermolearn.experiments.ep_train import _final_metrics
-    from thermolearn.information import cross_entropy_gain_bits
-
-    cfg = default_config("xor", epochs=2)
-    y = np.arange(40) % 4
-    eye = np.eye(4)[y] * (1 - 3e-12) + 1e-12
-    data = SimpleNamespace(y_train=y, y_test=y, n_classes=4)
-    ledger = EnergyLedger()
-    ledger.book("phase_free", 1.0, source="simulated")
-    history = [{"energy_joules": 1.0, "test_accuracy": 1.0, "train_accuracy": 1.0}]
-    ledger.book("phase_free", 2.0, source="simulated")
-    history.append({"energy_joules": 3.0, "test_accuracy": 1.0, "train_accuracy": 1.0})
-    m = _final_metrics(cfg, data, history, ledger, [eye[:20], eye[20:]], [y[:20], y[20:]],
-                       eye, 0.0)
-    bits = m["bits_learned"]
-    ce = cross_entropy_gain_bits(eye, y, 40)
-    assert bits["cross_entropy_gain"] == pytest.approx(ce, rel=1e-12) and ce > 0
-    assert m["default_estimator"] == "cross_entropy_gain"
-    assert m["joules_per_bit"] == pytest.approx(3.0 / ce, rel=1e-12)
-    assert bits["prequential"] == pytest.approx(80.0, rel=1e-6)
-    assert m["energy_first_epoch_joules"] == 1.0
-    assert m["joules_per_bit_prequential_first_epoch"] == pytest.approx(1.0 / 80.0, rel=1e-6)
+# The information figures of a run (default estimator, label-side figures, erased bits,
+# joules per bit, the Landauer guard) are tested in tests/information/test_ep_information.py.
 
 
 def test_run_directory_contents_and_energy(tmp_path: Path) -> None:

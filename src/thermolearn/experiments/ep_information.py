@@ -59,10 +59,13 @@ DEFAULT_ESTIMATOR = "weight_information"
 
 ESTIMATOR_MEANING = {
     "weight_information": "information written into the conductances: upper bound on "
-                          "I(D; theta), min(weight_kl_bound, array_capacity) (default)",
+                          "I(D; theta), the smallest of weight_kl_bound, array_capacity and "
+                          "data_entropy_ceiling (default)",
     "weight_kl_bound": "sum KL(read-noise posterior || prior centred on the initial "
                        "conductances) + log2 K prior-grid cost: upper bound on I(D; theta)",
     "array_capacity": "capacity of the noisy array (range, read noise, levels): ceiling",
+    "data_entropy_ceiling": "H(D) <= distinct examples x (features x log2 alphabet + log2 K): "
+                            "ceiling, given when the features take <= 256 values",
     "label_prequential": "predictive information about labels: prequential code, readout "
                          "temperature fitted online on labels already coded, repeats skipped",
     "label_cross_entropy_gain": "predictive information about labels: held-out cross-entropy "
@@ -168,10 +171,14 @@ class EPInformationAudit:
         """
         wb = self.weight_bits(weights)
         bits: dict[str, float] = {
-            "weight_information": min(wb["weight_kl_bound"], wb["array_capacity"]),
             "weight_kl_bound": wb["weight_kl_bound"],
             "array_capacity": wb["array_capacity"],
         }
+        h_data = data_entropy_ceiling_bits(x_train, n_classes)
+        if h_data is not None:
+            bits["data_entropy_ceiling"] = h_data
+        binding = min(bits, key=lambda k: bits[k])
+        bits = {"weight_information": bits[binding], **bits}
         bits.update(label_information(x_train, n_classes, preq_scores, preq_labels, preq_ids,
                                       test_scores, y_test))
         rep = joules_per_bit_report(ledger, bits, default=DEFAULT_ESTIMATOR)
@@ -190,7 +197,7 @@ class EPInformationAudit:
         return {
             **rep,
             "estimators": ESTIMATOR_MEANING,
-            "weight_information_detail": wb["detail"],
+            "weight_information_detail": {**wb["detail"], "binding_bound": binding},
             "bits_erased": {
                 "per_run": erased,
                 "per_update_mean": erased / updates if updates else 0.0,
@@ -226,6 +233,21 @@ def label_information(
     return out
 
 
+def data_entropy_ceiling_bits(x: NDArray[np.float64], n_classes: int,
+                              max_alphabet: int = 256) -> float | None:
+    """H(D) ceiling: distinct examples × (features × log2 alphabet + log2 K) bits.
+
+    I(D; θ) <= H(D). The alphabet is the set of values the features take (e.g. 17 for
+    scikit-learn's digits, 256 for MNIST); for features with more than ``max_alphabet``
+    values (continuous data) no ceiling is returned.
+    """
+    values = np.unique(x)
+    if values.size > max_alphabet:
+        return None
+    n = distinct_count(x)
+    return float(n * (x.shape[1] * np.log2(max(values.size, 1)) + np.log2(n_classes)))
+
+
 def audit_for_run(params: Any, initial_weights: Sequence[NDArray[np.float64]],
                   levels: int | None) -> EPInformationAudit:
     """Check the hardware's plausibility (raises before any training) and start the audit.
@@ -251,6 +273,7 @@ __all__ = [
     "ESTIMATOR_MEANING",
     "EPInformationAudit",
     "audit_for_run",
+    "data_entropy_ceiling_bits",
     "ep_hardware_violations",
     "label_information",
     "row_ids",
