@@ -9,9 +9,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
+
+
+def plain(doc: str | None) -> str:
+    """Turn a module docstring into plain ``--help`` text (no reStructuredText markup).
+
+    ````x```` becomes 'x', ``:func:`x``` becomes x, a closing ``::`` becomes ``:``.
+    """
+    text = doc or ""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text)
+    text = re.sub(r"``([^`]+)``", r"'\1'", text)
+    return re.sub(r"::\s*$", ":", text, flags=re.M)
+
 
 #: Seconds to wait for a Dask scheduler to accept a connection before giving up.
 SCHEDULER_TIMEOUT_S = 3.0

@@ -23,7 +23,8 @@ def register(subparsers: Any) -> None:
             "t-maze: discrete agent learning the reward contingency."
         ),
     )
-    p.add_argument("--env", choices=("point-mass", "t-maze"), default="point-mass")
+    p.add_argument("--env", choices=("point-mass", "t-maze"), default="point-mass",
+                   help="environment: continuous point mass (default) or discrete T-maze")
     p.add_argument("--out", type=out_dir, default=None,
                    help="output directory (default: runs/agent-ENV, one per environment)")
     p.add_argument(

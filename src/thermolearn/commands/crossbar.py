@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thermolearn.commands._args import out_dir
+from thermolearn.commands._args import out_dir, plain
 
 
 def register(subparsers: Any) -> None:
@@ -23,14 +23,14 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "crossbar",
         help="Crossbar array tools (design sweeps).",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="crossbar_command", metavar="ACTION")
     d = sub.add_parser(
         "design",
         help="Sweep size and wire resistance: IR drop, sneak paths, energy/MAC, latency.",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     d.add_argument("--rows", type=int, nargs="+", default=[16, 32, 64], help="row counts")
@@ -54,7 +54,8 @@ def register(subparsers: Any) -> None:
         default="ideal",
         help="'ideal' (linear conductance 1-100 µS) or a memristor model name",
     )
-    d.add_argument("--cell", nargs="+", default=["1R"], choices=["1R", "1T1R", "1S1R"])
+    d.add_argument("--cell", nargs="+", default=["1R"], choices=["1R", "1T1R", "1S1R"],
+                   help="cell types to sweep: 1R, 1T1R (access transistor), 1S1R (selector)")
     d.add_argument("--r-driver", type=float, default=0.0, help="driver resistance (ohm)")
     d.add_argument("--c-wire", type=float, default=1e-16, help="wire capacitance per segment (F)")
     d.add_argument("--v-read", type=float, default=0.2, help="read voltage (V)")

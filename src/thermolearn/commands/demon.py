@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from thermolearn.commands._args import out_dir
+from thermolearn.commands._args import out_dir, plain
 
 
 def register(subparsers: Any) -> None:
@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "demon",
         help="Szilard engine with a noisy demon vs the Sagawa–Ueda bound.",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=out_dir, default="runs/demon",

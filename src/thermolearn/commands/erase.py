@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from thermolearn.commands._args import out_dir
+from thermolearn.commands._args import out_dir, plain
 
 
 def register(subparsers: Any) -> None:
@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "erase",
         help="Landauer erasure of one bit in a Langevin double well (Bérut 2012).",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=out_dir, default="runs/erase",

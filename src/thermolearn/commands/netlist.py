@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thermolearn.commands._args import out_file
+from thermolearn.commands._args import out_file, plain
 
 
 def register(subparsers: Any) -> None:
@@ -23,23 +23,25 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "netlist",
         help="Export circuits as SPICE netlists.",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = p.add_subparsers(dest="netlist_command", metavar="ACTION")
     e = sub.add_parser(
         "export",
         help="Export a built-in circuit.",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     e.add_argument("what", choices=["crossbar"], help="what to export")
-    e.add_argument("--rows", type=int, required=True)
-    e.add_argument("--cols", type=int, required=True)
+    e.add_argument("--rows", type=int, required=True, help="word lines (inputs)")
+    e.add_argument("--cols", type=int, required=True, help="bit lines (outputs)")
     e.add_argument("--r-wire", type=float, default=0.0, help="wire resistance per segment (ohm)")
     e.add_argument("--r-driver", type=float, default=0.0, help="driver resistance (ohm)")
-    e.add_argument("--cell", default="1R", choices=["1R", "1T1R", "1S1R"])
-    e.add_argument("--readout", default="tia", choices=["tia", "sense"])
+    e.add_argument("--cell", default="1R", choices=["1R", "1T1R", "1S1R"],
+                   help="cell type (default 1R)")
+    e.add_argument("--readout", default="tia", choices=["tia", "sense"],
+                   help="column readout: virtual-ground TIA (default) or sense resistor")
     e.add_argument("--g-min", type=float, default=1e-6, help="S")
     e.add_argument("--g-max", type=float, default=1e-4, help="S")
     e.add_argument("--v-read", type=float, default=0.2, help="V")

@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
                    help="smallest run (no training; for smoke tests, ~1 min)")
     p.add_argument("--scaling", choices=("quick", "laptop", "default", "none"), default=None,
                    help="size of the scaling study behind the energy–information prediction "
-                        "(default: quick; --full: default)")
+                        "(default: laptop; with --tiny: none; with --full: default)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the speed–energy, erasure and crossbar experiments (the "
                         "scaling study uses its own seeds; default 0)")

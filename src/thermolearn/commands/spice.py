@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
         ),
     )
     run.add_argument("file", type=in_file, help="netlist file (.cir)")
-    run.add_argument("--engine", choices=("python", "ngspice"), default="python")
+    run.add_argument("--engine", choices=("python", "ngspice"), default="python",
+                     help="Python MNA engine (default) or ngspice")
     run.add_argument(
         "--method",
         choices=("be", "trap"),

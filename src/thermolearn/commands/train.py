@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the initial conductances, data order and noise (default 0)")
     p.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden layer sizes")
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="samples per update (default: the task's)")
     p.add_argument(
         "--lr", type=float, default=None, help="learning rate on normalised conductances"
     )
@@ -41,7 +42,8 @@ def register(subparsers: Any) -> None:
                    help="realistic device: state-aware (default) or open-loop pulse counts")
     p.add_argument("--n-train", type=int, default=None,
                    help="use only this many training samples (default: the whole task)")
-    p.add_argument("--n-classes", type=int, default=None)
+    p.add_argument("--n-classes", type=int, default=None,
+                   help="use only the first N classes (default: all)")
     p.add_argument("--estimator", default=None, help="EP gradient: centred (default) or one-sided")
     p.add_argument("--data-path", default=None, help="directory of MNIST idx files (mnist-idx)")
     p.add_argument("--out", type=out_dir, default=None,

@@ -324,7 +324,7 @@ def _plot_tmaze(r: dict[str, Any], out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     curve = np.asarray(r["learning_curve"])
-    w = 10
+    w = max(1, min(10, curve.size))  # a short run (few trials) still plots its mean
     smooth = np.convolve(curve, np.ones(w) / w, mode="valid")
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     axes[0].plot(np.arange(w, len(curve) + 1), smooth)
