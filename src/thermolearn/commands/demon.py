@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         "seconds": time.perf_counter() - t0,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    plot_demon(runs, out / "demon.png")
+    plot_demon(runs, out / "demon.png",
+               title=f"Szilard engine with a noisy demon, run '{out.name}': barrier "
+                     f"{args.barrier:g} kT, cycle {args.tau:g} τ0, {n} trajectories per ε")
     print(f"wrote {out / 'metrics.json'} and {out / 'demon.png'}")
     return 0

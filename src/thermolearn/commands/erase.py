@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         "seconds": time.perf_counter() - t0,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    plot_erasure(sweep, out / "erasure.png")
+    plot_erasure(sweep, out / "erasure.png",
+                 title=f"Landauer erasure, run '{out.name}': barrier {args.barrier:g} kT, tilt "
+                       f"{args.tilt:g} kT/x_m, {n} trajectories per τ, seed {args.seed}")
     print(f"Q_inf = {sweep.q_inf:.4f} ± {sweep.q_inf_se:.4f} kT (ln 2 = {LN2:.4f}); "
           f"control W_inf = {sweep.w_inf_control:.4f} ± {sweep.w_inf_control_se:.4f} kT")
     print(f"wrote {out / 'metrics.json'} and {out / 'erasure.png'}")

@@ -270,8 +270,9 @@ def sweep(
                 if progress:
                     print(
                         f"{cell:5s} {rows:4d}x{cols:<4d} r_wire={r:<6g} "
-                        f"IR err={p.ir_drop_error:.3e} "
-                        f"sneak={p.sneak_path_error:.3e} E/MAC={p.energy_per_mac:.3e} J "
+                        f"IR err={p.ir_drop_error:.3e} (rel.) "
+                        f"sneak err={p.sneak_path_error:.3e} (rel.) "
+                        f"E/MAC={p.energy_per_mac:.3e} J "
                         f"latency={p.read_latency:.3e} s",
                         flush=True,
                     )
@@ -308,38 +309,55 @@ def _plots(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    for cell in sorted({p.cell for p in points}):
-        for r in sorted({p.r_wire for p in points}):
+    device = points[0].device if points else "?"
+    run = f"crossbar design '{out.name}': device {device}, v_read {v_read:g} V"
+    fig, ax = plt.subplots(1, 2, figsize=(11, 4.8))
+    zero: list[str] = []
+    for ci, cell in enumerate(sorted({p.cell for p in points})):
+        for ri, r in enumerate(sorted({p.r_wire for p in points})):
             pts = sorted(
                 (p for p in points if p.cell == cell and p.r_wire == r),
                 key=lambda p: p.rows * p.cols,
             )
-            size = [np.sqrt(p.rows * p.cols) for p in pts]
-            ax[0].plot(
-                size, [max(p.ir_drop_error, 1e-17) for p in pts], "o-", label=f"{cell} r={r:g} Ω"
-            )
-            ax[1].plot(
-                size, [max(p.sneak_path_error, 1e-17) for p in pts], "o-", label=f"{cell} r={r:g} Ω"
-            )
-    for a, t in zip(
-        ax, ("IR-drop error (RMS, relative)", "sneak-path error (worst case)"), strict=True
-    ):
+            label = f"{cell}, r_wire {r:g} Ω"
+            for k, attr in enumerate(("ir_drop_error", "sneak_path_error")):
+                # a log axis shows only errors that exist: exact zeros (no wire resistance)
+                # are listed in a note instead of being drawn at an invented floor
+                xy = [(np.sqrt(p.rows * p.cols), getattr(p, attr)) for p in pts
+                      if getattr(p, attr) > 0]
+                if len(xy) < len(pts):
+                    zero.append(f"{'IR drop' if k == 0 else 'sneak'}: {label}")
+                if xy:
+                    # marker per cell, line style per r_wire: overlapping curves stay visible
+                    ax[k].plot(*zip(*xy, strict=True), marker="os^"[ci % 3],
+                               ls=("-", "--", ":", "-.")[ri % 4], mfc="none", label=label)
+    titles = ("IR-drop error of a VMM", "sneak-path error of a single-cell read")
+    ylabels = ("relative RMS error of column currents (ΔI/I)",
+               "relative error of the read current (ΔI/I)")
+    for k, a in enumerate(ax):
         a.set_xscale("log", base=2)
-        a.set_yscale("log")
-        a.set_xlabel("array size √(rows·cols)")
-        a.set_title(t)
-        a.legend(fontsize=7)
+        if any(line.get_ydata().size for line in a.get_lines()):
+            a.set_yscale("log")
+            a.legend(fontsize=7, loc="best", framealpha=0.6)
+        a.set_xlabel("array size √(rows·cols) (cells per line)")
+        a.set_ylabel(ylabels[k])
+        a.set_title(titles[k], fontsize=10)
+        notes = [z.split(": ", 1)[1] for z in zero if z.startswith(("IR", "sneak")[k])]
+        if notes:
+            a.text(0.0, -0.2, "exactly 0, so not on the log axis: " + "; ".join(notes),
+                   transform=a.transAxes, fontsize=7, va="top")
+    fig.suptitle(run, fontsize=10)
     fig.tight_layout()
     fig.savefig(out / "error_vs_size.png", dpi=120)
     plt.close(fig)
     key = max(maps, key=lambda k: (k[0] * k[1], k[2]))
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = plt.subplots(figsize=(5.5, 4.4))
     im = ax.imshow(maps[key] / v_read, cmap="viridis", aspect="auto")
-    fig.colorbar(im, ax=ax, label="cell voltage / v_read")
-    ax.set_title(f"{key[3]} {key[0]}x{key[1]}, r_wire={key[2]:g} Ω")
-    ax.set_xlabel("column")
-    ax.set_ylabel("row")
+    fig.colorbar(im, ax=ax, label="cell voltage / v_read (1 = no IR drop)")
+    ax.set_title(f"{run}\n{key[3]} {key[0]}x{key[1]}, r_wire {key[2]:g} Ω: cell voltages",
+                 fontsize=8)
+    ax.set_xlabel("column (bit line index)")
+    ax.set_ylabel("row (word line index)")
     fig.tight_layout()
     fig.savefig(out / "cell_voltage_heatmap.png", dpi=120)
     plt.close(fig)
