@@ -22,13 +22,22 @@ References
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from thermolearn.physics import T_ROOM, landauer_limit
 
-__all__ = ["ContextFigure", "context_table", "format_summary", "format_energy"]
+__all__ = [
+    "ContextFigure",
+    "context_table",
+    "format_summary",
+    "format_energy",
+    "energy_breakdown_figure",
+    "accuracy_figure",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,3 +139,83 @@ def format_summary(report: Mapping[str, Any], *, title: str | None = None) -> st
                  "energy is what the simulated circuit and its modelled converters dissipate, "
                  "and the bits are estimates of what was learned about the labels.")
     return "\n".join(lines)
+
+
+#: Bar colours and legend names of the ledger's energy sources (STYLE: every energy figure says
+#: where it comes from).
+SOURCE_STYLE = {
+    "simulated": ("tab:blue", "", "simulated (integral of I·V dt in the circuit)"),
+    "model": ("tab:orange", "//", "modelled (converter/amplifier figure of merit)"),
+}
+
+
+def energy_breakdown_figure(
+    rows: Sequence[Mapping[str, Any]], title: str, *, empty_note: str | None = None
+) -> Any:
+    """Horizontal bars of dissipated joules per ledger category, marked by source.
+
+    ``rows`` are :meth:`thermolearn.energy.EnergyLedger.rows` (bounds and reversible entries
+    are skipped: they are not dissipation). Simulated and modelled figures get their own colour,
+    hatch and legend entry. With nothing booked the axes show ``empty_note`` ("not booked")
+    instead of empty bars; the energy axis is logarithmic only when every bar is > 0.
+    Returns the matplotlib Figure (the caller saves and closes it).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = sorted(
+        ((str(r["category"]), str(r["source"]), float(r["joules"])) for r in rows
+         if r["source"] in SOURCE_STYLE and not r["reversible"]),
+        key=lambda b: b[2],
+    )
+    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.35 * max(len(bars), 3)))
+    ax.set_title(title, fontsize=9)
+    if not bars:
+        ax.text(0.5, 0.5, empty_note or "not booked: no energy was recorded for this run",
+                ha="center", va="center", transform=ax.transAxes, fontsize=10, wrap=True)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.tight_layout()
+        return fig
+    y = np.arange(len(bars))
+    seen: set[str] = set()
+    for k, (_cat, src, joules) in enumerate(bars):
+        colour, hatch, name = SOURCE_STYLE[src]
+        ax.barh(y[k], joules, color=colour, hatch=hatch, edgecolor="k", lw=0.4,
+                label=None if src in seen else name)
+        seen.add(src)
+    ax.set_yticks(y, [f"{cat} ({src})" for cat, src, _ in bars], fontsize=8)
+    if all(b[2] > 0 for b in bars):
+        ax.set_xscale("log")
+    ax.set_xlabel("energy dissipated over the run (J)")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i])[::-1]  # simulated first
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=7,
+              loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_figure(history: Sequence[Mapping[str, Any]], title: str) -> Any:
+    """Train and test accuracy per epoch (``history`` rows with ``epoch`` and accuracies)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from matplotlib.ticker import MaxNLocator
+
+    ep = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(ep, [100 * h["train_accuracy"] for h in history], "o-", label="train")
+    ax.plot(ep, [100 * h["test_accuracy"] for h in history], "s-", label="test (held out)")
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

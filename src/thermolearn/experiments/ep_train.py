@@ -552,7 +552,9 @@ def _train(
         if progress:
             print(
                 f"epoch {epoch + 1}/{cfg.epochs}: train {row['train_accuracy']:.4f} "
-                f"test {row['test_accuracy']:.4f} energy {ledger.total():.3e} J",
+                f"test {row['test_accuracy']:.4f} energy "
+                + (f"{ledger.total():.3e} J" if cfg.algorithm == "ep"
+                   else "not booked (software baseline)"),
                 flush=True,
             )
         if out is not None:
@@ -601,7 +603,7 @@ def _train(
         atomic_write_json(out / "metrics.json", metrics, indent=2, default=float)
         atomic_write_text(out / "ledger.csv", ledger.to_csv())
         _write_history(out / "history.csv", history)
-        _plots(out, history, ledger)
+        _plots(out, history, ledger, cfg)
     return TrainResult(metrics=metrics, ledger=ledger, history=history, model=model, out_dir=out)
 
 
@@ -723,31 +725,28 @@ def _savefig(fig: Any, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _plots(out: Path, history: list[dict[str, Any]], ledger: EnergyLedger) -> None:
-    import matplotlib
+def run_title(cfg: TrainConfig, out: Path) -> str:
+    """One line naming the run for figure titles: directory, algorithm, device, task, seed."""
+    what = ("backprop baseline (software)" if cfg.algorithm != "ep"
+            else f"EP, {cfg.device} device" + (f", {cfg.pulse_policy} pulses"
+                                               if cfg.device == "realistic" else ""))
+    return f"run '{out.name}': {what}, task {cfg.task}, seed {cfg.seed}"
 
-    matplotlib.use("Agg")
+
+def _plots(out: Path, history: list[dict[str, Any]], ledger: EnergyLedger,
+           cfg: TrainConfig) -> None:
     import matplotlib.pyplot as plt
 
-    ep = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(ep, [h["train_accuracy"] for h in history], "o-", label="train")
-    ax.plot(ep, [h["test_accuracy"] for h in history], "s-", label="test")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+    from thermolearn.reporting import accuracy_figure, energy_breakdown_figure
+
+    title = run_title(cfg, out)
+    fig = accuracy_figure(history, f"accuracy per epoch\n{title}")
     _savefig(fig, out / "accuracy.png")
     plt.close(fig)
-    bd = ledger.breakdown()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    if bd:
-        ax.barh(list(bd.keys()), list(bd.values()))
-        ax.set_xscale("log")
-    ax.set_xlabel("energy (J)")
-    ax.set_title("energy breakdown (simulated + model figures)")
-    fig.tight_layout()
+    fig = energy_breakdown_figure(
+        ledger.rows(), f"energy breakdown\n{title}",
+        empty_note=("not booked: the backprop baseline runs in software,\nso no circuit "
+                    "energy is simulated" if cfg.algorithm != "ep" else None))
     _savefig(fig, out / "energy.png")
     plt.close(fig)
 
