@@ -204,7 +204,6 @@ def accuracy_figure(history: Sequence[Mapping[str, Any]], title: str) -> Any:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import MaxNLocator
 
     ep = [h["epoch"] for h in history]

@@ -341,9 +341,8 @@ def plot_erasure(sweep: ErasureSweep, path: str | Path, title: str | None = None
     cycle and the success probability; sample trajectories; the heat histogram. The legend
     of the first panel sits below it, clear of the data.
     """
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
-
     import matplotlib
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
