@@ -8,12 +8,13 @@ from __future__ import annotations
 import sys
 
 from thermolearn.algorithms.flows import training_peak_memory
-from thermolearn.algorithms.reversible import SOFTWARE, CrossbarHardware
+from thermolearn.algorithms.reversible import SOFTWARE
+from thermolearn.hardware import Hardware
 
 
 def main() -> int:
     depths = [4, 8, 16, 32]
-    for label, hw in (("float64 software", SOFTWARE), ("ideal crossbars", CrossbarHardware())):
+    for label, hw in (("float64 software", SOFTWARE), ("ideal crossbars", Hardware())):
         print(f"RevNet classifier (64 features, hidden 32, batch 256), {label}")
         print("depth  reversible_peak_kB  stored_activations_peak_kB")
         res = {}

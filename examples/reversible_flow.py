@@ -6,12 +6,13 @@ Run: .venv/bin/python examples/reversible_flow.py
 import numpy as np
 
 from thermolearn.algorithms.flows import flow_nll, make_flow, train_flow, two_moons
-from thermolearn.algorithms.reversible import CrossbarHardware, ReversibleNetwork
+from thermolearn.algorithms.reversible import MapErrors, ReversibleNetwork
+from thermolearn.hardware import Hardware
 
 rng = np.random.default_rng(0)
 
 # 1. a mixed stack on ideal crossbars: inverse(forward(x)) == x to float64 precision
-net = ReversibleNetwork(4, hardware=CrossbarHardware(), rng=rng)
+net = ReversibleNetwork(4, hardware=Hardware(), rng=rng)
 net.add_coupling_layer(16).add_orthogonal_layer().add_lu_layer().add_coupling_layer(
     16, kind="additive"
 )
@@ -22,7 +23,7 @@ print("energy booked (J):", {k: f"{v:.2e}" for k, v in net.ledger.breakdown().it
 
 # 2. with read noise the reconstruction is no longer exact; the linearised estimate predicts it
 noisy = ReversibleNetwork(
-    4, hardware=CrossbarHardware(read_sigma=1e-3), rng=np.random.default_rng(0)
+    4, hardware=Hardware(), errors=MapErrors(read_sigma=1e-3), rng=np.random.default_rng(0)
 )
 noisy.add_coupling_layer(16).add_orthogonal_layer().add_lu_layer().add_coupling_layer(
     16, kind="additive"

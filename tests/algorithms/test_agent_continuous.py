@@ -19,7 +19,9 @@ from thermolearn.algorithms.free_energy import (
     make_point_mass_agent,
     run_point_mass_episode,
 )
+from thermolearn.crossbar.linear_map import CrossbarLinearMap
 from thermolearn.errors import ParameterError
+from thermolearn.hardware import Hardware
 
 
 def _random_agent(rng, m=3, n=2, temperature=1.0, steps=60):
@@ -144,21 +146,41 @@ def test_learning_lowers_prediction_error():
 
 
 def test_crossbar_maps_reproduce_digital_agent_and_book_energy():
-    from thermolearn.experiments.agent_run import crossbar_factory
-
+    """Reference: the digital agent; ideal crossbars realise every product to rounding."""
     p = PointMassParams(max_steps=30)
-    factory, maps = crossbar_factory(np.random.default_rng(0))
-    hw = make_point_mass_agent(p, (0.5, 0.5), map_factory=factory, perception_steps=10)
+    hw = make_point_mass_agent(
+        p, (0.5, 0.5), hardware=Hardware(), rng=np.random.default_rng(0), perception_steps=10
+    )
     sw = make_point_mass_agent(p, (0.5, 0.5), perception_steps=10)
     e_hw = run_point_mass_episode(hw, PointMassEnv(p, np.random.default_rng(3)))
     e_sw = run_point_mass_episode(sw, PointMassEnv(p, np.random.default_rng(3)))
     # ideal devices, no conductance levels: the same trajectory to rounding
     np.testing.assert_allclose(e_hw.positions, e_sw.positions, atol=1e-9)
+    maps = list(hw.maps.values())
     assert len(maps) == 3
+    assert all(isinstance(m, CrossbarLinearMap) for m in maps)
     total = sum(m.ledger.total() for m in maps)
     assert total > 0
     assert all("read" in m.ledger.breakdown() for m in maps)
+    # per step: 2 reads per perception step, one prediction, one prior, one action
     assert sum(m.reads for m in maps) == 30 * (2 * 10 + 1 + 1 + 1) - 1
+
+
+def test_crossbar_factory_of_the_run_builds_the_same_maps():
+    from thermolearn.experiments.agent_run import crossbar_factory
+
+    p = PointMassParams(max_steps=5)
+    factory, built = crossbar_factory(np.random.default_rng(0))
+    a = make_point_mass_agent(p, (0.5, 0.5), map_factory=factory, perception_steps=3)
+    b = make_point_mass_agent(
+        p, (0.5, 0.5), hardware=Hardware(), rng=np.random.default_rng(0), perception_steps=3
+    )
+    assert len(built) == 3
+    e_a = run_point_mass_episode(a, PointMassEnv(p, np.random.default_rng(3)))
+    e_b = run_point_mass_episode(b, PointMassEnv(p, np.random.default_rng(3)))
+    np.testing.assert_array_equal(e_a.positions, e_b.positions)
+    with pytest.raises(ParameterError, match="either 'hardware' or 'map_factory'"):
+        FreeEnergyAgent(2, 2, hardware=Hardware(), map_factory=factory)
 
 
 def test_validation_names_the_parameter():

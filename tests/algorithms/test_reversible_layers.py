@@ -14,17 +14,24 @@ from hypothesis import strategies as st
 
 from thermolearn.algorithms.reversible import (
     SOFTWARE,
-    CrossbarHardware,
+    MapErrors,
     ReversibleNetwork,
     numerical_log_det,
 )
 from thermolearn.errors import ParameterError
+from thermolearn.hardware import Hardware
 
-IDEAL = CrossbarHardware()
+IDEAL = Hardware()
 
 
-def _single(kind: str, hw: CrossbarHardware, dim: int = 4, seed: int = 0) -> ReversibleNetwork:
-    net = ReversibleNetwork(dim, hardware=hw, rng=np.random.default_rng(seed))
+def _single(
+    kind: str,
+    hw: Hardware | str,
+    dim: int = 4,
+    seed: int = 0,
+    errors: MapErrors | None = None,
+) -> ReversibleNetwork:
+    net = ReversibleNetwork(dim, hardware=hw, errors=errors, rng=np.random.default_rng(seed))
     if kind == "affine":
         net.add_coupling_layer(12, kind="affine", init_scale=8.0)
     elif kind == "additive":
@@ -92,7 +99,7 @@ def test_orthogonal_inverse_is_transposed_read_of_the_same_array(rng: np.random.
     assert np.max(np.abs(net.inverse(y) - y @ np.linalg.inv(Q).T)) < 1e-9
     # with a programming error, the inverse is the transpose of the *programmed* array,
     # not the inverse of the programmed matrix: it is a transposed read, not a solve
-    noisy = _single("orthogonal", CrossbarHardware(program_sigma=0.05))
+    noisy = _single("orthogonal", IDEAL, errors=MapErrors(program_sigma=0.05))
     W_eff = noisy.layers[0].xb.weights
     assert np.max(np.abs(W_eff - noisy.layers[0].Q)) > 1e-3
     x_hat = noisy.inverse(y)
@@ -159,7 +166,9 @@ def test_ledger_separates_forward_inverse_and_bits(rng: np.random.Generator) -> 
 
 def test_bad_parameters_raise() -> None:
     with pytest.raises(ParameterError, match="read_sigma"):
-        CrossbarHardware(read_sigma=-1.0)
+        MapErrors(read_sigma=-1.0)
+    with pytest.raises(ParameterError, match="hardware"):
+        ReversibleNetwork(4, hardware="crossbar")
     with pytest.raises(ParameterError, match="kind"):
         ReversibleNetwork(4).add_coupling_layer(4, kind="cubic")
     with pytest.raises(ParameterError, match="shape"):

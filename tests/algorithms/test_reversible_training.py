@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from thermolearn.algorithms.flows import RevNetClassifier, training_peak_memory
-from thermolearn.algorithms.reversible import CrossbarHardware
 from thermolearn.experiments.reversible_study import NONIDEAL_FLOW_HARDWARE, flow_experiment
+from thermolearn.hardware import Hardware
 
 
 def test_flow_on_crossbars_matches_software_nll() -> None:
     out = flow_experiment(
-        CrossbarHardware(),
+        Hardware(),
         steps=300,
         n_train=1000,
         n_test=1000,
@@ -40,7 +40,7 @@ def test_flow_on_crossbars_matches_software_nll() -> None:
 
 
 def test_revnet_memory_flat_with_depth() -> None:
-    hw = CrossbarHardware()
+    hw = Hardware()
     r4 = training_peak_memory(4, reversible=True, hardware=hw)
     r32 = training_peak_memory(32, reversible=True, hardware=hw)
     s4 = training_peak_memory(4, reversible=False, hardware=hw)
@@ -58,7 +58,7 @@ def test_revnet_classifier_learns_digits() -> None:
     rng = np.random.default_rng(0)
     idx = rng.permutation(len(y))
     tr, te = idx[:1200], idx[1200:]
-    clf = RevNetClassifier(64, 10, depth=4, hidden=32, hardware=CrossbarHardware(), seed=0)
+    clf = RevNetClassifier(64, 10, depth=4, hidden=32, hardware=Hardware(), seed=0)
     losses = clf.fit(x[tr], y[tr], epochs=3, batch=64, lr=3e-3, reversible=True)
     assert losses[-1] < losses[0]
     assert clf.accuracy(x[te], y[te]) > 0.85

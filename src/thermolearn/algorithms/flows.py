@@ -38,13 +38,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.algorithms.reversible import (
-    CrossbarHardware,
-    CrossbarLinear,
+    SOFTWARE,
+    CouplingLayer,
+    CrossbarLinearMap,
+    MapErrors,
     ReversibleNetwork,
-    _CouplingBase,
+    make_map,
 )
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
+from thermolearn.hardware import Hardware
 from thermolearn.validation import check_int, check_positive
 
 Array = NDArray[np.float64]
@@ -106,12 +109,17 @@ def make_flow(
     dim: int = 2,
     n_coupling: int = 6,
     hidden: int = 32,
-    hardware: CrossbarHardware | None = None,
+    hardware: Hardware | str | None = None,
+    errors: MapErrors | None = None,
     seed: int = 0,
     lu: bool = False,
 ) -> ReversibleNetwork:
-    """Build a RealNVP-style flow: affine couplings alternating with orthogonal (or LU) layers."""
-    net = ReversibleNetwork(dim, hardware=hardware, rng=np.random.default_rng(seed))
+    """Build a RealNVP-style flow: affine couplings alternating with orthogonal (or LU) layers.
+
+    ``hardware`` (default ideal ``Hardware()``; ``SOFTWARE`` for float64) and ``errors`` (lumped
+    map errors) are those of :class:`ReversibleNetwork`.
+    """
+    net = ReversibleNetwork(dim, hardware=hardware, errors=errors, rng=np.random.default_rng(seed))
     for i in range(check_int(n_coupling, "n_coupling", "make_flow", 1)):
         net.add_coupling_layer(hidden, kind="affine")
         if i < n_coupling - 1:
@@ -215,7 +223,7 @@ def _softmax_xent(logits: Array, labels: NDArray[Any]) -> tuple[float, Array]:
 class _Head:
     """The non-invertible linear readout (a crossbar) of the classifier."""
 
-    def __init__(self, op: CrossbarLinear) -> None:
+    def __init__(self, op: CrossbarLinearMap) -> None:
         self.op = op
         self.params = {"W": op.target}
         self.grads: dict[str, Array] = {}
@@ -234,8 +242,10 @@ class RevNetClassifier:
         Width of each coupling's crossbar MLP.
     kind : {"additive", "affine"}
         Coupling type (RevNet's residual blocks are additive couplings).
-    hardware : CrossbarHardware, optional
-        Execution of the linear maps (default ideal crossbars).
+    hardware : Hardware or SOFTWARE, optional
+        Hardware of the linear maps (default ideal crossbars, ``Hardware()``).
+    errors : MapErrors, optional
+        Lumped programming / read errors of the maps.
     seed : int
         Initialisation seed.
     """
@@ -248,21 +258,30 @@ class RevNetClassifier:
         depth: int = 4,
         hidden: int = 32,
         kind: str = "additive",
-        hardware: CrossbarHardware | None = None,
+        hardware: Hardware | str | None = None,
+        errors: MapErrors | None = None,
         seed: int = 0,
     ) -> None:
         owner = "RevNetClassifier"
         check_int(n_features, "n_features", owner, 2)
         self.n_classes = check_int(n_classes, "n_classes", owner, 2)
         self.depth = check_int(depth, "depth", owner, 1)
-        self.net = ReversibleNetwork(n_features, hardware=hardware, rng=np.random.default_rng(seed))
+        self.net = ReversibleNetwork(
+            n_features, hardware=hardware, errors=errors, rng=np.random.default_rng(seed)
+        )
         for _ in range(self.depth):
             self.net.add_coupling_layer(hidden, kind=kind)
         W = self.net.rng.normal(
             0.0, 1.0 / math.sqrt(n_features + 1), size=(n_classes, n_features + 1)
         )
         self.head = _Head(
-            CrossbarLinear(W, self.net.hardware, self.net.rng, self.net.hardware_ledger)
+            make_map(
+                W,
+                self.net.hardware,
+                rng=self.net.rng,
+                ledger=self.net.hardware_ledger,
+                errors=self.net.errors,
+            )
         )
         params = self.net.parameters() + [(self.head, "W", self.head.op.target)]
         self._params = params
@@ -305,7 +324,7 @@ class RevNetClassifier:
             caches: list[tuple[Array, ...]] = []
             y = x
             for layer in layers:
-                if not isinstance(layer, _CouplingBase):
+                if not isinstance(layer, CouplingLayer):
                     raise ParameterError(
                         "RevNetClassifier stores activations of coupling layers only."
                     )
@@ -322,7 +341,7 @@ class RevNetClassifier:
             if reversible:
                 y, g = layer.backward(y, g, zero)
             else:
-                assert isinstance(layer, _CouplingBase)
+                assert isinstance(layer, CouplingLayer)
                 g = layer.backward_cached(caches.pop(), g, zero)
             opt.update(layer)
         self.head.op.program()
@@ -367,7 +386,7 @@ def training_peak_memory(
     batch: int = 256,
     steps: int = 2,
     seed: int = 0,
-    hardware: CrossbarHardware | None = None,
+    hardware: Hardware | str | None = None,
 ) -> int:
     """Peak bytes allocated (tracemalloc) during ``steps`` training steps of a RevNet classifier.
 
@@ -376,8 +395,6 @@ def training_peak_memory(
     it, i.e. the working memory of a training step (activations, gradients, temporaries).
     """
     import tracemalloc
-
-    from thermolearn.algorithms.reversible import SOFTWARE
 
     rng = np.random.default_rng(seed)
     model = RevNetClassifier(

@@ -28,9 +28,11 @@ Gaussian model. The minimiser is an affine map of the belief, ``a = K_a mu + k_0
 the actuator limit). Learning descends ``F`` on the generative parameters ``W`` (and
 optionally ``b``), preconditioned by ``Sigma_o``: ``dW = eta (e_o mu' - W Sigma_q)``.
 
-Every matrix-vector product goes through a :class:`LinearMap`, so the same agent runs with
-NumPy (:class:`DigitalMap`) or on simulated crossbars (:class:`CrossbarMap`, where each product
-is a read of a differential memristor array and its energy is booked in a ledger).
+Every matrix-vector product goes through a :class:`~thermolearn.crossbar.linear_map.LinearMap`,
+so the same agent runs with NumPy (:class:`~thermolearn.crossbar.linear_map.DigitalMap`) or on
+simulated crossbars (``hardware=Hardware(...)``: each map is a
+:class:`~thermolearn.crossbar.linear_map.CrossbarLinearMap`, whose products are reads of a
+differential memristor array and whose energy is booked in a ledger).
 
 References
 ----------
@@ -45,13 +47,16 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.crossbar.linear_map import CrossbarLinearMap, DigitalMap, LinearMap
 from thermolearn.errors import ParameterError
+from thermolearn.hardware import Hardware
 from thermolearn.validation import (
     check_int,
     check_nonnegative,
@@ -64,127 +69,37 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 
 # --------------------------------------------------------------------------------------------
-# linear maps (digital or crossbar)
+# linear maps (digital or crossbar): the shared adapter of thermolearn.crossbar.linear_map
 # --------------------------------------------------------------------------------------------
-class LinearMap(Protocol):
-    """A matrix ``M`` of shape (out, in) that can be applied forwards and transposed."""
-
-    @property
-    def weights(self) -> Array:
-        """The effective matrix (out, in)."""
-        ...
-
-    def set_weights(self, W: Array) -> None:
-        """Replace the matrix."""
-        ...
-
-    def matvec(self, x: Array) -> Array:
-        """``x @ M.T`` for x of shape (in,) or (B, in)."""
-        ...
-
-    def rmatvec(self, y: Array) -> Array:
-        """``y @ M`` for y of shape (out,) or (B, out)."""
-        ...
+#: Weight range of a crossbar map relative to its initial largest weight (room to learn).
+CROSSBAR_HEADROOM = 1.25
 
 
-@dataclass
-class DigitalMap:
-    """An exact NumPy linear map."""
+def crossbar_map_factory(
+    hardware: Hardware,
+    rng: np.random.Generator,
+    *,
+    headroom: float = CROSSBAR_HEADROOM,
+    built: list[CrossbarLinearMap] | None = None,
+) -> Callable[[Array], CrossbarLinearMap]:
+    """Return ``factory(M)`` building each of the agent's maps as crossbars on ``hardware``.
 
-    W: Array
-
-    def __post_init__(self) -> None:
-        self.W = np.array(self.W, dtype=np.float64, ndmin=2)
-
-    @property
-    def weights(self) -> Array:
-        """The matrix (out, in)."""
-        return self.W
-
-    def set_weights(self, W: Array) -> None:
-        """Replace the matrix."""
-        self.W = np.array(W, dtype=np.float64, ndmin=2)
-
-    def matvec(self, x: Array) -> Array:
-        """``x @ W.T``."""
-        return np.asarray(x, dtype=np.float64) @ self.W.T
-
-    def rmatvec(self, y: Array) -> Array:
-        """``y @ W``."""
-        return np.asarray(y, dtype=np.float64) @ self.W
-
-
-@dataclass
-class CrossbarMap:
-    """A linear map executed as reads of a :class:`thermolearn.crossbar.SignedCrossbarLayer`.
-
-    Inputs are scaled into the layer's input range and outputs scaled back (the scale factors
-    stand for the DAC/ADC full-scale settings; they are powers of two chosen per call from the
-    input's magnitude, so scaling is exact). ``matvec`` drives the rows and reads the columns;
-    ``rmatvec`` drives the columns of the *same* arrays (transposed read). Energy of every read,
-    and of programming when the weights change, is booked in ``layer.ledger``.
-
-    Parameters
-    ----------
-    W : ndarray
-        Matrix (out, in).
-    w_max : float, optional
-        Weight magnitude mapped to the largest conductance difference; default 1.25 max|W|.
-    crossbar_kwargs : dict
-        Passed to ``SignedCrossbarLayer`` (device, g_min, g_max, levels, variability, rng, ...).
+    Each map is a :class:`~thermolearn.crossbar.linear_map.CrossbarLinearMap` with a fixed
+    weight range ``headroom × max|M|`` (1 for a zero matrix; larger weights saturate) and
+    power-of-two input scaling (the DAC/ADC full-scale settings, exact). Every map books its
+    reads and programming in its own ledger; ``built`` (if given) collects the maps.
     """
+    check_positive(headroom, "headroom", "crossbar_map_factory")
 
-    W: Array
-    w_max: float | None = None
-    crossbar_kwargs: dict[str, Any] = field(default_factory=dict)
+    def factory(M: Array) -> CrossbarLinearMap:
+        W = np.array(M, dtype=np.float64, ndmin=2)
+        w_max = headroom * float(np.max(np.abs(W))) if np.any(W) else 1.0
+        m = CrossbarLinearMap(W, hardware, rng=rng, w_max=w_max, scale_inputs=True)
+        if built is not None:
+            built.append(m)
+        return m
 
-    def __post_init__(self) -> None:
-        from thermolearn.crossbar import SignedCrossbarLayer
-
-        W = np.array(self.W, dtype=np.float64, ndmin=2)
-        if self.w_max is None:
-            self.w_max = 1.25 * float(np.max(np.abs(W))) if np.any(W) else 1.0
-        self.layer = SignedCrossbarLayer(W, w_max=self.w_max, **self.crossbar_kwargs)
-        self.target = W
-        self.reads = 0
-
-    @property
-    def weights(self) -> Array:
-        """The effective matrix realised by the programmed conductances."""
-        return np.asarray(self.layer.weights, dtype=np.float64)
-
-    @property
-    def ledger(self) -> Any:
-        """The layer's energy ledger."""
-        return self.layer.ledger
-
-    def set_weights(self, W: Array) -> None:
-        """Reprogram the arrays (books programming energy)."""
-        self.target = np.array(W, dtype=np.float64, ndmin=2)
-        self.layer.set_weights(self.target)
-
-    @staticmethod
-    def _scale(x: Array) -> float:
-        m = float(np.max(np.abs(x))) if x.size else 0.0
-        return 1.0 if m == 0.0 else 2.0 ** math.ceil(math.log2(m))
-
-    def _apply(self, x: Array, transposed: bool) -> Array:
-        x = np.asarray(x, dtype=np.float64)
-        single = x.ndim == 1
-        xb = np.atleast_2d(x)
-        s = self._scale(xb)
-        y = self.layer.rmatvec(xb / s) if transposed else self.layer.matvec(xb / s)
-        self.reads += xb.shape[0]
-        y = np.asarray(y, dtype=np.float64) * s
-        return y[0] if single else y
-
-    def matvec(self, x: Array) -> Array:
-        """Forward read: rows driven with ``x``, column currents -> ``x @ W.T``."""
-        return self._apply(x, False)
-
-    def rmatvec(self, y: Array) -> Array:
-        """Transposed read: columns driven with ``y``, row currents -> ``y @ W``."""
-        return self._apply(y, True)
+    return factory
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,9 +209,13 @@ class FreeEnergyAgent:
     learn_parameters : tuple of {"transition", "observation"}
         Which generative parameters :meth:`learn` adapts: the dynamics ``[A | B]`` of the prior
         and/or the likelihood matrix ``W``.
+    hardware : Hardware, optional
+        Run the three linear maps (``W``, the transition ``[A | B]`` and the action gain) as
+        crossbars on this hardware (:func:`crossbar_map_factory`); digital by default.
+    rng : numpy.random.Generator, optional
+        Device draws and read noise of the crossbars (default ``default_rng(0)``).
     map_factory : callable, optional
-        ``map_factory(M) -> LinearMap``; :class:`DigitalMap` by default. Used for ``W``, the
-        transition ``[A | B]`` and the action gain.
+        ``map_factory(M) -> LinearMap`` for custom maps (instead of ``hardware``).
 
     Examples
     --------
@@ -324,6 +243,8 @@ class FreeEnergyAgent:
     learning_rate: float = 0.05
     learn_offset: bool = False
     learn_parameters: tuple[str, ...] = ("transition",)
+    hardware: Hardware | None = None
+    rng: np.random.Generator | None = None
     map_factory: Any = None
 
     def __post_init__(self) -> None:
@@ -383,7 +304,19 @@ class FreeEnergyAgent:
         self.Sigma_o = _as_cov(self.obs_variance, m, "obs_variance", own)
         self.Pi_o = np.linalg.inv(self.Sigma_o)
         self.Q = _as_cov(self.process_variance, n, "process_variance", own)
-        factory = DigitalMap if self.map_factory is None else self.map_factory
+        if self.hardware is not None and self.map_factory is not None:
+            raise ParameterError(
+                f"{own} takes either 'hardware' or 'map_factory', not both; got both."
+            )
+        if self.hardware is not None and not isinstance(self.hardware, Hardware):
+            raise ParameterError(
+                f"The 'hardware' parameter of {own} must be a Hardware; got {self.hardware!r}."
+            )
+        if self.hardware is not None:
+            rng = self.rng if self.rng is not None else np.random.default_rng(0)
+            factory = crossbar_map_factory(self.hardware, rng)
+        else:
+            factory = DigitalMap if self.map_factory is None else self.map_factory
         self._factory = factory
         self.W_map: LinearMap = factory(W)
         self.T_map: LinearMap = factory(np.hstack([self.A, self.B]))
@@ -394,6 +327,14 @@ class FreeEnergyAgent:
         self.reset()
 
     # -- state ---------------------------------------------------------------------------
+    @property
+    def maps(self) -> dict[str, LinearMap]:
+        """The agent's linear maps: generative ``W``, transition ``[A | B]``, action gain."""
+        out: dict[str, LinearMap] = {"generative_W": self.W_map, "transition_AB": self.T_map}
+        if self.K_map is not None:
+            out["action_gain"] = self.K_map
+        return out
+
     @property
     def W(self) -> Array:
         """The generative matrix as realised by its map."""
@@ -739,6 +680,8 @@ def make_point_mass_agent(
     believed_mass: float | None = None,
     believed_damping: float | None = None,
     temperature: float = 1.0,
+    hardware: Hardware | None = None,
+    rng: np.random.Generator | None = None,
     map_factory: Any = None,
     learning_rate: float = 0.05,
     perception_steps: int = 30,
@@ -748,7 +691,8 @@ def make_point_mass_agent(
     The goal prior is ``N((gx, gy, 0, 0), diag(0.05², 0.05², 0.2², 0.2²))`` (m², m²/s²).
     ``obs_matrix`` is the agent's (possibly wrong) belief about the sensor gains (identity by
     default); ``believed_mass`` and ``believed_damping`` its beliefs about the mass (kg) and
-    friction (kg/s), which set its dynamics model (the true values by default).
+    friction (kg/s), which set its dynamics model (the true values by default). ``hardware``
+    (with ``rng``) runs its linear maps on crossbars (see :class:`FreeEnergyAgent`).
     """
     from dataclasses import replace
 
@@ -773,6 +717,8 @@ def make_point_mass_agent(
         horizon=10,
         perception_steps=perception_steps,
         learning_rate=learning_rate,
+        hardware=hardware,
+        rng=rng,
         map_factory=map_factory,
     )
     g = finite_array(goal, "goal", "make_point_mass_agent")
@@ -828,8 +774,9 @@ def run_point_mass_episode(
 
 
 __all__ = [
-    "CrossbarMap",
+    "CROSSBAR_HEADROOM",
     "DigitalMap",
+    "crossbar_map_factory",
     "Episode",
     "FreeEnergyAgent",
     "LinearMap",

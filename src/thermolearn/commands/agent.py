@@ -20,7 +20,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Run the free-energy agent. point-mass: continuous agent reaching a goal, optionally "
             "with its linear maps on memristor crossbars (--hardware) and device noise. "
-            "t-maze: discrete agent learning the reward contingency."
+            "t-maze: discrete agent learning the reward contingency, optionally with its "
+            "likelihood and transition matrices on crossbars (--hardware; the digital agent "
+            "runs beside it on the same seed)."
         ),
     )
     p.add_argument("--env", choices=("point-mass", "t-maze"), default="point-mass",
@@ -42,14 +44,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--hardware",
         action="store_true",
-        help="point mass: run the agent's linear maps as crossbar reads",
+        help="run the agent's linear maps (T-maze: A and B) as crossbar reads and book energy",
     )
     p.add_argument(
         "--device-noise",
         type=float,
         default=0.0,
-        help="relative device non-ideality (d2d sigma and c2c fraction); with "
-        "--hardware the run is repeated with ideal devices for comparison",
+        help="relative device non-ideality (d2d sigma, c2c fraction, Johnson read noise); "
+        "point mass with --hardware: the run is repeated with ideal devices for comparison",
     )
     p.add_argument(
         "--learn",

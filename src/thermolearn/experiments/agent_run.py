@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
+from thermolearn.hardware import Hardware
 from thermolearn.validation import check_choice, check_int, check_nonnegative
 
 
@@ -46,7 +47,9 @@ class AgentRunConfig:
     seed : int
         Seed of every random draw.
     hardware : bool
-        Point-mass: run the agent's linear maps on crossbars.
+        Run the agent's linear maps on crossbars (point mass: W, [A | B] and the action gain;
+        T-maze: the likelihood A and transitions B). The T-maze is then run digitally too,
+        with the same seed, and both success rates are reported.
     device_noise : float
         Relative device non-ideality on the hardware: log-normal device-to-device conductance
         spread of this sigma and cycle-to-cycle programming noise of this fraction.
@@ -55,6 +58,8 @@ class AgentRunConfig:
         dynamics model over episodes.
     goal : tuple of float
         Point-mass goal (m).
+    base_hardware : Hardware, optional
+        Hardware of the crossbars before ``device_noise`` is added (default ideal).
     """
 
     env: str = "point-mass"
@@ -65,7 +70,7 @@ class AgentRunConfig:
     device_noise: float = 0.0
     learn: bool = False
     goal: tuple[float, float] = (0.5, 0.5)
-    crossbar_kwargs: dict[str, Any] = field(default_factory=dict)
+    base_hardware: Hardware | None = None
 
     def __post_init__(self) -> None:
         own = "AgentRunConfig"
@@ -79,43 +84,44 @@ class AgentRunConfig:
                 f"The 'eval_trials' parameter of {own} must be <= episodes ({self.episodes}); "
                 f"got {self.eval_trials}."
             )
-        if self.env == "t-maze" and self.hardware:
-            raise ParameterError(
-                f"The 'hardware' parameter of {own} applies to env='point-mass' only; the "
-                "discrete agent runs digitally."
-            )
 
 
 # --------------------------------------------------------------------------------------------
 # hardware maps
 # --------------------------------------------------------------------------------------------
-def crossbar_factory(
-    rng: np.random.Generator, device_noise: float = 0.0, **crossbar_kwargs: Any
-) -> tuple[Any, list[Any]]:
-    """Return a ``map_factory`` building :class:`CrossbarMap` layers, and the list it fills.
+def agent_hardware(device_noise: float = 0.0, base: Hardware | None = None) -> Hardware:
+    """Return the agents' crossbar hardware: ``base`` (default ideal) plus ``device_noise``.
 
-    ``device_noise`` > 0 adds device-to-device conductance spread (log-normal sigma) and
-    cycle-to-cycle programming noise of that relative size through the crossbar's
-    ``variability`` argument.
+    ``device_noise`` > 0 adds a log-normal device-to-device conductance spread of that sigma,
+    cycle-to-cycle programming noise of that relative size and Johnson read noise (at the
+    hardware temperature) through the hardware's variability model.
     """
-    from thermolearn.algorithms.free_energy import CrossbarMap
+    from thermolearn.devices.variability import VariabilityParams
 
-    check_nonnegative(device_noise, "device_noise", "crossbar_factory")
-    built: list[Any] = []
-
-    def factory(W: Any) -> Any:
-        kw = dict(crossbar_kwargs)
-        kw.setdefault("rng", rng)
-        if device_noise > 0 and "variability" not in kw:
-            from thermolearn.devices.variability import VariabilityParams
-
-            kw["variability"] = VariabilityParams(
+    check_nonnegative(device_noise, "device_noise", "agent_hardware")
+    hw = base if base is not None else Hardware()
+    if device_noise > 0 and hw.variability is None:
+        hw = hw.replace(
+            variability=VariabilityParams(
                 d2d_sigma=device_noise, c2c_sigma=device_noise, read_noise=True
             )
-        m = CrossbarMap(W, crossbar_kwargs=kw)
-        built.append(m)
-        return m
+        )
+    return hw
 
+
+def crossbar_factory(
+    rng: np.random.Generator, device_noise: float = 0.0, hardware: Hardware | None = None
+) -> tuple[Any, list[Any]]:
+    """Return a ``map_factory`` building the continuous agent's crossbar maps, and their list.
+
+    The maps are :class:`~thermolearn.crossbar.linear_map.CrossbarLinearMap` on
+    :func:`agent_hardware` ``(device_noise, hardware)``
+    (:func:`~thermolearn.algorithms.free_energy.crossbar_map_factory`).
+    """
+    from thermolearn.algorithms.free_energy import crossbar_map_factory
+
+    built: list[Any] = []
+    factory = crossbar_map_factory(agent_hardware(device_noise, hardware), rng, built=built)
     return factory, built
 
 
@@ -165,7 +171,7 @@ def run_point_mass(
     maps: list[Any] = []
     factory = None
     if cfg.hardware:
-        factory, maps = crossbar_factory(rng_hw, noise, **cfg.crossbar_kwargs)
+        factory, maps = crossbar_factory(rng_hw, noise, cfg.base_hardware)
     agent = make_point_mass_agent(
         params,
         env.goal,
@@ -235,8 +241,18 @@ def run_point_mass(
 # --------------------------------------------------------------------------------------------
 # T-maze
 # --------------------------------------------------------------------------------------------
-def run_tmaze(cfg: AgentRunConfig, *, progress: bool = False) -> dict[str, Any]:
-    """Let the T-maze agent learn the reward contingency over ``cfg.episodes`` trials."""
+def run_tmaze(
+    cfg: AgentRunConfig, *, hardware: Hardware | None = None, progress: bool = False
+) -> dict[str, Any]:
+    """Let the T-maze agent learn the reward contingency over ``cfg.episodes`` trials.
+
+    With ``hardware`` the agent's A and B live on crossbars
+    (:class:`~thermolearn.algorithms.active_inference.CrossbarGenerativeModel`) and the energy
+    of every read and programming pulse is reported: ``energy_per_cycle_joules`` is the energy
+    after the initial programming divided by the perception–action cycles (``moves + 1`` state
+    inferences per trial). The same seed draws the same contexts, outcomes and action draws as
+    the digital agent, so on ideal hardware the two runs agree.
+    """
     from thermolearn.algorithms.active_inference import (
         TMazeEnv,
         make_tmaze_learner,
@@ -244,7 +260,11 @@ def run_tmaze(cfg: AgentRunConfig, *, progress: bool = False) -> dict[str, Any]:
     )
 
     rng = np.random.default_rng([cfg.seed, 3])
-    agent = make_tmaze_learner(rng=rng)
+    agent = make_tmaze_learner(
+        rng=rng, hardware=hardware, device_rng=np.random.default_rng([cfg.seed, 2])
+    )
+    setup = agent.ledger.total() if agent.ledger is not None else 0.0
+    setup_by_source = _by_source(agent.ledger) if agent.ledger is not None else {}
     env = TMazeEnv(rng=rng)
     t0 = time.perf_counter()
     trials = []
@@ -256,8 +276,10 @@ def run_tmaze(cfg: AgentRunConfig, *, progress: bool = False) -> dict[str, Any]:
     ok = np.array([t.cue_then_reward for t in trials], dtype=float)
     n_eval = cfg.eval_trials
     fs = np.array([t.free_energy for t in trials])
-    return {
+    out: dict[str, Any] = {
         "env": "t-maze",
+        "hardware": hardware is not None,
+        "device_noise": cfg.device_noise if hardware is not None else 0.0,
         "trials": cfg.episodes,
         "eval_trials": n_eval,
         "success_rate": float(ok[-n_eval:].mean()),
@@ -277,6 +299,24 @@ def run_tmaze(cfg: AgentRunConfig, *, progress: bool = False) -> dict[str, Any]:
         "seconds": time.perf_counter() - t0,
         "_paths": [t.locations for t in trials],
     }
+    if agent.ledger is not None:
+        led = agent.ledger
+        cycles = int(fs.size)
+        maps = agent.model.maps() if hasattr(agent.model, "maps") else []
+        out["cycles"] = cycles
+        out["energy_setup_joules"] = setup
+        out["energy_total_joules"] = led.total()
+        out["energy_per_cycle_joules"] = (led.total() - setup) / cycles
+        out["energy_breakdown_joules"] = led.breakdown()
+        # "simulated": I*V*t of cells and wires; "model": converter/amplifier figures of merit
+        # and the programming-pulse model (set-up programming excluded)
+        out["energy_per_cycle_by_source_joules"] = {
+            k: (v - setup_by_source.get(k, 0.0)) / cycles for k, v in _by_source(led).items()
+        }
+        out["crossbar_reads"] = int(sum(m.reads for m in maps))
+        out["reads_per_cycle"] = out["crossbar_reads"] / cycles
+        out["crossbar_arrays"] = 2 * len(maps)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,8 +398,9 @@ def run_agent(
     """Run ``cfg`` and (optionally) write ``metrics.json`` and plots into ``out_dir``.
 
     For the point mass on hardware with ``device_noise > 0``, the same episodes are run with
-    ideal devices and with noisy devices; ``metrics["runs"]`` holds both and the top-level
-    figures are those of the noisy run.
+    ideal devices and with noisy devices; for the T-maze on hardware the same trials are run
+    digitally and on the crossbars. ``metrics["runs"]`` holds both and the top-level figures
+    are those of the last (noisy / hardware) run.
     """
     runs: dict[str, dict[str, Any]] = {}
     if cfg.env == "point-mass":
@@ -368,11 +409,18 @@ def run_agent(
             runs["hardware_noisy"] = run_point_mass(cfg, progress=progress)
         else:
             runs["hardware" if cfg.hardware else "digital"] = run_point_mass(cfg, progress=progress)
+    elif cfg.hardware:
+        runs["digital"] = run_tmaze(cfg, progress=progress)
+        runs["hardware"] = run_tmaze(
+            cfg,
+            hardware=agent_hardware(cfg.device_noise, cfg.base_hardware),
+            progress=progress,
+        )
     else:
         runs["t-maze"] = run_tmaze(cfg, progress=progress)
     main = list(runs.values())[-1]
     metrics: dict[str, Any] = {
-        "config": {k: v for k, v in asdict(cfg).items() if k != "crossbar_kwargs"},
+        "config": {k: v for k, v in asdict(cfg).items() if k != "base_hardware"},
         **_public(main),
         "runs": {k: _public(v) for k, v in runs.items()},
     }
@@ -385,4 +433,11 @@ def run_agent(
     return metrics
 
 
-__all__ = ["AgentRunConfig", "crossbar_factory", "run_agent", "run_point_mass", "run_tmaze"]
+__all__ = [
+    "AgentRunConfig",
+    "agent_hardware",
+    "crossbar_factory",
+    "run_agent",
+    "run_point_mass",
+    "run_tmaze",
+]

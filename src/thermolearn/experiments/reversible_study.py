@@ -25,7 +25,6 @@ inversion instead of storing them, trading extra reads (energy) for flat memory.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,14 @@ from numpy.typing import NDArray
 
 from thermolearn.algorithms.reversible import (
     SOFTWARE,
-    CrossbarHardware,
-    CrossbarLinear,
+    CrossbarLinearMap,
     DigitalOpEnergy,
+    MapErrors,
     ReversibleNetwork,
+    make_map,
 )
 from thermolearn.energy import EnergyLedger
+from thermolearn.hardware import Hardware
 from thermolearn.physics import landauer_limit
 
 Array = NDArray[np.float64]
@@ -50,15 +51,24 @@ PROGRAM_SIGMAS = (1e-4, 1e-3, 1e-2, 3e-2)
 LEVELS = (1024, 256, 64, 16)
 R_WIRES = (0.1, 1.0, 5.0)
 C2C_SIGMAS = (1e-3, 1e-2)
-#: Non-ideal crossbars of the flow comparison: 256 levels, 0.1 % read noise and programming error.
-NONIDEAL_FLOW_HARDWARE = CrossbarHardware(levels=256, read_sigma=1e-3, program_sigma=1e-3)
+#: Non-ideal crossbars of the flow comparison: 256 levels, 0.1 % read noise and programming
+#: error (hardware, lumped map errors).
+NONIDEAL_FLOW_HARDWARE: tuple[Hardware, MapErrors] = (
+    Hardware(levels=256),
+    MapErrors(read_sigma=1e-3, program_sigma=1e-3),
+)
 
 
 def study_network(
-    hardware: CrossbarHardware, *, dim: int = 4, hidden: int = 16, seed: int = 0
+    hardware: Hardware | str,
+    *,
+    errors: MapErrors | None = None,
+    dim: int = 4,
+    hidden: int = 16,
+    seed: int = 0,
 ) -> ReversibleNetwork:
     """Build the mixed stack of the reconstruction study (same weights for every ``hardware``)."""
-    net = ReversibleNetwork(dim, hardware=hardware, rng=np.random.default_rng(seed))
+    net = ReversibleNetwork(dim, hardware=hardware, errors=errors, rng=np.random.default_rng(seed))
     net.add_coupling_layer(hidden, kind="affine", init_scale=5.0)
     net.add_orthogonal_layer()
     net.add_lu_layer()
@@ -70,7 +80,7 @@ def study_network(
 
 def reconstruction_study(
     *,
-    base: CrossbarHardware | None = None,
+    base: Hardware | None = None,
     read_sigmas: tuple[float, ...] = READ_SIGMAS,
     program_sigmas: tuple[float, ...] = PROGRAM_SIGMAS,
     levels: tuple[int, ...] = LEVELS,
@@ -82,10 +92,11 @@ def reconstruction_study(
 ) -> list[dict[str, Any]]:
     """Reconstruction error of inverse∘forward for each non-ideality (one at a time).
 
-    Besides the swept ``read_sigma`` (TIA noise), ``program_sigma``, ``levels`` and ``r_wire``,
-    ``device_noise`` adds the device-level models of :mod:`thermolearn.devices.variability`:
-    Johnson read noise of the arrays at the hardware temperature, and cycle-to-cycle write
-    noise ``c2c_sigma`` (:data:`C2C_SIGMAS`).
+    Besides the swept lumped ``read_sigma`` (TIA noise) and ``program_sigma``
+    (:class:`~thermolearn.crossbar.linear_map.MapErrors`) and the hardware's ``levels`` and
+    ``r_wire``, ``device_noise`` adds the device-level models of
+    :mod:`thermolearn.devices.variability`: Johnson read noise of the arrays at the hardware
+    temperature, and cycle-to-cycle write noise ``c2c_sigma`` (:data:`C2C_SIGMAS`).
 
     Returns
     -------
@@ -93,31 +104,32 @@ def reconstruction_study(
         One row per (non-ideality, value): ``rms_error``, ``max_error`` (measured),
         ``predicted_rms`` (linearised estimate; None for IR drop, which it does not model).
     """
-    base = base if base is not None else CrossbarHardware()
+    base = base if base is not None else Hardware()
     x = np.random.default_rng(seed + 1).normal(size=(n_samples, dim))
     rows: list[dict[str, Any]] = []
-    cases: list[tuple[str, float, CrossbarHardware]] = [("ideal", 0.0, base)]
-    cases += [("read_sigma", v, replace(base, read_sigma=v)) for v in read_sigmas]
-    cases += [("program_sigma", v, replace(base, program_sigma=v)) for v in program_sigmas]
-    cases += [("levels", float(v), replace(base, levels=int(v))) for v in levels]
-    cases += [("r_wire", v, replace(base, r_wire=v)) for v in r_wires]
+    none = MapErrors()
+    cases: list[tuple[str, float, Hardware, MapErrors]] = [("ideal", 0.0, base, none)]
+    cases += [("read_sigma", v, base, MapErrors(read_sigma=v)) for v in read_sigmas]
+    cases += [("program_sigma", v, base, MapErrors(program_sigma=v)) for v in program_sigmas]
+    cases += [("levels", float(v), base.replace(levels=int(v)), none) for v in levels]
+    cases += [("r_wire", v, base.with_settings(r_wire=v), none) for v in r_wires]
     if device_noise:
         from thermolearn.devices.variability import VariabilityParams
 
-        t = base.temperature
         cases.append(
             (
                 "johnson_read_noise_K",
-                t,
-                replace(base, variability=VariabilityParams(read_noise=True, temperature=t)),
+                base.temperature,
+                base.replace(variability=VariabilityParams(read_noise=True)),
+                none,
             )
         )
         cases += [
-            ("c2c_sigma", v, replace(base, variability=VariabilityParams(c2c_sigma=v)))
+            ("c2c_sigma", v, base.replace(variability=VariabilityParams(c2c_sigma=v)), none)
             for v in C2C_SIGMAS
         ]
-    for kind, value, hw in cases:
-        net = study_network(hw, dim=dim, seed=seed)
+    for kind, value, hw, errors in cases:
+        net = study_network(hw, errors=errors, dim=dim, seed=seed)
         err = net.reconstruction_error(x)
         pred = None if kind == "r_wire" else net.predicted_reconstruction_rms(x)
         rows.append(
@@ -212,9 +224,9 @@ class ReLUNetwork:
 
     def __init__(self, template: ReversibleNetwork, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
-        self.ledger = EnergyLedger(template.hardware.temperature)
-        self.hw_ledger = EnergyLedger(template.hardware.temperature)
-        self.steps: list[list[CrossbarLinear]] = []
+        self.ledger = EnergyLedger(template.temperature)
+        self.hw_ledger = EnergyLedger(template.temperature)
+        self.steps: list[list[CrossbarLinearMap]] = []
         self.digital = DigitalOpEnergy()
         self.dim = template.dim
         d = template.dim
@@ -223,12 +235,17 @@ class ReLUNetwork:
                 h = layer.hidden
                 W1 = rng.normal(0, 1 / math.sqrt(d + 1), size=(h, d + 1))
                 W2 = rng.normal(0, 1 / math.sqrt(h + 1), size=(d, h + 1))
-                self.steps.append(
-                    [CrossbarLinear(W, template.hardware, rng, self.hw_ledger) for W in (W1, W2)]
-                )
+                self.steps.append([self._map(template, W, rng) for W in (W1, W2)])
             else:
                 W = rng.normal(0, 1 / math.sqrt(d + 1), size=(d, d + 1))
-                self.steps.append([CrossbarLinear(W, template.hardware, rng, self.hw_ledger)])
+                self.steps.append([self._map(template, W, rng)])
+
+    def _map(
+        self, template: ReversibleNetwork, W: Array, rng: np.random.Generator
+    ) -> CrossbarLinearMap:
+        return make_map(
+            W, template.hardware, rng=rng, ledger=self.hw_ledger, errors=template.errors
+        )
 
     def forward(self, x: Array, *, book: bool = True) -> Array:
         """Run forward; book crossbar (simulated) and ReLU (model) energy when ``book``."""
@@ -249,7 +266,7 @@ class ReLUNetwork:
 
 
 def accounting_comparison(
-    hardware: CrossbarHardware | None = None,
+    hardware: Hardware | None = None,
     *,
     dim: int = 4,
     n_samples: int = 256,
@@ -264,7 +281,7 @@ def accounting_comparison(
     word), plus ``word_bits − readout_bits`` per output value at the final readout. They are
     booked with 0 J and ``source="bound"``; the Landauer bound is bits × kT ln 2.
     """
-    hw = hardware if hardware is not None else CrossbarHardware()
+    hw = hardware if hardware is not None else Hardware()
     net = study_network(hw, dim=dim, seed=seed)
     mlp = ReLUNetwork(net, seed=seed + 7)
     x = np.random.default_rng(seed + 3).normal(size=(n_samples, dim))
@@ -351,7 +368,7 @@ def accounting_comparison(
 # normalising flow on two moons
 # ------------------------------------------------------------------------------------------
 def flow_experiment(
-    hardware: CrossbarHardware | None = None,
+    hardware: Hardware | None = None,
     *,
     steps: int = 800,
     n_train: int = 2000,
@@ -362,16 +379,17 @@ def flow_experiment(
     lr: float = 3e-3,
     seed: int = 0,
     sample_plot: str | Path | None = None,
-    extra: dict[str, CrossbarHardware] | None = None,
+    extra: dict[str, tuple[Hardware, MapErrors]] | None = None,
 ) -> dict[str, Any]:
     """Train the same flow on crossbars and in float64 software; compare test NLL (nats).
 
-    ``extra`` names further hardware variants (e.g. non-ideal crossbars) trained the same way;
-    their NLL gap to software is reported as ``nll_gap_nats_<name>``.
+    ``extra`` names further variants ``(hardware, lumped map errors)`` (e.g. non-ideal
+    crossbars) trained the same way; their NLL gap to software is reported as
+    ``nll_gap_nats_<name>``.
     """
     from thermolearn.algorithms.flows import flow_nll, flow_sample, make_flow, train_flow, two_moons
 
-    hw = hardware if hardware is not None else CrossbarHardware()
+    hw = hardware if hardware is not None else Hardware()
     rng = np.random.default_rng(seed)
     xtr, xte = two_moons(n_train, rng), two_moons(n_test, rng)
     mu, sd = xtr.mean(axis=0), xtr.std(axis=0)
@@ -383,9 +401,13 @@ def flow_experiment(
         "coordinates": "standardised (train mean/std)",
     }
     nets = {}
-    variants = {"software": SOFTWARE, "crossbar": hw, **(extra or {})}
-    for name, h in variants.items():
-        net = make_flow(n_coupling=n_coupling, hidden=hidden, hardware=h, seed=seed)
+    variants: dict[str, tuple[Hardware | str, MapErrors]] = {
+        "software": (SOFTWARE, MapErrors()),
+        "crossbar": (hw, MapErrors()),
+        **(extra or {}),
+    }
+    for name, (h, errors) in variants.items():
+        net = make_flow(n_coupling=n_coupling, hidden=hidden, hardware=h, errors=errors, seed=seed)
         hist = train_flow(
             net,
             xtr,
@@ -407,9 +429,13 @@ def flow_experiment(
     out["nll_gap_nats"] = out["crossbar"]["test_nll_nats"] - out["software"]["test_nll_nats"]
     for name in extra or {}:
         out[f"nll_gap_nats_{name}"] = out[name]["test_nll_nats"] - out["software"]["test_nll_nats"]
+        h, errors = variants[name]
+        assert isinstance(h, Hardware)
         out[name]["hardware"] = {
-            k: getattr(variants[name], k)
-            for k in ("levels", "read_sigma", "program_sigma", "r_wire")
+            "levels": h.levels,
+            "read_sigma": errors.read_sigma,
+            "program_sigma": errors.program_sigma,
+            "r_wire": h.wires.r_wire,
         }
     out["gradients"] = (
         "digital float64 back-propagation from activations measured on the "
