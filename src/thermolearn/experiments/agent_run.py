@@ -322,7 +322,7 @@ def run_tmaze(
 # --------------------------------------------------------------------------------------------
 # plots and the whole run
 # --------------------------------------------------------------------------------------------
-def _plot_point_mass(runs: dict[str, dict[str, Any]], out: Path) -> list[str]:
+def _plot_point_mass(runs: dict[str, dict[str, Any]], out: Path, title: str = "") -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -330,16 +330,21 @@ def _plot_point_mass(runs: dict[str, dict[str, Any]], out: Path) -> list[str]:
     from matplotlib.patches import Circle
 
     files = []
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 4.6), squeeze=False)
     for ax, (name, r) in zip(axes[0], runs.items(), strict=True):
         for p in r["_trajectories"]:
             ax.plot(p[:, 0], p[:, 1], lw=0.8, alpha=0.7)
             ax.plot(p[0, 0], p[0, 1], "k.", ms=3)
-        ax.add_patch(Circle(r["_goal"], r["_goal_radius"], color="g", alpha=0.3))
-        ax.set_title(f"{name}: success {r['success_rate']:.0%}")
+        ax.add_patch(Circle(r["_goal"], r["_goal_radius"], color="g", alpha=0.3,
+                            label="goal region"))
+        ax.plot([], [], "k.", label="start")
+        ax.set_title(f"{name}: success {r['success_rate']:.0%}", fontsize=9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                  frameon=False)
         ax.set_xlabel("x (m)")
         ax.set_ylabel("y (m)")
         ax.set_aspect("equal")
+    fig.suptitle(f"trajectories\n{title}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "trajectories.png", dpi=120)
     plt.close(fig)
@@ -347,8 +352,9 @@ def _plot_point_mass(runs: dict[str, dict[str, Any]], out: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name, r in runs.items():
         ax.plot(r["free_energy_per_step"], label=name)
-    ax.set_xlabel("step")
+    ax.set_xlabel("control step in the episode")
     ax.set_ylabel("free energy F (nats)")
+    ax.set_title(f"variational free energy per step\n{title}", fontsize=9)
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "free_energy.png", dpi=120)
@@ -357,7 +363,7 @@ def _plot_point_mass(runs: dict[str, dict[str, Any]], out: Path) -> list[str]:
     return files
 
 
-def _plot_tmaze(r: dict[str, Any], out: Path) -> list[str]:
+def _plot_tmaze(r: dict[str, Any], out: Path, title: str = "") -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -369,19 +375,25 @@ def _plot_tmaze(r: dict[str, Any], out: Path) -> list[str]:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     axes[0].plot(np.arange(w, len(curve) + 1), smooth)
     axes[0].set_xlabel("trial")
-    axes[0].set_ylabel(f"cue then rewarded arm ({w}-trial mean)")
+    axes[0].set_ylabel(f"fraction cue then rewarded arm ({w}-trial mean)", fontsize=8)
     axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_title("learning curve", fontsize=9)
     axes[1].plot(r["free_energy_per_step"], "o-")
+    axes[1].set_xticks(range(len(r["free_energy_per_step"])))
     axes[1].set_xlabel("step in trial")
     axes[1].set_ylabel("free energy F (nats)")
+    axes[1].set_title("free energy per step (mean over trials)", fontsize=9)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "trajectories.png", dpi=120)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     fs = np.asarray(r["free_energy_per_step"])
     ax.plot(fs, "o-")
+    ax.set_xticks(range(len(fs)))
     ax.set_xlabel("step in trial")
     ax.set_ylabel("free energy F (nats)")
+    ax.set_title(f"free energy per step (mean over trials)\n{title}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "free_energy.png", dpi=120)
     plt.close(fig)
@@ -427,7 +439,11 @@ def run_agent(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        files = _plot_point_mass(runs, out) if cfg.env == "point-mass" else _plot_tmaze(main, out)
+        what = (f"{cfg.episodes} episodes" + (", on crossbars" if cfg.hardware else "")
+                if cfg.env == "point-mass" else f"{cfg.episodes} trials")
+        title = f"active inference, run '{out.name}': {cfg.env}, {what}, seed {cfg.seed}"
+        files = (_plot_point_mass(runs, out, title) if cfg.env == "point-mass"
+                 else _plot_tmaze(main, out, title))
         metrics["plots"] = files
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n")
     return metrics

@@ -150,8 +150,12 @@ def reconstruction_study(
     return rows
 
 
-def plot_reconstruction(rows: list[dict[str, Any]], path: str | Path) -> None:
-    """Log-log plot of measured (markers) and predicted (dashed) RMS error per non-ideality."""
+def plot_reconstruction(rows: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+    """Log-log plot of measured (markers) and predicted (dashed) RMS error per non-ideality.
+
+    Only errors > 0 are drawn on the log axes (an exact reconstruction has no place there);
+    one legend for all panels sits below them; ``title`` names the run.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -162,33 +166,35 @@ def plot_reconstruction(rows: list[dict[str, Any]], path: str | Path) -> None:
         for k in ("read_sigma", "program_sigma", "levels", "r_wire", "c2c_sigma")
         if any(r["nonideality"] == k for r in rows)
     ]
-    fig, axes = plt.subplots(1, len(kinds), figsize=(3.4 * len(kinds), 3.2))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(3.4 * len(kinds), 3.9))
     axes = np.atleast_1d(axes)
     for ax, k in zip(axes, kinds, strict=True):
         rs = [r for r in rows if r["nonideality"] == k]
-        v = [r["value"] for r in rs]
-        ax.loglog(v, [max(r["rms_error"], 1e-18) for r in rs], "o-", label="measured RMS")
-        ax.loglog(
-            v, [max(r["max_error"], 1e-18) for r in rs], "s:", label="measured max", alpha=0.6
-        )
-        if all(r["predicted_rms"] is not None for r in rs):
-            ax.loglog(
-                v, [max(r["predicted_rms"], 1e-18) for r in rs], "k--", label="linearised estimate"
-            )
+        for key, style, label, alpha in (("rms_error", "o-", "measured RMS", 1.0),
+                                         ("max_error", "s:", "measured max", 0.6),
+                                         ("predicted_rms", "k--", "linearised estimate", 1.0)):
+            xy = [(r["value"], r[key]) for r in rs if r[key] is not None and r[key] > 0]
+            if xy:
+                ax.plot(*zip(*xy, strict=True), style, label=label, alpha=alpha)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_xlabel(
             {
-                "read_sigma": "read noise (rel. full scale)",
-                "program_sigma": "programming error (rel.)",
-                "levels": "conductance levels",
-                "r_wire": "wire resistance / segment (Ω)",
-                "c2c_sigma": "device c2c write noise",
-            }[k]
+                "read_sigma": "read noise (relative to full scale)",
+                "program_sigma": "programming error (relative)",
+                "levels": "conductance levels (count)",
+                "r_wire": "wire resistance per segment (Ω)",
+                "c2c_sigma": "cycle-to-cycle write noise (relative)",
+            }[k], fontsize=8
         )
-        ax.set_ylabel("|f⁻¹(f(x)) − x|")
+        ax.set_ylabel("|f⁻¹(f(x)) − x| (input units)", fontsize=8)
         if k == "levels":
             ax.invert_xaxis()
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.suptitle(f"reconstruction error of the reversible layer vs non-ideality\n{title}",
+                 fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -463,6 +469,11 @@ def flow_experiment(
         for a in ax:
             a.set_xlim(-3, 3)
             a.set_ylim(-3, 3)
+            a.set_xlabel("x₁ (standardised, dimensionless)", fontsize=8)
+        ax[0].set_ylabel("x₂ (standardised, dimensionless)", fontsize=8)
+        fig.suptitle(f"run '{Path(sample_plot).absolute().parent.name}': normalising flow on "
+                     f"two moons, {steps} training steps, seed {seed}; test data vs samples "
+                     "drawn from the flows", fontsize=9)
         fig.tight_layout()
         fig.savefig(sample_plot, dpi=120)
         plt.close(fig)
@@ -485,7 +496,8 @@ def run_study(out_dir: str | Path, *, quick: bool = False, seed: int = 0) -> dic
         w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
-    plot_reconstruction(rows, out / "reconstruction.png")
+    plot_reconstruction(rows, out / "reconstruction.png",
+                        title=f"run '{out.name}': seed {seed}" + (", quick" if quick else ""))
     acc = accounting_comparison(seed=seed, n_samples=64 if quick else 256)
     flow = flow_experiment(
         steps=150 if quick else 1500,
