@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from thermolearn.circuit import Circuit, LinearSolver, operating_point
-from thermolearn.circuit.mna import compiled
+from thermolearn.circuit.mna.compile import clear_compiled, compiled
 
 
 def crossbar(n: int, m: int, rng: np.random.Generator, r_wire: float = 1.0) -> Circuit:
@@ -52,7 +52,7 @@ def crossbar(n: int, m: int, rng: np.random.Generator, r_wire: float = 1.0) -> C
 
 
 def _fresh(c: Circuit) -> None:
-    c._cache.clear()
+    clear_compiled(c)
 
 
 def bench_op(n: int, repeats: int) -> None:

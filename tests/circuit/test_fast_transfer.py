@@ -74,7 +74,6 @@ def test_tail_and_per_source_paths_agree(monkeypatch: pytest.MonkeyPatch) -> Non
     cols = [f"Vc{j}" for j in range(n)]
     fast = LinearSolver(c, sources=rows).transfer_matrix(cols)
     monkeypatch.setattr(linear, "TERMINAL_LIMIT", 2)  # plain ordering, one solve per source
-    c._cache.clear()
     slow_solver = LinearSolver(c, sources=rows)
     slow = slow_solver.transfer_matrix(cols)
     assert slow_solver._tail is None

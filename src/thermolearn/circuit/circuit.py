@@ -159,44 +159,18 @@ class Circuit:
         self._elements: dict[str, Element] = {}
         self._lower: dict[str, str] = {}
         self._version = 0
-        self._cache: dict[str, Any] = {}
-        self._rebuild_index()
 
-    def _rebuild_index(self) -> None:
-        """(Re)build the per-kind index lists the engines compile from."""
-        #: node -> unknown index (ground -1), in order of first appearance
-        self._node_id: dict[str, int] = {GROUND: -1}
-        for nd in self.graph.nodes:
-            self._nid(nd)
-        self._order: list[str] = []
-        self._kind_elems: dict[str, list[Element]] = {k: [] for k in KINDS}
-        self._kind_a: dict[str, list[int]] = {k: [] for k in KINDS}
-        self._kind_b: dict[str, list[int]] = {k: [] for k in KINDS}
-        self._kind_gpos: dict[str, list[int]] = {k: [] for k in KINDS}
-        self._kind_pos: dict[str, tuple[str, int]] = {}
-        for el in self._elements.values():
-            self._index_element(el)
+    @property
+    def version(self) -> int:
+        """Edit counter: grows by one with every added, removed or changed element.
 
-    def _nid(self, node: str) -> int:
-        nid = self._node_id.get(node)
-        if nid is None:
-            nid = len(self._node_id) - 1
-            self._node_id[node] = nid
-        return nid
+        Engines that compile a circuit (:mod:`thermolearn.circuit.mna`) key their caches on
+        it; the circuit itself holds no engine state.
+        """
+        return self._version
 
     def _touch(self, node: str) -> None:
         self.graph.add_node(node)
-        self._nid(node)
-
-    def _index_element(self, el: Element) -> None:
-        k = el.kind
-        lst = self._kind_elems[k]
-        self._kind_pos[el.name] = (k, len(lst))
-        lst.append(el)
-        self._kind_a[k].append(self._node_id[el.nodes[0]])
-        self._kind_b[k].append(self._node_id[el.nodes[1]])
-        self._kind_gpos[k].append(len(self._order))
-        self._order.append(el.name)
 
     # -- bookkeeping -------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -252,9 +226,7 @@ class Circuit:
         for nd in el.nodes:
             self._touch(nd)
         self.graph.add_edge(el.p, el.n, key=el.name, element=el)
-        self._index_element(el)
         self._version += 1
-        self._cache.clear()
         return el
 
     def _two(self, name: str, n1: Any, n2: Any) -> tuple[str, str]:
@@ -266,9 +238,7 @@ class Circuit:
         self.graph.remove_edge(el.p, el.n, key=el.name)
         del self._elements[el.name]
         del self._lower[el.name.lower()]
-        self._rebuild_index()
         self._version += 1
-        self._cache.clear()
 
     # -- elements ----------------------------------------------------------------------
     def add_resistor(self, name: str, n1: Any, n2: Any, r: float) -> Element:
@@ -297,7 +267,18 @@ class Circuit:
             Element(kind="L", name=name, nodes=(a, b), value=check_positive(l, "l", name, "H"))
         )
 
-    def _source(self, kind: str, name: str, n1: Any, n2: Any, dc: float, waveform: Any) -> Element:
+    def add_source(
+        self, kind: str, name: str, n1: Any, n2: Any, dc: float, waveform: Any = None
+    ) -> Element:
+        """Add an independent source of kind ``"V"`` or ``"I"`` with exactly this DC value.
+
+        Unlike :meth:`add_vsource` / :meth:`add_isource`, a ``dc`` of 0 is kept even with a
+        waveform (a netlist's explicit ``DC 0``).
+        """
+        if kind not in ("V", "I"):
+            raise ParameterError(
+                f"The 'kind' parameter of Circuit.add_source must be 'V' or 'I'; got {kind!r}."
+            )
         a, b = self._two(name, n1, n2)
         if waveform is not None and not isinstance(waveform, Pulse | PWL | Sine):
             raise ParameterError(
@@ -319,7 +300,7 @@ class Circuit:
         """
         if waveform is not None and dc == 0.0:
             dc = waveform.dc
-        return self._source("V", name, np_, nn, dc, waveform)
+        return self.add_source("V", name, np_, nn, dc, waveform)
 
     def add_isource(
         self, name: str, np_: Any, nn: Any, dc: float = 0.0, waveform: Any = None
@@ -327,7 +308,7 @@ class Circuit:
         """Add an independent current source: ``dc`` amperes flow np -> source -> nn."""
         if waveform is not None and dc == 0.0:
             dc = waveform.dc
-        return self._source("I", name, np_, nn, dc, waveform)
+        return self.add_source("I", name, np_, nn, dc, waveform)
 
     def add_diode(self, name: str, anode: Any, cathode: Any, params: Any = None) -> Element:
         """Add a junction diode with :class:`thermolearn.devices.DiodeParams`."""
@@ -498,15 +479,12 @@ class Circuit:
     def _replace(self, el: Element) -> None:
         self._elements[el.name] = el
         self.graph.edges[el.p, el.n, el.name]["element"] = el
-        k, i = self._kind_pos[el.name]
-        self._kind_elems[k][i] = el
         self._version += 1
-        self._cache.clear()
 
     # -- checks ------------------------------------------------------------------------
     def validate(self) -> None:
         """Check cross references (controlling sources of F/H exist and are V sources)."""
-        for el in self._kind_elems["F"] + self._kind_elems["H"]:
+        for el in self._elements.values():
             if el.kind in "FH":
                 key = self._lower.get(str(el.control).lower())
                 if key is None:
@@ -522,7 +500,7 @@ class Circuit:
 
     def memristors(self) -> list[Element]:
         """Return the memristor elements."""
-        return list(self._kind_elems["M"])
+        return [e for e in self._elements.values() if e.kind == "M"]
 
     def has_dynamics(self) -> bool:
         """Return True if the circuit has capacitors, inductors or memristors."""

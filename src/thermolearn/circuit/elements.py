@@ -291,7 +291,8 @@ def element_currents(
 ) -> dict[str, float]:
     """Return every element's current (first node -> second node) from the unknowns ``z``.
 
-    ``mem_x`` overrides memristor states (default: the elements' ``x0``).
+    ``mem_x`` gives memristor states by element name (default: the compiled states, i.e.
+    the elements' ``x0``); the compiled circuit is not modified.
     """
     cur = np.zeros(len(comp.order))
     cur[comp.res_gpos] = branch_voltage(z, comp.res_a, comp.res_b) * comp.res_g
@@ -299,8 +300,16 @@ def element_currents(
         x = np.array([e.x0 if mem_x is None else mem_x[e.name] for e in els])
         g = np.asarray(model.didv(0.0, x), dtype=float)
         cur[comp.gpos_of(els)] = g * branch_voltage(z, a, b)
-    for grp in comp.groups + comp.mem_nl:
+    for grp in comp.groups:
         cur[comp.gpos_of_names(grp.kind, grp.names)] = grp.current(branch_voltage(z, grp.a, grp.b))
+    for grp in comp.mem_nl:
+        v = branch_voltage(z, grp.a, grp.b)
+        if mem_x is None:
+            i_m = grp.current(v)
+        else:  # the law at the given states (the compiled group is left as it is)
+            x = np.array([mem_x[nm] for nm in grp.names], dtype=float)
+            i_m = np.asarray(grp.model.current(v, x), dtype=float) * np.ones_like(v)
+        cur[comp.gpos_of_names(grp.kind, grp.names)] = i_m
     cur[comp.branch_gpos] = z[comp.branch_rows]
     if comp.isrc:
         cur[comp.gpos["I"]] = [e.source_value(t) for e in comp.isrc]

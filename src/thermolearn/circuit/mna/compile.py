@@ -8,6 +8,7 @@ COO index arrays, so a 128x128 crossbar with ~50k elements assembles in millisec
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,25 +39,37 @@ class CompiledCircuit:
 
     def __init__(self, circuit: Circuit) -> None:
         circuit.validate()
-        self.circuit = circuit
-        self.index: dict[str, int] = dict(circuit._node_id)
+        #: the circuit's edit counter when compiled
+        self.version = circuit.version
+        #: node -> unknown index (ground -1), in the circuit's node order
+        self.index: dict[str, int] = {GROUND: -1}
+        for nd in circuit.nodes:
+            if nd != GROUND:
+                self.index[nd] = len(self.index) - 1
         nodes = list(self.index)[1:]  # ground (-1) comes first
         self.node_names = nodes
         self.n = len(nodes)
         idx = self.index
-        self.order = list(circuit._order)
-        self.kind_pos = dict(circuit._kind_pos)
-
-        by_kind: dict[str, list[Element]] = {k: list(v) for k, v in circuit._kind_elems.items()}
+        elements = circuit.elements
+        #: element names in circuit order; kind_pos: name -> (kind, position within its kind)
+        self.order = [e.name for e in elements]
+        self.element_nodes = {e.name: (e.p, e.n) for e in elements}
+        by_kind: dict[str, list[Element]] = {k: [] for k in KINDS}
+        gpos: dict[str, list[int]] = {k: [] for k in KINDS}
+        self.kind_pos: dict[str, tuple[str, int]] = {}
+        for g, e in enumerate(elements):
+            self.kind_pos[e.name] = (e.kind, len(by_kind[e.kind]))
+            by_kind[e.kind].append(e)
+            gpos[e.kind].append(g)
         self.by_kind = by_kind
         self.kind_ab = {
             k: (
-                np.array(circuit._kind_a[k], dtype=np.intp),
-                np.array(circuit._kind_b[k], dtype=np.intp),
+                np.fromiter((idx[e.nodes[0]] for e in els), dtype=np.intp, count=len(els)),
+                np.fromiter((idx[e.nodes[1]] for e in els), dtype=np.intp, count=len(els)),
             )
-            for k in KINDS
+            for k, els in by_kind.items()
         }
-        self.gpos = {k: np.array(circuit._kind_gpos[k], dtype=np.intp) for k in KINDS}
+        self.gpos = {k: np.array(v, dtype=np.intp) for k, v in gpos.items()}
 
         def ab(els: Sequence[Element]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
             a = np.fromiter((idx[e.nodes[0]] for e in els), dtype=np.intp, count=len(els))
@@ -87,7 +100,7 @@ class CompiledCircuit:
         self.res_gpos = np.concatenate([self.gpos["R"], self.gpos["S"]])
         self.res_g = 1.0 / vals(res)
         self.branch_gpos = np.array(
-            [circuit._kind_gpos[e.kind][self.kind_pos[e.name][1]] for e in branch_els],
+            [gpos[e.kind][self.kind_pos[e.name][1]] for e in branch_els],
             dtype=np.intp,
         )
         self.branch_rows = np.arange(self.n, self.n + self.m, dtype=np.intp)
@@ -373,15 +386,31 @@ class CompiledCircuit:
         return f"branch current of {self.branch_names[row - self.n]}"
 
 
+#: One compiled form per live circuit, rebuilt when the circuit's version moves on. Weak keys:
+#: a circuit that is gone takes its compiled form with it (the compiled form does not refer
+#: back to the circuit).
+_COMPILED: weakref.WeakKeyDictionary[Circuit, CompiledCircuit] = weakref.WeakKeyDictionary()
+
+
 def compiled(circuit: Circuit) -> CompiledCircuit:
     """Return the cached compiled form of ``circuit`` (rebuilt when it changes)."""
-    key = f"compiled:{circuit._version}"
-    comp = circuit._cache.get(key)
-    if comp is None:
+    comp = _COMPILED.get(circuit)
+    if comp is None or comp.version != circuit.version:
         comp = CompiledCircuit(circuit)
-        circuit._cache.clear()
-        circuit._cache[key] = comp
+        _COMPILED[circuit] = comp
     return comp
+
+
+def clear_compiled(circuit: Circuit | None = None) -> None:
+    """Drop the cached compiled form of ``circuit`` (of every circuit if None).
+
+    Only benchmarks need this (to time a cold compile); edits to a circuit already invalidate
+    its compiled form through :attr:`Circuit.version`.
+    """
+    if circuit is None:
+        _COMPILED.clear()
+    else:
+        _COMPILED.pop(circuit, None)
 
 
 def node_voltages(comp: CompiledCircuit, z: Array) -> dict[str, float]:
@@ -391,4 +420,4 @@ def node_voltages(comp: CompiledCircuit, z: Array) -> dict[str, float]:
     return out
 
 
-__all__ = ["CompiledCircuit", "compiled", "node_voltages"]
+__all__ = ["CompiledCircuit", "clear_compiled", "compiled", "node_voltages"]

@@ -211,9 +211,8 @@ def _pack_transient(
     volts = {GROUND: np.zeros(len(times))}
     for i, nd in enumerate(comp.node_names):
         volts[nd] = zmat[:, i]
-    cur_rows: dict[str, list[float]] = {e.name: [] for e in comp.circuit._elements.values()}
+    cur_rows: dict[str, list[float]] = {name: [] for name in comp.order}
     for k, z in enumerate(zs):
-        comp.set_mem_states(group_states(comp, xs[k]))
         cur = element_currents(comp, z, cap_currents=caps[k], t=float(times[k]), mem_x=xs[k])
         for name, val in cur.items():
             cur_rows[name].append(val)
@@ -225,18 +224,8 @@ def _pack_transient(
         states=states,
         engine="python",
         method=method,
-        element_nodes={e.name: (e.p, e.n) for e in comp.circuit.elements},
+        element_nodes=dict(comp.element_nodes),
     )
-
-
-def group_states(comp: CompiledCircuit, flat: dict[str, float]) -> dict[str, Array]:
-    """Memristor states per element group ``{first name: array}`` from ``{name: state}``."""
-    out: dict[str, Array] = {}
-    for _model, els, _a, _b in comp.mem_lin:
-        out[els[0].name] = np.array([flat[e.name] for e in els])
-    for g in comp.mem_nl:
-        out[g.names[0]] = np.array([flat[n] for n in g.names])
-    return out
 
 
 def _cap_branch_triplets(
@@ -418,4 +407,4 @@ def _solve_step(
     return znew, icap_new
 
 
-__all__ = ["group_states", "transient"]
+__all__ = ["transient"]

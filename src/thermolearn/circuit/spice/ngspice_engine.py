@@ -23,7 +23,6 @@ import numpy as np
 from thermolearn.circuit.circuit import GROUND, Circuit
 from thermolearn.circuit.elements import element_currents, residual_vector
 from thermolearn.circuit.mna.compile import compiled
-from thermolearn.circuit.mna.transient import group_states
 from thermolearn.circuit.results import OperatingPoint, TransientResult
 from thermolearn.circuit.spice import runner
 from thermolearn.circuit.spice.export import export_netlist, spice_name, state_node
@@ -107,8 +106,6 @@ def transient(
             states[el.name] = np.full(nt, float(el.x0))  # type: ignore[arg-type]
         else:
             states[el.name] = np.asarray(_vec(res, f"{inst}.{node}"), dtype=float) * scale
-    vcap = zmat[:, :0]
-    del vcap
     icap = np.zeros((nt, len(comp.cap)))
     if comp.cap and nt > 1:
         for k, e in enumerate(comp.cap):
@@ -119,23 +116,17 @@ def transient(
     for i, nd in enumerate(comp.node_names):
         volts[nd] = zmat[:, i]
     cur_rows: dict[str, list[float]] = {e.name: [] for e in circuit.elements}
-    saved = comp.mem_state_arrays()
-    try:
-        for k in range(nt):
-            flat = {name: float(arr[k]) for name, arr in states.items()}
-            if comp.mem:
-                comp.set_mem_states(group_states(comp, flat))
-            cur = element_currents(
-                comp,
-                zmat[k],
-                cap_currents=icap[k],
-                t=float(time[k]),
-                mem_x=flat if comp.mem else None,
-            )
-            for name, val in cur.items():
-                cur_rows[name].append(val)
-    finally:
-        comp.set_mem_states(saved)
+    for k in range(nt):
+        flat = {name: float(arr[k]) for name, arr in states.items()}
+        cur = element_currents(
+            comp,
+            zmat[k],
+            cap_currents=icap[k],
+            t=float(time[k]),
+            mem_x=flat if comp.mem else None,
+        )
+        for name, val in cur.items():
+            cur_rows[name].append(val)
     return TransientResult(
         time=time,
         voltages=volts,

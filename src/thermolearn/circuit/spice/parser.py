@@ -504,7 +504,7 @@ class _Parser:
         if dc is None:
             c.add_vsource(name, a, b, waveform=wf)
         else:
-            c._source("V", name, a, b, dc, wf)
+            c.add_source("V", name, a, b, dc, wf)
 
     def el_i(
         self,
@@ -521,7 +521,7 @@ class _Parser:
         if dc is None:
             self.circuit.add_isource(name, a, b, waveform=wf)
         else:
-            self.circuit._source("I", name, a, b, dc, wf)
+            self.circuit.add_source("I", name, a, b, dc, wf)
 
     def el_d(
         self,
