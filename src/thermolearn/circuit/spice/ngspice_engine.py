@@ -77,8 +77,6 @@ def transient(
     *,
     uic: bool | None = None,
     options: str = TRAN_OPTIONS,
-    method: str = "trap",
-    **_ignored: Any,
 ) -> TransientResult:
     """Transient computed by ngspice (``.tran dt t_stop 0 dt [uic]``)."""
     check_positive(t_stop, "t_stop", "transient", "s")
@@ -133,7 +131,7 @@ def transient(
         currents={k: np.asarray(v) for k, v in cur_rows.items()},
         states=states,
         engine="ngspice",
-        method=method,
+        method="trap",
         element_nodes={e.name: (e.p, e.n) for e in circuit.elements},
     )
 
