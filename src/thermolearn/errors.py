@@ -71,7 +71,14 @@ class SpiceError(ThermolearnError):
 class NetlistError(ThermolearnError):
     """A netlist could not be parsed or built; the message names the file and line."""
 
+    #: Longest message kept; a hostile netlist must not make the message itself huge.
+    MAX_MESSAGE = 600
+
     def __init__(self, message: str, *, line: int | None = None, source: str | None = None):
+        if len(message) > self.MAX_MESSAGE:  # keep the start and the end (often the cause)
+            half = self.MAX_MESSAGE // 2
+            message = (f"{message[:half]} …[{len(message) - 2 * half:,} characters cut]… "
+                       f"{message[-half:]}")
         where = ""
         if source is not None or line is not None:
             where = f"{source or '<netlist>'}:{line if line is not None else '?'}: "

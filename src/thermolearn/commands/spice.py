@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from thermolearn.commands._args import in_file, out_file
@@ -38,6 +37,11 @@ def register(subparsers: Any) -> None:
         "--json", dest="json_out", type=out_file, default=None,
         help="write results to this JSON file (its directory must exist)"
     )
+    run.add_argument(
+        "--max-elements", type=int, default=None, metavar="N",
+        help="refuse netlists that flatten to more than N elements (default 2,000,000 or "
+             "$THERMOLEARN_MAX_ELEMENTS); counted before anything is built",
+    )
     run.set_defaults(func=_run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -47,9 +51,11 @@ _SOURCE_KINDS = "VIEFGHB"
 
 def _run(args: argparse.Namespace) -> int:
     from thermolearn.circuit import operating_point, transient
+    from thermolearn.circuit.spice.limits import default_limits
     from thermolearn.circuit.spice.parser import read_netlist
 
-    parsed = read_netlist(args.file)
+    limits = default_limits().with_overrides(max_elements=args.max_elements)
+    parsed = read_netlist(args.file, limits=limits)
     c = parsed.circuit
     op = operating_point(c, engine=args.engine)
     sources = {e.name: op.currents[e.name] for e in c.elements if e.kind in _SOURCE_KINDS}
@@ -87,7 +93,8 @@ def _run(args: argparse.Namespace) -> int:
         }
         print(f"transient: {tr.time.size} time points to {tstop:g} s")
     if args.json_out:
-        with open(args.json_out, "w", encoding="utf-8") as fh:
-            json.dump(out, fh, indent=1)
+        from thermolearn.checkpoints import atomic_write_json
+
+        atomic_write_json(args.json_out, out, indent=1)
         print(f"wrote {args.json_out}")
     return 0

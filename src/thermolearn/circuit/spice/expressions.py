@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from thermolearn.circuit.nodes import is_ground
+from thermolearn.circuit.spice.limits import check_expression
 from thermolearn.circuit.spice.numbers import parse_number
 
 
@@ -158,6 +159,10 @@ def compile_expression(text: str, params: dict[str, float]) -> Expression:
         If the expression uses anything outside the supported subset.
     """
     src = str(text).strip()
+    try:
+        check_expression(src)
+    except ValueError as exc:
+        raise ExpressionError(str(exc)) from None
     if src.startswith("{") and src.endswith("}"):
         src = src[1:-1]
     if src.startswith("'") and src.endswith("'") and len(src) >= 2:
@@ -180,12 +185,18 @@ def compile_expression(text: str, params: dict[str, float]) -> Expression:
     body = _NUMTOK_RE.sub(nsub, body)
     if re.search(r"[;\\`@\[\]{}'\"]|__(?!v\d)", body):
         raise ExpressionError(f"unsupported characters in expression {text!r}")
-    tree = ast.Expression(body=_ExprParser(body, str(text)).parse())
     low_params = {k.lower(): v for k, v in params.items()}
-    _check(tree.body, len(vrefs), low_params)
-    tree = _lower_names(tree)
-    ast.fix_missing_locations(tree)
-    return Expression(text=str(text).strip(), tree=tree, vrefs=vrefs, params=low_params)
+    try:
+        tree = ast.Expression(body=_ExprParser(body, str(text)).parse())
+        _check(tree.body, len(vrefs), low_params)
+        tree = _lower_names(tree)
+        ast.fix_missing_locations(tree)
+        return Expression(text=str(text).strip(), tree=tree, vrefs=vrefs, params=low_params)
+    except RecursionError:
+        raise ExpressionError(
+            f"expression nested too deeply ({len(src):,} characters; chains of thousands of "
+            "operators or unary signs cannot be compiled); split it with .param"
+        ) from None
 
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from thermolearn.circuit.circuit import Circuit, Element, is_ground
+from thermolearn.circuit.spice import limits as _limits
 from thermolearn.circuit.spice.expressions import ExpressionError, compile_expression
 from thermolearn.circuit.spice.numbers import parse_number
 from thermolearn.circuit.waveforms import PWL, Pulse, Sine
@@ -114,6 +115,7 @@ def _logical_lines(text: str, source: str, depth: int = 0) -> list[_Line]:
             path = fname if os.path.isabs(fname) else os.path.join(base, fname)
             if depth >= _MAX_INCLUDE_DEPTH:
                 raise NetlistError(".include nested too deeply", line=no, source=source)
+            _limits.check_include_file(path, no, source)
             try:
                 with open(path, encoding="utf-8") as fh:
                     inc = fh.read()
@@ -121,9 +123,17 @@ def _logical_lines(text: str, source: str, depth: int = 0) -> list[_Line]:
                 raise NetlistError(
                     f"cannot read included file {path!r}: {exc.strerror}", line=no, source=source
                 ) from None
+            except UnicodeDecodeError as exc:
+                raise NetlistError(
+                    f"included file {path!r} is not UTF-8 text (byte {exc.start})",
+                    line=no, source=source,
+                ) from None
+            _limits.charge_text(len(inc), path)
             out.extend(_logical_lines(inc, path, depth + 1))
             continue
         out.append(_Line(s, no, source))
+    for ln in out:
+        _limits.check_line(ln.text, ln.line, ln.source)
     return out
 
 
@@ -244,6 +254,13 @@ class _Parser:
             else:
                 top.append(ln)
             i += 1
+        # count the flattened circuit before instantiating anything (fan-out bombs)
+        _limits.check_flattened_size(
+            [(ln.text, ln.line) for ln in top],
+            {n: [b.text for b in s.body] for n, s in self.subckts.items()},
+            _limits.current_limits(),
+            self.source,
+        )
         for ln in top:
             self.statement(ln, "", {}, self.params, depth=0)
         self.resolve_controls()
@@ -666,36 +683,62 @@ class _Parser:
                 raise self.err(f"controlling element {el.control!r} is not a V source", ln)
 
 
-def parse_netlist(text: str, source: str = "<netlist>") -> ParsedNetlist:
+def parse_netlist(
+    text: str, source: str = "<netlist>", *, limits: _limits.NetlistLimits | None = None
+) -> ParsedNetlist:
     """Parse SPICE text into a :class:`ParsedNetlist` (circuit + analysis cards).
 
     The first line is the title, as in SPICE.
 
+    Parameters
+    ----------
+    text : str
+    source : str
+        File name used in messages.
+    limits : NetlistLimits, optional
+        Resource caps (flattened element count, estimated memory, text, line and expression
+        size); default :func:`~thermolearn.circuit.spice.limits.default_limits`.
+
     Raises
     ------
     NetlistError
-        For anything malformed or unsupported, naming ``source`` and the line number.
+        For anything malformed or unsupported, naming ``source`` and the line number, and for
+        a netlist above a resource cap (checked before the work it bounds).
     """
     if not isinstance(text, str):
         raise NetlistError("netlist text must be a string", source=source)
     parser = _Parser(source)
     try:
-        return parser.run(text)
+        with _limits.active_limits(limits):
+            _limits.charge_text(len(text), source)
+            return parser.run(text)
     except NetlistError:
         raise
     except (ParameterError, ExpressionError, ValueError, RecursionError) as exc:
         raise NetlistError(f"invalid netlist: {exc}", source=source) from None
 
 
-def read_netlist(path: str | os.PathLike[str]) -> ParsedNetlist:
-    """Read and parse a netlist file (``.include`` paths are relative to it)."""
+def read_netlist(
+    path: str | os.PathLike[str], *, limits: _limits.NetlistLimits | None = None
+) -> ParsedNetlist:
+    """Read and parse a netlist file (``.include`` paths are relative to it).
+
+    ``limits`` as for :func:`parse_netlist`; the file size is checked before it is read.
+    """
     p = os.fspath(path)
+    lim = limits if limits is not None else _limits.default_limits()
+    with _limits.active_limits(lim):
+        _limits.check_include_file(p, None, p)
     try:
         with open(p, encoding="utf-8") as fh:
             text = fh.read()
     except OSError as exc:
         raise NetlistError(f"cannot read netlist: {exc.strerror}", source=p) from None
-    return parse_netlist(text, source=p)
+    except UnicodeDecodeError as exc:
+        raise NetlistError(
+            f"not a text netlist: byte {exc.start} is not UTF-8 (a binary file?)", source=p
+        ) from None
+    return parse_netlist(text, source=p, limits=lim)
 
 
 __all__ = ["ParsedNetlist", "parse_netlist", "read_netlist"]
