@@ -244,10 +244,12 @@ def plot_speed_energy(
                label="8 kT ln 2 (one 8-bit overwrite)")
     ax.set_xlabel("pulse time (s)")
     ax.set_ylabel("energy dissipated per pulse (J)")
-    ax.set_title(f"programming line R={line.r_driver:g} Ω, C={line.capacitance:g} F")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
     p = Path(path)
+    ax.set_title(f"speed–energy trade-off, run '{p.absolute().parent.name}'\nprogramming line "
+                 f"R = {line.r_driver:g} Ω, C = {line.capacitance:g} F; simulated transients",
+                 fontsize=9)
+    ax.legend(fontsize=7, loc="center right")
+    fig.tight_layout()
     fig.savefig(p, dpi=110)
     plt.close(fig)
     return p

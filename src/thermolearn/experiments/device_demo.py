@@ -177,7 +177,7 @@ def plot_iv(results: dict[str, IVResult], path: str | Path, title: str = "") -> 
     a1.set_xlabel("V (V)")
     a1.set_ylabel("I (mA)")
     a2.set_xlabel("t (s)")
-    a2.set_ylabel("state")
+    a2.set_ylabel("state variable (model units)")
     a1.legend(fontsize=7)
     a2.legend(fontsize=7)
     fig.suptitle(title)

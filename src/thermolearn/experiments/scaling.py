@@ -543,13 +543,17 @@ def plot_scaling(summary: dict[str, Any], path: str | Path) -> None:
                 ax.loglog(b, [r[key] for r in rows], mk, alpha=0.75, label=lab)
         if allbits:
             grid = np.geomspace(min(allbits), max(allbits), 50)
+            # end markers keep the bound visible when every run learned the same I
             ax.loglog(grid, landauer_limit(summary["temperature_K"]) * grid, "r--",
+                      marker="_", ms=16, markevery=[0, grid.size - 1],
                       label=f"kT ln 2 · I (bound, {summary['temperature_K']:g} K)")
         ax.set_xlabel(f"information I ({est}) [bit]")
         ax.set_ylabel(f"{kind} energy [J, ledger]")
         ax.set_title(f"{kind} energy vs information" + (" (SMOKE RUN)" if summary.get(
             "smoke_run") else ""))
         ax.legend(fontsize=7)
+    fig.suptitle(f"E ∝ I scaling study, run '{Path(path).absolute().parent.name}': "
+                 f"{summary.get('n_runs', '?')} runs", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
