@@ -13,6 +13,7 @@ from thermolearn.experiments.predictions import (
     PredictionsConfig,
     scaling_config,
     verdict_energy_information,
+    verdict_finite_units,
     verdict_hardware,
     verdict_parallel_serial,
     verdict_speed_energy,
@@ -80,6 +81,22 @@ def test_parallel_serial_verdict_flips_with_data():
     assert swapped["prediction_holds"] is False and "NOT" in swapped["text"]
 
 
+def test_finite_units_verdict_flips_with_data():
+    # Synthetic heats that follow Q = 0.7 + 8/τ with T = 8 (B/T = 1 kT): M = 4 units on
+    # N = 1, 4, 16 take 1, 1, 4 rounds -> 1.7, 1.7, 4.7 kT: grows, and the law agrees (z = 0).
+    n = [1, 4, 16]
+    se = [0.02, 0.02, 0.02]
+    kw = dict(q_inf=0.7, b=8.0, q_inf_se=0.0, b_se=0.0, total_time=8.0)
+    ok = verdict_finite_units(n, 4, [1.7, 1.7, 4.7], se, **kw)
+    assert ok["trend"] == "grows" and ok["law_holds"] and not ok["expected_flat"]
+    assert ok["predicted"] == pytest.approx([1.7, 1.7, 4.7], abs=1e-12)
+    flat = verdict_finite_units(n, 16, [1.7, 1.71, 1.69], se, **kw)
+    assert flat["trend"] == "flat" and flat["law_holds"] and flat["expected_flat"]
+    # data that ignore the rounds (N free copies) contradict the law for M = 4
+    bad = verdict_finite_units(n, 4, [1.7, 1.7, 1.7], se, **kw)
+    assert bad["trend"] == "flat" and not bad["law_holds"] and "DISAGREES" in bad["text"]
+
+
 def test_hardware_verdict_ratios_and_direction():
     ctx = [{"name": "GPU", "joules": 1e-11, "unit": "op"},
            {"name": "Landauer", "joules": 2.87e-21, "unit": "bit"}]
@@ -98,7 +115,9 @@ def test_config_validation():
         PredictionsConfig(erase_n_values=(4,))
     with pytest.raises(ParameterError, match="scaling"):
         scaling_config("huge")
-    assert len(scaling_config("laptop").points()) == 15
+    assert len(scaling_config("laptop").points()) == 39
+    with pytest.raises(ParameterError, match="erase_units"):
+        PredictionsConfig(erase_units=(0,))
 
 
 def test_tiny_run_writes_report_and_json(tmp_path, capsys):
@@ -120,14 +139,24 @@ def test_tiny_run_writes_report_and_json(tmp_path, capsys):
         assert sec["verdict"]["text"] in page.replace("&#x27;", "'").replace("&quot;", '"') \
             or sec["verdict"]["text"][:40] in page
     rows = data["predictions"]["parallel_serial"]["rows"]
-    again = verdict_parallel_serial(
-        [r["n_bits"] for r in rows],
-        [r["serial"]["heat_per_bit_kT"] for r in rows],
-        [r["serial"]["heat_per_bit_se_kT"] for r in rows],
-        [r["parallel"]["heat_per_bit_kT"] for r in rows],
-        [r["parallel"]["heat_per_bit_se_kT"] for r in rows])
-    assert again["prediction_holds"] == data["predictions"]["parallel_serial"]["verdict"][
-        "prediction_holds"]
+    # Physics, not code vs code: runs with the same cycle time are independent simulations of
+    # the same protocol, so their heats agree within 3 combined standard errors: M = 1 is the
+    # serial schedule (τ = T/N), and M = 16 >= N always runs one round (τ = T) like serial N=1.
+    def same(a: dict, b: dict) -> bool:
+        return abs(a["heat_per_bit_kT"] - b["heat_per_bit_kT"]) < 3 * math.hypot(
+            a["heat_per_bit_se_kT"], b["heat_per_bit_se_kT"])
+    for r in rows:
+        assert r["units"]["1"]["tau"] == r["serial"]["tau"]
+        assert same(r["units"]["1"], r["serial"])
+        assert r["units"]["16"]["tau"] == rows[0]["serial"]["tau"]
+        assert same(r["units"]["16"], rows[0]["serial"])
+    # shorter cycles dissipate more (the finite-time law): serial N=16 above serial N=1
+    assert rows[-1]["serial"]["heat_per_bit_kT"] > rows[0]["serial"]["heat_per_bit_kT"] + 3 * (
+        rows[-1]["serial"]["heat_per_bit_se_kT"] + rows[0]["serial"]["heat_per_bit_se_kT"])
+    fu = data["predictions"]["parallel_serial"]["verdict"]["finite_units"]
+    assert fu["1"]["trend"] == "grows" and fu["16"]["trend"] == "flat"
+    assert "flips with the number of units" in data["predictions"]["parallel_serial"][
+        "verdict"]["flip_text"]
     # every heat is a finite-time erasure heat: above the generalised bound on average
     for r in rows:
         for key in ("serial", "parallel"):

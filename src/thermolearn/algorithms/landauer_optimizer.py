@@ -20,8 +20,12 @@ Because the RC line is linear, the loss of a pulse of amplitude V is the simulat
 1 V times V^2; the unit-amplitude transients are simulated once per ramp time and cached.
 
 Bits erased (Landauer): with ``use_reversible=False`` the increment is discarded after the
-write, so every cell whose level changes has its old content overwritten: log2(levels) bits
-each (the old value could have been any of the levels). With ``use_reversible=True`` the
+write, and the Landauer cost of the overwrite is the conditional entropy H(old | new) of the
+cell levels [3]_: what the new contents no longer tell about the old ones. It is estimated per
+update from the increments of all cells (:func:`thermolearn.information.overwrite_erased_bits`,
+the cells of one tensor taken as samples of one overwrite distribution), not as log2(levels)
+per changed cell, which would count every changed cell as if its old value had been uniformly
+unknown given the new one. With ``use_reversible=True`` the
 increments are kept (the write w -> w + Delta is then invertible), and only clipping at the
 range ends is many-to-one: a cell erases log2(n_pre) bits, n_pre being the number of old
 levels that the same clipped increment maps to its new level. (Keeping the increments needs
@@ -34,6 +38,8 @@ References
    Syst. 2, 398 (1994).
 .. [2] R. Landauer, IBM J. Res. Dev. 5, 183 (1961); C. H. Bennett, IBM J. Res. Dev. 17, 525
    (1973) (reversible computation keeps the history).
+.. [3] T. Sagawa, J. Stat. Mech. (2014) P03025 (a deterministic map X -> Y costs at least
+   kT ln 2 · H(X | Y)).
 """
 
 from __future__ import annotations
@@ -349,9 +355,10 @@ class LandauerOptimizer:
 
     def _bits_erased(self, old: NDArray[np.int64], delta: NDArray[np.int64],
                      new: NDArray[np.int64]) -> float:
-        changed = new != old
         if not self.use_reversible:
-            return float(np.count_nonzero(changed)) * math.log2(self.levels)
+            from thermolearn.information import overwrite_erased_bits
+
+            return overwrite_erased_bits(old, new, self.levels)
         # preimages of the clipped map l -> clip(l + delta): levels l' with clip(l'+d) == new
         top = self.levels - 1
         n_pre = np.ones_like(new)
@@ -437,7 +444,7 @@ class LandauerOptimizer:
             "bits_erased_semantics": (
                 "increments kept; only clipping erases log2(preimages) bits"
                 if self.use_reversible else
-                "old value overwritten: log2(levels) bits per changed cell"
+                "old value overwritten: H(old | new) of the cell levels per update"
             ),
             "dissipated_J": total,
             "energy_per_update_J": total / self.updates if self.updates else 0.0,

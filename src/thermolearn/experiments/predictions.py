@@ -59,6 +59,7 @@ __all__ = [
     "verdict_energy_information",
     "verdict_speed_energy",
     "verdict_parallel_serial",
+    "verdict_finite_units",
     "verdict_hardware",
     "weighted_slope",
     "render_html",
@@ -88,6 +89,9 @@ class PredictionsConfig:
         Lower bound on the trajectories simulated per (schedule, N).
     erase_dt : float
         Euler–Maruyama step (tau_0).
+    erase_units : tuple of int
+        Numbers M of parallel erasure units (the register is erased in ceil(N/M) rounds);
+        M = 1 is simulated again, independently of the serial runs, as a consistency check.
     crossbar_shape : tuple of int
         (inputs, outputs) of the crossbar layer whose energy per MAC is measured.
     crossbar_batch : int
@@ -104,6 +108,7 @@ class PredictionsConfig:
     erase_registers: int = 100
     erase_min_trajectories: int = 1000
     erase_dt: float = 5.0e-4
+    erase_units: tuple[int, ...] = (1, 4, 32)
     crossbar_shape: tuple[int, int] = (64, 10)
     crossbar_batch: int = 64
     seed: int = 0
@@ -130,6 +135,10 @@ class PredictionsConfig:
         check_int(self.erase_registers, "erase_registers", owner, minimum=2)
         check_int(self.erase_min_trajectories, "erase_min_trajectories", owner, minimum=2)
         check_positive(self.erase_dt, "erase_dt", owner, "tau_0")
+        if not self.erase_units:
+            raise ParameterError(f"The 'erase_units' parameter of {owner} needs >= 1 value.")
+        for m in self.erase_units:
+            check_int(m, "erase_units", owner, minimum=1)
         for v in self.crossbar_shape:
             check_int(v, "crossbar_shape", owner, minimum=1)
         check_int(self.crossbar_batch, "crossbar_batch", owner, minimum=1)
@@ -142,6 +151,7 @@ class PredictionsConfig:
                    speed_factors=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0),
                    speed_params=128, speed_updates=50, erase_total_time=32.0,
                    erase_n_values=(1, 2, 4, 8, 16, 32, 64), erase_registers=200,
+                   erase_units=(1, 4, 16, 64),
                    erase_min_trajectories=4000, crossbar_shape=(256, 64), crossbar_batch=256)
 
     @classmethod
@@ -149,7 +159,8 @@ class PredictionsConfig:
         """Smallest meaningful run (tests): no training; 3 ramp times; N in 1, 4, 16."""
         return cls(scaling="none", speed_factors=(1.0, 10.0, 30.0), speed_params=8,
                    speed_updates=4, erase_total_time=8.0, erase_n_values=(1, 4, 16),
-                   erase_registers=20, erase_min_trajectories=300, erase_dt=1.0e-3,
+                   erase_registers=40, erase_min_trajectories=600, erase_dt=1.0e-3,
+                   erase_units=(1, 4, 16),
                    crossbar_shape=(16, 4), crossbar_batch=8)
 
 
@@ -402,8 +413,9 @@ def _fmt_ratio(q: float) -> str:
 def scaling_config(size: str) -> Any:
     """Return the :class:`~thermolearn.experiments.scaling.ScalingConfig` for ``size``.
 
-    ``"quick"``: the study's own quick grid (6 runs of about a second); ``"laptop"``: 5
-    training-set sizes × 3 seeds, 64 hidden units, 3 epochs (about a minute on 2 cores);
+    ``"quick"``: the study's smoke grid (16 tiny runs, a few seconds; not a result);
+    ``"laptop"``: 4 training-set sizes and three fixed-sample-count factors (classes, label
+    noise, early stopping) × 3 seeds, 32 hidden units, 3 epochs (under a minute on 2 cores);
     ``"default"``: the study's default grid.
     """
     from thermolearn.experiments.scaling import ScalingConfig
@@ -411,9 +423,10 @@ def scaling_config(size: str) -> Any:
     if size == "quick":
         return ScalingConfig.quick()
     if size == "laptop":
-        return ScalingConfig(epochs=3, hidden=(64,), seeds=(0, 1, 2),
-                             n_train_values=(100, 200, 400, 800, 1400), n_classes_values=(),
-                             levels_values=(), n_boot=1000)
+        return ScalingConfig(epochs=3, hidden=(32,), seeds=(0, 1, 2),
+                             n_train_values=(100, 200, 400, 800), fixed_n_train=200,
+                             n_classes_values=(2, 5, 10), label_noise_values=(0.0, 0.5, 1.0),
+                             levels_values=(), early_stop_values=(1, 2, 3), n_boot=1000)
     if size == "default":
         return ScalingConfig()
     raise ParameterError(f"The 'scaling' parameter of scaling_config must be 'quick', "
@@ -422,32 +435,66 @@ def scaling_config(size: str) -> Any:
 
 def energy_information(cfg: PredictionsConfig, out: Path, *, scheduler: str | None = None,
                        progress: bool = False) -> dict[str, Any]:
-    """Prediction 1: run (or resume) the scaling study; verdict on E vs kT ln 2 · I."""
-    from thermolearn.experiments.scaling import ENERGY_BASIS, run_scaling_study
+    """Prediction 1: run (or resume) the scaling study; verdict on E vs kT ln 2 · I.
+
+    I is the study's default estimator (the information written into the conductances, an
+    upper bound on I(D; θ)); E the whole run's dissipated energy. The verdict adds the
+    learning energy's ratio to kT ln 2 · I, the per-factor exponents at a fixed sample count
+    (total and learning energy) and the energy-per-sample confound, all from the data.
+    """
+    from thermolearn.experiments.scaling import FIXED_N_FACTORS, run_scaling_study
 
     sc = scaling_config(cfg.scaling)
     summary = run_scaling_study(sc, out / "scaling", scheduler=scheduler, max_workers=2,
                                 progress=progress)
     est = summary["estimator"]
-    basis = ENERGY_BASIS[est]
-    bits = [r["bits_learned"].get(est, math.nan) for r in summary["points"]]
-    energy = [r[basis] for r in summary["points"]]
-    fit = summary["fits"].get(est, {})
+    pts = summary["points"]
+    bits = [r["bits_learned"].get(est, math.nan) for r in pts]
+    energy = [r["energy_joules"] for r in pts]
+    learning = [r["learning_joules"] for r in pts]
+    fits = summary["fits"].get(est, {})
+    fit = fits.get("total", {}).get("pooled", {})
     v = verdict_energy_information(bits, energy, temperature=summary["temperature_K"],
                                    exponent=fit.get("exponent"), ci95=fit.get("ci95"),
                                    n_groups=fit.get("n_groups"))
+    vl = verdict_energy_information(bits, learning, temperature=summary["temperature_K"])
+    v["learning_above_bound"] = vl["above_bound"]
+    v["learning_min_ratio_to_bound"] = vl["min_ratio_to_bound"]
+    parts = []
+    for f in FIXED_N_FACTORS:
+        for kind in ("total", "learning"):
+            fk = fits.get(kind, {}).get(f)
+            if fk is None:
+                continue
+            if fk.get("exponent") is None:
+                parts.append(f"{f}/{kind}: no fit ({fk.get('reason')})")
+            else:
+                ci = fk.get("ci95") or [math.nan, math.nan]
+                parts.append(f"{f}/{kind}: b = {fk['exponent']:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]")
+    v["fixed_n_exponents"] = parts
+    smoke = " SMOKE RUN: the grid is too small for these fits to be results." \
+        if summary.get("smoke_run") else ""
+    lr = vl["min_ratio_to_bound"]
+    v["text"] += (f" Learning energy alone (writing the weights) is >= "
+                  f"{lr:.3g} × kT ln 2 · I." if lr is not None else "") + (
+        " At a fixed sample count, E ∝ I^b per factor (95 % CI): " + "; ".join(parts) + "."
+        if parts else "") + " Confound: " + summary["confound"]["statement"] + smoke
     ok = [(b, e) for b, e in zip(bits, energy, strict=True) if math.isfinite(b) and b > 0]
-    table = [{"bits learned": f"{b:.4g}", "energy (J)": f"{e:.3e}",
+    table = [{"bits (weight information)": f"{b:.4g}", "energy (J)": f"{e:.3e}",
               "E / (kT ln 2 · I)": f"{e / (landauer_limit(summary['temperature_K']) * b):.3g}"}
              for b, e in sorted(ok)]
     return {
-        "title": "Energy of learning vs bits learned", "table": table,
-        "claim": "Learning I bits costs at least kT ln 2 · I; E may scale in proportion to I.",
-        "estimator": est, "energy_basis": basis, "temperature_K": summary["temperature_K"],
-        "bits": bits, "energy_J": energy, "fit": fit, "scaling_config": summary["config"],
-        "fits_all_estimators": summary["fits"],
+        "title": "Energy of learning vs information written into the conductances",
+        "table": table,
+        "claim": "Learning I bits costs at least kT ln 2 · I; E may scale in proportion to I "
+                 "(tested at a fixed sample count, where energy per sample cannot carry it).",
+        "estimator": est, "energy_basis": "energy_joules",
+        "temperature_K": summary["temperature_K"],
+        "bits": bits, "energy_J": energy, "learning_energy_J": learning, "fit": fit,
+        "scaling_config": summary["config"], "fits_all_estimators": summary["fits"],
+        "confound": summary["confound"], "smoke_run": summary.get("smoke_run"),
         "plot": str(out / "scaling" / "scaling.png"), "verdict": v,
-        "points": summary["points"],
+        "points": pts,
     }
 
 
@@ -485,49 +532,126 @@ def speed_energy(cfg: PredictionsConfig, out: Path) -> dict[str, Any]:
             "verdict": {"by_mode": verdicts, "text": text}}
 
 
-def _erase_schedule(protocol: Any, tau: float, n_bits: int, cfg: PredictionsConfig,
-                    rng: np.random.Generator) -> dict[str, float]:
-    from thermolearn.stochastic.erasure import run_erasure
+def verdict_finite_units(
+    n_bits: Sequence[float],
+    units: int,
+    heat: Sequence[float],
+    heat_se: Sequence[float],
+    *,
+    q_inf: float,
+    b: float,
+    q_inf_se: float,
+    b_se: float,
+    total_time: float,
+    z: float = 3.0,
+) -> dict[str, Any]:
+    """Verdict on M-unit parallel erasure: trend in N, and the finite-time law's prediction.
 
-    n_traj = max(n_bits * cfg.erase_registers, cfg.erase_min_trajectories)
-    r = run_erasure(protocol, tau, n_traj, rng, dt=min(cfg.erase_dt, tau / 50.0))
-    return {"tau": float(tau), "n_trajectories": n_traj, "heat_per_bit_kT": r.mean_heat,
-            "heat_per_bit_se_kT": r.se_heat, "success": r.success, "bound_kT": r.bound}
+    The law <Q>(τ) = Q∞ + B/τ, fitted on the *serial* runs, predicts Q∞ + B ceil(N/M)/T per
+    bit for M units (:func:`thermolearn.stochastic.erasure.units_prediction`). The verdict
+    compares each measured heat with it (|z| < ``z`` with the measurement and fit errors in
+    quadrature) and reports the trend of heat vs N (weighted slope beyond ``z`` SE: "grows"), which
+    the law expects to be "flat" only when M >= max N.
+
+    Returns
+    -------
+    dict
+        ``units``, ``trend``, ``slope``, ``slope_se``, ``expected_flat``, ``predicted``,
+        ``z_scores``, ``law_holds`` (every |z| < ``z``), ``text``.
+    """
+    from thermolearn.stochastic.erasure import erasure_rounds
+
+    n = np.asarray(n_bits, float)
+    q = np.asarray(heat, float)
+    se = np.asarray(heat_se, float)
+    rounds = np.array([erasure_rounds(int(k), units) for k in n], float)
+    pred = q_inf + b * rounds / total_time
+    pred_se = np.sqrt(q_inf_se**2 + (b_se * rounds / total_time) ** 2)
+    zs = (q - pred) / np.sqrt(se**2 + pred_se**2)
+    slope, slope_se = weighted_slope(n, q, se)
+    trend = "grows" if slope > z * slope_se else "falls" if slope < -z * slope_se else "flat"
+    flat_expected = bool(units >= n.max())
+    holds = bool(np.all(np.abs(zs) < z))
+    text = (f"M = {units}: heat per bit {trend} with N ({q[0]:.3g} → {q[-1]:.3g} kT; the law "
+            f"predicts {pred[0]:.3g} → {pred[-1]:.3g} kT, largest |z| = "
+            f"{float(np.max(np.abs(zs))):.2f}: {'agrees' if holds else 'DISAGREES'}).")
+    return {"units": int(units), "trend": trend, "slope": slope, "slope_se": slope_se,
+            "expected_flat": flat_expected, "predicted": pred.tolist(),
+            "z_scores": zs.tolist(), "law_holds": holds, "text": text}
 
 
 def parallel_serial(cfg: PredictionsConfig, out: Path,
                     progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Prediction 3: heat per bit vs N for serial (τ = T/N) and parallel (τ = T) erasure.
+    """Prediction 3: heat per bit vs N, serial (τ = T/N) and with M parallel units.
 
     Bits are independent double-well particles (Bérut protocol, :class:`ErasureProtocol`
-    defaults); a register of N bits is N trajectories. Energies in kT and in J with the Bérut
-    bead's scales (:func:`thermolearn.stochastic.langevin.berut_units`).
+    defaults). With M units the register takes ceil(N/M) rounds of τ = T/ceil(N/M)
+    (:func:`thermolearn.stochastic.erasure.register_erasure`), so parallelism helps only up to
+    N = M: the parallel case is not N free copies. The finite-time law fitted on the serial
+    runs predicts every M-unit heat; each M is simulated with its own trajectories. Energies
+    in kT and in J with the Bérut bead's scales (:func:`thermolearn.stochastic.langevin.
+    berut_units`).
     """
-    from thermolearn.stochastic.erasure import ErasureProtocol
+    from thermolearn.stochastic.erasure import ErasureProtocol, fit_inverse_tau, register_erasure
     from thermolearn.stochastic.langevin import berut_units
 
     protocol = ErasureProtocol()
     rng = np.random.default_rng(cfg.seed)
     t_total = cfg.erase_total_time
+    kw = {"n_registers": cfg.erase_registers, "min_trajectories": cfg.erase_min_trajectories,
+          "dt": cfg.erase_dt}
     rows: list[dict[str, Any]] = []
     for n in cfg.erase_n_values:
-        s = _erase_schedule(protocol, t_total / n, n, cfg, rng)
-        p = _erase_schedule(protocol, t_total, n, cfg, rng)
-        rows.append({"n_bits": n, "serial": s, "parallel": p})
+        s = register_erasure(protocol, n, 1, t_total, rng, **kw)
+        par = {str(m): register_erasure(protocol, n, m, t_total, rng, **kw)
+               for m in cfg.erase_units}
+        rows.append({"n_bits": n, "serial": s, "units": par,
+                     "parallel": par[str(max(cfg.erase_units))]})
         if progress is not None:
-            progress(f"erasure N={n}: serial {s['heat_per_bit_kT']:.3f} kT/bit, "
-                     f"parallel {p['heat_per_bit_kT']:.3f} kT/bit")
+            progress(f"erasure N={n}: serial {s['heat_per_bit_kT']:.3f} kT/bit, " + ", ".join(
+                f"M={m} {p['heat_per_bit_kT']:.3f}" for m, p in par.items()))
     ns = [r["n_bits"] for r in rows]
+    m_max = max(cfg.erase_units)
     v = verdict_parallel_serial(
         ns, [r["serial"]["heat_per_bit_kT"] for r in rows],
         [r["serial"]["heat_per_bit_se_kT"] for r in rows],
         [r["parallel"]["heat_per_bit_kT"] for r in rows],
         [r["parallel"]["heat_per_bit_se_kT"] for r in rows])
+    q_inf, b, q_inf_se, b_se = fit_inverse_tau(
+        [r["serial"]["tau"] for r in rows], [r["serial"]["heat_per_bit_kT"] for r in rows],
+        [r["serial"]["heat_per_bit_se_kT"] for r in rows])
+    by_units = {str(m): verdict_finite_units(
+        ns, m, [r["units"][str(m)]["heat_per_bit_kT"] for r in rows],
+        [r["units"][str(m)]["heat_per_bit_se_kT"] for r in rows], q_inf=q_inf, b=b,
+        q_inf_se=q_inf_se, b_se=b_se, total_time=t_total) for m in cfg.erase_units}
+    flat = sorted(int(m) for m, d in by_units.items() if d["trend"] == "flat")
+    grows = sorted(int(m) for m, d in by_units.items() if d["trend"] != "flat")
+    if flat and grows:
+        flip = (f"The verdict 'parallel heat per bit is flat' flips with the number of units: "
+                f"it grows for M in {grows} and is flat for M in {flat} (N up to {max(ns)}).")
+    elif flat:
+        flip = f"Heat per bit is flat in N for every M tried ({flat})."
+    else:
+        flip = (f"Heat per bit grows with N for every M tried ({grows}): no M here reaches "
+                f"N = {max(ns)} in one round.")
+    pattern = all(d["expected_flat"] == (d["trend"] == "flat") for d in by_units.values())
+    law = all(d["law_holds"] for d in by_units.values())
+    v["finite_units"] = by_units
+    v["fit_serial"] = {"q_inf_kT": q_inf, "b_kT_tau0": b, "q_inf_se": q_inf_se, "b_se": b_se}
+    v["flip_text"] = flip
+    v["pattern_holds"] = pattern
+    v["law_holds"] = law
     min_success = min(r["serial"]["success"] for r in rows)
     v["serial_min_success"] = min_success
-    v["text"] += (f" Lowest serial success probability: {min_success:.3f} (at the shortest "
+    v["text"] += (f" With finite parallel units (rounds ceil(N/M), serial fit Q∞ = "
+                  f"{q_inf:.3g} kT, B = {b:.3g} kT·τ0): " + " ".join(
+                      d["text"] for d in by_units.values()) + " " + flip
+                  + (" The trend of every M is the one the finite-time law expects (flat only "
+                     "when M >= N)." if pattern else
+                     " NOT every M shows the trend the finite-time law expects.")
+                  + f" Lowest serial success probability: {min_success:.3f} (at the shortest "
                   "cycle; failed erasures still count in the heat).")
-    units = berut_units()
+    units_si = berut_units()
     png = out / "plots" / "parallel_serial.png"
     _plot_parallel_serial(rows, t_total, png)
     table = [{"N": r["n_bits"],
@@ -535,15 +659,18 @@ def parallel_serial(cfg: PredictionsConfig, out: Path,
               "serial heat/bit (kT)": f"{r['serial']['heat_per_bit_kT']:.3f} ± "
                                       f"{r['serial']['heat_per_bit_se_kT']:.3f}",
               "serial success": f"{r['serial']['success']:.3f}",
-              "parallel heat/bit (kT)": f"{r['parallel']['heat_per_bit_kT']:.3f} ± "
-                                        f"{r['parallel']['heat_per_bit_se_kT']:.3f}",
-              "parallel success": f"{r['parallel']['success']:.3f}"} for r in rows]
-    return {"title": "Parallel vs serial erasure in a fixed total time", "table": table,
+              **{f"M={m} heat/bit (kT)": f"{p['heat_per_bit_kT']:.3f} ± "
+                                         f"{p['heat_per_bit_se_kT']:.3f}"
+                 for m, p in r["units"].items()}} for r in rows]
+    return {"title": "Parallel vs serial erasure in a fixed total time, with finite units",
+            "table": table,
             "claim": "Within a total time T, serial erasure of N bits costs Q∞ + B N/T per bit "
-                     "(grows with N); parallel erasure costs Q∞ + B/T per bit (flat). "
-                     "Konopik et al., Nat. Commun. 14, 447 (2023).",
-            "total_time_tau0": t_total, "rows": rows, "ln2": LN2,
-            "si_units": {"kT_J": units.kt, "tau0_s": units.tau0,
+                     "(grows with N); M parallel units cost Q∞ + B ceil(N/M)/T per bit: flat "
+                     "while N <= M, growing beyond. Konopik et al., Nat. Commun. 14, 447 "
+                     "(2023).",
+            "total_time_tau0": t_total, "rows": rows, "ln2": LN2, "units": list(cfg.erase_units),
+            "largest_units": m_max,
+            "si_units": {"kT_J": units_si.kt, "tau0_s": units_si.tau0,
                          "note": "Bérut et al. (2012) bead: 2 µm silica in water, x_m = 0.5 µm"},
             "plot": str(png), "verdict": v}
 
@@ -643,22 +770,27 @@ def _plot_parallel_serial(rows: list[dict[str, Any]], t_total: float, path: Path
     plt = _figure()
     fig, ax = plt.subplots(1, 2, figsize=(11, 4.2))
     n = np.array([r["n_bits"] for r in rows], float)
-    for key, mk in (("serial", "o-"), ("parallel", "s-")):
-        ax[0].errorbar(n, [r[key]["heat_per_bit_kT"] for r in rows],
-                       yerr=[r[key]["heat_per_bit_se_kT"] for r in rows], fmt=mk,
-                       label=f"{key} (τ = {'T/N' if key == 'serial' else 'T'})")
-        ax[1].plot(n, [r[key]["success"] for r in rows], mk, label=key)
+    ax[0].errorbar(n, [r["serial"]["heat_per_bit_kT"] for r in rows],
+                   yerr=[r["serial"]["heat_per_bit_se_kT"] for r in rows], fmt="o-",
+                   label="serial (τ = T/N)")
+    for m in rows[0]["units"]:
+        ax[0].errorbar(n, [r["units"][m]["heat_per_bit_kT"] for r in rows],
+                       yerr=[r["units"][m]["heat_per_bit_se_kT"] for r in rows], fmt="s--",
+                       label=f"M = {m} units (τ = T/⌈N/M⌉)")
+    ax[1].plot(n, [r["serial"]["success"] for r in rows], "o-", label="serial")
+    for m in rows[0]["units"]:
+        ax[1].plot(n, [r["units"][m]["success"] for r in rows], "s--", label=f"M = {m}")
     ax[0].axhline(LN2, color="k", lw=0.8, ls="--", label="ln 2 (Landauer)")
     ax[0].set_xscale("log", base=2)
     ax[0].set_ylim(bottom=0.0)
     ax[0].set_xlabel("number of bits N")
     ax[0].set_ylabel("mean heat per bit (kT)")
     ax[0].set_title(f"N bits erased within T = {t_total:g} τ0 (Langevin)")
-    ax[0].legend(fontsize=8)
+    ax[0].legend(fontsize=7)
     ax[1].set_xscale("log", base=2)
     ax[1].set_xlabel("number of bits N")
     ax[1].set_ylabel("success probability")
-    ax[1].legend(fontsize=8)
+    ax[1].legend(fontsize=7)
     _save(fig, path)
 
 
