@@ -64,6 +64,14 @@ class ConvergenceError(ThermolearnError):
         self.worst_node = worst_node
 
 
+class SolverError(ConvergenceError):
+    """A solve produced non-finite values (overflow) or a numerically singular system.
+
+    Never a silent NaN or inf: the message names the worst node (or branch) and its value;
+    ``worst_node`` and ``residual`` are set as for :class:`ConvergenceError`.
+    """
+
+
 class SpiceError(ThermolearnError):
     """ngspice is missing, failed to run a netlist, or returned something unreadable."""
 
@@ -142,6 +150,7 @@ __all__ = [
     "UnphysicalHardwareError",
     "LandauerViolationError",
     "ConvergenceError",
+    "SolverError",
     "SpiceError",
     "NetlistError",
 ]

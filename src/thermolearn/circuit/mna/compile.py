@@ -98,7 +98,14 @@ class CompiledCircuit:
         self.res_a = np.concatenate([self.kind_ab["R"][0], self.kind_ab["S"][0]])
         self.res_b = np.concatenate([self.kind_ab["R"][1], self.kind_ab["S"][1]])
         self.res_gpos = np.concatenate([self.gpos["R"], self.gpos["S"]])
-        self.res_g = 1.0 / vals(res)
+        with np.errstate(over="ignore", divide="ignore"):
+            self.res_g = 1.0 / vals(res)
+        if not np.all(np.isfinite(self.res_g)):  # e.g. R = 1e-320 ohm: 1/R overflows float64
+            bad = res[int(np.flatnonzero(~np.isfinite(self.res_g))[0])]
+            raise NetlistError(
+                f"the conductance of {bad.name} (1 / {bad.value!r} ohm) overflows float64; use "
+                "a resistance above 1e-300 ohm or a voltage source for an ideal short."
+            )
         self.branch_gpos = np.array(
             [gpos[e.kind][self.kind_pos[e.name][1]] for e in branch_els],
             dtype=np.intp,

@@ -31,6 +31,7 @@ from thermolearn.circuit.elements import (
     residual_vector,
 )
 from thermolearn.circuit.mna.compile import CompiledCircuit, compiled, node_voltages
+from thermolearn.circuit.mna.guards import check_currents, check_solution, worst_index
 from thermolearn.circuit.mna.linear import factor
 from thermolearn.circuit.results import OperatingPoint
 from thermolearn.errors import ConvergenceError, NetlistError
@@ -113,13 +114,16 @@ def newton(
             last_res = residual_vector(comp, a_lin, rhs_lin, z, nl, gmin=gmin)
             if np.max(np.abs(last_res[: comp.n]), initial=0.0) < 1e-13:
                 return z, it, last_res
-    last_res = residual_vector(comp, a_lin, rhs_lin, z, nl, gmin=gmin)
-    worst = int(np.nanargmax(np.abs(last_res[: comp.n]))) if comp.n else 0
+    with np.errstate(all="ignore"):
+        last_res = residual_vector(comp, a_lin, rhs_lin, z, nl, gmin=gmin)
+    worst = worst_index(last_res[: comp.n]) if comp.n else 0
+    worst_res = float(np.abs(last_res[worst])) if comp.n else float("nan")
     raise ConvergenceError(
         f"Newton did not converge in {opts.max_iter} iterations; last KCL residual "
-        f"{float(np.nanmax(np.abs(last_res[: comp.n]))):.3e} A at node "
-        f"{comp.node_name(worst)!r}.",
-        residual=float(np.nanmax(np.abs(last_res[: comp.n]))) if comp.n else float("nan"),
+        f"{worst_res:.3e} A at node {comp.node_name(worst)!r}"
+        + (" (a behavioural expression evaluates to NaN or inf there)"
+           if not math.isfinite(worst_res) else "") + ".",
+        residual=worst_res,
         worst_node=comp.node_name(worst),
     )
 
@@ -156,7 +160,10 @@ def solve_dc(
     """Linear solve, or Newton with gmin stepping and source stepping fallbacks."""
     if not comp.nonlinear:
         lu = factor(a_lin, comp)
-        return lu.solve(rhs), 0
+        with np.errstate(all="ignore"):
+            z = lu.solve(rhs)
+        check_solution(comp, z, "DC operating point", a=a_lin, rhs=rhs)
+        return z, 0
     z0 = bsource_guess(comp, z0)
     try:
         z, it, _ = newton(comp, a_lin, rhs, z0, opts)
@@ -239,10 +246,13 @@ def operating_point(
             if i >= 0:
                 z0[i] = val
     z, iters = solve_dc(comp, a_lin, rhs, z0, opts, lambda s: comp.source_rhs(None, s))
+    check_solution(comp, z, "DC operating point")
     res = residual_vector(comp, a_lin, rhs, z)
+    currents = element_currents(comp, z)
+    check_currents(currents, "DC operating point")
     return OperatingPoint(
         voltages=node_voltages(comp, z),
-        currents=element_currents(comp, z),
+        currents=currents,
         states={e.name: float(e.x0) for e in comp.mem},  # type: ignore[arg-type]
         engine="python",
         iterations=iters,

@@ -24,6 +24,7 @@ from thermolearn.circuit.elements import (
 )
 from thermolearn.circuit.mna.compile import CompiledCircuit, compiled
 from thermolearn.circuit.mna.dc import NewtonOptions, solve_dc
+from thermolearn.circuit.mna.guards import check_currents, check_solution
 from thermolearn.circuit.mna.linear import factor
 from thermolearn.circuit.results import TransientResult
 from thermolearn.errors import ConvergenceError, ParameterError
@@ -160,6 +161,7 @@ def _run_transient(
                 ) from exc
             h = h_try / 4
             continue
+        check_solution(comp, z_new, f"transient at t = {t + h_try:.6g} s")
         if not adaptive:
             h = dt
         if adaptive and z_prev_prev is not None:
@@ -214,6 +216,7 @@ def _pack_transient(
     cur_rows: dict[str, list[float]] = {name: [] for name in comp.order}
     for k, z in enumerate(zs):
         cur = element_currents(comp, z, cap_currents=caps[k], t=float(times[k]), mem_x=xs[k])
+        check_currents(cur, f"transient at t = {float(times[k]):.6g} s")
         for name, val in cur.items():
             cur_rows[name].append(val)
     states = {name: np.array([x[name] for x in xs]) for name in (xs[0] if xs else {})}
