@@ -230,6 +230,16 @@ class Hardware:
                     f"its 'temperature' ({self.temperature!r} K); the temperature has one owner: "
                     "set Hardware(temperature=...) and leave VariabilityParams.temperature None."
                 )
+        # physical plausibility (issue 14): device resistance range, one read settling
+        # through the smallest device conductance against the line capacitance, and the
+        # Johnson noise of a read when the variability model does not simulate it
+        from thermolearn.physical_limits import check_hardware_plausible
+
+        check_hardware_plausible(
+            o, g_min=self.g_min, g_max=self.g_max, temperature=self.temperature,
+            settling_time=self.read.t_read, node_conductance=self.g_min,
+            node_capacitance=self.wires.c_wire, signal_voltage=self.read.v_read,
+            noise_simulated=bool(var is not None and getattr(var, "read_noise", False)))
 
     # -- derived views -------------------------------------------------------------------
     @property

@@ -20,7 +20,7 @@ References
 ----------
 .. [1] R. Landauer, IBM J. Res. Dev. 5, 183 (1961); T. Sagawa, J. Stat. Mech. (2014) P03025.
 .. [2] D. Ielmini, H.-S. P. Wong, "In-memory computing with resistive switching devices",
-   Nat. Electron. 1, 333 (2018) (device resistances from ~1 kΩ to ~1 GΩ).
+   Nat. Electron. 1, 333 (2018) (device resistances from tens of Ω to ~1 GΩ).
 .. [3] J. B. Johnson, Phys. Rev. 32, 97 (1928); H. Nyquist, Phys. Rev. 32, 110 (1928).
 """
 
@@ -35,9 +35,9 @@ from thermolearn.errors import LandauerViolationError, UnphysicalHardwareError
 from thermolearn.physics import K_B, landauer_limit
 from thermolearn.validation import check_nonnegative, check_positive
 
-#: Envelope of device resistances (ohm): a decade beyond the ~1 kΩ – 1 GΩ of resistive
-#: switching devices [2]_ on each side.
-DEVICE_RESISTANCE_RANGE: tuple[float, float] = (1.0e2, 1.0e10)
+#: Envelope of device resistances (ohm): a decade beyond each end of the range of resistive
+#: switching devices [2]_ (metallic-filament on-states of ~10 Ω to off-states of ~1 GΩ).
+DEVICE_RESISTANCE_RANGE: tuple[float, float] = (1.0, 1.0e10)
 #: Smallest capacitance of a circuit node (F): a single nanoscale cell with its contact and
 #: a short wire (a 100-cell crossbar line has ~20 fF, see ProgrammingLine).
 MIN_NODE_CAPACITANCE: float = 1.0e-15
