@@ -9,9 +9,9 @@ import numpy as np
 
 from thermolearn.circuit import operating_point
 from thermolearn.crossbar import CrossbarArray, SignedCrossbarLayer
-from thermolearn.crossbar.design import sweep
 from thermolearn.crossbar.programming import write_verify
 from thermolearn.devices import VTEAM
+from thermolearn.experiments.design_study import run_design_sweep
 
 rng = np.random.default_rng(0)
 
@@ -39,7 +39,7 @@ ckt = np.array([op.currents[f"VC{j}"] for j in range(4)])
 print(f"fast solver vs Circuit engine, max |dI| = {np.max(np.abs(fast - ckt)):.2e} A")
 
 # 3. Sweep size and wire resistance (JSON + plots in runs/crossbar_design).
-res = sweep(
+res = run_design_sweep(
     [(8, 8), (16, 16), (32, 32)],
     [0.0, 1.0, 4.0],
     cells=("1R", "1T1R"),

@@ -100,9 +100,9 @@ def test_training_figures_name_the_run_and_device(tmp_path, saved_figures, capsy
 
 
 def test_crossbar_design_plots_no_invented_zeros(tmp_path, saved_figures):
-    from thermolearn.crossbar.design import sweep
+    from thermolearn.experiments.design_study import run_design_sweep
 
-    sweep([(4, 4), (8, 8)], [0.0, 2.5], vectors=1, out_dir=tmp_path / "xb")
+    run_design_sweep([(4, 4), (8, 8)], [0.0, 2.5], vectors=1, out_dir=tmp_path / "xb")
     err, heat = saved_figures[-2:]
     for ax in err.axes:
         assert ax.get_ylabel() and UNIT.search(ax.get_ylabel()), ax.get_ylabel()

@@ -10,8 +10,9 @@ import pytest
 
 from thermolearn.circuit import operating_point, parse_netlist
 from thermolearn.cli import main
-from thermolearn.crossbar.design import elmore_delay, evaluate, sweep
+from thermolearn.crossbar.design import elmore_delay, evaluate
 from thermolearn.errors import ParameterError
+from thermolearn.experiments.design_study import run_design_sweep
 
 
 def test_elmore_delay_closed_form() -> None:
@@ -25,7 +26,9 @@ def test_elmore_delay_closed_form() -> None:
 def test_sweep_trends_and_outputs(tmp_path: Path) -> None:
     """IR error 0 for ideal wires and grows with r_wire and size; access transistors cut the
     sneak-path error by orders of magnitude (Chen 2013); JSON and both plots written."""
-    res = sweep([(4, 4), (8, 8)], [0.0, 2.0], cells=("1R", "1T1R"), vectors=4, out_dir=tmp_path)
+    res = run_design_sweep(
+        [(4, 4), (8, 8)], [0.0, 2.0], cells=("1R", "1T1R"), vectors=4, out_dir=tmp_path
+    )
     pts = {(p["cell"], p["rows"], p["r_wire"]): p for p in res["points"]}
     assert pts[("1R", 8, 0.0)]["ir_drop_error"] < 1e-14
     assert 0 < pts[("1R", 4, 2.0)]["ir_drop_error"] < pts[("1R", 8, 2.0)]["ir_drop_error"]

@@ -72,8 +72,8 @@ def run_design(args: argparse.Namespace) -> int:
     """Run the design sweep and write its outputs."""
     import itertools
 
-    from thermolearn.crossbar.design import sweep
     from thermolearn.errors import ParameterError
+    from thermolearn.experiments.design_study import run_design_sweep
 
     cols = args.cols if args.cols is not None else args.rows
     if args.cols is None or len(cols) == len(args.rows):
@@ -82,7 +82,7 @@ def run_design(args: argparse.Namespace) -> int:
         sizes = list(itertools.product(args.rows, cols))
     if any(r < 1 or c < 1 for r, c in sizes):
         raise ParameterError(f"crossbar design: sizes must be >= 1; got {sizes}.")
-    res = sweep(
+    res = run_design_sweep(
         sizes,
         args.r_wire,
         cells=args.cell,
