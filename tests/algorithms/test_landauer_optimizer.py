@@ -19,9 +19,9 @@ from thermolearn.algorithms.landauer_optimizer import (
     ProgrammingLine,
     simulate_pulse,
     speed_energy_curve,
-    speed_energy_study,
 )
 from thermolearn.errors import ParameterError
+from thermolearn.experiments.optimizer_study import speed_energy_study
 from thermolearn.physics import landauer_limit, rc_ramp_loss, rc_step_loss
 
 LINE = ProgrammingLine(r_driver=5e3, c_line=40e-15, c_device=2e-15, v_program=1.2)

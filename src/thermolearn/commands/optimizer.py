@@ -49,8 +49,8 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from thermolearn.algorithms.landauer_optimizer import speed_energy_study
     from thermolearn.errors import ParameterError
+    from thermolearn.experiments.optimizer_study import speed_energy_study
 
     if any(f < 0 for f in args.factors):
         raise ParameterError(f"--factors must be >= 0; got {args.factors}.")

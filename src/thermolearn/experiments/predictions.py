@@ -8,7 +8,7 @@ in advance.
    kT ln 2 · I (runs of :mod:`thermolearn.experiments.scaling`).
 2. **Speed–energy**: energy per update vs update time of the Landauer optimizer on the
    simulated RC programming line, and the product E·τ
-   (:func:`thermolearn.algorithms.landauer_optimizer.speed_energy_study`).
+   (:func:`thermolearn.experiments.optimizer_study.speed_energy_study`).
 3. **Parallel vs serial erasure**: N bits erased within a fixed total time T, one after
    another (each cycle lasts T/N) or all at once (each cycle lasts T), simulated with the
    Langevin engine (:func:`thermolearn.stochastic.erasure.run_erasure`). Finite-time
@@ -500,7 +500,7 @@ def energy_information(cfg: PredictionsConfig, out: Path, *, scheduler: str | No
 
 def speed_energy(cfg: PredictionsConfig, out: Path) -> dict[str, Any]:
     """Prediction 2: energy per update vs update time of the Landauer optimizer."""
-    from thermolearn.algorithms.landauer_optimizer import speed_energy_study
+    from thermolearn.experiments.optimizer_study import speed_energy_study
 
     res = speed_energy_study(out / "speed_energy", factors=cfg.speed_factors, seed=cfg.seed,
                              n_params=cfg.speed_params, n_updates=cfg.speed_updates)
