@@ -73,6 +73,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from thermolearn.errors import ParameterError
+from thermolearn.numerics import log_softmax
 from thermolearn.validation import (
     check_greater,
     check_int,
@@ -910,11 +911,6 @@ def overwrite_erased_bits(
 # -------------------------------------------------------------------------------------------
 # Predictive information about labels, with a calibrated readout
 # -------------------------------------------------------------------------------------------
-def _log_softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
-
-
 def fit_inverse_temperature(scores: ArrayLike, labels: ArrayLike) -> float:
     """Inverse temperature b >= 0 minimising the cross-entropy of softmax(b · scores).
 
@@ -945,7 +941,7 @@ def fit_inverse_temperature(scores: ArrayLike, labels: ArrayLike) -> float:
     rows = np.arange(y.size)
 
     def nll(u: float) -> float:
-        return float(-np.mean(_log_softmax(u * zn)[rows, y]))
+        return float(-np.mean(log_softmax(u * zn, axis=1)[rows, y]))
 
     res = minimize_scalar(nll, bounds=(0.0, 1e3), method="bounded",
                           options={"xatol": 1e-10 * 1e3, "maxiter": 500})
@@ -959,7 +955,7 @@ def calibrated_probabilities(scores: ArrayLike, inverse_temperature: float) -> N
     """softmax(b · scores) row-wise."""
     z = finite_array(scores, "scores", "calibrated_probabilities")
     b = check_nonnegative(inverse_temperature, "inverse_temperature", "calibrated_probabilities")
-    return np.exp(_log_softmax(b * z))
+    return np.exp(log_softmax(b * z, axis=1))
 
 
 def distinct_count(x: ArrayLike) -> int:

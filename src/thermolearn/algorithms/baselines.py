@@ -18,14 +18,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.numerics import softmax
+
 Array = NDArray[np.float64]
-
-
-def softmax(z: Array) -> Array:
-    """Row-wise softmax, numerically stable."""
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
 class BackpropMLP:
@@ -105,4 +100,4 @@ def linear_baselines(data: Any, *, seed: int = 0) -> dict[str, float]:
     return out
 
 
-__all__ = ["BackpropMLP", "linear_baselines", "softmax"]
+__all__ = ["BackpropMLP", "linear_baselines"]

@@ -79,7 +79,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from thermolearn.errors import ConvergenceError, ParameterError
-from thermolearn.physics import K_B, Q_E
+from thermolearn.numerics import softmax
+from thermolearn.physics import K_B, Q_E, T_ROOM
 from thermolearn.validation import (
     check_choice,
     check_finite,
@@ -220,7 +221,7 @@ class EPCircuitParams:
     diode_i_s: float = 1e-15
     diode_n: float = 1.0
     diode_r_s: float = 100.0
-    temperature: float = 300.0
+    temperature: float = T_ROOM
     beta: float = 1e-6
     target_high: float = 0.3
     target_low: float = -0.1
@@ -698,10 +699,7 @@ class EPCircuit:
 
     def probabilities(self, v_out: Array) -> Array:
         """Softmax of the output voltages with temperature ``softmax_scale`` (V)."""
-        z = v_out / self.params.softmax_scale
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+        return softmax(v_out / self.params.softmax_scale, axis=1)
 
     # -- learning ----------------------------------------------------------------------------------
     def _squared_drops(self, x: Array, state: PhaseResult) -> list[Array]:

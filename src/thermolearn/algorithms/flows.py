@@ -48,6 +48,7 @@ from thermolearn.algorithms.reversible import (
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.hardware import Hardware
+from thermolearn.numerics import softmax
 from thermolearn.validation import check_int, check_positive
 
 Array = NDArray[np.float64]
@@ -211,9 +212,7 @@ def train_flow(
 # RevNet classifier
 # ------------------------------------------------------------------------------------------
 def _softmax_xent(logits: Array, labels: NDArray[Any]) -> tuple[float, Array]:
-    z = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
+    p = softmax(logits, axis=1)
     B = logits.shape[0]
     loss = float(-np.mean(np.log(p[np.arange(B), labels] + 1e-300)))
     p[np.arange(B), labels] -= 1.0

@@ -30,7 +30,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from thermolearn.algorithms.ep_circuit import EPCircuit, shockley_current
 from thermolearn.errors import ParameterError
-from thermolearn.physics import K_B
+from thermolearn.numerics import central_difference
+from thermolearn.physics import K_B, T_ROOM
 from thermolearn.validation import check_int, check_positive, finite_array
 
 Array = NDArray[np.float64]
@@ -51,7 +52,7 @@ class ThermalNoiseParams:
     """
 
     capacitance: float = 1e-13
-    temperature: float = 300.0
+    temperature: float = T_ROOM
     dt_fraction: float = 0.01
 
     def __post_init__(self) -> None:
@@ -84,7 +85,7 @@ def _diode_conductance(net: EPCircuit, v: Array) -> Array:
             vv - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
         ) - shockley_current(p.v_down - vv, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
 
-    return np.asarray((i(v + h) - i(v - h)) / (2 * h), dtype=np.float64)
+    return central_difference(i, v, h)
 
 
 def simulate_langevin(
@@ -151,7 +152,7 @@ def simulate_langevin(
     return LangevinResult(dt=dt, layers=[np.asarray(r) for r in rec], operating_point=op)
 
 
-def ktc_variance(capacitance: float, temperature: float = 300.0) -> float:
+def ktc_variance(capacitance: float, temperature: float = T_ROOM) -> float:
     """Equipartition variance kT/C of a node voltage, V²."""
     return (
         K_B

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.numerics import central_difference
+
 Array = NDArray[np.float64]
 
 
@@ -34,8 +36,7 @@ class TwoTerminalDevice(ABC):
     def didv(self, v: ArrayLike) -> Array:
         """Small-signal conductance dI/dV (S); default: central difference."""
         vv = np.asarray(v, dtype=float)
-        h = 1e-6 * np.maximum(1.0, np.abs(vv))
-        return np.asarray((self.current(vv + h) - self.current(vv - h)) / (2 * h), dtype=np.float64)
+        return central_difference(self.current, vv, 1e-6 * np.maximum(1.0, np.abs(vv)))
 
 
 class MemristorModel(ABC):
@@ -72,9 +73,8 @@ class MemristorModel(ABC):
     def didv(self, v: ArrayLike, x: ArrayLike) -> Array:
         """Small-signal conductance dI/dV (S) at fixed state; default: central difference."""
         vv = np.asarray(v, dtype=float)
-        h = 1e-6 * np.maximum(1.0, np.abs(vv))
-        return np.asarray(
-            (self.current(vv + h, x) - self.current(vv - h, x)) / (2 * h), dtype=np.float64
+        return central_difference(
+            lambda u: self.current(u, x), vv, 1e-6 * np.maximum(1.0, np.abs(vv))
         )
 
     def conductance(self, x: ArrayLike, v_read: float = 0.1) -> Array:

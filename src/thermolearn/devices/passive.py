@@ -1,8 +1,7 @@
 """Memoryless two-terminal devices: Shockley diode with series resistance, resistor, capacitor.
 
 The diode with series resistance ``I = I_s (exp((V - I R_s)/(n V_T)) - 1)`` is solved in
-closed form with the Wright omega function ω(z) = W(e^z) (a Lambert-W branch that does not
-overflow), vectorised: ``I = (n V_T / R_s) ω(ln(I_s R_s/(n V_T)) + (V + I_s R_s)/(n V_T)) - I_s``.
+closed form by the kernel of :mod:`thermolearn.devices.shockley` (Wright omega function).
 
 References
 ----------
@@ -13,15 +12,14 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from thermolearn.devices.base import Array, TwoTerminalDevice
+from thermolearn.devices.shockley import shockley_conductance, shockley_current
 from thermolearn.devices.spice_lib import render_subckt
-from thermolearn.physics import K_B, Q_E
+from thermolearn.physics import K_B, Q_E, T_ROOM
 from thermolearn.validation import check_nonnegative, check_positive, finite_array
 
 
@@ -44,7 +42,7 @@ class DiodeParams:
     i_s: float = 1e-14
     n: float = 1.0
     r_s: float = 0.0
-    temperature: float = 300.0
+    temperature: float = T_ROOM
 
     def __post_init__(self) -> None:
         check_positive(self.i_s, "i_s", "Diode", "A")
@@ -68,24 +66,19 @@ class Diode(TwoTerminalDevice):
         self.params = params if params is not None else DiodeParams(**kwargs)
 
     def current(self, v: ArrayLike) -> Array:
-        """Return the current (A) at voltage ``v`` (V), series resistance solved exactly."""
-        from scipy.special import wrightomega
+        """Return the current (A) at voltage ``v`` (V), series resistance solved exactly.
 
+        Evaluates the shared kernel :func:`thermolearn.devices.shockley.shockley_current`.
+        """
         pr = self.params
         vv = finite_array(v, "v", "Diode.current")
-        nvt = pr.n * pr.v_t
-        if pr.r_s == 0.0:
-            return pr.i_s * np.expm1(vv / nvt)
-        z = math.log(pr.i_s * pr.r_s / nvt) + (vv + pr.i_s * pr.r_s) / nvt
-        w = np.real(wrightomega(z))
-        return np.asarray(nvt / pr.r_s * w - pr.i_s, dtype=np.float64)
+        return shockley_current(vv, pr.i_s, pr.n, pr.r_s, pr.temperature)
 
     def didv(self, v: ArrayLike) -> Array:
         """Exact small-signal conductance 1/(R_s + n V_T/(I + I_s)) (S)."""
         pr = self.params
-        i = self.current(v)
-        gd = (i + pr.i_s) / (pr.n * pr.v_t)
-        return gd / (1.0 + pr.r_s * gd)
+        vv = finite_array(v, "v", "Diode.didv")
+        return shockley_conductance(vv, pr.i_s, pr.n, pr.r_s, pr.temperature)
 
     def spice_model_card(self, name: str = "tl_dmod") -> str:
         """Return an ngspice ``.model`` card with this diode's IS, N and RS."""

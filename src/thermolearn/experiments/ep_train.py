@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from thermolearn.algorithms.baselines import BackpropMLP, softmax
+from thermolearn.algorithms.baselines import BackpropMLP
 from thermolearn.algorithms.ep_circuit import SOLVERS
 from thermolearn.algorithms.ep_energy import book_phases, ideal_program_energy, program_read_energy
 from thermolearn.checkpoints import (
@@ -72,6 +72,7 @@ from thermolearn.checkpoints import (
 )
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import CheckpointError, ParameterError
+from thermolearn.numerics import softmax
 from thermolearn.validation import check_choice, check_int, check_positive
 
 ALGORITHMS = ("ep", "backprop")

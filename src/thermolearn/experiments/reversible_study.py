@@ -41,6 +41,7 @@ from thermolearn.algorithms.reversible import (
 )
 from thermolearn.energy import EnergyLedger
 from thermolearn.hardware import Hardware
+from thermolearn.numerics import fd_jacobian
 from thermolearn.physics import landauer_limit
 
 Array = NDArray[np.float64]
@@ -210,16 +211,6 @@ def _local_bits(J: Array, word_bits: int) -> float:
     return float(np.sum(np.clip(lost, 0.0, word_bits)))
 
 
-def _jacobians(f: Any, x: Array, eps: float = 1e-6) -> Array:
-    B, d = x.shape
-    J = np.empty((B, d, d))
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = eps
-        J[:, :, j] = (f(x + e) - f(x - e)) / (2 * eps)
-    return J
-
-
 class ReLUNetwork:
     """The equivalent non-invertible network: the same crossbar reads, ReLU activations.
 
@@ -299,9 +290,9 @@ def accounting_comparison(
     xr = net.inverse(y)
     net.readout(y)
     mlp.forward(x)
-    bits_rev_map = sum(_local_bits(J, word_bits) for J in _jacobians(ideal.forward, x))
+    bits_rev_map = sum(_local_bits(J, word_bits) for J in fd_jacobian(ideal.forward, x))
     bits_mlp_map = sum(
-        _local_bits(J, word_bits) for J in _jacobians(lambda z: sw_mlp.forward(z, book=False), x)
+        _local_bits(J, word_bits) for J in fd_jacobian(lambda z: sw_mlp.forward(z, book=False), x)
     )
     bits_read = float(max(0, word_bits - readout_bits) * n_samples * dim)
     net.ledger.book("landauer", 0.0, bits_erased=bits_rev_map, source="bound")

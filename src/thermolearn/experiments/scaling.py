@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.errors import ParameterError
+from thermolearn.physics import T_ROOM
 from thermolearn.validation import check_choice, check_int
 
 __all__ = [
@@ -472,7 +473,7 @@ def _run_scaling_study(
     rows = [{**p, **r} for p, r in zip(pts, results, strict=True)]
     ana = analyse(rows, cfg)
     head = ana["fits"].get(cfg.estimator, {}).get("total", {}).get("pooled", {})
-    temperature = float(rows[0]["temperature_K"]) if rows else 300.0
+    temperature = float(rows[0]["temperature_K"]) if rows else T_ROOM
     smoke = ("SMOKE RUN (--quick): a grid too small for its fits to be results; it checks "
              "that the study runs end to end. Run without --quick for the study.")
     summary: dict[str, Any] = {

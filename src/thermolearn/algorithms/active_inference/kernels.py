@@ -13,6 +13,8 @@ from functools import reduce
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.numerics import softmax
+
 Array = NDArray[np.float64]
 
 LOG_FLOOR = 1e-16
@@ -27,13 +29,6 @@ SALIENCE_FLOOR = float(np.exp(-16.0))
 def log_stable(p: ArrayLike) -> Array:
     """Return ``ln(p + 1e-16)``."""
     return np.log(np.asarray(p, dtype=np.float64) + LOG_FLOOR)
-
-
-def softmax(x: ArrayLike) -> Array:
-    """Softmax of a 1-D array (shifted by its maximum)."""
-    z = np.asarray(x, dtype=np.float64)
-    z = np.exp(z - z.max())
-    return np.asarray(z / z.sum(), dtype=np.float64)
 
 
 def outer(factors: Sequence[Array]) -> Array:

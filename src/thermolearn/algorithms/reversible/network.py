@@ -26,6 +26,7 @@ from thermolearn.algorithms.reversible.layers import (
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.hardware import Hardware
+from thermolearn.numerics import fd_jacobian
 from thermolearn.validation import check_choice, check_int, finite_array
 
 Array = NDArray[np.float64]
@@ -339,27 +340,14 @@ class ReversibleNetwork:
                         var += layer._static_variance(xs[k], vw)
             total += float(np.sum(A**2 * var[:, None, :]))
             # Jacobian of this layer's inverse at y_k = xs[k+1]
-            Jinv = np.empty((B, d, d))
-            eps = 1e-6
-            for j in range(d):
-                e = np.zeros(d)
-                e[j] = eps
-                Jinv[:, :, j] = (layer.inverse(xs[k + 1] + e) - layer.inverse(xs[k + 1] - e)) / (
-                    2 * eps
-                )
+            Jinv = fd_jacobian(layer.inverse, xs[k + 1], eps=1e-6)
             A = A @ Jinv
         return math.sqrt(total / (B * d))
 
 
 def numerical_log_det(f: Any, x: Array, eps: float = 1e-6) -> Array:
     """log|det J| of ``f`` at each row of ``x`` by central finite differences (step ``eps``)."""
-    x = np.asarray(x, dtype=float)
-    B, d = x.shape
-    J = np.empty((B, d, d))
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = eps
-        J[:, :, j] = (f(x + e) - f(x - e)) / (2 * eps)
+    J = fd_jacobian(f, np.asarray(x, dtype=float), eps=eps)
     return np.asarray(np.linalg.slogdet(J)[1], dtype=float)
 
 
