@@ -20,11 +20,12 @@ import networkx as nx
 import numpy as np
 
 from thermolearn.circuit.nodes import GROUND, GROUND_ALIASES, is_ground
-from thermolearn.circuit.spice.expressions import compile_expression
+from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
 from thermolearn.circuit.waveforms import PWL, Pulse, Sine
 from thermolearn.devices.base import MemristorModel
 from thermolearn.devices.passive import DiodeParams
 from thermolearn.devices.selector import SelectorParams
+from thermolearn.devices.spice_diode import SpiceDiodeParams
 from thermolearn.errors import NetlistError, ParameterError
 from thermolearn.validation import check_finite, check_positive
 
@@ -311,13 +312,18 @@ class Circuit:
         return self.add_source("I", name, np_, nn, dc, waveform)
 
     def add_diode(self, name: str, anode: Any, cathode: Any, params: Any = None) -> Element:
-        """Add a junction diode with :class:`thermolearn.devices.DiodeParams`."""
+        """Add a junction diode (Shockley ``DiodeParams`` or SPICE level-1 ``SpiceDiodeParams``).
+
+        :class:`thermolearn.devices.DiodeParams` has an exact series resistance;
+        :class:`thermolearn.devices.spice_diode.SpiceDiodeParams` is an imported ``.model D``.
+        """
         a, b = self._two(name, anode, cathode)
         if params is None:
             params = DiodeParams()
-        if not isinstance(params, DiodeParams):
+        if not isinstance(params, DiodeParams | SpiceDiodeParams):
             raise ParameterError(
-                f"The 'params' parameter of diode {name} must be a DiodeParams; got {params!r}."
+                f"The 'params' parameter of diode {name} must be a DiodeParams or "
+                f"SpiceDiodeParams; got {params!r}."
             )
         return self._add(Element(kind="D", name=name, nodes=(a, b), model=params))
 
@@ -434,12 +440,13 @@ class Circuit:
                 f"The 'mode' parameter of {name} must be 'i' or 'v'; got {mode!r}."
             )
         compiled = compile_expression(str(expr), {})
-        for nd in compiled.nodes:
+        nodes = [nd for nd in compiled.nodes if not nd.startswith(CURRENT_REF)]
+        for nd in nodes:
             self._node(nd, "expression", name)
         el = self._add(
             Element(kind="B", name=name, nodes=(a, b), expr=str(expr).strip(), mode=mode)
         )
-        for nd in compiled.nodes:
+        for nd in nodes:  # branch currents i(v) are not nodes
             self._touch(GROUND if nd.lower() in GROUND_ALIASES else nd)
         return el
 

@@ -180,9 +180,11 @@ class PWL:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sine:
-    """Damped sine ``SIN(vo va freq td theta)``.
+    """Damped sine ``SIN(vo va freq td theta phase)``.
 
-    ``v(t) = vo`` for ``t < td``, else ``vo + va exp(-(t-td) theta) sin(2 pi freq (t-td))``.
+    ``v(t) = vo + va sin(phi)`` for ``t <= td``, else
+    ``vo + va exp(-(t-td) theta) sin(2 pi freq (t-td) + phi)``, ``phi = phase pi/180``
+    (ngspice ``vsrcload.c``).
 
     Attributes
     ----------
@@ -196,6 +198,8 @@ class Sine:
         Delay, s.
     theta : float
         Damping factor, 1/s.
+    phase : float
+        Phase at ``td``, degrees.
     """
 
     vo: float = 0.0
@@ -203,6 +207,7 @@ class Sine:
     freq: float = 1.0
     td: float = 0.0
     theta: float = 0.0
+    phase: float = 0.0
 
     def __post_init__(self) -> None:
         owner = "Sine"
@@ -211,6 +216,7 @@ class Sine:
         check_positive(self.freq, "freq", owner, "Hz")
         check_nonnegative(self.td, "td", owner, "s")
         check_nonnegative(self.theta, "theta", owner, "1/s")
+        check_finite(self.phase, "phase", owner)
 
     @property
     def dc(self) -> float:
@@ -220,10 +226,11 @@ class Sine:
     def value(self, t: ArrayLike) -> Array:
         """Waveform value at time(s) ``t`` (s)."""
         tt = np.asarray(t, dtype=float) - self.td
+        phi = np.deg2rad(self.phase)
         on = self.vo + self.va * np.exp(-np.maximum(tt, 0) * self.theta) * np.sin(
-            2 * np.pi * self.freq * tt
+            2 * np.pi * self.freq * tt + phi
         )
-        return np.where(tt < 0, self.vo, on)
+        return np.where(tt <= 0, self.vo + self.va * np.sin(phi), on)
 
     def breakpoints(self, t_stop: float) -> list[float]:
         """Corner times in [0, t_stop]."""
@@ -232,6 +239,8 @@ class Sine:
     def spice(self) -> str:
         """SPICE source specification."""
         args = [self.vo, self.va, self.freq, self.td, self.theta]
+        if self.phase != 0.0:
+            args.append(self.phase)
         return "SIN(" + " ".join(spice_number(a) for a in args) + ")"
 
 

@@ -26,8 +26,9 @@ from thermolearn.circuit.elements import (
     stamp_list,
     stamp_pair,
 )
-from thermolearn.circuit.spice.expressions import compile_expression
+from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
 from thermolearn.devices.passive import Diode
+from thermolearn.devices.spice_diode import SpiceDiode, SpiceDiodeParams
 from thermolearn.errors import NetlistError
 from thermolearn.physics import K_B, Q_E
 
@@ -140,6 +141,15 @@ class CompiledCircuit:
         if by_kind["B"]:
             for e in by_kind["B"]:
                 self.bexpr[e.name] = compile_expression(e.expr or "0", {})
+                for nd in self.bexpr[e.name].nodes:  # i(vname): the branch current unknown
+                    if nd.startswith(CURRENT_REF) and nd not in self.index:
+                        src = nd[len(CURRENT_REF) :].lower()
+                        if src not in self.branch_row_lower:
+                            raise NetlistError(
+                                f"B source {e.name!r} uses i({src}), but {src!r} is not a "
+                                "voltage source or another element with a branch current."
+                            )
+                        self.index[nd] = self.branch_row_lower[src]
         self.nonlinear = bool(self.groups or self.mem_nl or self.bsrc_i or self.bsrc_v)
 
     # -- element groups ----------------------------------------------------------------
@@ -150,11 +160,15 @@ class CompiledCircuit:
         for e in diodes:
             groups.setdefault(e.model, []).append(e)
         for params, els in groups.items():
-            dev = Diode(params)
             a = np.array([self.index[e.p] for e in els], dtype=np.intp)
             b = np.array([self.index[e.n] for e in els], dtype=np.intp)
-            vt = params.n * K_B * params.temperature / Q_E
-            vcrit = vt * math.log(vt / (math.sqrt(2.0) * params.i_s))
+            if isinstance(params, SpiceDiodeParams):  # an imported SPICE level-1 diode
+                dev: Any = SpiceDiode(params)
+                vt, vcrit = dev.vte, dev.vcrit
+            else:
+                dev = Diode(params)
+                vt = params.n * K_B * params.temperature / Q_E
+                vcrit = vt * math.log(vt / (math.sqrt(2.0) * params.i_s))
             self.groups.append(
                 NLGroup("D", [e.name for e in els], a, b, dev.current, dev.didv, vt, vcrit, dev)
             )

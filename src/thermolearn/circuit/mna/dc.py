@@ -128,6 +128,28 @@ def newton(
     )
 
 
+def _linear_guess(comp: CompiledCircuit, a_lin: sp.csc_matrix, rhs: Array, z0: Array) -> Array:
+    """Start Newton on a circuit with B sources from its linear part's solution.
+
+    Sources then fix their nodes before the first expression is evaluated (an expression such
+    as ``ln(V(a))`` or ``V(p,n)/V(x)`` has no value at the all-zero start). Only for a zero
+    start; a singular linear part keeps the zero start.
+    """
+    import scipy.sparse.linalg as spla
+
+    if not (comp.bsrc_i or comp.bsrc_v) or np.any(z0):
+        return z0
+    size = a_lin.shape[0]
+    gdiag = np.zeros(size)
+    gdiag[: comp.n] = 1e-9
+    try:
+        with np.errstate(all="ignore"):
+            z = spla.splu((a_lin + sp.diags(gdiag)).tocsc()).solve(rhs)
+    except RuntimeError:
+        return z0
+    return z if np.all(np.isfinite(z)) else z0
+
+
 def bsource_guess(comp: CompiledCircuit, z0: Array) -> Array:
     """Return an initial guess with grounded ``V=`` B sources evaluated a few times.
 
@@ -164,7 +186,7 @@ def solve_dc(
             z = lu.solve(rhs)
         check_solution(comp, z, "DC operating point", a=a_lin, rhs=rhs)
         return z, 0
-    z0 = bsource_guess(comp, z0)
+    z0 = bsource_guess(comp, _linear_guess(comp, a_lin, rhs, z0))
     try:
         z, it, _ = newton(comp, a_lin, rhs, z0, opts)
         return z, it

@@ -13,6 +13,8 @@ References
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -51,13 +53,23 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "atanh": np.arctanh,
     "floor": np.floor,
     "ceil": np.ceil,
-    "min": np.minimum,
-    "max": np.maximum,
+    "min": lambda *a: functools.reduce(np.minimum, a),
+    "max": lambda *a: functools.reduce(np.maximum, a),
     "pow": np.power,
     "pwr": lambda x, y: np.sign(x) * np.power(np.abs(x), y),
     "sgn": np.sign,
     "u": _u,
+    "stp": _u,
     "uramp": lambda x: np.maximum(x, 0.0),
+    "u2": lambda x: np.clip(x, 0.0, 1.0),
+    "nint": np.rint,
+    "int": np.trunc,
+    "sqr": np.square,
+    "atan2": np.arctan2,
+    "hypot": np.hypot,
+    "if": lambda c, a, b: np.where(np.asarray(c) != 0, a, b),
+    "ternary_fcn": lambda c, a, b: np.where(np.asarray(c) != 0, a, b),
+    "limit": lambda x, a, b: np.clip(x, np.minimum(a, b), np.maximum(a, b)),
     "_lt": lambda a, b: np.where(np.less(a, b), 1.0, 0.0),
     "_gt": lambda a, b: np.where(np.greater(a, b), 1.0, 0.0),
     "_le": lambda a, b: np.where(np.less_equal(a, b), 1.0, 0.0),
@@ -68,12 +80,38 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "_or": lambda a, b: np.where(np.logical_or(a, b), 1.0, 0.0),
     "_not": lambda a: np.where(np.logical_not(a), 1.0, 0.0),
 }
-_ARITY = {"min": 2, "max": 2, "pow": 2, "pwr": 2} | {
-    k: 2 for k in ("_lt", "_gt", "_le", "_ge", "_eq", "_ne", "_and", "_or")
-}
+_ARITY = {
+    "min": 2,
+    "max": 2,
+    "pow": 2,
+    "pwr": 2,
+    "atan2": 2,
+    "hypot": 2,
+    "if": 3,
+    "ternary_fcn": 3,
+    "limit": 3,
+} | {k: 2 for k in ("_lt", "_gt", "_le", "_ge", "_eq", "_ne", "_and", "_or")}
 _CONSTS = {"pi": math.pi}
+#: prefix of a branch-current reference ``i(vname)``, carried as a pseudo-node
+CURRENT_REF = "#i:"
+_IREF_RE = re.compile(r"(?<![A-Za-z0-9_.])[iI]\s*\(\s*([^,()\s]+)\s*\)")
 _VREF_RE = re.compile(r"(?<![A-Za-z0-9_.])[vV]\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)")
-_NUMTOK_RE = re.compile(r"(?<![A-Za-z0-9_.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([A-Za-z]+)?")
+_NUMTOK_RE = re.compile(
+    r"(?<![A-Za-z0-9_.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([A-Za-z][A-Za-z0-9_]*)?"
+)
+
+
+@dataclass(frozen=True)
+class UserFunction:
+    """A ``.func NAME(ARGS) = {BODY}`` definition, expanded inline where it is called.
+
+    Inside the body, ``V(x)`` always names node ``x`` (ngspice: an argument called ``p`` does
+    not replace the ``p`` of ``V(p)``).
+    """
+
+    name: str
+    args: tuple[str, ...]
+    body: str
 
 
 class ExpressionError(ValueError):
@@ -108,7 +146,7 @@ class Expression:
         self.nodes = seen
 
     def node_set(self) -> list[str]:
-        """Referenced nodes other than ground."""
+        """Referenced nodes other than ground (branch currents ``i(v)`` as ``#i:v``)."""
         return [n for n in self.nodes if not is_ground(n)]
 
     def _env(self, volts: dict[str, float]) -> dict[str, Any]:
@@ -150,30 +188,21 @@ class Expression:
         return _render(self.tree.body, self.vrefs, self.params, nm)
 
 
-def compile_expression(text: str, params: dict[str, float]) -> Expression:
-    """Compile a SPICE expression (``V(a,b)``, numbers with SI suffixes, ``^``, functions).
-
-    Raises
-    ------
-    ExpressionError
-        If the expression uses anything outside the supported subset.
-    """
-    src = str(text).strip()
-    try:
-        check_expression(src)
-    except ValueError as exc:
-        raise ExpressionError(str(exc)) from None
-    if src.startswith("{") and src.endswith("}"):
-        src = src[1:-1]
-    if src.startswith("'") and src.endswith("'") and len(src) >= 2:
-        src = src[1:-1]
-    vrefs: list[tuple[str, str | None]] = []
+def _preprocess(src: str, vrefs: list[tuple[str, str | None]], text: str) -> str:
+    """Replace ``V(a[,b])`` by ``__vK`` (appending to ``vrefs``) and SPICE numbers by floats."""
 
     def vsub(m: re.Match[str]) -> str:
         vrefs.append((m.group(1), m.group(2)))
         return f" __v{len(vrefs) - 1} "
 
     body = _VREF_RE.sub(vsub, src)
+
+    def isub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        vrefs.append((name if name.startswith(CURRENT_REF) else CURRENT_REF + name, None))
+        return f" __v{len(vrefs) - 1} "
+
+    body = _IREF_RE.sub(isub, body)
 
     def nsub(m: re.Match[str]) -> str:
         tok = m.group(1) + (m.group(2) or "")
@@ -185,9 +214,42 @@ def compile_expression(text: str, params: dict[str, float]) -> Expression:
     body = _NUMTOK_RE.sub(nsub, body)
     if re.search(r"[;\\`@\[\]{}'\"]|__(?!v\d)", body):
         raise ExpressionError(f"unsupported characters in expression {text!r}")
+    return body
+
+
+def _strip_quotes(src: str) -> str:
+    src = src.strip()
+    if len(src) >= 2 and src[0] + src[-1] in ("{}", "''", '""'):
+        src = src[1:-1].strip()
+    return src
+
+
+def compile_expression(
+    text: str, params: dict[str, float], funcs: dict[str, UserFunction] | None = None
+) -> Expression:
+    """Compile a SPICE expression (``V(a,b)``, numbers with SI suffixes, ``^``, functions).
+
+    ``funcs`` are ``.func`` definitions, expanded inline (so the compiled expression and its
+    :meth:`Expression.render` need no function table).
+
+    Raises
+    ------
+    ExpressionError
+        If the expression uses anything outside the supported subset.
+    """
+    src = _strip_quotes(str(text))
+    try:
+        check_expression(src)
+    except ValueError as exc:
+        raise ExpressionError(str(exc)) from None
+    # braces inside an expression ({f1(x)} in ngspice files) only group
+    src = src.replace("{", "(").replace("}", ")")
+    vrefs: list[tuple[str, str | None]] = []
+    body = _preprocess(src, vrefs, str(text))
     low_params = {k.lower(): v for k, v in params.items()}
     try:
-        tree = ast.Expression(body=_ExprParser(body, str(text)).parse())
+        parser = _ExprParser(body, str(text), funcs or {}, vrefs)
+        tree = ast.Expression(body=parser.parse())
         _check(tree.body, len(vrefs), low_params)
         tree = _lower_names(tree)
         ast.fix_missing_locations(tree)
@@ -197,6 +259,18 @@ def compile_expression(text: str, params: dict[str, float]) -> Expression:
             f"expression nested too deeply ({len(src):,} characters; chains of thousands of "
             "operators or unary signs cannot be compiled); split it with .param"
         ) from None
+
+
+class _Subst(ast.NodeTransformer):
+    """Replace argument names of a user function by the caller's argument trees."""
+
+    def __init__(self, args: dict[str, ast.expr]) -> None:
+        self.args = args
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id.lower() in self.args:
+            return copy.deepcopy(self.args[node.id.lower()])
+        return node
 
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
@@ -216,8 +290,18 @@ class _ExprParser:
     ``* /``, unary ``- + !``, ``^``/``**`` (right-associative), calls and parentheses.
     """
 
-    def __init__(self, body: str, text: str) -> None:
+    def __init__(
+        self,
+        body: str,
+        text: str,
+        funcs: dict[str, UserFunction] | None = None,
+        vrefs: list[tuple[str, str | None]] | None = None,
+        depth: int = 0,
+    ) -> None:
         self.text = text
+        self.funcs = funcs or {}
+        self.vrefs = vrefs if vrefs is not None else []
+        self.depth = depth
         self.toks: list[tuple[str, str]] = []
         pos = 0
         body = body.rstrip()
@@ -335,6 +419,9 @@ class _ExprParser:
                         self.take(",")
                         args.append(self.ternary())
                 self.take(")")
+                fdef = self.funcs.get(val.lower())
+                if fdef is not None:
+                    return self._expand(fdef, args)
                 return self._call(val, *args)
             return ast.Name(id=val, ctx=ast.Load())
         if val == "(":
@@ -342,6 +429,19 @@ class _ExprParser:
             self.take(")")
             return node
         raise ExpressionError(f"unexpected {val!r} in expression {self.text!r}")
+
+    def _expand(self, fdef: UserFunction, args: list[ast.expr]) -> ast.expr:
+        if len(args) != len(fdef.args):
+            raise ExpressionError(
+                f"function {fdef.name!r} takes {len(fdef.args)} argument(s); got {len(args)}"
+            )
+        if self.depth > 20:
+            raise ExpressionError(f"function {fdef.name!r} calls itself (too deep)")
+        src = _strip_quotes(fdef.body).replace("{", "(").replace("}", ")")
+        body = _preprocess(src, self.vrefs, fdef.body)
+        sub = _ExprParser(body, fdef.body, self.funcs, self.vrefs, self.depth + 1).parse()
+        out = _Subst(dict(zip(fdef.args, args, strict=True))).visit(sub)
+        return out  # type: ignore[no-any-return]
 
 
 def _check(node: ast.AST, nv: int, params: dict[str, float]) -> None:
@@ -365,10 +465,17 @@ def _check(node: ast.AST, nv: int, params: dict[str, float]) -> None:
             raise ExpressionError(f"unknown name {node.id!r} in expression")
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         fn = node.func.id.lower()
+        if fn == "i":
+            raise ExpressionError(
+                "branch-current references i(...) are not supported in expressions"
+            )
         if fn not in _FUNCS or node.keywords:
             raise ExpressionError(f"unsupported function {node.func.id!r}")
         want = _ARITY.get(fn, 1)
-        if len(node.args) != want:
+        if fn in ("min", "max"):  # ngspice: one argument or more
+            if not node.args:
+                raise ExpressionError(f"function {fn!r} takes at least 1 argument")
+        elif len(node.args) != want:
             raise ExpressionError(f"function {fn!r} takes {want} argument(s)")
         for a in node.args:
             _check(a, nv, params)
@@ -404,6 +511,8 @@ def _render(
     if isinstance(node, ast.Name):
         if node.id.startswith("__v"):
             a, b = vrefs[int(node.id[3:])]
+            if a.startswith(CURRENT_REF):
+                return f"i({nm(a)[len(CURRENT_REF) :]})"
             return f"V({nm(a)})" if b is None else f"V({nm(a)},{nm(b)})"
         if node.id in params:
             return _num(params[node.id])
@@ -419,6 +528,21 @@ def _render(
             return f"({parts[0]}{_CMP_SYMBOL[node.func.id]}{parts[1]})"
         if node.func.id == "_not":
             return f"(!{parts[0]})"
+        # LTspice-compatibility names rendered in forms every ngspice expression accepts
+        if node.func.id in ("if", "ternary_fcn"):
+            return f"(({parts[0]})!=0?{parts[1]}:{parts[2]})"
+        if node.func.id == "stp":
+            return f"u({parts[0]})"
+        if node.func.id == "sqr":
+            return f"pow({parts[0]},2)"
+        if node.func.id in ("min", "max") and len(parts) != 2:
+            out = parts[0]
+            for q in parts[1:]:
+                out = f"{node.func.id}({out},{q})"
+            return out if len(parts) > 1 else f"({out})"
+        if node.func.id == "limit":
+            lo, hi = f"min({parts[1]},{parts[2]})", f"max({parts[1]},{parts[2]})"
+            return f"min(max({parts[0]},{lo}),{hi})"
         return f"{node.func.id}({','.join(parts)})"
     raise ExpressionError("cannot render expression")  # pragma: no cover
 
@@ -428,4 +552,4 @@ def _num(v: float) -> str:
     return s if v >= 0 else f"({s})"
 
 
-__all__ = ["Expression", "ExpressionError", "compile_expression"]
+__all__ = ["CURRENT_REF", "Expression", "ExpressionError", "UserFunction", "compile_expression"]

@@ -1,22 +1,32 @@
-"""Parse a useful SPICE subset into a :class:`~thermolearn.circuit.Circuit`.
+"""Parse SPICE netlists into a :class:`~thermolearn.circuit.Circuit`, with ngspice's semantics.
 
 The parser understands
 
-* elements R, C, L, V, I, D, E, F, G, H, B (``I=``/``V=`` expressions of node voltages) and
-  X (subcircuits, flattened; internal nodes are named ``<instance>.<node>`` as in ngspice);
-* cards ``.model`` (D), ``.subckt``/``.ends`` (with ``params:``), ``.param``, ``.include``
-  (relative to the including file), ``.op``, ``.tran``, ``.options`` (recorded), ``.end``;
-  output cards ``.save``/``.print``/``.plot``/``.probe`` are accepted and ignored;
-* continuation lines (``+``), ``*`` comment lines, ``;`` and `` $ `` inline comments,
-  SI suffixes (f p n u m k meg g t, mil), ``{expression}`` values;
-* source specs DC, PULSE, PWL and SIN.
+* elements R (values, ``.model R``, ``tc1/tc2/tce``, ``m``, ``scale``, ``ac=``, behavioural
+  ``r={V(..)}``, negative values), C (``IC=``), L, V and I (DC, ``dc=``, AC magnitude/phase,
+  PULSE/PWL/SIN with or without parentheses, 6-argument SIN), D (the SPICE level-1 diode:
+  IS N RS BV IBV NBV CJO VJ M FC TT EG XTI IKF ISR NR TNOM AREA, instance AREA/M/TEMP/DTEMP),
+  E/F/G/H (linear, and E/G ``VALUE=``/``VOL=``/``CUR=`` behavioural), B (``I=``/``V=``
+  expressions of node voltages and branch currents ``i(vx)``) and X (subcircuits, flattened;
+  internal nodes ``<instance>.<node>`` as in ngspice, nested definitions scoped);
+* cards ``.model``, ``.subckt``/``.ends`` (``params:``), ``.param`` (also in subcircuits),
+  ``.func``, ``.global``, ``.include``, ``.lib FILE SECTION``, ``.temp``, ``.options``
+  (``temp``/``tnom`` interpreted, the rest recorded), ``.csparam``, the analyses ``.op``,
+  ``.tran``, ``.ac``, ``.dc`` (sources and TEMP), and ``.control`` blocks (their analysis
+  commands run, see :mod:`~thermolearn.circuit.spice.control`);
+* cards that cannot change the requested analyses are accepted with a note
+  (:attr:`ParsedNetlist.notes`): output cards, ``.measure``, ``.four``, ``.nodeset``, DISTOF;
+* ngspice's number syntax (:func:`~thermolearn.circuit.spice.numbers.parse_number`), waveform
+  defaults (PULSE TR/TF = TSTEP and PW/PER = TSTOP when omitted or 0; SIN FREQ = 1/TSTOP),
+  TEMP = TNOM = 27 degC unless set, and capacitor ``IC=`` used only with ``uic``.
 
-Anything else raises :class:`~thermolearn.errors.NetlistError` naming the file and line.
+Anything else raises :class:`~thermolearn.errors.NetlistError` naming the file, the line and
+the reason.
 
 References
 ----------
 .. [1] H. Vogt et al., *Ngspice User's Manual*, version 39: chapters 2 (circuit description),
-   3 (elements), 4 (sources) and 5 (B sources).
+   3 (elements), 4 (sources), 5 (B sources), 7 (diodes) and 15 (analyses).
 """
 
 from __future__ import annotations
@@ -29,16 +39,26 @@ from typing import Any
 
 from thermolearn.circuit.circuit import Circuit, Element, is_ground
 from thermolearn.circuit.spice import limits as _limits
-from thermolearn.circuit.spice.expressions import ExpressionError, compile_expression
+from thermolearn.circuit.spice.expressions import (
+    CURRENT_REF,
+    Expression,
+    ExpressionError,
+    UserFunction,
+    compile_expression,
+)
 from thermolearn.circuit.spice.numbers import parse_number
 from thermolearn.circuit.waveforms import PWL, Pulse, Sine
-from thermolearn.devices.passive import DiodeParams
 from thermolearn.errors import NetlistError, ParameterError
-
 
 # ---------------------------------------------------------------------------------------
 # import
 # ---------------------------------------------------------------------------------------
+#: analyses thermolearn runs; the others are refused with the line
+ANALYSIS_CARDS = (".op", ".tran", ".ac", ".dc")
+_UNSUPPORTED_ANALYSES = (".pz", ".noise", ".tf", ".sens", ".disto", ".pss", ".sp", ".four")
+_OUTPUT_CARDS = (".save", ".print", ".plot", ".probe", ".title", ".width", ".graph")
+
+
 @dataclass
 class ParsedNetlist:
     """Result of :func:`parse_netlist`.
@@ -48,14 +68,43 @@ class ParsedNetlist:
     circuit : Circuit
         The flattened circuit.
     analyses : list of tuple
-        ``("op",)`` and ``("tran", tstep, tstop, uic)`` cards in order.
+        In order: ``("op",)``, ``("tran", tstep, tstop, uic)``,
+        ``("ac", sweep, points, fstart, fstop)`` with sweep ``dec``/``oct``/``lin``, and
+        ``("dc", ((source, start, stop, step), ...))`` (source ``temp`` sweeps the
+        temperature), from dot cards and then from the ``.control`` block.
     options : dict of str to str
-        ``.options`` settings (recorded, not interpreted).
+        ``.options`` settings (recorded; ``temp`` and ``tnom`` are interpreted).
+    notes : list of str
+        ``file:line: ...`` for everything accepted but ignored (output cards, control
+        commands that cannot change an analysis, ``.measure``, DISTOF specs ...).
+    temperature : float
+        Circuit temperature, degC (``.temp``, ``.options temp=``; SPICE default 27).
+    tnom : float
+        Default model TNOM, degC (``.options tnom=``; default 27).
+    ac_sources : dict of str to (float, float)
+        AC magnitude and phase (degrees) of each source with an AC specification.
+    ac_resistance : dict of str to float
+        Resistors with a separate ``ac=`` value for AC analysis, ohm.
+    text : str
+        The netlist text as given (the ngspice engine runs it).
+    source : str
+        The file name (``<netlist>`` for text).
+    analysis_lines : list of str
+        ``file:line`` of each analysis.
     """
 
     circuit: Circuit
     analyses: list[tuple[Any, ...]] = field(default_factory=list)
     options: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    temperature: float = 27.0
+    tnom: float = 27.0
+    ac_sources: dict[str, tuple[float, float]] = field(default_factory=dict)
+    ac_resistance: dict[str, float] = field(default_factory=dict)
+    text: str = ""
+    source: str = "<netlist>"
+    analysis_lines: list[str] = field(default_factory=list)
+    control_cards: list[str] = field(default_factory=list)
 
     @property
     def tran(self) -> tuple[float, float, bool] | None:
@@ -83,22 +132,119 @@ class _Subckt:
     source: str
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Definitions visible in one subcircuit body (innermost first through ``parent``)."""
+
+    subckts: dict[str, _Subckt]
+    models: dict[str, tuple[str, dict[str, str], _Line]]
+    funcs: dict[str, UserFunction]
+    parent: _Scope | None = None
+
+    def find_subckt(self, name: str) -> _Subckt | None:
+        s: _Scope | None = self
+        while s is not None:
+            if name in s.subckts:
+                return s.subckts[name]
+            s = s.parent
+        return None
+
+    def find_model(self, name: str) -> tuple[str, dict[str, str], _Line] | None:
+        s: _Scope | None = self
+        while s is not None:
+            if name in s.models:
+                return s.models[name]
+            s = s.parent
+        return None
+
+    def all_funcs(self) -> dict[str, UserFunction]:
+        chain: list[_Scope] = []
+        s: _Scope | None = self
+        while s is not None:
+            chain.append(s)
+            s = s.parent
+        out: dict[str, UserFunction] = {}
+        for sc in reversed(chain):
+            out.update(sc.funcs)
+        return out
+
+
 _MAX_INCLUDE_DEPTH = 10
 
 
-def _logical_lines(text: str, source: str, depth: int = 0) -> list[_Line]:
-    """Join continuation lines, drop comments, expand .include; keep line numbers."""
+def _strip_comment(line: str) -> str:
+    s = line
+    for mark in (";", " $", "\t$"):
+        pos = s.find(mark)
+        if pos >= 0:
+            s = s[:pos]
+    return s.strip()
+
+
+def _lib_section(text: str, section: str, path: str, no: int, source: str) -> list[tuple[int, str]]:
+    """Lines (number, text) of ``.lib SECTION`` ... ``.endl`` in a library file."""
+    out: list[tuple[int, str]] = []
+    inside = False
+    found = False
+    for k, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        s = _strip_comment(raw)
+        words = s.split()
+        head = words[0].lower() if words else ""
+        if not inside and head == ".lib" and len(words) == 2 and words[1].lower() == section:
+            inside = found = True
+            continue
+        if inside and head == ".endl":
+            inside = False
+            continue
+        if inside:
+            out.append((k, raw))
+    if not found:
+        raise NetlistError(
+            f"library {path!r} has no section {section!r} (.lib {section} ... .endl)",
+            line=no,
+            source=source,
+        )
+    return out
+
+
+def _logical_lines(
+    text: str,
+    source: str,
+    depth: int = 0,
+    control: list[_Line] | None = None,
+    numbered: list[tuple[int, str]] | None = None,
+) -> list[_Line]:
+    """Join continuation lines, drop comments, expand .include and .lib; keep line numbers.
+
+    Lines of ``.control`` ... ``.endc`` blocks go to ``control`` (untouched).
+    """
     out: list[_Line] = []
-    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for no, line in enumerate(raw, start=1):
-        s = line
-        for mark in (";", " $", "\t$"):
-            pos = s.find(mark)
-            if pos >= 0:
-                s = s[:pos]
-        s = s.strip()
+    if numbered is None:
+        raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        numbered = list(enumerate(raw, start=1))
+    in_control = False
+    skip_lib: str | None = None
+    for no, line in numbered:
+        if in_control:
+            if line.strip().lower().startswith(".endc"):
+                in_control = False
+            elif control is not None:
+                control.append(_Line(line, no, source))
+            continue
+        s = _strip_comment(line)
         if not s or s.startswith("*"):
             continue
+        low = s.lower()
+        head = low.split()[0]
+        if skip_lib is not None:
+            if head == ".endl":
+                skip_lib = None
+            continue
+        if head == ".control":
+            in_control = True
+            continue
+        if head == ".endc":
+            raise NetlistError(".endc without .control", line=no, source=source)
         if s.startswith("+"):
             if not out:
                 raise NetlistError(
@@ -106,15 +252,29 @@ def _logical_lines(text: str, source: str, depth: int = 0) -> list[_Line]:
                 )
             out[-1].text += " " + s[1:].strip()
             continue
-        if s.lower().startswith(".include") or s.lower().startswith(".inc "):
-            parts = s.split(None, 1)
-            if len(parts) != 2:
-                raise NetlistError(".include needs a file name", line=no, source=source)
-            fname = parts[1].strip().strip("'\"")
+        if head in (".include", ".inc", ".lib"):
+            parts = s.split()
+            if head == ".lib" and len(parts) == 2:
+                # a section definition in this file: only used when selected by .lib FILE SEC
+                skip_lib = parts[1].lower()
+                continue
+            if head == ".lib" and len(parts) != 3:
+                raise NetlistError(
+                    ".lib needs a file and a section name: .lib FILE SECTION",
+                    line=no,
+                    source=source,
+                )
+            if head != ".lib" and len(parts) < 2:
+                raise NetlistError(f"{head} needs a file name", line=no, source=source)
+            fname = (
+                parts[1].strip().strip("'\"")
+                if head == ".lib"
+                else s.split(None, 1)[1].strip().strip("'\"")
+            )
             base = os.path.dirname(source) if source and not source.startswith("<") else "."
             path = fname if os.path.isabs(fname) else os.path.join(base, fname)
             if depth >= _MAX_INCLUDE_DEPTH:
-                raise NetlistError(".include nested too deeply", line=no, source=source)
+                raise NetlistError(f"{head} nested too deeply", line=no, source=source)
             _limits.check_include_file(path, no, source)
             try:
                 with open(path, encoding="utf-8") as fh:
@@ -126,18 +286,25 @@ def _logical_lines(text: str, source: str, depth: int = 0) -> list[_Line]:
             except UnicodeDecodeError as exc:
                 raise NetlistError(
                     f"included file {path!r} is not UTF-8 text (byte {exc.start})",
-                    line=no, source=source,
+                    line=no,
+                    source=source,
                 ) from None
             _limits.charge_text(len(inc), path)
-            out.extend(_logical_lines(inc, path, depth + 1))
+            if head == ".lib":
+                sec = _lib_section(inc, parts[2].lower(), path, no, source)
+                out.extend(_logical_lines("", path, depth + 1, control, numbered=sec))
+            else:
+                out.extend(_logical_lines(inc, path, depth + 1, control))
             continue
         out.append(_Line(s, no, source))
+    if in_control:
+        raise NetlistError(".control block has no .endc", source=source)
     for ln in out:
         _limits.check_line(ln.text, ln.line, ln.source)
     return out
 
 
-_TOKEN_RE = re.compile(r"\s*(\{[^{}]*\}|'[^']*'|[^\s(),=]+\([^()]*\)|[^\s,=]+|=)\s*,?")
+_TOKEN_RE = re.compile(r"\s*(\{[^{}]*\}|'[^']*'|\"[^\"]*\"|[^\s(),=]+\([^()]*\)|[^\s,=]+|=)\s*,?")
 
 
 def _tokens(text: str, ln: _Line) -> list[str]:
@@ -163,7 +330,7 @@ def _split_assignments(toks: list[str], ln: _Line) -> tuple[list[str], dict[str,
     kv: dict[str, str] = {}
     i = 0
     while i < len(toks):
-        if i + 2 < len(toks) + 1 and i + 1 < len(toks) and toks[i + 1] == "=":
+        if i + 1 < len(toks) and toks[i + 1] == "=":
             if i + 2 >= len(toks):
                 raise NetlistError(
                     f"missing value after '{toks[i]}='", line=ln.line, source=ln.source
@@ -178,29 +345,86 @@ def _split_assignments(toks: list[str], ln: _Line) -> tuple[list[str], dict[str,
     return pos, kv
 
 
+#: SPICE level-1 diode model parameters thermolearn implements (ngspice names and aliases)
+_DIODE_MODEL = {
+    "is": "i_s",
+    "js": "i_s",
+    "n": "n",
+    "rs": "r_s",
+    "bv": "bv",
+    "vb": "bv",
+    "vbv": "bv",
+    "ibv": "ibv",
+    "ib": "ibv",
+    "nbv": "nbv",
+    "cjo": "cjo",
+    "cj0": "cjo",
+    "cj": "cjo",
+    "vj": "vj",
+    "pb": "vj",
+    "m": "m",
+    "mj": "m",
+    "fc": "fc",
+    "tt": "tt",
+    "eg": "eg",
+    "xti": "xti",
+    "ikf": "ikf",
+    "ik": "ikf",
+    "isr": "isr",
+    "nr": "nr",
+    "tnom": "tnom",
+    "tref": "tnom",
+    "area": "area",
+}
+#: parameters that only shape noise/sensitivity/other analyses: accepted with a note
+_DIODE_NOTED = {"kf", "af", "level"}
+_WAVEFORMS = ("pulse", "pwl", "sin", "exp", "sffm", "am", "trnoise", "trrandom")
+
+
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, temperature: float | None = None) -> None:
         self.source = source
         self.params: dict[str, float] = {}
-        self.subckts: dict[str, _Subckt] = {}
-        self.models: dict[str, tuple[str, dict[str, float]]] = {}
+        self.top = _Scope({}, {}, {})
         self.circuit = Circuit()
         self.analyses: list[tuple[Any, ...]] = []
+        self.analysis_lines: list[str] = []
         self.options: dict[str, str] = {}
+        self.notes: list[str] = []
         self.node_case: dict[str, str] = {}
         self.pending_ctrl: list[tuple[Element, _Line]] = []
+        self.global_nodes: set[str] = set()
+        self.temp_override = temperature
+        self.temperature = 27.0
+        self.tnom = 27.0
+        self.tstep: float | None = None
+        self.tstop: float | None = None
+        self.uic = False
+        self.ac_sources: dict[str, tuple[float, float]] = {}
+        self.ac_resistance: dict[str, float] = {}
+        self.csparams: dict[str, float] = {}
+        self.control_cards: list[str] = []
 
     def err(self, msg: str, ln: _Line) -> NetlistError:
         return NetlistError(msg, line=ln.line, source=ln.source)
 
+    def note(self, msg: str, ln: _Line) -> None:
+        self.notes.append(f"{ln.source}:{ln.line}: {msg}")
+
     # -- values ----------------------------------------------------------------------
-    def value(self, tok: str, ln: _Line, env: dict[str, float]) -> float:
+    def value(
+        self,
+        tok: str,
+        ln: _Line,
+        env: dict[str, float],
+        funcs: dict[str, UserFunction] | None = None,
+    ) -> float:
         try:
             return parse_number(tok)
         except ValueError:
             pass
         try:
-            expr = compile_expression(tok, env)
+            expr = compile_expression(tok, env, funcs if funcs is not None else self.top.funcs)
         except ExpressionError as exc:
             raise self.err(f"bad value {tok!r}: {exc}", ln) from None
         if expr.vrefs:
@@ -216,7 +440,7 @@ class _Parser:
             return nodemap[low]
         if is_ground(name):
             return "0"
-        full = f"{prefix}{name}" if prefix else name
+        full = f"{prefix}{name}" if prefix and low not in self.global_nodes else name
         key = full.lower()
         if key not in self.node_case:
             self.node_case[key] = full
@@ -227,46 +451,144 @@ class _Parser:
         raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         title = raw_lines[0].strip() if raw_lines else ""
         body_text = "\n".join([""] + raw_lines[1:])  # keep numbering: title is line 1
-        lines = _logical_lines(body_text, self.source)
+        control: list[_Line] = []
+        lines = _logical_lines(body_text, self.source, control=control)
         if title.startswith("*"):
             title = title.lstrip("*").strip()
         self.circuit.title = title or "netlist"
-        top: list[_Line] = []
-        i = 0
-        ended = False
-        while i < len(lines):
-            ln = lines[i]
-            low = ln.text.lower()
-            head = low.split()[0]
-            if ended:
-                break
-            if head == ".subckt":
-                i = self.read_subckt(lines, i)
-                continue
-            if head == ".ends":
-                raise self.err(".ends without .subckt", ln)
-            if head == ".param":
-                self.read_params(ln, self.params)
-            elif head == ".model":
-                self.read_model(ln)
-            elif head == ".end":
-                ended = True
-            else:
-                top.append(ln)
-            i += 1
+        lines = self._definitions(lines, self.top)
+        self._prescan(lines)
+        self.params["temper"] = self.temperature
+        for ln in [x for x in lines if x.text.split()[0].lower() in (".param", ".params")]:
+            self.read_params(ln, self.params, self.top.funcs)
+        self._plan_control(control)
         # count the flattened circuit before instantiating anything (fan-out bombs)
         _limits.check_flattened_size(
-            [(ln.text, ln.line) for ln in top],
-            {n: [b.text for b in s.body] for n, s in self.subckts.items()},
+            [(ln.text, ln.line) for ln in lines],
+            {n: [b.text for b in sc.body] for n, sc in self.top.subckts.items()},
             _limits.current_limits(),
             self.source,
         )
-        for ln in top:
-            self.statement(ln, "", {}, self.params, depth=0)
+        for ln in lines:
+            head = ln.text.split()[0].lower()
+            if head in (".param", ".params", ".func", ".global", ".temp", ".csparam"):
+                continue
+            self.statement(ln, "", {}, self.params, self.top, depth=0)
         self.resolve_controls()
-        return ParsedNetlist(self.circuit, self.analyses, self.options)
+        return ParsedNetlist(
+            self.circuit,
+            self.analyses,
+            self.options,
+            notes=self.notes,
+            temperature=self.temperature,
+            tnom=self.tnom,
+            ac_sources=self.ac_sources,
+            ac_resistance=self.ac_resistance,
+            text=text,
+            source=self.source,
+            analysis_lines=self.analysis_lines,
+            control_cards=self.control_cards,
+        )
 
-    def read_subckt(self, lines: list[_Line], i: int) -> int:
+    def _definitions(self, lines: list[_Line], scope: _Scope) -> list[_Line]:
+        """Take .subckt, .model and .func definitions out of ``lines`` into ``scope``."""
+        rest: list[_Line] = []
+        i = 0
+        while i < len(lines):
+            ln = lines[i]
+            head = ln.text.split()[0].lower()
+            if head == ".end":
+                break
+            if head == ".subckt":
+                i = self.read_subckt(lines, i, scope)
+                continue
+            if head == ".ends":
+                raise self.err(".ends without .subckt", ln)
+            if head == ".model":
+                self.read_model(ln, scope)
+            elif head == ".func":
+                self.read_func(ln, scope)
+            else:
+                rest.append(ln)
+            i += 1
+        return rest
+
+    def _prescan(self, lines: list[_Line]) -> None:
+        """Cards that every element needs first: temperature, .global, the first .tran."""
+        for ln in lines:
+            head = ln.text.split()[0].lower()
+            toks = _tokens(ln.text, ln)
+            if head == ".global":
+                self.global_nodes.update(t.lower() for t in toks[1:])
+            elif head in (".options", ".option", ".opt"):
+                pos, kv = _split_assignments(toks[1:], ln)
+                for k, v in kv.items():
+                    if k in ("temp", "tnom"):
+                        setattr(
+                            self, "temperature" if k == "temp" else "tnom", self.value(v, ln, {})
+                        )
+                self.options.update(kv)
+                self.options.update({p.lower(): "" for p in pos})
+            elif head == ".temp":
+                if len(toks) < 2:
+                    raise self.err(".temp needs a temperature (degC)", ln)
+                self.temperature = self.value(toks[1], ln, {})
+                if len(toks) > 2:
+                    self.note(
+                        ".temp with several temperatures: thermolearn runs the first only", ln
+                    )
+            elif head == ".csparam":
+                _pos, kv = _split_assignments(toks[1:], ln)
+                for k, v in kv.items():
+                    self.csparams[k] = v  # type: ignore[assignment]
+            elif head == ".tran" and self.tstep is None:
+                pos, _kv = _split_assignments(toks[1:], ln)
+                nums = [t for t in pos if t.lower() != "uic"]
+                if len(nums) >= 2:
+                    self.tstep = self.value(nums[0], ln, {})
+                    self.tstop = self.value(nums[1], ln, {})
+        if self.temp_override is not None:
+            self.temperature = self.temp_override
+
+    def _plan_control(self, control: list[_Line]) -> None:
+        if not control:
+            return
+        from thermolearn.circuit.spice.control import ControlError, ControlLine, plan_control
+
+        def evaluate(expr: str, variables: dict[str, float]) -> float:
+            env = dict(self.params)
+            env.update(variables)
+            try:
+                return self.value(expr, _Line(expr, 0, self.source), env)
+            except NetlistError as exc:
+                raise ValueError(str(exc)) from None
+
+        vars0: dict[str, float] = {}
+        for k, v in self.csparams.items():
+            try:
+                vars0[k] = self.value(str(v), _Line(str(v), 0, self.source), self.params)
+            except NetlistError:
+                pass
+        try:
+            plan = plan_control(
+                [ControlLine(c.text, c.line, c.source) for c in control], evaluate, vars0
+            )
+        except ControlError as exc:
+            raise NetlistError(str(exc), source=self.source) from None
+        self.notes.extend(plan.notes)
+        for words, cl in plan.commands:
+            ln = _Line(" ".join(words), cl.line, cl.source)
+            if words[0] == "run":
+                continue  # the dot analyses, which are run anyway
+            card = "." + " ".join(words)
+            self.control_cards.append(card)
+            self.dot_card(_Line(card, cl.line, cl.source), "." + words[0], "")
+            if words[0] == "tran" and self.tstep is None:
+                a = self.analyses[-1]
+                self.tstep, self.tstop = a[1], a[2]
+            del ln
+
+    def read_subckt(self, lines: list[_Line], i: int, scope: _Scope) -> int:
         ln = lines[i]
         toks = _tokens(ln.text, ln)
         if len(toks) < 2:
@@ -278,7 +600,7 @@ class _Parser:
         j = 0
         while j < len(rest):
             t = rest[j]
-            if t.lower() == "params:":
+            if t.lower() in ("params:", "param:"):
                 j += 1
                 continue
             if j + 1 < len(rest) and rest[j + 1] == "=":
@@ -306,12 +628,12 @@ class _Parser:
             k += 1
         else:
             raise self.err(f".subckt {name} has no .ends", ln)
-        if name in self.subckts:
+        if name in scope.subckts:
             raise self.err(f"subcircuit {name!r} defined twice", ln)
-        self.subckts[name] = _Subckt(name, ports, defaults, body, ln.line, ln.source)
+        scope.subckts[name] = _Subckt(name, ports, defaults, body, ln.line, ln.source)
         return k + 1
 
-    def read_params(self, ln: _Line, env: dict[str, float]) -> None:
+    def read_params(self, ln: _Line, env: dict[str, float], funcs: dict[str, UserFunction]) -> None:
         toks = _tokens(ln.text, ln)[1:]
         pos, kv = _split_assignments(toks, ln)
         if pos or not kv:
@@ -319,9 +641,19 @@ class _Parser:
         for k, v in kv.items():
             if not re.fullmatch(r"[a-z_][a-z0-9_]*", k):
                 raise self.err(f"bad parameter name {k!r}", ln)
-            env[k] = self.value(v, ln, env)
+            env[k] = self.value(v, ln, env, funcs)
 
-    def read_model(self, ln: _Line) -> None:
+    def read_func(self, ln: _Line, scope: _Scope) -> None:
+        m = re.match(r"\.func\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*=?\s*(.+)$", ln.text, re.I | re.S)
+        if not m:
+            raise self.err(".func needs: .func NAME(ARG, ...) = {EXPRESSION}", ln)
+        args = tuple(a.strip().lower() for a in m.group(2).split(",") if a.strip())
+        body = m.group(3).strip()
+        if body.startswith(("{", "'", '"')) and body[-1:] in ("}", "'", '"'):
+            body = body[1:-1]
+        scope.funcs[m.group(1).lower()] = UserFunction(m.group(1).lower(), args, body)
+
+    def read_model(self, ln: _Line, scope: _Scope) -> None:
         m = re.match(r"\.model\s+(\S+)\s+([A-Za-z]+)\s*(?:\((.*)\)|(.*))$", ln.text, re.I | re.S)
         if not m:
             raise self.err("malformed .model card", ln)
@@ -331,12 +663,17 @@ class _Parser:
         pos, kv = _split_assignments(toks, ln)
         if pos:
             raise self.err(f"malformed .model parameters {pos!r}", ln)
-        vals = {k: self.value(v, ln, self.params) for k, v in kv.items()}
-        self.models[name] = (mtype, vals)
+        scope.models[name] = (mtype, kv, ln)
 
     # -- statements ------------------------------------------------------------------
     def statement(
-        self, ln: _Line, prefix: str, nodemap: dict[str, str], env: dict[str, float], depth: int
+        self,
+        ln: _Line,
+        prefix: str,
+        nodemap: dict[str, str],
+        env: dict[str, float],
+        scope: _Scope,
+        depth: int,
     ) -> None:
         text = ln.text
         head = text.split()[0].lower()
@@ -346,23 +683,44 @@ class _Parser:
         letter = head[0]
         handler = getattr(self, f"el_{letter}", None)
         if handler is None and letter not in "efgh":
-            raise self.err(f"unsupported element {text.split()[0]!r}", ln)
+            what = {
+                "q": "bipolar transistors (Q)",
+                "m": "MOSFETs (M)",
+                "j": "JFETs (J)",
+                "z": "MESFETs (Z)",
+                "k": "coupled inductors (K)",
+                "t": "transmission lines (T)",
+                "o": "lossy transmission lines (O)",
+                "u": "RC lines (U)",
+                "s": "voltage-controlled switches (S)",
+                "w": "current-controlled switches (W)",
+                "a": "XSPICE code models (A)",
+                "n": "OSDI/Verilog-A devices (N)",
+                "p": "coupled lines (P)",
+                "y": "lossy lines (Y)",
+            }.get(letter, f"elements {text.split()[0][0]!r}")
+            raise self.err(
+                f"unsupported element {text.split()[0]!r}: thermolearn has no {what}", ln
+            )
         toks = _tokens(text, ln)
         name = toks[0] if not prefix else f"{toks[0]}.{prefix[:-1]}"
+        funcs = scope.all_funcs()
         try:
             if handler is None:  # E, F, G, H: the four controlled sources
-                self._controlled(letter, ln, name, toks[1:], prefix, nodemap, env)
+                self._controlled(letter, ln, name, toks[1:], prefix, nodemap, env, funcs)
             else:
-                handler(ln, name, toks[1:], prefix, nodemap, env, depth)
+                handler(ln, name, toks[1:], prefix, nodemap, env, depth, scope)
         except ParameterError as exc:
             raise self.err(str(exc), ln) from None
 
     def dot_card(self, ln: _Line, head: str, prefix: str) -> None:
         toks = _tokens(ln.text, ln)
-        if prefix and head not in (".param", ".model"):
+        if prefix and head not in (".param", ".params", ".model", ".func"):
             raise self.err(f"{head} is not allowed inside a subcircuit", ln)
+        where = f"{ln.source}:{ln.line}"
         if head == ".op":
             self.analyses.append(("op",))
+            self.analysis_lines.append(where)
         elif head == ".tran":
             pos, _kv = _split_assignments(toks[1:], ln)
             uic = any(t.lower() == "uic" for t in pos)
@@ -373,11 +731,57 @@ class _Parser:
             tstop = self.value(nums[1], ln, self.params)
             if not (tstep > 0 and tstop > 0):
                 raise self.err(".tran tstep and tstop must be > 0", ln)
+            if len(nums) > 2 and self.value(nums[2], ln, self.params) != 0:
+                raise self.err(".tran TSTART > 0 is not supported (omit it or use 0)", ln)
+            self.uic = self.uic or uic
             self.analyses.append(("tran", tstep, tstop, uic))
+            self.analysis_lines.append(where)
+        elif head == ".ac":
+            if len(toks) != 5 or toks[1].lower() not in ("dec", "oct", "lin"):
+                raise self.err(".ac needs: .ac DEC|OCT|LIN POINTS FSTART FSTOP", ln)
+            npts = self.value(toks[2], ln, self.params)
+            f1 = self.value(toks[3], ln, self.params)
+            f2 = self.value(toks[4], ln, self.params)
+            if npts < 1 or npts != int(npts) or f1 < 0 or f2 < f1:
+                raise self.err(".ac needs POINTS >= 1 and 0 <= FSTART <= FSTOP", ln)
+            if toks[1].lower() != "lin" and f1 <= 0:
+                raise self.err(".ac DEC/OCT needs FSTART > 0", ln)
+            self.analyses.append(("ac", toks[1].lower(), int(npts), f1, f2))
+            self.analysis_lines.append(where)
+        elif head == ".dc":
+            args = toks[1:]
+            if len(args) not in (4, 8):
+                raise self.err(
+                    ".dc needs: .dc SOURCE START STOP STEP [SOURCE2 START2 STOP2 STEP2]", ln
+                )
+            sweeps = []
+            for k in range(0, len(args), 4):
+                src = args[k]
+                start, stop, step = (self.value(a, ln, self.params) for a in args[k + 1 : k + 4])
+                if step == 0 or (stop - start) * step < 0:
+                    raise self.err(f".dc step {step!r} does not go from {start!r} to {stop!r}", ln)
+                sweeps.append((src.lower(), start, stop, step))
+            self.analyses.append(("dc", tuple(sweeps)))
+            self.analysis_lines.append(where)
+        elif head in _UNSUPPORTED_ANALYSES:
+            if head == ".four":
+                self.note(".four (Fourier post-processing) ignored", ln)
+            else:
+                raise self.err(
+                    f"analysis {head} is not supported (thermolearn runs .op, .dc, .tran, .ac)", ln
+                )
         elif head in (".options", ".option", ".opt"):
-            _pos, kv = _split_assignments(toks[1:], ln)
-            self.options.update(kv)
-        elif head in (".save", ".print", ".plot", ".probe", ".title"):
+            pass  # read in the prescan
+        elif head in (".meas", ".measure"):
+            self.note(f"{head} ignored: thermolearn does not evaluate measurements", ln)
+        elif head in (".ic", ".nodeset"):
+            if head == ".nodeset":
+                self.note(".nodeset ignored (a Newton starting guess cannot change the answer)", ln)
+            else:
+                raise self.err(".ic is not supported; give capacitor IC= values with uic", ln)
+        elif head in _OUTPUT_CARDS:
+            pass
+        elif head == ".end":
             pass
         else:
             raise self.err(f"unsupported control card {head!r}", ln)
@@ -394,7 +798,14 @@ class _Parser:
             out.append(self.node(t, prefix, nodemap))
         return out
 
-    def _one_value(self, rest: list[str], ln: _Line, env: dict[str, float], what: str) -> float:
+    def _one_value(
+        self,
+        rest: list[str],
+        ln: _Line,
+        env: dict[str, float],
+        what: str,
+        funcs: dict[str, UserFunction] | None = None,
+    ) -> float:
         pos, kv = _split_assignments(rest, ln)
         if kv and list(kv) != [what]:
             raise self.err(f"unsupported parameters {sorted(kv)}", ln)
@@ -402,7 +813,21 @@ class _Parser:
             pos = pos + [kv[what]]
         if len(pos) != 1:
             raise self.err(f"expected one {what} value, got {pos!r}", ln)
-        return self.value(pos[0], ln, env)
+        return self.value(pos[0], ln, env, funcs)
+
+    def _depends_on_nodes(
+        self, tok: str, env: dict[str, float], funcs: dict[str, UserFunction]
+    ) -> Expression | None:
+        try:
+            parse_number(tok)
+            return None
+        except ValueError:
+            pass
+        try:
+            expr = compile_expression(tok, env, funcs)
+        except ExpressionError:
+            return None
+        return expr if expr.vrefs else None
 
     def el_r(
         self,
@@ -413,10 +838,90 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
-        r = self._one_value(toks[2:], ln, env, "r")
+        funcs = scope.all_funcs()
+        pos, kv = _split_assignments(toks[2:], ln)
+        known = {
+            "r",
+            "resistance",
+            "tc1",
+            "tc2",
+            "tce",
+            "m",
+            "scale",
+            "ac",
+            "l",
+            "w",
+            "temp",
+            "dtemp",
+            "noisy",
+        }
+        bad = sorted(set(kv) - known)
+        if bad:
+            raise self.err(f"unsupported resistor parameters {bad}", ln)
+        mp: dict[str, float] = {}
+        if pos and len(pos) == 1 and scope.find_model(pos[0].lower()) is not None:
+            mtype, mkv, mln = scope.find_model(pos[0].lower())  # type: ignore[misc]
+            if mtype not in ("r", "res"):
+                raise self.err(f"model {pos[0]!r} is a {mtype!r} model, not a resistor", ln)
+            mp = {k: self.value(v, mln, self.params) for k, v in mkv.items()}
+            pos = []
+        vtok = kv.get("r", kv.get("resistance"))
+        if pos:
+            if len(pos) != 1 or vtok is not None:
+                raise self.err(f"expected one r value, got {pos!r}", ln)
+            vtok = pos[0]
+        if vtok is not None:
+            expr = self._depends_on_nodes(vtok, env, funcs)
+            if expr is not None:  # behavioural resistor: I = V(a,b) / R(v)
+                if set(kv) - {"r", "resistance"}:
+                    raise self.err("a behavioural resistor takes no other parameters", ln)
+                for nd_a, nd_b in expr.vrefs:
+                    for nd in (nd_a, nd_b):
+                        if nd is not None:
+                            self.node(nd, prefix, nodemap)
+                rtext = expr.render(lambda s: self.node(s, prefix, nodemap))
+                self.circuit.add_bsource(name, a, b, f"V({a},{b})/({rtext})", mode="i")
+                return
+            r = self.value(vtok, ln, env, funcs)
+        elif "r" in mp or "resistance" in mp:
+            r = mp.get("r", mp.get("resistance", 0.0))
+        elif "rsh" in mp and "l" in kv:
+            narrow = mp.get("narrow", 0.0)
+            lval = self.value(kv["l"], ln, env, funcs)
+            wval = self.value(kv["w"], ln, env, funcs) if "w" in kv else mp.get("defw", 1e-5)
+            r = mp["rsh"] * (lval - narrow) / (wval - narrow)
+        else:
+            raise self.err("resistor needs a value: R n1 n2 VALUE (or a model with R=)", ln)
+        tc1 = self.value(kv["tc1"], ln, env, funcs) if "tc1" in kv else mp.get("tc1", 0.0)
+        tc2 = self.value(kv["tc2"], ln, env, funcs) if "tc2" in kv else mp.get("tc2", 0.0)
+        tnom = mp.get("tnom", self.tnom)
+        temp = self.value(kv["temp"], ln, env, funcs) if "temp" in kv else self.temperature
+        if "dtemp" in kv:
+            temp += self.value(kv["dtemp"], ln, env, funcs)
+        dt = temp - tnom
+        if "tce" in kv or "tce" in mp:
+            tce = self.value(kv["tce"], ln, env, funcs) if "tce" in kv else mp["tce"]
+            r *= 1.01 ** (tce * dt)
+        else:
+            r *= 1 + tc1 * dt + tc2 * dt * dt
+        if "scale" in kv:
+            r *= self.value(kv["scale"], ln, env, funcs)
+        mult = self.value(kv["m"], ln, env, funcs) if "m" in kv else 1.0
+        r /= mult
+        if r < 0 and "ac" not in kv:
+            # ngspice accepts negative resistors: the same law as a VCCS of its own voltage
+            self.circuit.add_vccs(name, a, b, a, b, 1.0 / r)
+            self.note(f"negative resistor {name!r} = {r:g} ohm modelled as a VCCS", ln)
+            return
         self.circuit.add_resistor(name, a, b, r)
+        if "ac" in kv:
+            rac = self.value(kv["ac"], ln, env, funcs)
+            if "scale" in kv:
+                rac *= self.value(kv["scale"], ln, env, funcs)
+            self.ac_resistance[self.circuit.element(name).name] = rac / mult
 
     def el_c(
         self,
@@ -427,13 +932,30 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
+        funcs = scope.all_funcs()
         pos, kv = _split_assignments(toks[2:], ln)
-        if len(pos) != 1 or set(kv) - {"ic"}:
+        bad = sorted(set(kv) - {"ic", "c", "m", "scale"})
+        if bad:
+            raise self.err(f"unsupported capacitor parameters {bad}", ln)
+        vtok = kv.get("c")
+        if pos:
+            if len(pos) != 1 or vtok is not None:
+                raise self.err("capacitor needs: C n1 n2 value [IC=v]", ln)
+            vtok = pos[0]
+        if vtok is None:
             raise self.err("capacitor needs: C n1 n2 value [IC=v]", ln)
-        ic = self.value(kv["ic"], ln, env) if "ic" in kv else None
-        self.circuit.add_capacitor(name, a, b, self.value(pos[0], ln, env), ic=ic)
+        if self._depends_on_nodes(vtok, env, funcs) is not None:
+            raise self.err("nonlinear (voltage-dependent) capacitors are not supported", ln)
+        c = self.value(vtok, ln, env, funcs)
+        if "scale" in kv:
+            c *= self.value(kv["scale"], ln, env, funcs)
+        if "m" in kv:
+            c *= self.value(kv["m"], ln, env, funcs)
+        ic = self.value(kv["ic"], ln, env, funcs) if "ic" in kv else None
+        self.circuit.add_capacitor(name, a, b, c, ic=ic)
 
     def el_l(
         self,
@@ -444,64 +966,141 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
-        self.circuit.add_inductor(name, a, b, self._one_value(toks[2:], ln, env, "l"))
+        pos, kv = _split_assignments(toks[2:], ln)
+        if "ic" in kv:
+            icv = self.value(kv.pop("ic"), ln, env, scope.all_funcs())
+            if self.uic and icv != 0.0:
+                raise self.err("inductor IC= with uic is not supported (only 0 A)", ln)
+            if not self.uic:
+                self.note("inductor IC= ignored without uic (as in SPICE)", ln)
+        rest = pos + [x for k, v in kv.items() for x in (k, "=", v)]
+        self.circuit.add_inductor(
+            name, a, b, self._one_value(rest, ln, env, "l", scope.all_funcs())
+        )
 
     def _source_spec(
-        self, rest: list[str], ln: _Line, env: dict[str, float]
+        self,
+        name: str,
+        rest: list[str],
+        ln: _Line,
+        env: dict[str, float],
+        funcs: dict[str, UserFunction],
     ) -> tuple[float | None, Pulse | PWL | Sine | None]:
         dc: float | None = None
         wf: Pulse | PWL | Sine | None = None
         i = 0
+        keywords = ("dc", "ac", "distof1", "distof2") + _WAVEFORMS
+
+        def is_value(t: str) -> bool:
+            return t != "=" and t.lower() not in keywords
+
         while i < len(rest):
             t = rest[i]
             low = t.lower()
             if low == "dc":
-                if i + 1 >= len(rest):
+                j = i + 1
+                if j < len(rest) and rest[j] == "=":
+                    j += 1
+                if j >= len(rest):
                     raise self.err("DC needs a value", ln)
-                dc = self.value(rest[i + 1], ln, env)
-                i += 2
+                dc = self.value(rest[j], ln, env, funcs)
+                i = j + 1
+                continue
+            if low == "ac":
+                j = i + 1
+                if j < len(rest) and rest[j] == "=":
+                    j += 1
+                mag, phase = 1.0, 0.0
+                if j < len(rest) and is_value(rest[j]):
+                    mag = self.value(rest[j], ln, env, funcs)
+                    j += 1
+                    if j < len(rest) and is_value(rest[j]):
+                        phase = self.value(rest[j], ln, env, funcs)
+                        j += 1
+                self.ac_sources[name] = (mag, phase)
+                i = j
+                continue
+            if low in ("distof1", "distof2"):
+                j = i + 1
+                while j < len(rest) and is_value(rest[j]) and j < i + 3:
+                    j += 1
+                self.note(f"{t} (distortion analysis input) ignored", ln)
+                i = j
                 continue
             fm = re.fullmatch(r"([A-Za-z]+)\((.*)\)", t, re.S)
-            if fm and fm.group(1).lower() in ("pulse", "pwl", "sin"):
+            if (fm and fm.group(1).lower() in _WAVEFORMS) or low in _WAVEFORMS:
+                kind = fm.group(1).lower() if fm else low
                 if wf is not None:
                     raise self.err("more than one waveform", ln)
-                args = [a for a in re.split(r"[\s,]+", fm.group(2).strip()) if a]
-                vals = [self.value(a, ln, env) for a in args]
-                wf = self._waveform(fm.group(1).lower(), vals, ln)
-                i += 1
+                if fm:
+                    args = [a for a in re.split(r"[\s,]+", fm.group(2).strip()) if a]
+                    i += 1
+                else:  # PULSE 0 1 2n ... without parentheses
+                    args = []
+                    i += 1
+                    while i < len(rest) and is_value(rest[i]):
+                        args.append(rest[i])
+                        i += 1
+                if kind not in ("pulse", "pwl", "sin"):
+                    raise self.err(
+                        f"{kind.upper()} sources are not supported (PULSE, PWL, SIN are)", ln
+                    )
+                vals = [self.value(a, ln, env, funcs) for a in args]
+                wf = self._waveform(kind, vals, ln)
                 continue
-            if low in ("ac",):
-                raise self.err("AC specifications are not supported", ln)
-            if dc is None and wf is None:
-                dc = self.value(t, ln, env)
+            if dc is None and wf is None and is_value(t):
+                dc = self.value(t, ln, env, funcs)
                 i += 1
                 continue
             raise self.err(f"unexpected token {t!r} in source", ln)
         return dc, wf
 
     def _waveform(self, kind: str, v: list[float], ln: _Line) -> Pulse | PWL | Sine:
+        tstep = self.tstep
+        tstop = self.tstop
         try:
             if kind == "pulse":
-                if not 2 <= len(v) <= 7:
+                if not 2 <= len(v) <= 8:
                     raise self.err("PULSE takes 2 to 7 values", ln)
-                full = v + [0.0] * (6 - len(v)) if len(v) < 6 else v
-                pw = full[5] if len(v) >= 6 else 1e30
-                per = full[6] if len(full) >= 7 else None
-                return Pulse(
-                    v1=full[0], v2=full[1], td=full[2], tr=full[3], tf=full[4], pw=pw, per=per
-                )
+                if len(v) == 8:
+                    raise self.err(
+                        "PULSE with an 8th value (number of pulses) is not supported", ln
+                    )
+                full = v + [0.0] * (7 - len(v))
+                td, tr, tf, pw, per = full[2], full[3], full[4], full[5], full[6]
+                # ngspice (vsrcload.c): TR, TF = TSTEP and PW, PER = TSTOP when omitted or 0
+                if tstep is not None and tstop is not None:
+                    tr = tr or tstep
+                    tf = tf or tstep
+                    pw = pw or tstop
+                    per = per or tstop
+                    if per < tr + pw + tf:
+                        per = None if len(v) < 7 else per
+                    pper: float | None = per
+                else:  # no transient: only the DC value (v1) matters
+                    pw = pw or 1e30
+                    pper = per or None
+                return Pulse(v1=full[0], v2=full[1], td=td, tr=tr, tf=tf, pw=pw, per=pper)
             if kind == "pwl":
                 if len(v) < 2 or len(v) % 2:
                     raise self.err("PWL needs time/value pairs", ln)
                 return PWL(times=tuple(v[0::2]), values=tuple(v[1::2]))
-            if not 2 <= len(v) <= 5:
-                raise self.err("SIN takes 2 to 5 values", ln)
-            full = v + [0.0] * (5 - len(v))
-            if len(v) < 3:
-                raise self.err("SIN needs a frequency here (no default from .tran)", ln)
-            return Sine(vo=full[0], va=full[1], freq=full[2], td=full[3], theta=full[4])
+            if not 2 <= len(v) <= 6:
+                raise self.err("SIN takes 2 to 6 values", ln)
+            full = v + [0.0] * (6 - len(v))
+            freq = full[2]
+            if freq == 0.0:
+                if tstop is None:
+                    freq = 1.0  # no transient: only the DC value (vo) matters
+                else:
+                    freq = 1.0 / tstop  # ngspice: FREQ = 1/TSTOP when omitted or 0
+            kw: dict[str, float] = {}
+            if full[5] != 0.0:
+                kw["phase"] = full[5]
+            return Sine(vo=full[0], va=full[1], freq=freq, td=full[3], theta=full[4], **kw)
         except ParameterError as exc:
             raise self.err(str(exc), ln) from None
 
@@ -514,9 +1113,10 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
-        dc, wf = self._source_spec(toks[2:], ln, env)
+        dc, wf = self._source_spec(name, toks[2:], ln, env, scope.all_funcs())
         c = self.circuit
         if dc is None:
             c.add_vsource(name, a, b, waveform=wf)
@@ -532,9 +1132,10 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
-        dc, wf = self._source_spec(toks[2:], ln, env)
+        dc, wf = self._source_spec(name, toks[2:], ln, env, scope.all_funcs())
         if dc is None:
             self.circuit.add_isource(name, a, b, waveform=wf)
         else:
@@ -549,32 +1150,88 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
+        from thermolearn.devices.spice_diode import CELSIUS_TO_KELVIN, SpiceDiodeParams
+
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
+        funcs = scope.all_funcs()
         pos, kv = _split_assignments(toks[2:], ln)
-        if len(pos) != 1:
-            raise self.err("diode needs: D anode cathode model", ln)
+        if any(p.lower() == "off" for p in pos):
+            self.note("diode OFF ignored (a Newton starting guess)", ln)
+            pos = [p for p in pos if p.lower() != "off"]
+        if not 1 <= len(pos) <= 2:
+            raise self.err("diode needs: D anode cathode model [area]", ln)
         mname = pos[0].lower()
-        if mname not in self.models:
+        found = scope.find_model(mname)
+        if found is None:
             raise self.err(f"unknown diode model {pos[0]!r}", ln)
-        mtype, mp = self.models[mname]
+        mtype, mkv, mln = found
         if mtype != "d":
             raise self.err(f"model {pos[0]!r} is a {mtype!r} model, not a diode", ln)
-        unsupported = set(mp) - {"is", "n", "rs", "tnom"}
+        menv = dict(self.params)
+        mvals = {k: self.value(v, mln, menv, self.top.funcs) for k, v in mkv.items()}
+        unsupported = sorted(set(mvals) - set(_DIODE_MODEL) - _DIODE_NOTED)
         if unsupported:
-            raise self.err(f"unsupported diode model parameters {sorted(unsupported)}", ln)
-        temp_c = mp.get("tnom", 26.85)
-        if set(kv) - {"temp"}:
-            raise self.err(f"unsupported diode instance parameters {sorted(kv)}", ln)
-        if "temp" in kv:
-            temp_c = self.value(kv["temp"], ln, env)
-        params = DiodeParams(
-            i_s=mp.get("is", 1e-14),
-            n=mp.get("n", 1.0),
-            r_s=mp.get("rs", 0.0),
-            temperature=round(temp_c + 273.15, 9),
+            raise self.err(
+                f"unsupported diode model parameters {unsupported} (model {pos[0]!r}, line "
+                f"{mln.line}); thermolearn implements the SPICE level-1 diode: "
+                + " ".join(sorted({k.upper() for k in _DIODE_MODEL})),
+                ln,
+            )
+        if mvals.get("level", 1.0) != 1.0:
+            raise self.err(
+                f"diode model {pos[0]!r} has LEVEL={mvals['level']:g}; only 1 is supported", ln
+            )
+        bad_inst = sorted(set(kv) - {"area", "m", "temp", "dtemp", "ic"})
+        if bad_inst:
+            raise self.err(f"unsupported diode instance parameters {bad_inst}", ln)
+        fields: dict[str, float] = {}
+        for k, v in mvals.items():
+            if k in _DIODE_MODEL:
+                fields[_DIODE_MODEL[k]] = v
+        tnom_c = fields.pop("tnom", self.tnom)
+        temp_c = self.value(kv["temp"], ln, env, funcs) if "temp" in kv else self.temperature
+        if "dtemp" in kv:
+            temp_c += self.value(kv["dtemp"], ln, env, funcs)
+        area = fields.pop("area", 1.0)
+        if len(pos) == 2:
+            area = self.value(pos[1], ln, env, funcs)
+        if "area" in kv:
+            area = self.value(kv["area"], ln, env, funcs)
+        mult = self.value(kv["m"], ln, env, funcs) if "m" in kv else 1.0
+        if "ic" in kv:
+            self.note("diode IC= ignored", ln)
+        r_s = fields.pop("r_s", 0.0)
+        if set(fields) <= {"i_s", "n"} and area == 1.0 and mult == 1.0 and temp_c == tnom_c:
+            # the Shockley diode with exact series resistance (what thermolearn exports): no
+            # temperature rescaling because the device runs at TNOM
+            from thermolearn.devices import DiodeParams
+
+            self.circuit.add_diode(
+                name,
+                a,
+                b,
+                DiodeParams(
+                    i_s=fields.get("i_s", 1e-14),
+                    n=fields.get("n", 1.0),
+                    r_s=r_s,
+                    temperature=round(temp_c + CELSIUS_TO_KELVIN, 9),
+                ),
+            )
+            return
+        params = SpiceDiodeParams(
+            **fields,  # type: ignore[arg-type]
+            tnom=tnom_c + CELSIUS_TO_KELVIN,
+            temperature=temp_c + CELSIUS_TO_KELVIN,
+            area=area,
+            mult=mult,
         )
-        self.circuit.add_diode(name, a, b, params)
+        anode = a
+        if r_s > 0:
+            anode = self.node(f"{toks[0]}#internal", prefix, nodemap)
+            self.circuit.add_resistor(f"R{name}_rs", a, anode, r_s / (area * mult))
+        self.circuit.add_diode(name, anode, b, params)
 
     def _controlled(
         self,
@@ -585,20 +1242,80 @@ class _Parser:
         prefix: str,
         nodemap: dict[str, str],
         env: dict[str, float],
+        funcs: dict[str, UserFunction],
     ) -> None:
         c = self.circuit
+        if len(toks) >= 3 and kind in "eg":
+            # behavioural forms: E n+ n- VALUE={expr} | VOL='expr', G n+ n- VALUE= | CUR=
+            key = toks[2].lower()
+            if key in ("value", "vol", "cur") or re.fullmatch(r"(value|vol|cur)=.*", key):
+                m = re.match(
+                    r"^\s*\S+\s+\S+\s+\S+\s+(?:value|vol|cur)\s*=\s*(.+)$", ln.text, re.I | re.S
+                )
+                if not m:
+                    raise self.err(
+                        f"{kind.upper()} source needs: {kind.upper()} n+ n- VALUE={{expr}}", ln
+                    )
+                a, b = self._nodes(toks, 2, ln, prefix, nodemap)
+                self._bsource(
+                    ln,
+                    name,
+                    a,
+                    b,
+                    m.group(1),
+                    "v" if kind == "e" else "i",
+                    prefix,
+                    nodemap,
+                    env,
+                    funcs,
+                )
+                return
+            if key in ("poly", "table", "laplace", "freq") or key.startswith(("poly(", "table")):
+                raise self.err(f"{kind.upper()} source {toks[2].upper()} form is not supported", ln)
         if kind in "eg":
             a, b, cp, cn = self._nodes(toks, 4, ln, prefix, nodemap)
-            val = self._one_value(toks[4:], ln, env, "gain" if kind == "e" else "gm")
+            val = self._one_value(toks[4:], ln, env, "gain" if kind == "e" else "gm", funcs)
             (c.add_vcvs if kind == "e" else c.add_vccs)(name, a, b, cp, cn, val)
         else:
             a, b = self._nodes(toks, 2, ln, prefix, nodemap)
             if len(toks) < 3:
                 raise self.err("missing controlling source", ln)
+            if toks[2].lower().startswith("poly"):
+                raise self.err(f"{kind.upper()} source POLY form is not supported", ln)
             ctrl = toks[2] if not prefix else f"{toks[2]}.{prefix[:-1]}"
-            val = self._one_value(toks[3:], ln, env, "gain" if kind == "f" else "r")
+            val = self._one_value(toks[3:], ln, env, "gain" if kind == "f" else "r", funcs)
             el = (c.add_cccs if kind == "f" else c.add_ccvs)(name, a, b, ctrl, val)
             self.pending_ctrl.append((el, ln))
+
+    def _bsource(
+        self,
+        ln: _Line,
+        name: str,
+        a: str,
+        b: str,
+        text: str,
+        mode: str,
+        prefix: str,
+        nodemap: dict[str, str],
+        env: dict[str, float],
+        funcs: dict[str, UserFunction],
+    ) -> None:
+        try:
+            expr = compile_expression(text, env, funcs)
+        except ExpressionError as exc:
+            raise self.err(f"B source: {exc}", ln) from None
+
+        def mapped(s: str) -> str:
+            if s.startswith(CURRENT_REF):  # i(vname): the flattened source name
+                src = s[len(CURRENT_REF) :]
+                return CURRENT_REF + (src if not prefix else f"{src}.{prefix[:-1]}")
+            return self.node(s, prefix, nodemap)
+
+        for nd_a, nd_b in expr.vrefs:
+            for nd in (nd_a, nd_b):
+                if nd is not None:
+                    mapped(nd)
+        self.circuit.add_bsource(name, a, b, expr.render(mapped), mode=mode)
 
     def el_b(
         self,
@@ -609,21 +1326,15 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
         m = re.match(r"^\s*\S+\s+\S+\s+\S+\s+([IiVv])\s*=\s*(.+)$", ln.text, re.S)
         if not m:
             raise self.err("B source needs: B n+ n- I=expr or V=expr", ln)
-        try:
-            expr = compile_expression(m.group(2), env)
-        except ExpressionError as exc:
-            raise self.err(f"B source: {exc}", ln) from None
-        for nd_a, nd_b in expr.vrefs:
-            for nd in (nd_a, nd_b):
-                if nd is not None:
-                    self.node(nd, prefix, nodemap)
-        text = expr.render(lambda s: self.node(s, prefix, nodemap))
-        self.circuit.add_bsource(name, a, b, text, mode=m.group(1).lower())
+        self._bsource(
+            ln, name, a, b, m.group(2), m.group(1).lower(), prefix, nodemap, env, scope.all_funcs()
+        )
 
     def el_x(
         self,
@@ -634,16 +1345,19 @@ class _Parser:
         nodemap: dict[str, str],
         env: dict[str, float],
         depth: int,
+        scope: _Scope,
     ) -> None:
         if depth > 20:
             raise self.err("subcircuits nested too deeply (recursive definition?)", ln)
-        pos, kv = _split_assignments([t for t in toks if t.lower() != "params:"], ln)
+        pos, kv = _split_assignments(
+            [t for t in toks if t.lower() not in ("params:", "param:")], ln
+        )
         if not pos:
             raise self.err("X line needs nodes and a subcircuit name", ln)
         sub_name = pos[-1].lower()
-        if sub_name not in self.subckts:
+        sub = scope.find_subckt(sub_name)
+        if sub is None:
             raise self.err(f"unknown subcircuit {pos[-1]!r}", ln)
-        sub = self.subckts[sub_name]
         nodes = pos[:-1]
         if len(nodes) != len(sub.ports):
             raise self.err(
@@ -653,25 +1367,25 @@ class _Parser:
         inst_path = f"{prefix}{name.split('.')[0]}" if prefix else name
         newmap = {p.lower(): o for p, o in zip(sub.ports, outer, strict=True)}
         local = dict(self.params)
-        for k, v in sub.defaults.items():
-            local[k] = self.value(v, ln, local)
-        for k, v in kv.items():
+        funcs = scope.all_funcs()
+        for k in kv:
             if k not in sub.defaults:
                 raise self.err(f"subcircuit {sub.name!r} has no parameter {k!r}", ln)
-            local[k] = self.value(v, ln, env)
+        given = {k: self.value(v, ln, env, funcs) for k, v in kv.items()}
+        for k, v in sub.defaults.items():
+            local[k] = given[k] if k in given else self.value(v, ln, local, funcs)
+        inner = _Scope({}, {}, {}, parent=scope)
+        body = self._definitions(sub.body, inner)
+        ifuncs = inner.all_funcs()
         body_top: list[_Line] = []
-        for bl in sub.body:
+        for bl in body:
             bh = bl.text.split()[0].lower()
-            if bh == ".param":
-                self.read_params(bl, local)
-            elif bh == ".model":
-                self.read_model(bl)
-            elif bh in (".subckt", ".ends"):
-                raise self.err("nested .subckt definitions are not supported", bl)
+            if bh in (".param", ".params"):
+                self.read_params(bl, local, ifuncs)
             else:
                 body_top.append(bl)
         for bl in body_top:
-            self.statement(bl, f"{inst_path}.", newmap, local, depth + 1)
+            self.statement(bl, f"{inst_path}.", newmap, local, inner, depth + 1)
 
     def resolve_controls(self) -> None:
         for el, ln in self.pending_ctrl:
@@ -684,7 +1398,11 @@ class _Parser:
 
 
 def parse_netlist(
-    text: str, source: str = "<netlist>", *, limits: _limits.NetlistLimits | None = None
+    text: str,
+    source: str = "<netlist>",
+    *,
+    temperature: float | None = None,
+    limits: _limits.NetlistLimits | None = None,
 ) -> ParsedNetlist:
     """Parse SPICE text into a :class:`ParsedNetlist` (circuit + analysis cards).
 
@@ -695,6 +1413,10 @@ def parse_netlist(
     text : str
     source : str
         File name used in messages.
+    temperature : float, optional
+        Circuit temperature, degC, overriding the netlist's ``.temp``/``.options temp`` (a
+        ``.dc TEMP`` sweep re-reads the netlist at each point, so that model values using
+        ``temper`` follow it).
     limits : NetlistLimits, optional
         Resource caps (flattened element count, estimated memory, text, line and expression
         size); default :func:`~thermolearn.circuit.spice.limits.default_limits`.
@@ -707,7 +1429,7 @@ def parse_netlist(
     """
     if not isinstance(text, str):
         raise NetlistError("netlist text must be a string", source=source)
-    parser = _Parser(source)
+    parser = _Parser(source, temperature)
     try:
         with _limits.active_limits(limits):
             _limits.charge_text(len(text), source)
@@ -719,11 +1441,15 @@ def parse_netlist(
 
 
 def read_netlist(
-    path: str | os.PathLike[str], *, limits: _limits.NetlistLimits | None = None
+    path: str | os.PathLike[str],
+    *,
+    temperature: float | None = None,
+    limits: _limits.NetlistLimits | None = None,
 ) -> ParsedNetlist:
-    """Read and parse a netlist file (``.include`` paths are relative to it).
+    """Read and parse a netlist file (``.include``/``.lib`` paths are relative to it).
 
-    ``limits`` as for :func:`parse_netlist`; the file size is checked before it is read.
+    ``temperature`` and ``limits`` as for :func:`parse_netlist`; the file size is checked
+    before it is read.
     """
     p = os.fspath(path)
     lim = limits if limits is not None else _limits.default_limits()
@@ -738,7 +1464,7 @@ def read_netlist(
         raise NetlistError(
             f"not a text netlist: byte {exc.start} is not UTF-8 (a binary file?)", source=p
         ) from None
-    return parse_netlist(text, source=p, limits=lim)
+    return parse_netlist(text, source=p, temperature=temperature, limits=lim)
 
 
 __all__ = ["ParsedNetlist", "parse_netlist", "read_netlist"]
