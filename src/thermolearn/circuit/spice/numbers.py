@@ -39,17 +39,17 @@ def parse_number(token: str) -> float:
         expo = "0"
     try:
         dec = Decimal(mant)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {token!r}") from None
-    if expo is not None:
-        dec = dec.scaleb(int(expo))
-    low = rest[:3].lower()
-    if low == "meg":
-        dec = dec.scaleb(6)
-    elif low == "mil":
-        dec = dec * Decimal("25.4e-6")
-    elif low[:1] in _SCALE:
-        dec = dec.scaleb(_SCALE[low[:1]])
+        if expo is not None:
+            dec = dec.scaleb(int(expo))
+        low = rest[:3].lower()
+        if low == "meg":
+            dec = dec.scaleb(6)
+        elif low == "mil":
+            dec = dec * Decimal("25.4e-6")
+        elif low[:1] in _SCALE:
+            dec = dec.scaleb(_SCALE[low[:1]])
+    except (ArithmeticError, ValueError):  # decimal overflow, an exponent of 10^5 digits
+        raise ValueError(f"number out of range: {token!r}") from None
     if rest and not (rest[:1].isalpha() or rest[:1] in "_%"):
         raise ValueError(f"not a number: {token!r}")
     val = float(dec)
