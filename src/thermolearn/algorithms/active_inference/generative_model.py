@@ -16,7 +16,11 @@ of 1 on the full conductance swing): a likelihood row is a transposed read drive
 one-hot outcome, the other products are forward reads driven by the beliefs. Reads and
 programming pulses are booked in one :class:`~thermolearn.energy.EnergyLedger`. Reads are
 clipped at 0 (a probability cannot be negative; device noise can make a read so) before the
-digital logarithms, softmaxes and entropies. The ambiguity ``E_q(s) H[p(o|s)]`` uses the
+digital logarithms, softmaxes and entropies, and the reads that are probability distributions
+(predicted states ``B q``, predicted outcomes ``A q``) are divided by their sum (digitally, after
+the ADC): the columns of A and B sum to 1, so on exact hardware this changes nothing, while with
+device-to-device spread it removes the common gain error that would otherwise rescale every
+expected-free-energy term of a policy. The ambiguity ``E_q(s) H[p(o|s)]`` uses the
 per-state entropy of the *programmed* joint likelihood (read back once after programming).
 """
 
@@ -41,6 +45,13 @@ from thermolearn.energy import EnergyLedger
 from thermolearn.hardware import Hardware
 
 Array = NDArray[np.float64]
+
+
+def _as_distribution(read: Array, mass: float) -> Array:
+    """Clip a read at 0 and scale it to the probability ``mass`` of its input (1 for a belief)."""
+    r = np.maximum(np.asarray(read, dtype=np.float64), 0.0)
+    total = float(r.sum())
+    return r * (mass / total) if total > 0 else r
 
 
 class DigitalGenerativeModel:
@@ -138,18 +149,20 @@ class CrossbarGenerativeModel:
 
     def expected_obs(self, m: int, qs: Sequence[Array]) -> Array:
         """Predicted outcomes ``A_m q(s)``: a forward read driven by the joint belief."""
-        return np.maximum(self.a_maps[m].matvec(outer(qs).ravel()), 0.0)
+        qx = outer(qs).ravel()
+        return _as_distribution(self.a_maps[m].matvec(qx), float(qx.sum()))
 
     def transition(self, f: int, u: int, q: Array) -> Array:
         """``B_f[:, :, u] q``: a forward read of that action's transition array."""
-        return np.maximum(self.b_maps[f][u].matvec(q), 0.0)
+        return _as_distribution(self.b_maps[f][u].matvec(q), float(np.sum(q)))
 
     def state_info_gain(self, qs: Sequence[Array]) -> float:
         """``H[q(o)] − E_q(s) H[p(o|s)]`` with ``q(o)`` read from the joint-likelihood array."""
         qx = outer(qs).ravel()
         mask = qx > SALIENCE_FLOOR
         neg_h = float(qx[mask] @ self._neg_entropy[mask])
-        qo = np.maximum(self.joint_map.matvec(np.where(mask, qx, 0.0)), 0.0)
+        qm = np.where(mask, qx, 0.0)
+        qo = _as_distribution(self.joint_map.matvec(qm), float(qm.sum()))
         return neg_h - float(qo @ log_stable(qo))
 
     # -- learning ----------------------------------------------------------------------------
