@@ -158,6 +158,8 @@ class _Scope:
         return None
 
     def all_funcs(self) -> dict[str, UserFunction]:
+        if self.parent is None:
+            return self.funcs
         chain: list[_Scope] = []
         s: _Scope | None = self
         while s is not None:
@@ -307,7 +309,13 @@ def _logical_lines(
 _TOKEN_RE = re.compile(r"\s*(\{[^{}]*\}|'[^']*'|\"[^\"]*\"|[^\s(),=]+\([^()]*\)|[^\s,=]+|=)\s*,?")
 
 
+_PLAIN = frozenset("{}'\"(),=")
+_BAD_NODE = frozenset("(){}=,'\" \t")
+
+
 def _tokens(text: str, ln: _Line) -> list[str]:
+    if _PLAIN.isdisjoint(text):  # the common element line: fields separated by blanks
+        return text.split()
     toks: list[str] = []
     pos = 0
     s = text.strip()
@@ -516,6 +524,8 @@ class _Parser:
     def _prescan(self, lines: list[_Line]) -> None:
         """Cards that every element needs first: temperature, .global, the first .tran."""
         for ln in lines:
+            if not ln.text.startswith("."):
+                continue
             head = ln.text.split()[0].lower()
             toks = _tokens(ln.text, ln)
             if head == ".global":
@@ -793,7 +803,7 @@ class _Parser:
             raise self.err(f"expected {k} nodes, got {len(toks)} fields", ln)
         out = []
         for t in toks[:k]:
-            if not re.fullmatch(r"[^\s(){}=,'\"]+", t):
+            if not t or not _BAD_NODE.isdisjoint(t) or t != t.strip():
                 raise self.err(f"bad node name {t!r}", ln)
             out.append(self.node(t, prefix, nodemap))
         return out
@@ -841,6 +851,18 @@ class _Parser:
         scope: _Scope,
     ) -> None:
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
+        if len(toks) == 3:
+            try:  # fast path: R n1 n2 NUMBER (a crossbar export is ~all such lines)
+                r0 = parse_number(toks[2])
+            except ValueError:
+                pass
+            else:
+                if r0 < 0:
+                    self.circuit.add_vccs(name, a, b, a, b, 1.0 / r0)
+                    self.note(f"negative resistor {name!r} = {r0:g} ohm modelled as a VCCS", ln)
+                else:
+                    self.circuit.add_resistor(name, a, b, r0)
+                return
         funcs = scope.all_funcs()
         pos, kv = _split_assignments(toks[2:], ln)
         known = {
