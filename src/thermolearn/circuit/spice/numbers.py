@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 _NUM_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eEdD]([+-]?\d*))?(.*)$", re.S)
 #: ngspice's scale factors (``INPevaluate``): one letter, or ``meg``/``mil``; case-insensitive
