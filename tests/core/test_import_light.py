@@ -10,7 +10,8 @@ def test_import_is_light() -> None:
     code = (
         "import sys, thermolearn, thermolearn.cli\n"
         "import thermolearn.devices, thermolearn.crossbar, thermolearn.algorithms\n"
-        "heavy = [m for m in ('PySpice', 'matplotlib', 'dask', 'distributed', 'torch')"
+        "heavy = [m for m in ('PySpice', 'matplotlib', 'dask', 'distributed', 'torch', 'pyamg',"
+        " 'pypardiso')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
