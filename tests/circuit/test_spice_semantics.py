@@ -99,3 +99,45 @@ def test_stored_references_are_what_ngspice_computes(cf: harness.CorpusFile) -> 
     for a, b in zip(now["plots"], ref["plots"], strict=True):
         for k, v in b["vectors"].items():
             np.testing.assert_allclose(np.asarray(a["vectors"][k]), np.asarray(v), atol=1e-9)
+
+
+NUMERIC = """numeric nodes, DC value differs from the PULSE's t = 0 value (ngspice prints a note)
+V1 1 0 DC 5 PULSE(0 1 0 1u 1u 5u 10u)
+R1 1 2 1k
+R2 2 0 1k
+C1 2 0 1n
+.tran 0.1u 20u
+.end
+"""
+
+
+@pytest.mark.ngspice
+def test_ngspice_engine_numeric_nodes_and_dc_note() -> None:
+    """Issue 15: the exporter-based ngspice engine read numeric nodes ('1') and failed on
+    ngspice's DC/t=0 note. Reference: the python engine on the same circuit (OP 1e-6 V,
+    transient 2e-3 of the range at ngspice's time points)."""
+    from thermolearn.circuit import operating_point, transient
+    from thermolearn.circuit.spice.parser import parse_netlist
+
+    c = parse_netlist(NUMERIC, "numeric.cir").circuit
+    ng, py = operating_point(c, engine="ngspice"), operating_point(c)
+    assert ng.v("2") == pytest.approx(2.5, abs=1e-6) and py.v("2") == pytest.approx(2.5)
+    tn = transient(c, 20e-6, 0.1e-6, engine="ngspice")
+    tp = transient(c, 20e-6, 0.1e-6, method="trap", adaptive=True)
+    err = np.max(np.abs(np.interp(tn.time, tp.time, tp.v("2")) - tn.v("2")))
+    assert err < 2e-3 * np.ptp(tn.v("2"))
+
+
+@pytest.mark.ngspice
+def test_imported_netlist_on_the_ngspice_engine_runs_the_users_text() -> None:
+    """The ngspice engine of an imported netlist runs the file's own text: a wrong import
+    (here: a parse of 4K7 as 4.7k) would show as a disagreement between the engines."""
+    from thermolearn.circuit.spice.simulate import ngspice_deck
+
+    cf = REGRESS["scale_digits.cir"]
+    parsed = read_netlist(cf.full_path)
+    assert ngspice_deck(parsed) == cf.full_path.read_text()
+    ng = run_netlist_analyses(parsed, "ngspice").analyses[0]
+    py = run_netlist_analyses(parsed, "python").analyses[0]
+    assert ng.voltages["a"][0] == pytest.approx(4.0, rel=1e-9)  # 1 mA into 4K7 = 4000 ohm
+    assert py.voltages["a"][0] == pytest.approx(4.0, rel=1e-9)

@@ -18,10 +18,11 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="spice_command", metavar="ACTION")
     run = sub.add_parser(
         "run",
-        help="operating point (and transient if the netlist has .tran) of a netlist",
+        help="run the analyses of a netlist (.op, .dc, .tran, .ac and its .control block)",
         description=(
-            "Parse FILE, compute the DC operating point (every node voltage and every source "
-            "current) and, when the netlist has a .tran card, the transient."
+            "Parse FILE and run its analyses (.op, .dc, .tran, .ac cards and the analysis "
+            "commands of a .control block), always with an operating point first. The "
+            "ngspice engine runs the file's own text in plain ngspice."
         ),
     )
     run.add_argument("file", type=in_file, help="netlist file (.cir)")
@@ -46,52 +47,40 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-_SOURCE_KINDS = "VIEFGHB"
-
-
 def _run(args: argparse.Namespace) -> int:
-    from thermolearn.circuit import operating_point, transient
     from thermolearn.circuit.spice.limits import default_limits
     from thermolearn.circuit.spice.parser import read_netlist
+    from thermolearn.circuit.spice.simulate import run_netlist_analyses
 
     limits = default_limits().with_overrides(max_elements=args.max_elements)
     parsed = read_netlist(args.file, limits=limits)
     c = parsed.circuit
-    op = operating_point(c, engine=args.engine)
-    sources = {e.name: op.currents[e.name] for e in c.elements if e.kind in _SOURCE_KINDS}
-    out: dict[str, Any] = {
-        "file": args.file,
-        "title": c.title,
-        "engine": args.engine,
-        "op": {
-            "voltages": op.voltages,
-            "source_currents": sources,
-            "element_currents": op.currents,
-            "kcl_residual_amperes": op.residual,
-        },
-    }
+    kw: dict[str, Any] = {"method": args.method} if args.engine == "python" else {}
+    run = run_netlist_analyses(parsed, args.engine, ensure_op=True, **kw)
     print(f"{c.title}: {len(c.nodes)} nodes, {len(c)} elements, engine {args.engine}")
-    print("operating point:")
-    for nd, v in op.voltages.items():
-        print(f"  V({nd}) = {v:.9g} V")
-    for nm, i in sources.items():
-        print(f"  I({nm}) = {i:.9g} A")
-    tran = parsed.tran
-    if tran is not None:
-        tstep, tstop, uic = tran
-        kw: dict[str, Any] = {"uic": True} if uic else {}
-        if args.engine == "python":
-            kw["method"] = args.method
-        tr = transient(c, tstop, tstep, engine=args.engine, **kw)
-        out["tran"] = {
-            "tstep": tstep,
-            "tstop": tstop,
-            "time": tr.time.tolist(),
-            "voltages": {k: v.tolist() for k, v in tr.voltages.items()},
-            "currents": {k: v.tolist() for k, v in tr.currents.items()},
-            "states": {k: v.tolist() for k, v in tr.states.items()},
-        }
-        print(f"transient: {tr.time.size} time points to {tstop:g} s")
+    for note in run.notes:
+        print(f"note: {note}")
+    out: dict[str, Any] = {"file": args.file, "title": c.title, **run.to_json()}
+    for res in run.analyses:
+        if res.kind == "op" and "op" not in out:
+            out["op"] = {
+                "voltages": {k: float(v[0]) for k, v in res.voltages.items()},
+                "source_currents": {k: float(v[0]) for k, v in res.currents.items()},
+            }
+            print("operating point:")
+            for nd, v in res.voltages.items():
+                print(f"  V({nd}) = {float(v[0]):.9g} V")
+            for nm, i in res.currents.items():
+                print(f"  I({nm}) = {float(i[0]):.9g} A")
+        elif res.kind == "tran" and "tran" not in out:
+            out["tran"] = {
+                "time": res.axis.tolist(),
+                "voltages": {k: v.tolist() for k, v in res.voltages.items()},
+                "currents": {k: v.tolist() for k, v in res.currents.items()},
+            }
+            print(f"transient: {res.axis.size} time points to {res.axis[-1]:g} s ({res.origin})")
+        elif res.kind != "op":
+            print(f"{res.kind}: {res.axis.size} points of {res.axis_name} ({res.origin})")
     if args.json_out:
         from thermolearn.checkpoints import atomic_write_json
 

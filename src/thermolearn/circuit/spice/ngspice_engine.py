@@ -36,12 +36,11 @@ TRAN_OPTIONS = ".options reltol=1e-5 abstol=1e-14 vntol=1e-9 itl4=100"
 
 
 def _vec(res: Any, key: str) -> np.ndarray:
-    try:
-        return np.asarray(res.vectors[key.lower()], dtype=float)
-    except KeyError:
-        raise SpiceError(
-            f"ngspice returned no vector {key!r}; it has {sorted(res.vectors)[:20]} ..."
-        ) from None
+    low = key.lower()
+    for name in (low, f"v({low})"):  # ngspice names numeric nodes v(1), v(2), ...
+        if name in res.vectors:
+            return np.asarray(res.vectors[name], dtype=float)
+    raise SpiceError(f"ngspice returned no vector {key!r}; it has {sorted(res.vectors)[:20]} ...")
 
 
 def operating_point(circuit: Circuit, *, options: str = OP_OPTIONS) -> OperatingPoint:

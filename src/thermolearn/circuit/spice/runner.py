@@ -185,7 +185,16 @@ def run_netlist(netlist: str, *, timeout_note: str = "") -> SpiceResult:
         try:
             ng.exec_command("run")
         except Exception as exc:
-            raise SpiceError(f"ngspice failed to run: {exc}\n{_tail(ng.stderr)}") from exc
+            # PySpice fails a command on any stderr line that is not a "Warning:"; ngspice's
+            # "Note:" lines (e.g. "dc value used for op instead of transient time=0 value")
+            # are information, not errors
+            serious = [
+                ln
+                for ln in ng.stderr.splitlines()
+                if ln.strip() and not ln.strip().lower().startswith(("note:", "warning:"))
+            ]
+            if serious or not [p for p in ng.plot_names if p not in before]:
+                raise SpiceError(f"ngspice failed to run: {exc}\n{_tail(ng.stderr)}") from exc
         stderr = ng.stderr
         plots = ng.plot_names
         new = [p for p in plots if p not in before and p != "const"]

@@ -120,8 +120,14 @@ def _analyses(parsed: Any) -> tuple[list[tuple[Any, ...]], list[str], list[str]]
     return analyses, origins, notes
 
 
-def run_netlist_analyses(parsed: Any, engine: str = "python", **options: Any) -> NetlistRun:
+def run_netlist_analyses(
+    parsed: Any, engine: str = "python", *, ensure_op: bool = False, **options: Any
+) -> NetlistRun:
     """Run every analysis of ``parsed`` on ``engine`` (``"python"`` or ``"ngspice"``).
+
+    ``ensure_op`` runs an operating point first when the netlist has none (the CLI reports
+    one for every netlist). ``options``: ``method`` (``"trap"``/``"be"``) and ``reltol`` of
+    the python engine's transient.
 
     Raises
     ------
@@ -139,8 +145,12 @@ def run_netlist_analyses(parsed: Any, engine: str = "python", **options: Any) ->
         )
     analyses, origins, notes = _analyses(parsed)
     notes = list(parsed.notes) + notes
+    extra: list[str] = []
+    if ensure_op and not any(a[0] == "op" for a in analyses):
+        analyses, origins = [("op",), *analyses], [parsed.source, *origins]
+        extra = [".op"]
     if engine == "ngspice":
-        return _run_ngspice(parsed, analyses, origins, notes)
+        return _run_ngspice(parsed, analyses, origins, notes, extra)
     out = []
     for an, origin in zip(analyses, origins, strict=True):
         out.append(_python_analysis(parsed, an, origin, **options))
@@ -151,7 +161,8 @@ def run_netlist_analyses(parsed: Any, engine: str = "python", **options: Any) ->
 # python engine
 # ---------------------------------------------------------------------------------------
 def _branch_currents(circuit: Any, currents: dict[str, Any]) -> dict[str, Any]:
-    return {e.name: currents[e.name] for e in circuit.elements if e.kind in "VL"}
+    """Currents of the sources and inductors (SPICE sign: into the first node)."""
+    return {e.name: currents[e.name] for e in circuit.elements if e.kind in "VIEFGHBL"}
 
 
 def _python_analysis(
@@ -387,29 +398,36 @@ def _ac(parsed: Any, an: tuple[Any, ...], origin: str) -> AnalysisResult:
 # ---------------------------------------------------------------------------------------
 # ngspice engine: the user's own text
 # ---------------------------------------------------------------------------------------
-def ngspice_deck(parsed: Any, analyses: list[tuple[Any, ...]]) -> str:
-    """Return the text the ngspice engine runs: the user's netlist, analysis cards added only."""
+def ngspice_deck(parsed: Any, extra: list[str] | None = None) -> str:
+    """Return the text the ngspice engine runs: the user's netlist, analysis cards added only.
+
+    The ``.control`` block (if any) is commented out and its analysis commands are added as
+    dot cards (with ``extra`` cards, and ``.op`` when the netlist has no analysis at all).
+    """
     from thermolearn.circuit.spice.batch import add_cards, comment_out_control
 
     text = parsed.text
-    cards = list(parsed.control_cards)
-    if not parsed.analyses:
+    cards = list(extra or []) + list(parsed.control_cards)
+    if not parsed.analyses and ".op" not in cards:
         cards.append(".op")
-    if cards:
-        text = add_cards(comment_out_control(text), cards)
-    del analyses
-    return text
+    if parsed.control_cards:
+        text = comment_out_control(text)
+    return add_cards(text, cards) if cards else text
 
 
 def _run_ngspice(
-    parsed: Any, analyses: list[tuple[Any, ...]], origins: list[str], notes: list[str]
+    parsed: Any,
+    analyses: list[tuple[Any, ...]],
+    origins: list[str],
+    notes: list[str],
+    extra: list[str],
 ) -> NetlistRun:
     from thermolearn.circuit.spice.batch import run_batch
     from thermolearn.errors import SpiceError
 
     src = parsed.source
     cwd = os.path.dirname(os.path.abspath(src)) if src and not src.startswith("<") else None
-    res = run_batch(ngspice_deck(parsed, analyses), cwd=cwd)
+    res = run_batch(ngspice_deck(parsed, extra), cwd=cwd)
     errors = [
         ln for ln in (res.stdout + "\n" + res.stderr).splitlines() if ln.lower().startswith("error")
     ]
