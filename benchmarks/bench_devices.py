@@ -4,8 +4,9 @@ import time
 
 import numpy as np
 
+from thermolearn.circuit.device_iv import simulate_iv
 from thermolearn.circuit.spice import runner as ngspice
-from thermolearn.devices import Pulse, presets, program, simulate_iv, sine_drive
+from thermolearn.devices import Pulse, presets, program, sine_drive
 
 for name in presets.CATALOGUE:
     m = presets.get(name).factory()

@@ -91,7 +91,8 @@ def draw_iv_plots() -> dict[str, bytes]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from thermolearn.devices import presets, simulate_iv, sine_drive
+    from thermolearn.circuit.device_iv import simulate_iv
+    from thermolearn.devices import presets, sine_drive
 
     images: dict[str, bytes] = {}
     for k, (name, entry) in enumerate(presets.CATALOGUE.items(), 1):

@@ -3,8 +3,9 @@
 Run: python examples/device_iv.py   (writes device_iv.png in the current directory)
 """
 
+from thermolearn.circuit.device_iv import simulate_iv
 from thermolearn.circuit.spice import runner as ngspice
-from thermolearn.devices import Pulse, compare, lobe_area, presets, program, simulate_iv, sine_drive
+from thermolearn.devices import Pulse, compare, lobe_area, presets, program, sine_drive
 from thermolearn.energy import EnergyLedger
 from thermolearn.experiments.device_demo import plot_iv
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from thermolearn.circuit.device_iv import simulate_iv
 from thermolearn.devices import (
     VTEAM,
     DataDrivenTiOx,
@@ -23,7 +24,6 @@ from thermolearn.devices import (
     Yakopcic,
     YakopcicParams,
     presets,
-    simulate_iv,
     sine_drive,
 )
 from thermolearn.devices import windows as w

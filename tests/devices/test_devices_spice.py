@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from thermolearn.circuit.device_iv import simulate_iv
 from thermolearn.circuit.spice.runner import run_netlist
 from thermolearn.devices import (
     Diode,
@@ -21,7 +22,6 @@ from thermolearn.devices import (
     lobe_area,
     presets,
     program,
-    simulate_iv,
     sine_drive,
 )
 from thermolearn.devices.spice_lib import library_files, subckt_block

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from thermolearn.circuit.device_iv import simulate_iv
 from thermolearn.devices import presets
-from thermolearn.devices.simulate import IVResult, drive_period, lobe_area, simulate_iv, sine_drive
+from thermolearn.devices.simulate import IVResult, drive_period, lobe_area, sine_drive
 from thermolearn.errors import ParameterError
 
 AMP, FREQ, X0 = 1.0, 1.0, 0.1  # the hp_none catalogue drive

@@ -57,8 +57,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _iv(args: argparse.Namespace) -> int:
+    from thermolearn.circuit.device_iv import simulate_iv
     from thermolearn.devices import presets
-    from thermolearn.devices.simulate import compare, lobe_area, simulate_iv, sine_drive
+    from thermolearn.devices.simulate import compare, lobe_area, sine_drive
 
     entry = presets.get(args.model)
     model = entry.factory()

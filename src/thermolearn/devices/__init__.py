@@ -1,7 +1,8 @@
 """Device models: memristors with SPICE twins, diodes, passives, programming, variability.
 
 Every memristor model is vectorised over arrays of devices and has an ngspice twin in
-``thermolearn/spice_models/``; :func:`simulate_iv` runs either.
+``thermolearn/spice_models/``; :func:`~thermolearn.devices.simulate.integrate_iv` runs a model's
+own ODE, :func:`thermolearn.circuit.device_iv.simulate_iv` runs either the model or its twin.
 """
 
 from thermolearn.devices import presets  # noqa: E402  (after the models it builds)
@@ -31,7 +32,7 @@ from thermolearn.devices.programming import (
     program,
     read,
 )
-from thermolearn.devices.simulate import IVResult, compare, lobe_area, simulate_iv, sine_drive
+from thermolearn.devices.simulate import IVResult, compare, integrate_iv, lobe_area, sine_drive
 from thermolearn.devices.variability import Variability, VariabilityParams
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
     "LinearConductance",
     "LinearConductanceParams",
     "IVResult",
-    "simulate_iv",
+    "integrate_iv",
     "sine_drive",
     "compare",
     "lobe_area",

@@ -1,11 +1,12 @@
-"""A thin runner: the transient of one device under a given drive, in Python or in ngspice.
+"""The transient of one device under a given drive, from its own state ODE.
 
-The drive is a piecewise-linear (PWL) voltage ``v(t)`` given by samples ``(t, v)``. The
-Python engine integrates the model's state ODE with classical RK4 on a grid that contains
-every PWL corner and is refined to ``max_step``; the drive is evaluated exactly on each
-linear segment. The ngspice engine runs the model's SPICE twin under the same PWL source
-(``.tran ... uic``, tight tolerances, the same ``max_step``). Both return time, voltage,
-current (p -> n through the device) and state in the model's units.
+The drive is a piecewise-linear (PWL) voltage ``v(t)`` given by samples ``(t, v)``.
+:func:`integrate_iv` integrates the model's state ODE with classical RK4 on a grid that
+contains every PWL corner and is refined to ``max_step``; the drive is evaluated exactly on
+each linear segment. The same run on the model's SPICE twin in ngspice is
+:func:`thermolearn.circuit.device_iv.simulate_iv` (``engine="ngspice"``), in the circuit layer
+because it builds a circuit. Results hold time, voltage, current (p -> n through the device)
+and state in the model's units.
 """
 
 from __future__ import annotations
@@ -18,13 +19,7 @@ from numpy.typing import ArrayLike
 
 from thermolearn.devices.base import Array, MemristorModel
 from thermolearn.errors import ParameterError
-from thermolearn.validation import check_choice, check_positive, finite_array
-
-ENGINES = ("python", "ngspice")
-
-#: ngspice options used for device transients: tight relative/absolute tolerances so that the
-#: state integrated on the 1 F capacitor tracks the Python RK4 solution to well below 1e-3.
-SPICE_OPTIONS = ".options reltol=1e-6 abstol=1e-15 vntol=1e-9 chgtol=1e-18 method=gear maxord=2"
+from thermolearn.validation import check_positive, finite_array
 
 
 @dataclass
@@ -90,7 +85,8 @@ def sine_drive(
     return t, v
 
 
-def _check_drive(t: ArrayLike, v: ArrayLike, owner: str) -> tuple[Array, Array]:
+def check_drive(t: ArrayLike, v: ArrayLike, owner: str) -> tuple[Array, Array]:
+    """Return the drive ``(t, v)`` as finite 1-D arrays of equal length, t increasing."""
     tt = finite_array(t, "t", owner)
     vv = finite_array(v, "v", owner)
     if tt.ndim != 1 or vv.shape != tt.shape or tt.size < 2:
@@ -163,35 +159,20 @@ def integrate_pwl(
     return xs, cur, es, x
 
 
-def spice_netlist(
-    model: MemristorModel, x0: float, t: Array, v: Array, max_step: float, title: str = ""
-) -> str:
-    """Build a self-contained ngspice netlist: the twin driven by a PWL source ``Vd in 0``."""
-    pairs = [f"{a!r} {b!r}" for a, b in zip(t.tolist(), v.tolist(), strict=True)]
-    lines = [f"* {title or 'thermolearn device transient'}: {type(model).__name__}"]
-    lines.append(model.spice_library().rstrip())
-    lines.append("Vd in 0 PWL(" + " ".join(pairs[:4]))
-    for k in range(4, len(pairs), 4):
-        lines.append("+ " + " ".join(pairs[k : k + 4]))
-    lines[-1] += ")"
-    lines.append(model.spice_instance("1", "in", "0", x0))
-    lines.append(SPICE_OPTIONS)
-    t_stop = float(t[-1])
-    lines.append(f".tran {max_step!r} {t_stop!r} 0 {max_step!r} uic")
-    lines.append(".end")
-    return "\n".join(lines) + "\n"
+def default_max_step(t: Array, max_step: float | None, owner: str) -> float:
+    """Largest integration step (s): ``max_step`` if given, else ``(t[-1] - t[0]) / 20000``."""
+    if max_step is None:
+        return float(t[-1] - t[0]) / 20000.0
+    return check_positive(max_step, "max_step", owner, "s")
 
 
-def simulate_iv(
-    model: MemristorModel,
-    x0: float,
-    t: ArrayLike,
-    v: ArrayLike,
-    engine: str = "python",
-    *,
-    max_step: float | None = None,
+def integrate_iv(
+    model: MemristorModel, x0: float, t: ArrayLike, v: ArrayLike, *, max_step: float | None = None
 ) -> IVResult:
-    """Transient of one device under the PWL drive ``(t, v)``.
+    """Transient of one device under the PWL drive ``(t, v)`` from its own state ODE (RK4).
+
+    The ``"python"`` engine of :func:`thermolearn.circuit.device_iv.simulate_iv`, which also
+    runs the device's SPICE twin in ngspice.
 
     Parameters
     ----------
@@ -200,48 +181,21 @@ def simulate_iv(
     x0 : float
         Initial state (model units).
     t, v : array_like
-        PWL drive samples (s, V); ``t`` strictly increasing, starting at 0 for ngspice.
-    engine : {"python", "ngspice"}
-        Behavioural RK4 or the SPICE twin in ngspice.
+        PWL drive samples (s, V); ``t`` strictly increasing.
     max_step : float, optional
         Largest integration step (s); default ``(t[-1] - t[0]) / 20000``.
 
     Returns
     -------
     IVResult
-        Python: values at the drive samples. ngspice: at ngspice's own time points.
-
-    Raises
-    ------
-    ParameterError
-        On non-finite or malformed drives, or an unknown engine.
-    SpiceError
-        If ngspice is missing or fails.
+        Values at the drive samples.
     """
     owner = "simulate_iv"
-    check_choice(engine, "engine", owner, ENGINES)
-    tt, vv = _check_drive(t, v, owner)
+    tt, vv = check_drive(t, v, owner)
     x0f = float(finite_array(x0, "x0", owner))
-    span = float(tt[-1] - tt[0])
-    step = span / 20000.0 if max_step is None else check_positive(max_step, "max_step", owner, "s")
-    if engine == "python":
-        xs, cur, es, _ = integrate_pwl(model, x0f, tt, vv, step)
-        return IVResult("python", tt, vv, cur, xs, {"energy": es, "max_step": step})
-    if tt[0] != 0.0:
-        raise ParameterError(
-            f"The 't' argument of {owner} must start at 0 for ngspice; got {tt[0]!r}."
-        )
-    from thermolearn.circuit.spice.runner import run_netlist
-
-    res = run_netlist(spice_netlist(model, x0f, tt, vv, step))
-    time = res["time"]
-    volt = res.voltage("in")
-    cur = -res.current("vd")
-    if model.spice_has_state:
-        state = res["x1.x"] * model.spice_state_scale
-    else:
-        state = np.full_like(time, model.clip(x0f))
-    return IVResult("ngspice", time, volt, cur, state, {"max_step": step})
+    step = default_max_step(tt, max_step, owner)
+    xs, cur, es, _ = integrate_pwl(model, x0f, tt, vv, step)
+    return IVResult("python", tt, vv, cur, xs, {"energy": es, "max_step": step})
 
 
 def compare(reference: IVResult, other: IVResult, model: MemristorModel) -> dict[str, float]:
@@ -324,13 +278,13 @@ def lobe_area(result: IVResult, period: float | None = None) -> float:
 
 
 __all__ = [
-    "ENGINES",
     "IVResult",
+    "check_drive",
+    "default_max_step",
+    "integrate_iv",
     "sine_drive",
     "refine_grid",
     "integrate_pwl",
-    "spice_netlist",
-    "simulate_iv",
     "compare",
     "drive_period",
     "lobe_area",

@@ -60,9 +60,10 @@ def run_device_demo(
     progress : bool
         Print one line per run.
     """
+    from thermolearn.circuit.device_iv import simulate_iv
     from thermolearn.circuit.spice import runner as ngspice
     from thermolearn.devices import presets
-    from thermolearn.devices.simulate import compare, lobe_area, simulate_iv, sine_drive
+    from thermolearn.devices.simulate import compare, lobe_area, sine_drive
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
