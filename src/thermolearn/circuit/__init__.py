@@ -16,7 +16,7 @@ laws (:mod:`~thermolearn.circuit.elements`), results, the Python engine
 
 from thermolearn.circuit.circuit import GROUND, KINDS, Circuit, Element, is_ground
 from thermolearn.circuit.engines import ENGINES, get_engine, operating_point, transient
-from thermolearn.circuit.mna import LinearSolver, NewtonOptions, op_batch
+from thermolearn.circuit.mna import LinearSolver, NewtonOptions, compile_circuit, op_batch
 from thermolearn.circuit.results import OperatingPoint, TransientResult
 from thermolearn.circuit.spice.export import export_netlist
 from thermolearn.circuit.spice.parser import ParsedNetlist, parse_netlist, read_netlist
@@ -35,6 +35,7 @@ __all__ = [
     "LinearSolver",
     "NewtonOptions",
     "op_batch",
+    "compile_circuit",
     "OperatingPoint",
     "TransientResult",
     "export_netlist",

@@ -6,6 +6,8 @@
   linear circuit once, solve many source vectors), :func:`op_batch`;
 * :mod:`~thermolearn.circuit.mna.dc`: Newton-Raphson with junction limiting, gmin and source
   stepping (:func:`operating_point`);
+* :mod:`~thermolearn.circuit.mna.stamped`: compile once, update values in place, batched and
+  warm-started operating points (:func:`compile_circuit`);
 * :mod:`~thermolearn.circuit.mna.transient`: backward Euler / trapezoidal, fixed or adaptive
   step, memristor states integrated alongside (:func:`transient`).
 
@@ -25,6 +27,7 @@ References
 from thermolearn.circuit.mna.compile import CompiledCircuit, compiled
 from thermolearn.circuit.mna.dc import NewtonOptions, operating_point
 from thermolearn.circuit.mna.linear import LinearSolver, op_batch
+from thermolearn.circuit.mna.stamped import StampedCircuit, compile_circuit
 from thermolearn.circuit.mna.transient import transient
 
 __all__ = [
@@ -34,5 +37,7 @@ __all__ = [
     "operating_point",
     "LinearSolver",
     "op_batch",
+    "compile_circuit",
+    "StampedCircuit",
     "transient",
 ]

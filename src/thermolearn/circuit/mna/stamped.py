@@ -1,0 +1,707 @@
+"""Compile once, update in place: DC operating points of a circuit whose values change.
+
+Learning changes a circuit's *values* (conductances, source voltages, device states), not its
+topology. :func:`compile_circuit` turns a :class:`~thermolearn.circuit.Circuit` into its MNA
+stamps once: every matrix entry and right-hand-side entry is an index into a fixed CSC
+sparsity pattern, weighted by one element value. :meth:`StampedCircuit.set_values` (SPICE's
+``alter``) then updates values without touching the graph, and the matrix is re-assembled by
+one ``bincount`` over the stamps.
+
+Nonlinear two-terminal elements (diodes, selectors, nonlinear memristors) touch only a few
+unknowns ``N`` (in the EP network: the hidden nodes and the two bias rails). The operating
+point is then found by Newton on those unknowns alone: with the linear part ``A`` factored
+once per set of values (SuperLU, fill-reducing ordering computed once per sparsity pattern
+and reused), ``W = A⁻¹ E_N`` and ``S = W[N]`` (|N| × |N|), every companion system
+``(A + P G Pᵀ) z = b − P i_eq`` reduces exactly to the dense |N| × |N| system
+``(I + S G_N) z_N = y_N − S c_N`` with ``y = A⁻¹ b``, and ``z = y − W (G_N z_N + c_N)``. The
+iterates are those of the engine's full Newton (:func:`~thermolearn.circuit.mna.dc.newton`:
+same companion models, same SPICE junction limiting, same convergence test), at a cost per
+iteration of a small dense solve instead of a sparse factorisation. Operating points of many
+samples that share the matrix (different source values) share ``A``'s factor and ``W``; each
+sample's Newton starts from the previous sample's solution (warm start).
+
+Circuits with B sources, or with more than :data:`REDUCED_LIMIT` nonlinear unknowns, or whose
+linear part is singular on its own, fall back to the engine's general Newton (gmin and source
+stepping included) on the in-place assembled matrix; so does a reduced Newton that fails.
+
+Examples
+--------
+>>> from thermolearn.circuit import Circuit
+>>> c = Circuit("divider")
+>>> _ = c.add_vsource("V1", "in", "0", dc=2.0)
+>>> _ = c.add_resistor("R1", "in", "out", 1e3)
+>>> _ = c.add_resistor("R2", "out", "0", 3e3)
+>>> sc = compile_circuit(c)
+>>> round(float(sc.operating_point().v("out")[0]), 6)
+1.5
+>>> sc.set_values(["R2"], [1e3])
+>>> round(float(sc.operating_point().v("out")[0]), 6)
+1.0
+>>> sols = sc.operating_points(["V1"], [[1.0], [4.0]])   # two samples, one factor
+>>> [round(float(v), 6) for v in sols.v("out")]
+[0.5, 2.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike, NDArray
+
+from thermolearn.circuit.circuit import GROUND, Circuit
+from thermolearn.circuit.elements import bind_state, limit_step
+from thermolearn.circuit.mna.compile import CompiledCircuit
+from thermolearn.circuit.mna.dc import NewtonOptions, solve_dc
+from thermolearn.errors import ConvergenceError, NetlistError, ParameterError
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+#: Most nonlinear unknowns for the reduced (dense |N| x |N|) Newton.
+REDUCED_LIMIT = 1500
+
+# value kinds of the parameter slots
+_COND = 0  # stored as ohm, stamped as 1/R
+_GAIN = 1  # stamped as is (E, F, G, H gains; linear-memristor conductances)
+_SRC = 2  # right-hand side (V: volts into the branch row; I: amperes out of p into n)
+
+
+@dataclass(frozen=True, slots=True)
+class OPSolution:
+    """Operating points of a :class:`StampedCircuit` (one or many samples).
+
+    Attributes
+    ----------
+    z : ndarray (B, size)
+        MNA unknowns per sample: node voltages (V), then branch currents (A).
+    iterations : ndarray of int (B,)
+        Newton iterations per sample (0: linear circuit).
+    residual : ndarray (B,)
+        Largest KCL residual over the nodes (A), from the element laws at the solution.
+    method : str
+        ``"linear"``, ``"reduced"`` (Newton on the nonlinear unknowns) or ``"general"``.
+    """
+
+    z: Array
+    iterations: NDArray[np.int64]
+    residual: Array
+    method: str
+    _index: dict[str, int]
+    _branch: dict[str, int]
+
+    def v(self, node: str) -> Array:
+        """Voltage of ``node`` per sample (V), shape (B,); 0 for ground."""
+        key = str(node)
+        if key.lower() in ("0", "gnd"):
+            return np.zeros(self.z.shape[0])
+        i = self._index.get(key)
+        if i is None:
+            raise ParameterError(f"The operating point has no node {node!r}.")
+        return np.array(self.z[:, i])
+
+    def voltages(self, nodes: Sequence[str]) -> Array:
+        """Voltages of ``nodes`` per sample (V), shape (B, len(nodes))."""
+        idx = []
+        for nd in nodes:
+            i = -1 if str(nd).lower() in ("0", "gnd") else self._index.get(str(nd), -2)
+            if i == -2:
+                raise ParameterError(f"The operating point has no node {nd!r}.")
+            idx.append(i)
+        ii = np.array(idx, dtype=np.intp)
+        out = self.z[:, np.maximum(ii, 0)].copy()
+        out[:, ii < 0] = 0.0
+        return out
+
+    def i(self, name: str) -> Array:
+        """Branch current (A) of a V, L, E or H element per sample, shape (B,)."""
+        row = self._branch.get(str(name).lower())
+        if row is None:
+            raise ParameterError(
+                f"{name!r} has no branch current unknown (only V, L, E, H elements do)."
+            )
+        return np.array(self.z[:, row])
+
+
+class StampedCircuit:
+    """A circuit compiled once to fixed-pattern MNA stamps whose values update in place.
+
+    Build with :func:`compile_circuit`. Values change with :meth:`set_values` (element
+    values, SPICE units: ohm for R and switches, V or A for independent sources, the gain
+    for E/F/G/H) and :meth:`set_states` (memristor states); operating points come from
+    :meth:`operating_point` (one) and :meth:`operating_points` (a batch of source values
+    sharing the matrix). The circuit itself is not modified.
+
+    Parameters
+    ----------
+    circuit : Circuit
+        The circuit (its topology and initial values).
+    options : NewtonOptions, optional
+        Newton tolerances (as the engine's).
+    """
+
+    def __init__(self, circuit: Circuit, options: NewtonOptions | None = None) -> None:
+        self.opts = options or NewtonOptions()
+        comp = CompiledCircuit(circuit)  # a private copy: its memristor groups are ours
+        comp.check_topology()
+        self.comp = comp
+        self.size = comp.size
+        self.n = comp.n
+        self._build_slots()
+        self._build_pattern()
+        self._slot_cache: dict[tuple[str, ...], IntArray] = {}
+        self._mat_version = 0
+        self._setup: dict[str, Any] | None = None
+        self._perm_c: IntArray | None = None
+        groups = comp.groups + comp.mem_nl
+        self.general = bool(comp.bsrc_i or comp.bsrc_v)
+        nl_rows = (
+            np.unique(np.concatenate([np.concatenate([g.a, g.b]) for g in groups]))
+            if groups
+            else np.zeros(0, dtype=np.intp)
+        )
+        self.nl_rows: IntArray = nl_rows[nl_rows >= 0].astype(np.intp)
+        if self.nl_rows.size > REDUCED_LIMIT:
+            self.general = True
+        self._last: Array | None = None
+
+    # -- compilation ----------------------------------------------------------------------
+    def _build_slots(self) -> None:
+        comp = self.comp
+        names: list[str] = []
+        kinds: list[int] = []
+        values: list[float] = []
+        rows: list[Any] = []
+        cols: list[Any] = []
+        coef: list[Any] = []
+        slot_of: list[Any] = []
+
+        def add(r: Any, c: Any, k: Any, s: Any) -> None:
+            r = np.atleast_1d(np.asarray(r, dtype=np.intp))
+            c = np.broadcast_to(np.asarray(c, dtype=np.intp), r.shape)
+            k = np.broadcast_to(np.asarray(k, dtype=float), r.shape)
+            s = np.broadcast_to(np.asarray(s, dtype=np.intp), r.shape)
+            m = (r >= 0) & (c >= 0)
+            rows.append(r[m])
+            cols.append(c[m])
+            coef.append(k[m])
+            slot_of.append(s[m])
+
+        def new_slots(els: Sequence[Any], kind: int, vals: Any = None) -> IntArray:
+            start = len(names)
+            names.extend(e.name.lower() for e in els)
+            kinds.extend([kind] * len(els))
+            values.extend(float(e.value) for e in els) if vals is None else values.extend(vals)
+            return np.arange(start, start + len(els), dtype=np.intp)
+
+        def conductance(a: IntArray, b: IntArray, s: IntArray) -> None:
+            add(a, a, 1.0, s)
+            add(b, b, 1.0, s)
+            add(a, b, -1.0, s)
+            add(b, a, -1.0, s)
+
+        res = comp.by_kind["R"] + comp.by_kind["S"]
+        conductance(comp.res_a, comp.res_b, new_slots(res, _COND))
+        # linear memristors: conductance slots (recomputed from their states)
+        self._mem_lin: list[tuple[Any, IntArray]] = []
+        for model, els, a, b in comp.mem_lin:
+            x = np.array([e.x0 for e in els], dtype=float)
+            g = np.asarray(model.didv(0.0, x), dtype=float) * np.ones(len(els))
+            s = new_slots(els, _GAIN, g.tolist())
+            conductance(a, b, s)
+            self._mem_lin.append((model, s))
+        idx = comp.index
+        const = np.intp(-1)
+        for els in (comp.vsrc, comp.ind, comp.vcvs, comp.ccvs, comp.bsrc_v):
+            if not els:
+                continue
+            a = np.array([idx[e.p] for e in els], dtype=np.intp)
+            b = np.array([idx[e.n] for e in els], dtype=np.intp)
+            r = np.array([comp.branch_row[e.name] for e in els], dtype=np.intp)
+            add(a, r, 1.0, const)
+            add(b, r, -1.0, const)
+            add(r, a, 1.0, const)
+            add(r, b, -1.0, const)
+        if comp.vcvs:
+            s = new_slots(comp.vcvs, _GAIN)
+            br = np.array([comp.branch_row[e.name] for e in comp.vcvs], dtype=np.intp)
+            c1 = np.array([idx[e.nodes[2]] for e in comp.vcvs], dtype=np.intp)
+            c2 = np.array([idx[e.nodes[3]] for e in comp.vcvs], dtype=np.intp)
+            add(br, c1, -1.0, s)
+            add(br, c2, 1.0, s)
+        if comp.ccvs:
+            s = new_slots(comp.ccvs, _GAIN)
+            br = np.array([comp.branch_row[e.name] for e in comp.ccvs], dtype=np.intp)
+            rc = np.array(
+                [comp.branch_row_lower[str(e.control).lower()] for e in comp.ccvs], dtype=np.intp
+            )
+            add(br, rc, -1.0, s)
+        if comp.cccs:
+            s = new_slots(comp.cccs, _GAIN)
+            ia = np.array([idx[e.p] for e in comp.cccs], dtype=np.intp)
+            ib = np.array([idx[e.n] for e in comp.cccs], dtype=np.intp)
+            rc = np.array(
+                [comp.branch_row_lower[str(e.control).lower()] for e in comp.cccs], dtype=np.intp
+            )
+            add(ia, rc, 1.0, s)
+            add(ib, rc, -1.0, s)
+        if comp.vccs:
+            s = new_slots(comp.vccs, _GAIN)
+            ia = np.array([idx[e.p] for e in comp.vccs], dtype=np.intp)
+            ib = np.array([idx[e.n] for e in comp.vccs], dtype=np.intp)
+            c1 = np.array([idx[e.nodes[2]] for e in comp.vccs], dtype=np.intp)
+            c2 = np.array([idx[e.nodes[3]] for e in comp.vccs], dtype=np.intp)
+            add(ia, c1, 1.0, s)
+            add(ia, c2, -1.0, s)
+            add(ib, c1, -1.0, s)
+            add(ib, c2, 1.0, s)
+        self.ent_row = np.concatenate(rows) if rows else np.zeros(0, np.intp)
+        self.ent_col = np.concatenate(cols) if cols else np.zeros(0, np.intp)
+        self.ent_coef = np.concatenate(coef) if coef else np.zeros(0)
+        self.ent_slot = np.concatenate(slot_of) if slot_of else np.zeros(0, np.intp)
+        # right-hand side: V sources (branch rows) and I sources (node rows)
+        rr: list[Any] = []
+        rk: list[Any] = []
+        rs: list[Any] = []
+        if comp.vsrc:
+            s = new_slots(comp.vsrc, _SRC)
+            rr.append(comp.vs_rows)
+            rk.append(np.ones(len(comp.vsrc)))
+            rs.append(s)
+        if comp.isrc:
+            s = new_slots(comp.isrc, _SRC)
+            for nodes, sign in ((comp.is_a, -1.0), (comp.is_b, 1.0)):
+                m = nodes >= 0
+                rr.append(nodes[m])
+                rk.append(np.full(int(m.sum()), sign))
+                rs.append(s[m])
+        self.rhs_row = np.concatenate(rr) if rr else np.zeros(0, np.intp)
+        self.rhs_coef = np.concatenate(rk) if rk else np.zeros(0)
+        self.rhs_slot = np.concatenate(rs) if rs else np.zeros(0, np.intp)
+        self.slot_names = names
+        self.slot_kind = np.array(kinds, dtype=np.int8)
+        self.values = np.array(values, dtype=float)
+        self._slot_index = {nm: k for k, nm in enumerate(names)}
+        self._check_values(np.arange(len(names)))
+
+    def _build_pattern(self) -> None:
+        """CSC pattern of the linear stamps plus every node diagonal; COO -> CSC positions."""
+        size = self.size
+        diag = np.arange(self.n, dtype=np.intp)
+        r = np.concatenate([self.ent_row, diag])
+        c = np.concatenate([self.ent_col, diag])
+        key = c.astype(np.int64) * size + r
+        uniq, inv = np.unique(key, return_inverse=True)
+        self.pat_indices = (uniq % size).astype(np.int32)
+        cols = (uniq // size).astype(np.intp)
+        self.pat_indptr = np.zeros(size + 1, dtype=np.int32)
+        np.cumsum(np.bincount(cols, minlength=size), out=self.pat_indptr[1:])
+        self.nnz = int(uniq.size)
+        self.ent_pos = inv[: self.ent_row.size].astype(np.intp)
+        self.diag_pos = inv[self.ent_row.size :].astype(np.intp)
+        self._const = self.ent_slot < 0
+
+    # -- values ---------------------------------------------------------------------------
+    def _check_values(self, slots: IntArray) -> None:
+        v = self.values[slots]
+        bad = ~np.isfinite(v)
+        cond = self.slot_kind[slots] == _COND
+        bad |= cond & ~(np.abs(v) > 1e-300)
+        if np.any(bad):
+            k = int(slots[np.flatnonzero(bad)[0]])
+            raise ParameterError(
+                f"StampedCircuit: the value of {self.slot_names[k]!r} must be finite (and a "
+                f"resistance |R| > 1e-300 ohm); got {self.values[k]!r}."
+            )
+
+    def slots(self, names: Sequence[str]) -> IntArray:
+        """Parameter slots of the named elements (cached per name tuple)."""
+        key = tuple(names)
+        out = self._slot_cache.get(key)
+        if out is None:
+            try:
+                out = np.array([self._slot_index[str(n).lower()] for n in key], dtype=np.intp)
+            except KeyError as exc:
+                raise ParameterError(
+                    f"StampedCircuit.set_values: no element {exc.args[0]!r} with a value "
+                    "(R, S, V, I, E, F, G, H, or a linear memristor)."
+                ) from None
+            self._slot_cache[key] = out
+        return out
+
+    def set_values(self, names: Sequence[str], values: ArrayLike) -> None:
+        """Set element values in place (SPICE ``alter``), vectorised over ``names``.
+
+        Parameters
+        ----------
+        names : sequence of str
+            Element names (case-insensitive): R and switches (ohm), V (V), I (A), E, F, H
+            (gain), G (S).
+        values : array_like (len(names),)
+        """
+        s = self.slots(names)
+        vals = np.asarray(values, dtype=float).reshape(s.shape)
+        old = self.values[s].copy()
+        self.values[s] = vals
+        try:
+            self._check_values(s)
+        except ParameterError:
+            self.values[s] = old
+            raise
+        if np.any(self.slot_kind[s] != _SRC):
+            self._mat_version += 1
+            self._setup = None
+
+    def set_states(self, names: Sequence[str], states: ArrayLike) -> None:
+        """Set memristor states in place (their I-V laws at the new states)."""
+        xs = np.asarray(states, dtype=float).ravel()
+        low = {str(k).lower(): float(v) for k, v in zip(names, xs, strict=True)}
+        for g in self.comp.mem_nl:
+            hit = [nm.lower() in low for nm in g.names]
+            if any(hit):
+                x = np.array(g.x, dtype=float)
+                for k, nm in enumerate(g.names):
+                    if nm.lower() in low:
+                        x[k] = low[nm.lower()]
+                g.x = x
+                g.current = bind_state(g.model.current, x)
+                g.didv = bind_state(g.model.didv, x)
+        for model, s in self._mem_lin:
+            sel = [k for k in range(s.size) if self.slot_names[s[k]] in low]
+            if sel:
+                ss = s[sel]
+                x = np.array([low[self.slot_names[k]] for k in ss])
+                self.values[ss] = np.asarray(model.didv(0.0, x), dtype=float) * np.ones(len(ss))
+                self._mat_version += 1
+                self._setup = None
+        self._last = None
+
+    # -- assembly -------------------------------------------------------------------------
+    def _coef(self) -> Array:
+        v = self.values
+        out = v.copy()
+        cond = self.slot_kind == _COND
+        out[cond] = 1.0 / v[cond]
+        return out
+
+    def matrix_data(self, diag: Array | None = None) -> Array:
+        """CSC data of the linear matrix (+ an optional diagonal on the node rows)."""
+        c = self._coef()
+        w = self.ent_coef * np.where(self._const, 1.0, c[np.maximum(self.ent_slot, 0)])
+        data = np.bincount(self.ent_pos, weights=w, minlength=self.nnz)
+        if diag is not None:
+            data += np.bincount(self.diag_pos, weights=diag, minlength=self.nnz)
+        return data
+
+    def matrix(self, diag: Array | None = None) -> sp.csc_matrix:
+        """Return the linear MNA matrix (CSC) at the present values."""
+        return sp.csc_matrix(
+            (self.matrix_data(diag), self.pat_indices, self.pat_indptr), shape=(self.size,) * 2
+        )
+
+    def rhs(self, values: Array | None = None, names: Sequence[str] | None = None) -> Array:
+        """Return the right-hand side(s), shape (size,) or (size, B).
+
+        At the present source values, or with ``values`` (B, k) for the sources ``names``.
+        """
+        if values is None:
+            out = np.zeros(self.size)
+            np.add.at(out, self.rhs_row, self.rhs_coef * self.values[self.rhs_slot])
+            return out
+        s = self.slots(names or [])
+        vals = np.atleast_2d(np.asarray(values, dtype=float))
+        if vals.shape[1] != s.size:
+            raise ParameterError(
+                f"StampedCircuit: 'values' must have {s.size} columns (one per source in "
+                f"'names'); got shape {vals.shape}."
+            )
+        if np.any(self.slot_kind[s] != _SRC):
+            bad = self.slot_names[int(s[np.flatnonzero(self.slot_kind[s] != _SRC)[0]])]
+            raise ParameterError(
+                f"StampedCircuit.operating_points varies independent sources only; {bad!r} is "
+                "not one (use set_values for it)."
+            )
+        per = np.repeat(self.values[None, :], vals.shape[0], axis=0)
+        per[:, s] = vals
+        out = np.zeros((self.size, vals.shape[0]))
+        np.add.at(out, self.rhs_row, (self.rhs_coef[None, :] * per[:, self.rhs_slot]).T)
+        return out
+
+    # -- factorisation with a reused ordering -------------------------------------------------
+    def _factor(self, data: Array) -> Any:
+        """SuperLU of the matrix with ``data``; the column ordering is computed once."""
+        a = sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(self.size,) * 2)
+        try:
+            with np.errstate(all="ignore"):
+                if self._perm_c is None:
+                    lu = spla.splu(a, permc_spec="MMD_AT_PLUS_A")
+                    self._perm_c = np.asarray(lu.perm_c, dtype=np.intp)
+                    # the reusable form: columns pre-permuted, natural ordering
+                    order = np.argsort(self._perm_c)
+                    self._pc_cols = order
+                    ap = a[:, order]
+                    self._pc_indices = ap.indices
+                    self._pc_indptr = ap.indptr
+                    # data positions of the permuted matrix in the pattern's data vector
+                    probe = sp.csc_matrix(
+                        (np.arange(self.nnz, dtype=float) + 1.0, self.pat_indices, self.pat_indptr),
+                        shape=(self.size,) * 2,
+                    )[:, order]
+                    self._pc_data = (probe.data - 1.0).astype(np.intp)
+                    return ("plain", lu)
+                ap = sp.csc_matrix(
+                    (data[self._pc_data], self._pc_indices, self._pc_indptr),
+                    shape=(self.size,) * 2,
+                )
+                return ("perm", spla.splu(ap, permc_spec="NATURAL"))
+        except RuntimeError as exc:
+            raise NetlistError(
+                f"the MNA matrix is singular ({exc}); check for a floating node, a current-"
+                "source cutset or a voltage-source loop."
+            ) from exc
+
+    def _solve(self, fac: Any, rhs: Array) -> Array:
+        kind, lu = fac
+        if kind == "plain":
+            return np.asarray(lu.solve(rhs))
+        y = np.asarray(lu.solve(rhs))
+        out = np.empty_like(y)
+        out[self._pc_cols] = y
+        return out
+
+    # -- operating points --------------------------------------------------------------------
+    def _prepare(self) -> dict[str, Any]:
+        """Factor the linear part and, for the reduced Newton, W = A⁻¹ E_N and S = W[N]."""
+        if self._setup is not None:
+            return self._setup
+        data = self.matrix_data()
+        setup: dict[str, Any] = {"data": data}
+        groups = self.comp.groups + self.comp.mem_nl
+        if not self.general:
+            try:
+                fac = self._factor(data)
+                setup["fac"] = fac
+                if groups:
+                    k = self.nl_rows.size
+                    e_n = np.zeros((self.size, k))
+                    e_n[self.nl_rows, np.arange(k)] = 1.0
+                    w = self._solve(fac, e_n)
+                    if not np.all(np.isfinite(w)):
+                        raise NetlistError("linear part singular")
+                    setup["w"] = np.ascontiguousarray(w)
+                    setup["s"] = np.ascontiguousarray(w[self.nl_rows])
+                    local = np.full(self.size + 1, -1, dtype=np.intp)
+                    local[self.nl_rows] = np.arange(k)
+                    setup["ga"] = [local[g.a] for g in groups]  # ground (-1) -> index -1
+                    setup["gb"] = [local[g.b] for g in groups]
+            except NetlistError:
+                setup.pop("fac", None)
+                setup["singular"] = True
+        self._setup = setup
+        return setup
+
+    def operating_point(self, *, initial: Array | None = None) -> OPSolution:
+        """DC operating point at the present values (warm-started from the last solution)."""
+        return self._run(self.rhs()[:, None], initial)
+
+    def operating_points(
+        self,
+        names: Sequence[str],
+        values: ArrayLike,
+        *,
+        initial: Array | None = None,
+    ) -> OPSolution:
+        """Operating points of B samples that differ only in independent-source values.
+
+        The matrix (and, for the reduced Newton, ``W``) is factored once for the batch; each
+        sample's Newton starts from the previous sample's solution (the first from
+        ``initial``, else the last solution of this circuit, else zero).
+
+        Parameters
+        ----------
+        names : sequence of str
+            The independent V/I sources that vary.
+        values : array_like (B, len(names))
+            Their values per sample (V or A).
+        initial : ndarray (size,) or (B, size), optional
+            Starting unknowns (e.g. the free phase's solution for a nudged phase).
+        """
+        return self._run(self.rhs(np.asarray(values, dtype=float), names), initial)
+
+    def _run(self, rhs: Array, initial: Array | None) -> OPSolution:
+        comp = self.comp
+        bsz = rhs.shape[1]
+        init = None if initial is None else np.asarray(initial, dtype=float)
+        if init is not None and init.shape[-1] != self.size:
+            raise ParameterError(
+                f"StampedCircuit: 'initial' must have {self.size} unknowns per sample; got "
+                f"shape {init.shape}."
+            )
+        setup = self._prepare()
+        z = np.zeros((bsz, self.size))
+        iters = np.zeros(bsz, dtype=np.int64)
+        groups = comp.groups + comp.mem_nl
+        method = "linear"
+        if not (groups or comp.bsrc_i or comp.bsrc_v):
+            if "fac" in setup:
+                z[:] = self._solve(setup["fac"], rhs).T
+            else:
+                a = self.matrix()
+                for k in range(bsz):
+                    z[k], iters[k] = solve_dc(comp, a, rhs[:, k], np.zeros(self.size), self.opts)
+        else:
+            prev = self._last
+            y_all = self._solve(setup["fac"], rhs).T if "w" in setup else None
+            for k in range(bsz):
+                if init is not None:
+                    z0 = init if init.ndim == 1 else init[k]
+                else:
+                    z0 = prev if prev is not None else np.zeros(self.size)
+                zk = None
+                if y_all is not None:
+                    try:
+                        zk, iters[k] = self._newton_reduced(setup, y_all[k], z0, groups)
+                        method = "reduced" if method != "general" else method
+                    except ConvergenceError:
+                        zk = None
+                if zk is None:
+                    method = "general"
+                    zk, iters[k] = solve_dc(
+                        comp,
+                        self.matrix(),
+                        rhs[:, k],
+                        z0,
+                        self.opts,
+                        lambda s, b=rhs[:, k]: b * s,
+                    )
+                z[k] = zk
+                prev = zk
+            self._last = prev
+        residual = self._residual(z, rhs, setup["data"], groups)
+        return OPSolution(
+            z=z,
+            iterations=iters,
+            residual=residual,
+            method=method,
+            _index={nd: i for nd, i in comp.index.items() if nd != GROUND and i >= 0},
+            _branch=comp.branch_row_lower,
+        )
+
+    def _newton_reduced(
+        self, setup: dict[str, Any], y: Array, z0: Array, groups: list[Any]
+    ) -> tuple[Array, int]:
+        """Newton on the nonlinear unknowns (see the module docstring); iterates as dc.newton."""
+        opts = self.opts
+        w, s = setup["w"], setup["s"]
+        nl = self.nl_rows
+        k = nl.size
+        tol_abs = np.full(self.size, opts.abstol)
+        tol_abs[: self.n] = opts.vntol
+        z = z0.copy()
+        zn = z[nl]
+        vlast = [_bv(zn, ga, gb) for ga, gb in zip(setup["ga"], setup["gb"], strict=True)]
+        eye = np.eye(k)
+        for it in range(1, opts.max_iter + 1):
+            gmat = np.zeros((k, k))
+            c_n = np.zeros(k)
+            limited = False
+            for j, g in enumerate(groups):
+                ga, gb = setup["ga"][j], setup["gb"][j]
+                v = _bv(zn, ga, gb)
+                v, lim = limit_step(g, v, vlast[j])
+                limited |= lim
+                vlast[j] = v
+                with np.errstate(over="ignore"):
+                    i = g.current(v)
+                    gd = g.didv(v)
+                if not (np.all(np.isfinite(i)) and np.all(np.isfinite(gd))):
+                    raise ConvergenceError("nonlinear current overflowed", residual=float("inf"))
+                ieq = i - gd * v
+                _stamp_dense(gmat, c_n, ga, gb, gd, ieq)
+            # (I + S G) z_N = y_N - S c_N ;  z = y - W (G z_N + c_N)
+            zn_new = sla.solve(eye + s @ gmat, y[nl] - s @ c_n, check_finite=False)
+            znew = y - w @ (gmat @ zn_new + c_n)
+            if not np.all(np.isfinite(znew)):
+                break
+            dz = np.abs(znew - z)
+            z = znew
+            zn = zn_new
+            if limited:
+                continue
+            if np.all(dz <= opts.reltol * np.abs(z) + tol_abs):
+                return z, it
+        raise ConvergenceError("reduced Newton did not converge", residual=float("nan"))
+
+    def _residual(self, z: Array, rhs: Array, data: Array, groups: list[Any]) -> Array:
+        """Largest KCL residual over the node rows per sample (A), from the element laws."""
+        if self.n == 0:
+            return np.zeros(z.shape[0])
+        a = sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(self.size,) * 2)
+        f = (a @ z.T) - rhs
+        for kk in range(z.shape[0]):
+            zk = z[kk]
+            for g in groups:
+                va = np.where(g.a >= 0, zk[np.maximum(g.a, 0)], 0.0)
+                vb = np.where(g.b >= 0, zk[np.maximum(g.b, 0)], 0.0)
+                with np.errstate(over="ignore"):
+                    i = np.asarray(g.current(va - vb), dtype=float)
+                m = g.a >= 0
+                np.add.at(f[:, kk], g.a[m], i[m])
+                m = g.b >= 0
+                np.add.at(f[:, kk], g.b[m], -i[m])
+        if self.comp.bsrc_i or self.comp.bsrc_v:
+            from thermolearn.circuit.elements import NonlinearStamps
+
+            nls = NonlinearStamps(self.comp)
+            for kk in range(z.shape[0]):
+                f[:, kk] += _bsrc_rows(nls, z[kk])
+        return np.asarray(np.max(np.abs(f[: self.n]), axis=0))
+
+
+def _bv(zn: Array, ga: IntArray, gb: IntArray) -> Array:
+    """Branch voltages from the nonlinear unknowns (local index -1 = ground)."""
+    va = np.where(ga >= 0, zn[np.maximum(ga, 0)], 0.0)
+    vb = np.where(gb >= 0, zn[np.maximum(gb, 0)], 0.0)
+    return va - vb
+
+
+def _stamp_dense(gmat: Array, c: Array, ga: IntArray, gb: IntArray, gd: Array, ieq: Array) -> None:
+    """Companion conductances and equivalent currents into the dense reduced system."""
+    k = gmat.shape[0]
+    flat = gmat.reshape(-1)
+    ma, mb = ga >= 0, gb >= 0
+    both = ma & mb
+    np.add.at(flat, ga[ma] * (k + 1), gd[ma])
+    np.add.at(flat, gb[mb] * (k + 1), gd[mb])
+    np.add.at(flat, ga[both] * k + gb[both], -gd[both])
+    np.add.at(flat, gb[both] * k + ga[both], -gd[both])
+    np.add.at(c, ga[ma], ieq[ma])
+    np.add.at(c, gb[mb], -ieq[mb])
+
+
+def _bsrc_rows(nls: Any, z: Array) -> Array:
+    """B-source contributions to the rows (the two-terminal groups are added separately)."""
+    comp = nls.comp
+    saved = comp.groups, comp.mem_nl
+    try:
+        comp.groups, comp.mem_nl = [], []
+        return np.asarray(nls.currents_into_rows(z))
+    finally:
+        comp.groups, comp.mem_nl = saved
+
+
+def compile_circuit(circuit: Circuit, *, options: NewtonOptions | None = None) -> StampedCircuit:
+    """Compile ``circuit`` once for repeated operating points with changing values.
+
+    Returns a :class:`StampedCircuit`: ``.set_values(names, values)`` (SPICE ``alter``),
+    ``.set_states(names, x)``, ``.operating_point()``, ``.operating_points(names, values)``.
+    """
+    return StampedCircuit(circuit, options)
+
+
+__all__ = ["REDUCED_LIMIT", "OPSolution", "StampedCircuit", "compile_circuit"]

@@ -1,0 +1,126 @@
+"""Compile once, update in place (:mod:`thermolearn.circuit.mna.stamped`).
+
+Reference: the engine's own operating point (:func:`thermolearn.circuit.operating_point`) of a
+freshly built circuit with the same values — an independent compile, assembly and full
+Newton. Tolerances: 1e-12 V on node voltages (both converge to 1e-10 relative updates, then
+agree to rounding), KCL residual <= 1e-12 A; the reduced Newton's iteration count equals the
+full Newton's (same companion models and limiting).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thermolearn.circuit import Circuit, operating_point
+from thermolearn.circuit.mna.stamped import compile_circuit
+from thermolearn.devices import DiodeParams
+from thermolearn.errors import ParameterError
+
+
+def _diode_net(r: np.ndarray, v_in: tuple[float, float], gain: float = 2.0) -> Circuit:
+    """Two driven inputs, a resistive layer into 3 hidden nodes clamped by diodes to rails,
+    a VCVS amplifier and a CCCS feedback (the EP circuit's building blocks)."""
+    dp = DiodeParams(i_s=1e-12, n=1.5, r_s=0.0, temperature=300.0)
+    c = Circuit("diode net")
+    c.add_vsource("vx0", "x0", "0", dc=v_in[0])
+    c.add_vsource("vx1", "x1", "0", dc=v_in[1])
+    c.add_vsource("vup", "up", "0", dc=0.4)
+    c.add_vsource("vdn", "dn", "0", dc=-0.4)
+    for j in range(3):
+        for i in range(2):
+            c.add_resistor(f"r{i}{j}", f"x{i}", f"h{j}", float(r[i, j]))
+        c.add_resistor(f"rl{j}", f"h{j}", "0", 5e4)
+        c.add_diode(f"du{j}", f"h{j}", "up", params=dp)
+        c.add_diode(f"dd{j}", "dn", f"h{j}", params=dp)
+    c.add_vcvs("e0", "e", "0", "h0", "0", gain)
+    c.add_vsource("vs0", "e", "a", dc=0.0)
+    c.add_resistor("ra", "a", "h2", 2e4)
+    c.add_cccs("f0", "h1", "0", "vs0", 0.5)
+    return c
+
+
+NODES = ["h0", "h1", "h2", "a", "e"]
+
+
+def _ref(r: np.ndarray, v_in: tuple[float, float], gain: float = 2.0) -> tuple[np.ndarray, int]:
+    op = operating_point(_diode_net(r, v_in, gain))
+    return np.array([op.v(n) for n in NODES]), op.iterations
+
+
+def test_reduced_newton_matches_engine_and_updates_in_place() -> None:
+    rng = np.random.default_rng(0)
+    r = rng.uniform(5e3, 5e4, (2, 3))
+    sc = compile_circuit(_diode_net(r, (3.0, -2.5)))
+    sol = sc.operating_point(initial=np.zeros(sc.size))
+    ref, ref_iters = _ref(r, (3.0, -2.5))
+    assert sol.method == "reduced"
+    np.testing.assert_allclose(sol.voltages(NODES)[0], ref, rtol=0, atol=1e-12)
+    assert sol.iterations[0] == ref_iters
+    assert sol.residual[0] <= 1e-12
+    # alter: new conductances and a new gain, no rebuild
+    r2 = rng.uniform(5e3, 5e4, (2, 3))
+    names = [f"r{i}{j}" for i in range(2) for j in range(3)] + ["e0"]
+    sc.set_values(names, np.concatenate([r2.ravel(), [3.0]]))
+    sol2 = sc.operating_point()
+    np.testing.assert_allclose(sol2.voltages(NODES)[0], _ref(r2, (3.0, -2.5), 3.0)[0], atol=1e-12)
+
+
+def test_batched_operating_points_share_the_matrix() -> None:
+    rng = np.random.default_rng(1)
+    r = rng.uniform(5e3, 5e4, (2, 3))
+    sc = compile_circuit(_diode_net(r, (0.0, 0.0)))
+    v = rng.uniform(-1.5, 1.5, (5, 2))
+    sols = sc.operating_points(["vx0", "vx1"], v)
+    assert sols.z.shape == (5, sc.size) and np.all(sols.residual <= 1e-12)
+    for k in range(5):
+        ref, _ = _ref(r, (float(v[k, 0]), float(v[k, 1])))
+        np.testing.assert_allclose(sols.voltages(NODES)[k], ref, rtol=0, atol=1e-12)
+    # branch currents of V sources are unknowns too: KCL at x0 (its source feeds r00, r01)
+    vx0 = sols.voltages(["x0"])[:, 0]
+    i_expected = -sum((vx0 - sols.v(f"h{j}")) / r[0, j] for j in range(3))
+    np.testing.assert_allclose(sols.i("vx0"), i_expected, rtol=1e-10, atol=1e-18)
+
+
+def test_linear_circuit_and_ordering_reuse() -> None:
+    c = Circuit("ladder")
+    c.add_vsource("v1", "n0", "0", dc=1.0)
+    for k in range(30):
+        c.add_resistor(f"rs{k}", f"n{k}", f"n{k + 1}", 100.0 + k)
+        c.add_resistor(f"rp{k}", f"n{k + 1}", "0", 1e3 + 10 * k)
+    c.add_isource("i1", "0", "n15", dc=1e-4)
+    sc = compile_circuit(c)
+    first = sc.operating_point()
+    assert first.method == "linear" and first.iterations[0] == 0
+    ref = operating_point(c)
+    np.testing.assert_allclose(first.v("n30"), ref.v("n30"), rtol=1e-12)
+    # new values: the factor reuses the first ordering (pre-permuted columns)
+    sc.set_values(["rp29", "i1"], [50.0, 2e-4])
+    again = sc.operating_point()
+    assert sc._setup is not None and sc._setup["fac"][0] == "perm"
+    c2 = Circuit("ladder2")
+    for e in c.elements:
+        if e.name == "rp29":
+            c2.add_resistor(e.name, e.p, e.n, 50.0)
+        elif e.name == "i1":
+            c2.add_isource(e.name, e.p, e.n, dc=2e-4)
+        elif e.kind == "R":
+            c2.add_resistor(e.name, e.p, e.n, e.value)
+        else:
+            c2.add_vsource(e.name, e.p, e.n, dc=e.value)
+    ref2 = operating_point(c2)
+    for nd in ("n1", "n15", "n30"):
+        np.testing.assert_allclose(again.v(nd), ref2.v(nd), rtol=1e-12)
+    assert again.residual[0] <= 1e-15
+
+
+def test_bad_values_and_names_raise() -> None:
+    sc = compile_circuit(_diode_net(np.full((2, 3), 1e4), (0.1, 0.2)))
+    with pytest.raises(ParameterError, match="no element 'nope'"):
+        sc.set_values(["nope"], [1.0])
+    with pytest.raises(ParameterError, match="'r00'"):
+        sc.set_values(["r00"], [0.0])
+    with pytest.raises(ParameterError, match="independent sources only"):
+        sc.operating_points(["r00"], [[1e3]])
+    sol = sc.operating_point()  # the rejected values were not kept
+    assert np.isfinite(sol.z).all()
