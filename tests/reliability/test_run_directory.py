@@ -39,8 +39,9 @@ def _holder(d: Path):  # type: ignore[no-untyped-def]
     return proc
 
 
-def _train(out: Path, *extra: str) -> list[str]:
-    return ["train", "--task", "xor", "--epochs", "3", "--out", str(out), "--no-progress", *extra]
+def _train(out: Path, *extra: str, epochs: int = 3) -> list[str]:
+    return ["train", "--task", "xor", "--epochs", str(epochs), "--out", str(out), "--no-progress",
+            *extra]
 
 
 def test_second_train_on_a_locked_directory_is_refused_naming_the_owner(
@@ -94,10 +95,12 @@ def test_existing_run_is_refused_without_resume_and_replaced_with_force(
     assert fingerprint(out) == before  # nothing was touched
     assert main(_train(out, "--seed", "2", "--resume", "--force")) == 2
     assert "exclude each other" in capsys.readouterr().err
-    assert main(_train(out, "--seed", "2", "--force")) == 0
+    assert main(_train(out, "--seed", "2", "--force", epochs=1)) == 0
     fresh = tmp_path / "fresh"
-    assert main(_train(fresh, "--seed", "2")) == 0
-    assert fingerprint(out) == fingerprint(fresh)  # --force left nothing of the old run
+    assert main(_train(fresh, "--seed", "2", epochs=1)) == 0
+    assert fingerprint(out) == fingerprint(fresh)
+    # --force left nothing of the old run (its epoch-3 checkpoint would be kept as "previous")
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in fresh.iterdir())
 
 
 def test_refused_resume_names_the_differing_settings(
@@ -151,3 +154,47 @@ def test_lock_file_is_removed_only_by_its_owner(tmp_path: Path) -> None:
     assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
     lock.release()
     assert not (tmp_path / LOCK_NAME).exists()
+
+
+SWEEP_UNDER_SIGTERM = """
+import sys, time
+from thermolearn.rundir import terminate_as_interrupt
+from thermolearn.errors import Terminated
+from thermolearn.sweeps import run_sweep
+sys.path.insert(0, sys.argv[2])
+from reliability.test_run_directory import sleepy_point
+try:
+    with terminate_as_interrupt():
+        run_sweep(sleepy_point, [{"x": i, "calls": sys.argv[3]} for i in range(8)], sys.argv[1],
+                  max_workers=2, progress=False)
+except Terminated:
+    print("terminated", flush=True)
+    sys.exit(143)
+"""
+
+
+def sleepy_point(point: dict[str, object]) -> dict[str, object]:
+    """A sweep point that takes 1.5 s and leaves a marker when it finishes (the pool test)."""
+    time.sleep(1.5)
+    Path(str(point["calls"]), str(point["x"])).touch()
+    return {"y": point["x"]}
+
+
+def test_sigterm_stops_a_process_pool_sweep_without_running_the_queued_points(
+    tmp_path: Path,
+) -> None:
+    """8 points x 1.5 s on 2 workers take >= 6 s; SIGTERM after the first stops the pool."""
+    cache, calls = tmp_path / "cache", tmp_path / "calls"
+    calls.mkdir()
+    proc = start_python(SWEEP_UNDER_SIGTERM, str(cache), str(Path(__file__).parents[1]),
+                        str(calls))
+    deadline = time.monotonic() + 120
+    while not list(cache.glob("*.json")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "terminated" in out, err
+    time.sleep(2.0)  # a worker left running would finish its point meanwhile
+    finished = len(list(calls.iterdir()))
+    assert 1 <= len(list(cache.glob("*.json"))) <= finished < 8  # queued points cancelled
