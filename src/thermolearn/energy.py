@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.errors import ParameterError
 from thermolearn.physics import T_ROOM, landauer_limit
 from thermolearn.validation import check_positive
@@ -287,7 +288,7 @@ class EnergyLedger:
         """Return (and optionally write) the summary as JSON."""
         text = json.dumps(self.summary(), indent=2)
         if path is not None:
-            Path(path).write_text(text + "\n")
+            atomic_write_text(path, text + "\n")
         return text
 
     def to_csv(self, path: str | Path | None = None) -> str:
@@ -299,7 +300,7 @@ class EnergyLedger:
         for r in self.rows():
             w.writerow(r)
         if path is not None:
-            Path(path).write_text(buf.getvalue())
+            atomic_write_text(path, buf.getvalue())
         return buf.getvalue()
 
     def to_frame(self) -> Any:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.commands._args import out_dir, plain
 
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         "equilibrium_harmonic": eq,
         "seconds": time.perf_counter() - t0,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     plot_demon(runs, out / "demon.png",
                title=f"Szilard engine with a noisy demon, run '{out.name}': barrier "
                      f"{args.barrier:g} kT, cycle {args.tau:g} τ0, {n} trajectories per ε")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.commands._args import out_dir, plain
 
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         "q_inf_J_at_300K_berut_units": float(units.energy_si(sweep.q_inf)),
         "seconds": time.perf_counter() - t0,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     plot_erasure(sweep, out / "erasure.png",
                  title=f"Landauer erasure, run '{out.name}': barrier {args.barrier:g} kT, tilt "
                        f"{args.tilt:g} kT/x_m, {n} trajectories per τ, seed {args.seed}")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.hardware import Hardware
@@ -445,7 +446,7 @@ def run_agent(
         files = (_plot_point_mass(runs, out, title) if cfg.env == "point-mass"
                  else _plot_tmaze(main, out, title))
         metrics["plots"] = files
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n")
+        atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2, default=float) + "\n")
     return metrics
 
 

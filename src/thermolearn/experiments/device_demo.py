@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.devices.simulate import IVResult
 
 
@@ -122,7 +123,7 @@ def run_device_demo(
                     flush=True,
                 )
         summary["models"][name] = rec
-    (out / "device_demo.json").write_text(json.dumps(summary, indent=1))
+    atomic_write_text(out / "device_demo.json", json.dumps(summary, indent=1))
     plot_loops(runs, out / "device_iv_loops.png")
     summary["files"] = [str(out / "device_demo.json"), str(out / "device_iv_loops.png")]
     return summary

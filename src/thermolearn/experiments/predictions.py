@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.errors import ParameterError
 from thermolearn.physics import LN2, T_ROOM, landauer_limit
 from thermolearn.validation import check_int, check_positive
@@ -914,7 +915,7 @@ def run_predictions(
     say(f"hardware ({timings['hardware']:.0f} s): {preds['hardware']['verdict']['text']}")
     result = {"config": asdict(cfg), "predictions": preds, "timings_s": timings,
               "wall_seconds": time.perf_counter() - t0}
-    (out / "predictions.json").write_text(
+    atomic_write_text(out / "predictions.json",
         json.dumps(result, indent=2, default=_json_default) + "\n")
-    (out / "report.html").write_text(render_html(result), encoding="utf-8")
+    atomic_write_text(out / "report.html", render_html(result))
     return result

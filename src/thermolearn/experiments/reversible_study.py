@@ -39,6 +39,7 @@ from thermolearn.algorithms.reversible import (
     ReversibleNetwork,
     make_map,
 )
+from thermolearn.checkpoints import atomic_write_text
 from thermolearn.energy import EnergyLedger
 from thermolearn.hardware import Hardware
 from thermolearn.numerics import fd_jacobian
@@ -505,7 +506,7 @@ def run_study(out_dir: str | Path, *, quick: bool = False, seed: int = 0) -> dic
         sample_plot=out / "flow_samples.png",
     )
     metrics = {"reconstruction": rows, "accounting": acc, "flow": flow, "quick": quick}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
