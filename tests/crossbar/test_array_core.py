@@ -9,6 +9,7 @@ from thermolearn.circuit import operating_point
 from thermolearn.crossbar import CrossbarArray, SignedCrossbarLayer
 from thermolearn.crossbar.array_solver import CrossbarNetwork
 from thermolearn.crossbar.mapping import ConductanceRange, quantize_conductance
+from thermolearn.devices import VariabilityParams
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 
@@ -288,3 +289,25 @@ def test_signed_layer_books_converters_once_per_line() -> None:
     counts = layer.ledger.counts()
     assert counts["dac"] == 4 * 3
     assert counts["adc"] == 4 * 2
+
+
+def test_signed_layer_rewrites_only_changed_weights_under_write_noise() -> None:
+    """With cycle-to-cycle write noise, re-programming a layer with one changed weight writes
+    that weight's cell only: the other cells keep their state (and their write error), and
+    the programming energy is that of one cell (a controller knows which weights changed)."""
+    w = np.array([[0.5, -0.25, 0.75], [0.1, 0.9, -0.6]])
+    layer = SignedCrossbarLayer(
+        w, variability=VariabilityParams(c2c_sigma=0.05), rng=np.random.default_rng(1)
+    )
+    before = layer.weights.copy()
+    w2 = w.copy()
+    w2[1, 2] = -0.3
+    layer.ledger.clear()
+    layer.set_weights(w2)
+    after = layer.weights
+    keep = np.ones_like(w, dtype=bool)
+    keep[1, 2] = False
+    np.testing.assert_array_equal(after[keep], before[keep])
+    assert abs(after[1, 2] - before[1, 2]) > 0.1
+    counts = layer.ledger.counts()
+    assert counts["program"] == 1  # the weight stays negative: only its G- cell is rewritten

@@ -282,8 +282,13 @@ class CrossbarArray:
 
         return law
 
-    def program_conductances(self, G: ArrayLike, verify: bool = True) -> Array:
+    def program_conductances(
+        self, G: ArrayLike, verify: bool = True, *, cells: ArrayLike | None = None
+    ) -> Array:
         """Program every cell to the conductance ``G`` (rows, cols), S; return what was reached.
+
+        ``cells`` (boolean, rows × cols) restricts the write to those cells: the others keep
+        their state and cost nothing (a controller that knows which weights changed).
 
         Targets are clipped to [g_min, g_max] and rounded to ``levels``; with a variability
         model the cycle-to-cycle noise of the write is added (and, with ``verify``, one
@@ -302,6 +307,14 @@ class CrossbarArray:
                 f"The 'G' argument of CrossbarArray.program_conductances must have shape "
                 f"{(self.rows, self.cols)}; got {g.shape}."
             )
+        write = np.ones(g.shape, dtype=bool)
+        if cells is not None:
+            write = np.asarray(cells, dtype=bool)
+            if write.shape != g.shape:
+                raise ParameterError(
+                    f"The 'cells' argument of CrossbarArray.program_conductances must have "
+                    f"shape {g.shape}; got {write.shape}."
+                )
         g_old = self.conductances
         target = self.crange.quantize(g)
         x_new = self._state_for(target)
@@ -310,7 +323,10 @@ class CrossbarArray:
             if verify:
                 x_noisy = self.variability.quantize(x_new + 0.5 * (x_noisy - x_new))
             x_new = x_noisy
-        changed = ~np.isclose(target, g_old, rtol=1e-12, atol=0.0)
+        if cells is not None:
+            x_new = np.where(write, x_new, self.state)
+            target = np.where(write, target, g_old)
+        changed = write & ~np.isclose(target, g_old, rtol=1e-12, atol=0.0)
         self.state = x_new
         g_new = self.conductances
         n_changed = int(np.count_nonzero(changed))
@@ -723,6 +739,7 @@ class SignedCrossbarLayer:
             ledger=self.ledger,
         )
         self.scale = differential_scale(self.plus.g_min, self.plus.g_max, self.w_max)
+        self._targets: tuple[Array, Array] | None = None
         self.set_weights(w)
 
     @property
@@ -731,7 +748,11 @@ class SignedCrossbarLayer:
         return self.plus.crange
 
     def set_weights(self, W: ArrayLike) -> None:
-        """Program both arrays to hold W (out, in); books ``"program"`` energy."""
+        """Program both arrays to hold W (out, in); books ``"program"`` energy.
+
+        After the first programming only the cells whose conductance target changed are
+        written (with a variability model the others keep their state and its write error).
+        """
         w = finite_array(W, "W", "SignedCrossbarLayer.set_weights")
         if w.shape != (self.out_features, self.in_features):
             raise ParameterError(
@@ -739,8 +760,13 @@ class SignedCrossbarLayer:
                 f"{(self.out_features, self.in_features)}; got {w.shape}."
             )
         gp, gm = weights_to_differential(w.T, self.crange, self.w_max)
-        self.plus.program_conductances(gp)
-        self.minus.program_conductances(gm)
+        # only the cells whose target changed are written (the controller holds the targets)
+        last = self._targets
+        cells_p = None if last is None else gp != last[0]
+        cells_m = None if last is None else gm != last[1]
+        self.plus.program_conductances(gp, cells=cells_p)
+        self.minus.program_conductances(gm, cells=cells_m)
+        self._targets = (gp, gm)
 
     @property
     def weights(self) -> Array:
