@@ -49,6 +49,9 @@ def test_energy_information_verdict_flips_with_data():
     thin = verdict_energy_information(bits, 1e3 * kt * bits, exponent=1.0, ci95=[0.9, 1.1],
                                       n_groups=2)
     assert thin["proportional"] is None and "not a reliable" in thin["text"]
+    # an interval that contains 1 only because it is huge is not "consistent with" b = 1
+    wide = verdict_energy_information(bits, 1e3 * kt * bits, exponent=3.5, ci95=[-1.6, 11.3])
+    assert wide["proportional"] is None and "too wide" in wide["text"]
 
 
 def test_speed_energy_verdict_flips_with_data():

@@ -196,7 +196,7 @@ def weighted_slope(x: ArrayLike, y: ArrayLike, se: ArrayLike | None = None
 def verdict_energy_information(
     bits: Sequence[float], energy: Sequence[float], *, temperature: float = T_ROOM,
     exponent: float | None = None, ci95: Sequence[float] | None = None,
-    n_groups: int | None = None, min_groups: int = 3,
+    n_groups: int | None = None, min_groups: int = 3, max_ci_width: float = 2.0,
 ) -> dict[str, Any]:
     """Verdict on E vs I: does every run sit above kT ln 2 · I, and does E grow as I.
 
@@ -211,6 +211,8 @@ def verdict_energy_information(
     n_groups : int, optional
         Number of distinct grid points behind the fit; below ``min_groups`` the exponent is
         reported as unreliable and ``proportional`` is None.
+    max_ci_width : float
+        A CI wider than this cannot test b = 1 either way: ``proportional`` is None.
 
     Returns
     -------
@@ -246,6 +248,10 @@ def verdict_energy_information(
         t2 = (f"Only {n_groups} grid point(s) have runs with positive bits, so the fitted "
               f"exponent b = {exponent:.2f} is not a reliable test of E ∝ I (use a larger "
               "grid: --scaling laptop or --full).")
+    elif float(ci95[1]) - float(ci95[0]) > max_ci_width:
+        t2 = (f"Fitted b = {exponent:.2f}, but its 95 % CI {float(ci95[0]):.2f}–"
+              f"{float(ci95[1]):.2f} is wider than {max_ci_width:g}: too wide to test "
+              "proportionality either way.")
     else:
         lo, hi = float(ci95[0]), float(ci95[1])
         prop = bool(lo <= 1.0 <= hi)
@@ -416,7 +422,7 @@ def scaling_config(size: str) -> Any:
 
     ``"quick"``: the study's smoke grid (16 tiny runs, a few seconds; not a result);
     ``"laptop"``: 4 training-set sizes and three fixed-sample-count factors (classes, label
-    noise, early stopping) × 3 seeds, 32 hidden units, 3 epochs (under a minute on 2 cores);
+    noise, early stopping) × 3 seeds, 64 hidden units, 3 epochs (about a minute on 2 cores);
     ``"default"``: the study's default grid.
     """
     from thermolearn.experiments.scaling import ScalingConfig
@@ -424,8 +430,8 @@ def scaling_config(size: str) -> Any:
     if size == "quick":
         return ScalingConfig.quick()
     if size == "laptop":
-        return ScalingConfig(epochs=3, hidden=(32,), seeds=(0, 1, 2),
-                             n_train_values=(100, 200, 400, 800), fixed_n_train=200,
+        return ScalingConfig(epochs=3, hidden=(64,), seeds=(0, 1, 2),
+                             n_train_values=(100, 200, 400, 800), fixed_n_train=250,
                              n_classes_values=(2, 5, 10), label_noise_values=(0.0, 0.5, 1.0),
                              levels_values=(), early_stop_values=(1, 2, 3), n_boot=1000)
     if size == "default":

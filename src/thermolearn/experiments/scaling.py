@@ -295,8 +295,9 @@ def fit_power_law(
     if x.size < 3 or np.unique(x).size < 2:
         out.update(exponent=None, intercept=None, ci95=None, r2=None,
                    proportionality_supported=None,
-                   reason=f"only {x.size} runs with bits >= {floor:g} (need >= 3 with "
-                          "2 distinct values)")
+                   reason=f"{x.size} runs with bits >= {floor:g} and "
+                          f"{np.unique(x).size} distinct value(s) of I (need >= 3 runs and "
+                          ">= 2 distinct values)")
         return out
     b, a = np.polyfit(x, y, 1)
     resid = y - (a + b * x)
