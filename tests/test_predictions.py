@@ -86,17 +86,18 @@ def test_parallel_serial_verdict_flips_with_data():
 
 def test_finite_units_verdict_flips_with_data():
     # Synthetic heats that follow Q = 0.7 + 8/τ with T = 8 (B/T = 1 kT): M = 4 units on
-    # N = 1, 4, 16 take 1, 1, 4 rounds -> 1.7, 1.7, 4.7 kT: grows, and the law agrees (z = 0).
-    n = [1, 4, 16]
-    se = [0.02, 0.02, 0.02]
+    # N = 1, 4, 6, 16 take ceil(N/4) = 1, 1, 2, 4 rounds -> 1.7, 1.7, 2.7, 4.7 kT: grows, and
+    # the law agrees (z = 0, tolerance 1e-12).
+    n = [1, 4, 6, 16]
+    se = [0.02, 0.02, 0.02, 0.02]
     kw = dict(q_inf=0.7, b=8.0, q_inf_se=0.0, b_se=0.0, total_time=8.0)
-    ok = verdict_finite_units(n, 4, [1.7, 1.7, 4.7], se, **kw)
+    ok = verdict_finite_units(n, 4, [1.7, 1.7, 2.7, 4.7], se, **kw)
     assert ok["trend"] == "grows" and ok["law_holds"] and not ok["expected_flat"]
-    assert ok["predicted"] == pytest.approx([1.7, 1.7, 4.7], abs=1e-12)
-    flat = verdict_finite_units(n, 16, [1.7, 1.71, 1.69], se, **kw)
+    assert ok["predicted"] == pytest.approx([1.7, 1.7, 2.7, 4.7], abs=1e-12)
+    flat = verdict_finite_units(n, 16, [1.7, 1.71, 1.69, 1.70], se, **kw)
     assert flat["trend"] == "flat" and flat["law_holds"] and flat["expected_flat"]
     # data that ignore the rounds (N free copies) contradict the law for M = 4
-    bad = verdict_finite_units(n, 4, [1.7, 1.7, 1.7], se, **kw)
+    bad = verdict_finite_units(n, 4, [1.7, 1.7, 1.7, 1.7], se, **kw)
     assert bad["trend"] == "flat" and not bad["law_holds"] and "DISAGREES" in bad["text"]
 
 

@@ -116,3 +116,12 @@ def test_energy_roles_of_a_ledger() -> None:
     r = energy_by_role(led)
     assert (r["learning_joules"], r["computing_joules"], r["unclassified_joules"]) == (2, 3, 5)
     assert r["categories"]["unclassified"] == ["mystery"]
+
+
+def test_hardware_description_refuses_unphysical_devices() -> None:
+    # The composed hardware description validates the same limits at construction.
+    from thermolearn.hardware import Hardware
+
+    Hardware()  # the defaults are physical
+    with pytest.raises(UnphysicalHardwareError, match="g_max = 1e-22 S"):
+        Hardware(g_min=1e-24, g_max=1e-22)
