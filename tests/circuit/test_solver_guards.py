@@ -70,3 +70,17 @@ def test_residual_check_flags_a_solution_that_does_not_solve_the_system() -> Non
     assert RESIDUAL_RTOL <= 1e-6
     with pytest.raises(SolverError, match=r"\(y = nan\)"):
         check_solution(_Comp(), np.array([1.0, np.nan]), "test")
+
+
+def test_linear_solver_batch_overflow_is_named() -> None:
+    from thermolearn.circuit import Circuit, LinearSolver
+
+    c = Circuit("divider")
+    c.add_isource("I1", "0", "a", 1.0)
+    c.add_resistor("R1", "a", "0", 1e300)
+    solver = LinearSolver(c, ["I1"])
+    assert solver.solve([1.0], ["a"])[0] == pytest.approx(1e300, rel=1e-12)
+    with pytest.raises(SolverError, match=r"\(a = inf\) for batch row 1"):
+        solver.solve([[1.0], [1e10]], ["a"])
+    with pytest.raises(SolverError, match="batch row 0"):
+        solver.solve([1e10])

@@ -295,13 +295,30 @@ class LinearSolver:
         if outputs is not None:
             rows = self.output_rows(outputs)
             t = self.transfer_matrix(outputs)
-            out = vals2 @ t.T + self.z_fixed[rows][None, :]
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                out = vals2 @ t.T + self.z_fixed[rows][None, :]
         else:
             out = np.empty((vals2.shape[0], self.comp.size))
             for s in range(0, vals2.shape[0], chunk):
                 blk = vals2[s : s + chunk]
                 rhs = np.asfortranarray(self.source_map @ blk.T)
-                out[s : s + chunk] = self.lu.solve(rhs).T + self.z_fixed[None, :]
+                with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                    out[s : s + chunk] = self.lu.solve(rhs).T + self.z_fixed[None, :]
+        if not np.all(np.isfinite(out)):  # never a silent NaN/inf (see mna.guards)
+            from thermolearn.errors import SolverError
+
+            if not np.all(np.isfinite(vals2)):
+                raise ParameterError(
+                    "The 'values' argument of LinearSolver.solve must be finite; got NaN or inf."
+                )
+            b_row, col = (int(v[0]) for v in np.nonzero(~np.isfinite(out)))
+            name = outputs[col] if outputs is not None else self.comp.node_name(col)
+            raise SolverError(
+                f"LinearSolver: the solution is not finite ({name} = {out[b_row, col]}) for "
+                f"batch row {b_row}: source values overflow float64 through this circuit.",
+                residual=float("inf"),
+                worst_node=str(name),
+            )
         result: Array = out[0] if one else out
         return result
 
