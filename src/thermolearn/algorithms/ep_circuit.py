@@ -183,10 +183,20 @@ class EPCircuitParams:
     gain : float
         Voltage gain a of the bidirectional amplifiers after each hidden layer (CCCS gain = a).
     v_up, v_down : float
-        Bias sources of the diode pair, V (D_up: node → v_up; D_down: v_down → node); the
-        hidden nodes are soft-clamped near v_up + ~0.6 V and v_down − ~0.6 V.
+        Bias sources of the diode pair, V (D_up: u → v_up; D_down: v_down → u, with u the
+        diode node, see ``diode_gain``); u is soft-clamped where the diodes turn on, which
+        also bounds the drops across the next crossbar.
     diode_i_s, diode_n, diode_r_s : float
         Shockley saturation current (A), emission coefficient, series resistance (Ω).
+    diodes : bool
+        False removes every diode pair: the network is then linear (a control experiment).
+    diode_gain : float
+        Gain a_d of a second bidirectional amplifier (VCVS + mirroring CCCS) that copies each
+        hidden voltage to its own node u = a_d·V, where the diode pair sits (and the hidden
+        ADC reads). Its mirrored load on the hidden node is a_d² g_d(u): zero while the
+        diodes are off, so unlike the crossbar gain it does not shrink the hidden signal; the
+        diode knee (n V_T at u) is n V_T/a_d wide in the hidden node's units. 1 = diodes
+        directly on the hidden node (Kendall et al.).
     temperature : float
         K (thermal voltage of the diodes).
     beta : float
@@ -221,6 +231,8 @@ class EPCircuitParams:
     diode_i_s: float = 1e-15
     diode_n: float = 1.0
     diode_r_s: float = 100.0
+    diodes: bool = True
+    diode_gain: float = 1.0
     temperature: float = T_ROOM
     beta: float = 1e-6
     target_high: float = 0.3
@@ -257,6 +269,7 @@ class EPCircuitParams:
         check_positive(self.input_amplitude, "input_amplitude", owner, "V")
         check_nonnegative(self.bias_voltage, "bias_voltage", owner, "V")
         check_positive(self.gain, "gain", owner)
+        check_positive(self.diode_gain, "diode_gain", owner)
         check_finite(self.v_up, "v_up", owner)
         check_finite(self.v_down, "v_down", owner)
         check_positive(self.diode_i_s, "diode_i_s", owner, "A")
@@ -403,6 +416,7 @@ class PhaseResult:
     layers: list[Array]
     sweeps: int
     diode_current: list[Array] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class EPCircuit:
@@ -436,6 +450,7 @@ class EPCircuit:
                 f"The 'params' argument of EPCircuit must be EPCircuitParams; got {type(params)}."
             )
         self.params = params
+        self.synapses: Any = None
         self.device = None if device is None else PulsedDevice(device, params.g_min / params.g_max)
         sizes = params.layer_sizes
         self.weights: list[Array] = [
@@ -446,6 +461,23 @@ class EPCircuit:
         self._i_s = params.diode_i_s / params.g_max
         self._r_s = params.diode_r_s * params.g_max
         self._beta = params.beta / params.g_max
+        self._refresh()
+
+    # -- synapses ----------------------------------------------------------------------------
+    def attach_synapses(self, synapses: Any) -> None:
+        """Hold the weights in memristor crossbars (a CrossbarSynapses); see :meth:`sync_weights`.
+
+        From then on the conductances are the devices' chord conductances at their read
+        voltage and only the synapses' programming changes them.
+        """
+        self.synapses = synapses
+        self.sync_weights()
+
+    def sync_weights(self) -> None:
+        """Re-read the (true) device conductances of the attached synapses into the circuit."""
+        if self.synapses is None:
+            return
+        self.weights = [g / self.params.g_max for g in self.synapses.conductances()]
         self._refresh()
 
     # -- structure ---------------------------------------------------------------------------
@@ -484,6 +516,10 @@ class EPCircuit:
             new.append(a / p.g_max)
         self.weights = new
         self._refresh()
+
+    def readout_gain(self, layer: int) -> float:
+        """Gain from hidden layer ``layer`` to the node its ADC reads (the diode node)."""
+        return self.params.diode_gain
 
     def _gain(self, layer: int) -> float:
         """Voltage gain applied to layer ``layer``'s voltages on its outgoing crossbar."""
@@ -547,21 +583,43 @@ class EPCircuit:
 
     # -- solver ----------------------------------------------------------------------------------
     def _solve_hidden(self, layer: int, b: Array, v_prev: Array) -> tuple[Array, Array]:
-        """Exact KCL solve of a hidden layer given its drive ``b`` (B, n); returns (V, i_net)."""
+        """Exact KCL solve of a hidden layer given its drive ``b`` (B, n); returns (V, i_D).
+
+        The diode pair sits on the diode node u = a_d V and its current i_D(u) is mirrored
+        into the hidden node with gain a_d, so the KCL ``S V + a_d i_D(a_d V) = b`` is, in u,
+        ``(S/a_d²) u + i_D(u) = b/a_d``: the same scalar diode-node problem with scaled S and
+        b. ``i_D`` (normalised) is the net diode current at u.
+        """
         p = self.params
         s = self._s[layer - 1][None, :]
+        if not p.diodes:
+            return b / s, np.zeros_like(b)
+        a = p.diode_gain
+        s_u = s / (a * a)
+        b_u = b / a
+        u_prev = a * v_prev
         phi, i_s, r_s = self._phi, self._i_s, self._r_s
         v_mid = 0.5 * (p.v_up + p.v_down)
-        up = b >= s * v_mid
+        up = b_u >= s_u * v_mid
         # the partner diode at the previous estimate (exact implicit law; converges by sweeps)
         n_d, t_d = p.diode_n, p.temperature
-        i_down_prev = shockley_current(p.v_down - v_prev, i_s, n_d, r_s, t_d)
-        i_up_prev = shockley_current(v_prev - p.v_up, i_s, n_d, r_s, t_d)
-        v1, f1 = _solve_diode_node(s, b, i_down_prev, p.v_up, i_s, r_s, phi)
-        v2n, f2 = _solve_diode_node(s, -b, i_up_prev, -p.v_down, i_s, r_s, phi)
-        v = np.where(up, v1, -v2n)
+        i_down_prev = shockley_current(p.v_down - u_prev, i_s, n_d, r_s, t_d)
+        i_up_prev = shockley_current(u_prev - p.v_up, i_s, n_d, r_s, t_d)
+        u1, f1 = _solve_diode_node(s_u, b_u, i_down_prev, p.v_up, i_s, r_s, phi)
+        u2n, f2 = _solve_diode_node(s_u, -b_u, i_up_prev, -p.v_down, i_s, r_s, phi)
+        u = np.where(up, u1, -u2n)
         i_net = np.where(up, f1 - i_down_prev, i_up_prev - f2)
-        return v, i_net
+        return u / a, i_net
+
+    def diode_currents(self, layer: int, v: Array) -> tuple[Array, Array]:
+        """Currents (A) of D_up and D_down of hidden layer ``layer`` at node voltages ``v``."""
+        p = self.params
+        if not p.diodes:
+            return np.zeros_like(v), np.zeros_like(v)
+        u = p.diode_gain * v
+        i_up = shockley_current(u - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+        i_dn = shockley_current(p.v_down - u, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+        return i_up, i_dn
 
     def relax(
         self,
@@ -668,12 +726,8 @@ class EPCircuit:
                 drive = drive + self._gain(layer) * (layers[layer] @ self._wdiff[layer].T)
             i = (s * v - drive) * p.g_max
             if layer < big_l:
-                i = i + shockley_current(
-                    v - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
-                )
-                i = i - shockley_current(
-                    p.v_down - v, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
-                )
+                i_up, i_dn = self.diode_currents(layer, v)
+                i = i + p.diode_gain * (i_up - i_dn)
             elif beta != 0.0:
                 assert target is not None
                 i = i + beta * (v - target)
@@ -730,12 +784,10 @@ class EPCircuit:
         p = self.params
         g = p.g_max
         pw = sum(float(np.sum(w * d)) for w, d in zip(self.weights, drops, strict=True))
-        for v in state.layers[:-1]:
-            i_up = shockley_current(v - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
-            i_dn = shockley_current(
-                p.v_down - v, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
-            )
-            pw += float(np.sum(i_up * (v - p.v_up) + i_dn * (p.v_down - v))) / g
+        for layer, v in enumerate(state.layers[:-1], start=1):
+            i_up, i_dn = self.diode_currents(layer, v)
+            u = p.diode_gain * v
+            pw += float(np.sum(i_up * (u - p.v_up) + i_dn * (p.v_down - u))) / g
         if beta > 0.0:
             pw += beta * float(np.sum((state.layers[-1] - target) ** 2))
         return pw * g
@@ -824,6 +876,7 @@ class EPCircuit:
         new = EPCircuit.__new__(EPCircuit)
         new.params = replace(self.params, **changes)
         new.device = self.device
+        new.synapses = None
         new.weights = [w.copy() for w in self.weights]
         new._phi = new.params.thermal_voltage
         new._i_s = new.params.diode_i_s / new.params.g_max
@@ -899,10 +952,19 @@ class EPCircuit:
             for i, r in enumerate(rows):
                 for j in range(sizes[k + 1]):
                     c.add_resistor(f"r{k}_{i}_{j}", r, node(k + 1, j), 1.0 / float(gk[i, j]))
-        for layer in range(1, big_l):
+        for layer in range(1, big_l if p.diodes else 1):
+            ad = p.diode_gain
             for j in range(sizes[layer]):
-                c.add_diode(f"du{layer}_{j}", node(layer, j), "dup", params=dp)
-                c.add_diode(f"dd{layer}_{j}", "ddn", node(layer, j), params=dp)
+                h = node(layer, j)
+                dn = h
+                if ad != 1.0:
+                    # the diode node u = a_d V: VCVS, sense source, mirroring CCCS
+                    dn = f"u{layer}_{j}"
+                    c.add_vcvs(f"ed{layer}_{j}", f"ed{layer}_{j}", "0", h, "0", ad)
+                    c.add_vsource(f"vsd{layer}_{j}", f"ed{layer}_{j}", dn, dc=0.0)
+                    c.add_cccs(f"fd{layer}_{j}", h, "0", f"vsd{layer}_{j}", ad)
+                c.add_diode(f"du{layer}_{j}", dn, "dup", params=dp)
+                c.add_diode(f"dd{layer}_{j}", "ddn", dn, params=dp)
         if beta != 0.0:
             assert tg is not None
             for j in range(sizes[-1]):
@@ -957,11 +1019,8 @@ class EPCircuit:
         for n in p.layer_sizes[1:]:
             layers.append(v[:, k : k + n])
             k += n
-        for vl in layers[:-1]:
-            i_up = shockley_current(vl - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
-            i_dn = shockley_current(
-                p.v_down - vl, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
-            )
+        for layer, vl in enumerate(layers[:-1], start=1):
+            i_up, i_dn = self.diode_currents(layer, vl)
             currents.append((i_up - i_dn) / p.g_max)
         return PhaseResult(layers=layers, sweeps=1, diode_current=currents)
 

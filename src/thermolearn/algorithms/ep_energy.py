@@ -73,3 +73,64 @@ def ideal_program_energy(
 
 
 __all__ = ["book_phases", "program_read_energy", "ideal_program_energy"]
+
+
+def book_physical_step(
+    ledger: EnergyLedger, net: Any, phys: Any, info: dict[str, Any], bsz: int
+) -> None:
+    """Book one mini-batch of physical EP (phases, converters, amplifiers, digital update).
+
+    Every line names its source:
+
+    * ``phase_free``, ``phase_nudge_plus``, ``phase_nudge_minus`` — *simulated*: the passive
+      dissipation at the solved operating point (crossbars Σ G ΔV², both diodes of each pair,
+      the +β nudging conductance) × (settling + integration time). The −β phase's active
+      source *supplies* β (V − y)²; it is reported apart (``energy_supplied_by_active_nudge``
+      in metrics.json), not booked as dissipation.
+    * ``amplifier`` — *model, cited*: two bidirectional amplifiers per hidden node (crossbar
+      drive) and one more for the diode node (if ``diode_gain`` ≠ 1), each at
+      ``amplifier_power`` (Harrison & Charles 2003: 80 µW) for every phase.
+    * ``adc`` — *model, cited*: Walden FOM × 2^bits per conversion (Murmann's survey), one per
+      output in the free phase and one per hidden and output node in each nudged phase.
+    * ``dac`` — *model*: one input conversion per feature, C_load V² at full swing
+      ((activity 1/2) plus the core FOM·2^bits).
+    * ``update_arithmetic`` — *model, cited*: the local rule needs Σ_b [ΔV⁺² − ΔV⁻²] per
+      device: two multiply-accumulates per device and sample (the cross terms p·o; the
+      squares of row and column codes are O(rows + cols)), at ``mac_energy`` (Horowitz 2014,
+      32-bit integer MAC 3.2 pJ).
+    * ``update_memory`` — *model, cited*: SRAM traffic of the update: the codes of every row
+      and column of both nudged phases per sample, one read-modify-write of every device's
+      accumulator per batch, at ``sram_energy`` per 32-bit word (Horowitz 2014).
+    """
+    from thermolearn.devices.peripherals import DAC
+
+    p = net.params
+    t = phys.phase_duration
+    names = {"free": "phase_free", "plus": "phase_nudge_plus", "minus": "phase_nudge_minus"}
+    n_phases = 0
+    for key, cat in names.items():
+        if key in info["power"]:
+            ledger.book(cat, info["power"][key] * t, source="simulated", count=bsz)
+            n_phases += 1
+    sizes = p.layer_sizes
+    n_hidden = sum(sizes[1:-1])
+    n_amp = n_hidden * (2 + (1 if p.diode_gain != 1.0 else 0))
+    ledger.book(
+        "amplifier",
+        phys.amplifier_power * n_amp * t * n_phases * bsz,
+        source="model",
+        count=n_amp * n_phases * bsz,
+    )
+    conv = sum(info["reads"].values()) * bsz
+    ledger.book("adc", phys.adc_energy * conv, source="model", count=conv)
+    dac = DAC(bits=phys.dac_bits, v_full_scale=p.input_amplitude, c_load=phys.dac_c_load)
+    n_dac = sizes[0] * bsz
+    ledger.book("dac", dac.energy_per_conversion * n_dac, source="model", count=n_dac)
+    n_dev = sum(w.size for w in net.weights)
+    macs = 2 * n_dev * bsz
+    ledger.book("update_arithmetic", phys.mac_energy * macs, source="model", count=macs)
+    words = 2 * bsz * sum(w.shape[0] + w.shape[1] for w in net.weights) + 2 * n_dev
+    ledger.book("update_memory", phys.sram_energy * words, source="model", count=words)
+
+
+__all__ += ["book_physical_step"]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from thermolearn.algorithms.ep_circuit import EPCircuit, shockley_current
+from thermolearn.algorithms.ep_circuit import EPCircuit
 from thermolearn.errors import ParameterError
 from thermolearn.numerics import central_difference
 from thermolearn.physics import K_B, T_ROOM
@@ -76,14 +76,13 @@ class LangevinResult:
     operating_point: list[Array]
 
 
-def _diode_conductance(net: EPCircuit, v: Array) -> Array:
-    p = net.params
+def _diode_conductance(net: EPCircuit, v: Array, layer: int = 1) -> Array:
+    """Small-signal conductance (S) the diode pair adds to a hidden node: a² g_d(a V)."""
     h = 1e-7
 
     def i(vv: Array) -> Array:
-        return shockley_current(
-            vv - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature
-        ) - shockley_current(p.v_down - vv, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+        i_up, i_dn = net.diode_currents(layer, vv)
+        return net.params.diode_gain * (i_up - i_dn)
 
     return central_difference(i, v, h)
 
@@ -123,7 +122,10 @@ def simulate_langevin(
     # fastest time constant: largest node conductance (crossbars + diodes at the op point)
     g_node = [s * p.g_max for s in net._s]
     g_max_node = max(float(np.max(g)) for g in g_node)
-    g_d = max((float(np.max(_diode_conductance(net, v))) for v in op[:-1]), default=0.0)
+    g_d = max(
+        (float(np.max(_diode_conductance(net, v, k))) for k, v in enumerate(op[:-1], 1)),
+        default=0.0,
+    )
     dt = params.dt_fraction * c / (g_max_node + g_d)
     v = [a.copy() for a in op]
     bsz = xa.shape[0]
@@ -142,7 +144,7 @@ def simulate_langevin(
                 # mirrored into the pre-synaptic hidden node by the CCCS (gain +a / −a)
                 noise[k - 1] += -a * xi[:, :n, :].sum(axis=2) + a * xi[:, n : 2 * n, :].sum(axis=2)
         for layer in range(len(v) - 1):
-            gd = np.clip(_diode_conductance(net, v[layer]), 0.0, None)
+            gd = np.clip(_diode_conductance(net, v[layer], layer + 1), 0.0, None)
             noise[layer] += np.sqrt(gd) * rng.standard_normal(v[layer].shape)
         for layer in range(len(v)):
             v[layer] = v[layer] - dt / c * currents[layer] + amp * noise[layer]

@@ -35,11 +35,19 @@ def register(subparsers: Any) -> None:
         "--lr", type=float, default=None, help="learning rate on normalised conductances"
     )
     p.add_argument("--device", default=None,
-                   help="EP: ideal (default) or realistic (64 levels, pulses)")
+                   help="EP: memristor (default: pulses through the device model, noisy reads), "
+                   "ideal (oracle writes of the same devices) or softbounds (comparison device)")
+    p.add_argument("--device-model", default=None,
+                   help="EP: device catalogue name of the synapses (default vteam_linear)")
+    p.add_argument("--adc-bits", type=int, default=None,
+                   help="EP: booked ADC resolution of every node read (default 12)")
+    p.add_argument("--allow-read-disturb", action="store_true",
+                   help="EP: permit device drops above the disturb-free read voltage (the "
+                   "disturbance is simulated and reported)")
     p.add_argument("--levels", type=int, default=None,
-                   help="EP: conductance levels of the device (default 64)")
+                   help="EP: programming levels (disturb criterion; softbounds levels; default 64)")
     p.add_argument("--pulse-policy", default=None,
-                   help="realistic device: state-aware (default) or open-loop pulse counts")
+                   help="softbounds device: state-aware (default) or open-loop pulse counts")
     p.add_argument("--n-train", type=int, default=None,
                    help="use only this many training samples (default: the whole task)")
     p.add_argument("--n-classes", type=int, default=None,
@@ -64,25 +72,35 @@ def _run(args: argparse.Namespace) -> int:
 
     # a flag that cannot act on the chosen options is a mistake, not something to ignore
     ep_only = {"--solver": args.solver, "--device": args.device, "--estimator": args.estimator,
-               "--levels": args.levels, "--pulse-policy": args.pulse_policy}
+               "--levels": args.levels, "--pulse-policy": args.pulse_policy,
+               "--device-model": args.device_model, "--adc-bits": args.adc_bits,
+               "--allow-read-disturb": args.allow_read_disturb or None}
     if args.algorithm == "backprop":
         given = [k for k, v in ep_only.items() if v is not None]
         if given:
             raise ParameterError(f"{', '.join(given)} act only on --algorithm ep (the backprop "
                                  "baseline has no circuit or device); drop them or use ep.")
-    device = args.device or "ideal"
-    if device != "realistic" and args.pulse_policy is not None:
+    device = args.device or "memristor"
+    if device != "softbounds" and args.pulse_policy is not None:
         raise ParameterError(f"--pulse-policy {args.pulse_policy} acts only on --device "
-                             f"realistic (got --device {device}); add --device realistic.")
+                             f"softbounds (got --device {device}); add --device softbounds.")
     overrides: dict[str, Any] = {
         "algorithm": args.algorithm,
         "seed": args.seed,
         "data_path": args.data_path,
     }
     for key, val in (("solver", args.solver), ("device", args.device),
-                     ("estimator", args.estimator), ("pulse_policy", args.pulse_policy)):
+                     ("estimator", args.estimator), ("pulse_policy", args.pulse_policy),
+                     ("device_model", args.device_model)):
         if val is not None:
             overrides[key] = val
+    physics: dict[str, Any] = {}
+    if args.adc_bits is not None:
+        physics["adc_bits"] = args.adc_bits
+    if args.allow_read_disturb:
+        physics["allow_read_disturb"] = True
+    if physics:
+        overrides["physics"] = physics
     for key in ("epochs", "hidden", "batch_size", "lr", "levels", "n_train", "n_classes"):
         val = getattr(args, key)
         if val is not None:

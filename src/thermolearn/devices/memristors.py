@@ -291,9 +291,16 @@ class VTEAM(_TwinFromLibrary):
 
     def _g(self, v: Array) -> Array:
         pr = self.params
-        up = pr.k_off * np.maximum(v / pr.v_off - 1.0, 0.0) ** pr.alpha_off
-        down = pr.k_on * np.maximum(v / pr.v_on - 1.0, 0.0) ** pr.alpha_on
-        return np.where(v > pr.v_off, up, np.where(v < pr.v_on, down, 0.0))
+        # evaluated only above the thresholds (reads below them are most of the calls)
+        out = np.zeros(np.shape(v))
+        vv = np.broadcast_to(v, out.shape)
+        up = vv > pr.v_off
+        if np.any(up):
+            out[up] = pr.k_off * (vv[up] / pr.v_off - 1.0) ** pr.alpha_off
+        down = vv < pr.v_on
+        if np.any(down):
+            out[down] = pr.k_on * (vv[down] / pr.v_on - 1.0) ** pr.alpha_on
+        return out
 
     def window(self, v: ArrayLike, x: ArrayLike) -> Array:
         """Evaluate the window for the direction set by the sign of v (positive v raises x)."""

@@ -279,6 +279,26 @@ class Variability(MemristorModel):
             return i
         return i + self.read_noise_sigma(v_read, x, t_read) * self.rng.standard_normal(i.shape)
 
+    def take(self, mask: Array) -> Variability:
+        """Return the devices selected by the boolean ``mask`` as a 1-D wrapper.
+
+        Shares the nominal model, the parameters and the generator; the per-device draws
+        (gains, stuck states) are the selected ones, so a solver can integrate only the cells
+        that a pulse drives.
+        """
+        m = np.asarray(mask, dtype=bool)
+        sub = Variability.__new__(Variability)
+        sub.model, sub.params, sub.rng = self.model, self.params, self.rng
+        sub.shape = (int(m.sum()),)
+        sub.current_gain = self.current_gain[m]
+        sub.rate_gain = self.rate_gain[m]
+        sub.stuck_low = self.stuck_low[m]
+        sub.stuck_high = self.stuck_high[m]
+        sub.stuck = self.stuck[m]
+        sub._stuck_value = self._stuck_value[m]
+        sub.x_rest = self.x_rest
+        return sub
+
     def drift(self, x: ArrayLike, elapsed: float) -> Array:
         """Retention: relax towards ``x_rest`` for ``elapsed`` seconds (exponential)."""
         t = check_nonnegative(elapsed, "elapsed", "Variability.drift", "s")

