@@ -90,11 +90,11 @@ def test_training_figures_name_the_run_and_device(tmp_path, saved_figures, capsy
     assert "run 'bp'" in acc.axes[0].get_title() and "backprop" in acc.axes[0].get_title()
     assert acc.axes[0].get_ylabel() == "accuracy (%)"
     assert "not booked" in _texts(energy) and not energy.axes[0].patches
-    run_training(default_config("xor", device="realistic", epochs=1), tmp_path / "real",
+    run_training(default_config("xor", device="softbounds", epochs=1), tmp_path / "real",
                  progress=False)
     acc, energy = saved_figures[-2:]
     title = acc.axes[0].get_title()
-    assert "run 'real'" in title and "realistic device" in title
+    assert "run 'real'" in title and "softbounds device" in title
     assert "(simulated)" in _texts(energy) or any(
         "(simulated)" in t.get_text() for t in energy.axes[0].get_yticklabels())
 

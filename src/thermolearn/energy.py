@@ -37,6 +37,8 @@ ENERGY_ROLES: dict[str, str] = {
     # learning: writing the weights
     "program": "learning",
     "program_read": "learning",
+    "program_read_adc": "learning",
+    "program_half_select": "learning",
     "program_line_charge": "learning",
     "program_line_release": "learning",
     "program_line_recovered": "learning",

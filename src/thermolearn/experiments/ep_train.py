@@ -957,7 +957,7 @@ def run_title(cfg: TrainConfig, out: Path) -> str:
     """One line naming the run for figure titles: directory, algorithm, device, task, seed."""
     what = ("backprop baseline (software)" if cfg.algorithm != "ep"
             else f"EP, {cfg.device} device" + (f", {cfg.pulse_policy} pulses"
-                                               if cfg.device == "realistic" else ""))
+                                               if cfg.device == "softbounds" else ""))
     return f"run '{out.name}': {what}, task {cfg.task}, seed {cfg.seed}"
 
 
