@@ -35,6 +35,8 @@ demo: venv ngspice
 # checks of the built site (offline math and highlighting, every example on the page).
 DOCS_SITE ?= $(CURDIR)/build/test-site
 test: venv ngspice
+	@echo "== architecture: lint-imports (layers contract in pyproject.toml, docs/architecture.md)"
+	$(VENV)/bin/lint-imports
 	@echo "== tests: pytest (default suite; slow physics runs are in make test-all)"
 	$(PY) -m pytest -q -p no:cacheprovider
 	@echo "== docs: mkdocs build --strict into $(DOCS_SITE) (runs every example)"

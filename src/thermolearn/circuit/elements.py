@@ -1,4 +1,4 @@
-"""Element laws shared by both engines: stamps, nonlinear companions, residuals, currents.
+"""Element laws shared by both engines: nonlinear companions, residuals, element currents.
 
 Every element's current law (first node -> second node, SPICE sign) is written once here.
 The Python engine stamps it into the MNA matrix (:mod:`thermolearn.circuit.mna`); the ngspice
@@ -7,7 +7,8 @@ the KCL residual, so both engines return the same
 :class:`~thermolearn.circuit.results.OperatingPoint`.
 
 Functions take a :class:`~thermolearn.circuit.mna.compile.CompiledCircuit` (index arrays of a
-circuit); ``z`` is the MNA unknown vector (node voltages, then branch currents).
+circuit); ``z`` is the MNA unknown vector (node voltages, then branch currents). The COO
+stamp helpers and element groups the compiler builds are in :mod:`thermolearn.circuit.stamps`.
 
 References
 ----------
@@ -17,102 +18,18 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from thermolearn.circuit.circuit import KINDS
+from thermolearn.circuit.mna.compile import CompiledCircuit
+from thermolearn.circuit.stamps import NLGroup, stamp_conductance, stamp_list
 from thermolearn.errors import ConvergenceError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from thermolearn.circuit.mna.compile import CompiledCircuit
-
 Array = NDArray[np.float64]
-
-
-@dataclass
-class NLGroup:
-    """Nonlinear two-terminal elements sharing one model: i = f(V(a) - V(b))."""
-
-    kind: str
-    names: list[str]
-    a: NDArray[np.intp]
-    b: NDArray[np.intp]
-    current: Callable[[Array], Array]
-    didv: Callable[[Array], Array]
-    vt: float  # exponential voltage scale for limiting (0: plain clamp)
-    vcrit: float
-    model: Any = None
-    x: Array | None = None  # memristor states
-
-
-def bind_state(fn: Callable[..., Any], x: Array) -> Callable[[Array], Array]:
-    """Return ``v -> fn(v, x)``: a memristor I-V (or dI/dV) at fixed states ``x``."""
-    def f(v: Array) -> Array:
-        return np.asarray(fn(v, x), dtype=float) * np.ones_like(v)
-
-    return f
-
-
-def is_linear_iv(model: Any, x: Array, probe: Array) -> bool:
-    """Return True if ``model.current(v, x)`` is linear in v at these states."""
-    xs = np.unique(x)[:8]
-    vv = probe[:, None] * np.ones((1, xs.size))
-    try:
-        i = np.asarray(model.current(vv, xs[None, :]), dtype=float)
-        g = np.asarray(model.didv(0.0, xs), dtype=float)
-    except Exception:  # noqa: BLE001 - a model that cannot broadcast is treated as nonlinear
-        return False
-    ref = g[None, :] * vv
-    return bool(np.all(np.abs(i - ref) <= 1e-9 * np.abs(ref) + 1e-30))
-
-
-def stamp_conductance(
-    rows: list[Any],
-    cols: list[Any],
-    data: list[Any],
-    a: NDArray[np.intp],
-    b: NDArray[np.intp],
-    g: Array,
-) -> None:
-    """Vectorised conductance stamps between a and b (index -1 = ground)."""
-    if len(a) == 0:
-        return
-    g = np.broadcast_to(np.asarray(g, dtype=float), a.shape)
-    stamp_pair(rows, cols, data, a, a, g)
-    stamp_pair(rows, cols, data, b, b, g)
-    stamp_pair(rows, cols, data, a, b, -g)
-    stamp_pair(rows, cols, data, b, a, -g)
-
-
-def stamp_pair(
-    rows: list[Any],
-    cols: list[Any],
-    data: list[Any],
-    r: NDArray[np.intp],
-    c: NDArray[np.intp],
-    v: Array,
-) -> None:
-    """Append COO entries ``(r, c, v)``, dropping any in a ground row or column (index -1)."""
-    m = (r >= 0) & (c >= 0)
-    rows.append(r[m])
-    cols.append(c[m])
-    data.append(np.asarray(v, dtype=float)[m])
-
-
-def stamp_list(
-    rows: list[Any], cols: list[Any], data: list[Any], items: list[tuple[int, int, float]]
-) -> None:
-    """Append scalar COO entries ``(r, c, v)``, skipping ground rows and columns."""
-    for r, c, v in items:
-        if r >= 0 and c >= 0:
-            rows.append(np.array([r], dtype=np.intp))
-            cols.append(np.array([c], dtype=np.intp))
-            data.append(np.array([v], dtype=float))
 
 
 def pnjlim(vnew: Array, vold: Array, vt: float, vcrit: float) -> tuple[Array, bool]:
@@ -329,17 +246,11 @@ def element_currents(
 
 
 __all__ = [
-    "NLGroup",
     "NonlinearStamps",
-    "bind_state",
     "branch_voltage",
     "element_currents",
-    "is_linear_iv",
     "limit_step",
     "node_voltage",
     "pnjlim",
     "residual_vector",
-    "stamp_conductance",
-    "stamp_list",
-    "stamp_pair",
 ]

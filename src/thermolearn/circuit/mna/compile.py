@@ -18,7 +18,8 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from thermolearn.circuit.circuit import GROUND, KINDS, Circuit, Element
-from thermolearn.circuit.elements import (
+from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
+from thermolearn.circuit.stamps import (
     NLGroup,
     bind_state,
     is_linear_iv,
@@ -26,7 +27,6 @@ from thermolearn.circuit.elements import (
     stamp_list,
     stamp_pair,
 )
-from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
 from thermolearn.devices.passive import Diode
 from thermolearn.devices.spice_diode import SpiceDiode, SpiceDiodeParams
 from thermolearn.errors import NetlistError

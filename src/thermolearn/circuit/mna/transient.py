@@ -16,17 +16,13 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from thermolearn.circuit.circuit import GROUND, Circuit
-from thermolearn.circuit.elements import (
-    branch_voltage,
-    element_currents,
-    stamp_conductance,
-    stamp_pair,
-)
+from thermolearn.circuit.elements import branch_voltage, element_currents
 from thermolearn.circuit.mna.compile import CompiledCircuit, compiled
 from thermolearn.circuit.mna.dc import NewtonOptions, solve_dc
 from thermolearn.circuit.mna.guards import check_currents, check_solution
 from thermolearn.circuit.mna.linear import factor
 from thermolearn.circuit.results import TransientResult
+from thermolearn.circuit.stamps import stamp_conductance, stamp_pair
 from thermolearn.errors import ConvergenceError, ParameterError
 from thermolearn.validation import check_choice, check_positive
 

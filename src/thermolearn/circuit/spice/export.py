@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from thermolearn.circuit.circuit import SPICE_LETTER, Circuit, Element
-from thermolearn.circuit.elements import is_linear_iv
 from thermolearn.circuit.spice.expressions import compile_expression
+from thermolearn.circuit.stamps import is_linear_iv
 from thermolearn.circuit.waveforms import spice_number
 from thermolearn.devices import Diode
 from thermolearn.errors import NetlistError
