@@ -55,9 +55,10 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
 from thermolearn.circuit.circuit import GROUND, Circuit
-from thermolearn.circuit.elements import bind_state, limit_step
+from thermolearn.circuit.elements import NonlinearStamps, limit_step
 from thermolearn.circuit.mna.compile import CompiledCircuit
 from thermolearn.circuit.mna.dc import NewtonOptions, solve_dc
+from thermolearn.circuit.stamps import bind_state
 from thermolearn.errors import ConvergenceError, NetlistError, ParameterError
 
 Array = NDArray[np.float64]
@@ -655,8 +656,6 @@ class StampedCircuit:
                 m = g.b >= 0
                 np.add.at(f[:, kk], g.b[m], -i[m])
         if self.comp.bsrc_i or self.comp.bsrc_v:
-            from thermolearn.circuit.elements import NonlinearStamps
-
             nls = NonlinearStamps(self.comp)
             for kk in range(z.shape[0]):
                 f[:, kk] += _bsrc_rows(nls, z[kk])
