@@ -228,6 +228,13 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     arrays: dict[str, NDArray[Any]] = {}
     try:
         with open(p, "rb") as fh:
+            if not zipfile.is_zipfile(fh):
+                raise CheckpointError(
+                    f"checkpoint '{p}' is not a readable archive ({p.stat().st_size:,} bytes): "
+                    "it was truncated or overwritten.",
+                    path=str(p),
+                )
+            fh.seek(0)
             z = np.load(fh, allow_pickle=False)
             if not isinstance(z, np.lib.npyio.NpzFile):
                 raise CheckpointError(
@@ -239,9 +246,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except CheckpointError:
         raise
     except ValueError as exc:
-        # numpy's message for object arrays; also malformed headers and short reads.
+        # object arrays (numpy suggests allow_pickle: never here), malformed headers, short reads
+        why = ("it holds pickled objects, which thermolearn never loads" if "pickle" in str(exc)
+               else _short(exc))
         raise CheckpointError(
-            f"checkpoint '{p}' is damaged or not a checkpoint ({_short(exc)}).", path=str(p)
+            f"checkpoint '{p}' is damaged or not a checkpoint ({why}).", path=str(p)
         ) from exc
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
         raise CheckpointError(

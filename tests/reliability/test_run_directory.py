@@ -198,3 +198,24 @@ def test_sigterm_stops_a_process_pool_sweep_without_running_the_queued_points(
     time.sleep(2.0)  # a worker left running would finish its point meanwhile
     finished = len(list(calls.iterdir()))
     assert 1 <= len(list(cache.glob("*.json"))) <= finished < 8  # queued points cancelled
+
+
+def test_cli_resume_reports_a_damaged_checkpoint_in_one_line_and_continues(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_training(default_config("xor", epochs=3), tmp_path, progress=False, stop_after=2)
+    newest = tmp_path / "checkpoint.npz"
+    newest.write_bytes(newest.read_bytes()[:200])
+    capsys.readouterr()
+    with pytest.warns(Warning) as rec:
+        assert main(_train(tmp_path, "--resume")) == 0
+    assert any("checkpoint.npz" in str(w.message) and "checkpoint.prev.npz" in str(w.message)
+               for w in rec)
+    # both damaged: a named error, exit 2, one line, with the remedy
+    for p in (tmp_path / "checkpoint.npz", tmp_path / "checkpoint.prev.npz"):
+        p.write_bytes(b"\0" * 64)
+    capsys.readouterr()
+    assert main(_train(tmp_path, "--resume")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no intact checkpoint" in err and "--force" in err
+    assert "Traceback" not in err and "pickle" not in err.lower()
