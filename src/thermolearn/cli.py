@@ -69,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ThermolearnError as exc:
         print(f"thermolearn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `thermolearn ... | head`: the reader left; stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as exc:  # a path the user gave: unreadable, vanished, disk full ...
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         print(f"thermolearn {args.command}: error: {exc.strerror or exc}:{where}; check the "
