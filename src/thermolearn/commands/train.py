@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from thermolearn.commands._args import out_dir
@@ -113,17 +112,24 @@ def _run(args: argparse.Namespace) -> int:
         cfg, args.out, progress=not args.no_progress, resume=args.resume, force=args.force
     )
     m = res.metrics
-    summary = {
-        k: m.get(k)
-        for k in (
-            "test_accuracy",
-            "train_accuracy",
-            "energy_joules",
-            "epochs",
-            "seconds",
-            "joules_per_bit",
-        )
-    }
-    print(json.dumps(summary, indent=2, default=float))
+    print(summary_line(m))
     print(f"run written to {args.out}")
     return 0
+
+
+def summary_line(m: dict[str, Any]) -> str:
+    """Human summary of a run's metrics: accuracy, energy and its sources, joules per bit."""
+    n = m["epochs"]
+    text = (f"{m['algorithm']} on {m['task']}: test accuracy {100 * m['test_accuracy']:.2f} %, "
+            f"train {100 * m['train_accuracy']:.2f} %, {n} epoch{'' if n == 1 else 's'} in "
+            f"{m['seconds']:.1f} s")
+    if m["algorithm"] != "ep":
+        return text + "; energy not booked (software baseline)"
+    src = ", ".join(f"{k} {v:.3g} J" for k, v in (m.get("energy_by_source") or {}).items()
+                    if k != "bound" and v)
+    text += f"; energy {m['energy_joules']:.3e} J" + (f" ({src})" if src else "")
+    jpb = m.get("joules_per_bit")
+    if isinstance(jpb, float):
+        text += (f"; {jpb:.3e} J per learned bit ({m.get('default_estimator')}) = "
+                 f"{m.get('landauer_ratio', float('nan')):.3g} x kT ln 2")
+    return text

@@ -737,7 +737,7 @@ def _train(
             counters["samples"] += len(idx)
         if phys_audit is not None:
             phys_audit.epoch()
-        row = _evaluate(model, data, cfg, phys, epoch)
+        row = _evaluate(model, data, cfg, phys, epoch, progress=progress)
         test_probs = row.pop("_test_probs")
         test_scores = row.pop("_test_scores")
         row.update(
@@ -781,8 +781,10 @@ def _train(
             }
             write_checkpoint(out, arrays, meta)
 
+    if progress:
+        print("computing bits learned, the energy report and the plots ...", flush=True)
     if test_probs is None and history:
-        final = _evaluate(model, data, cfg, phys, len(history))
+        final = _evaluate(model, data, cfg, phys, len(history), progress=progress)
         test_probs, test_scores = final["_test_probs"], final["_test_scores"]
     metrics = _final_metrics(
         cfg, data, history, ledger, time.perf_counter() - t_start
@@ -820,7 +822,8 @@ def _train(
 
 
 def _evaluate(
-    model: Any, data: Any, cfg: TrainConfig, phys: Any = None, epoch: int = 0
+    model: Any, data: Any, cfg: TrainConfig, phys: Any = None, epoch: int = 0,
+    progress: bool = False,
 ) -> dict[str, Any]:
     if cfg.algorithm == "ep":
         from thermolearn.algorithms.ep_physics import measure, quantize_inputs
@@ -829,10 +832,19 @@ def _evaluate(
         # generator, so evaluating does not change the training's random stream)
         ev = np.random.default_rng([cfg.seed, 7, epoch])
         outs = []
-        for xs in (data.x_train, data.x_test):
+        # per-sample solvers (MNA, ngspice) take minutes: smaller chunks and a progress bar
+        # (issue 17: no long silences after the training bar)
+        chunk = 512 if cfg.solver == "layerwise" else 16
+        for name, xs in (("train", data.x_train), ("test", data.x_test)):
             vs = []
-            for i in range(0, len(xs), 512):
-                xq = quantize_inputs(xs[i : i + 512], phys.dac_bits)
+            starts: Any = range(0, len(xs), chunk)
+            if progress and cfg.solver != "layerwise":
+                from tqdm import tqdm
+
+                starts = tqdm(starts, desc=f"epoch {epoch + 1}: accuracy on {name}, "
+                              f"{cfg.solver}", unit=f"x{chunk} samples", leave=False)
+            for i in starts:
+                xq = quantize_inputs(xs[i : i + chunk], phys.dac_bits)
                 st = model.solve(xq, solver=cfg.solver)
                 vs.append(measure(model, xq, st, 0.0, phys, ev, layers="output").layers[-1])
             outs.append(np.concatenate(vs))
