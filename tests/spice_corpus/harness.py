@@ -144,6 +144,82 @@ REGRESS: tuple[CorpusFile, ...] = tuple(
 )
 
 
+#: published memristor subcircuits (``published/``, transcribed from the papers) and the
+#: thermolearn behavioural model of the same family with the same parameters
+PUBLISHED: dict[str, dict[str, Any]] = {
+    "biolek2009_joglekar.cir": {
+        "model": "LinearIonDrift",
+        "params": {
+            "r_on": 1e3,
+            "r_off": 100e3,
+            "d": 10e-9,
+            "mu_v": 10e-15,
+            "window": "joglekar",
+            "p": 10,
+        },
+        "x0": (100e3 - 80e3) / (100e3 - 1e3),
+        "drive": (1.0, 1.0, 2.0),  # amplitude V, frequency Hz, duration s
+    },
+    "biolek2009_biolek.cir": {
+        "model": "LinearIonDrift",
+        "params": {
+            "r_on": 1e3,
+            "r_off": 100e3,
+            "d": 10e-9,
+            "mu_v": 10e-15,
+            "window": "biolek",
+            "p": 10,
+        },
+        "x0": (100e3 - 80e3) / (100e3 - 1e3),
+        "drive": (1.5, 1.0, 2.0),  # drives x into the bound: the window decides
+    },
+    "yakopcic2011.cir": {
+        "model": "Yakopcic",
+        "params": {},
+        "x0": 0.11,
+        "drive": (0.45, 100.0, 20e-3),
+    },
+}
+#: ngspice's compatibility mode for them: LTspice and PSpice functions (if, stp, limit) on
+#: the whole netlist ('a'); plain 'lt' translates only included libraries
+PUBLISHED_COMPAT = "ltpsa"
+
+
+def published_path(name: str) -> Path:
+    """Path of a published-model netlist."""
+    return HERE / "published" / name
+
+
+def record_published() -> None:
+    """Run each published subcircuit in ngspice (LTspice compatibility) and store V, I(V1)."""
+    from thermolearn.circuit.spice.batch import run_batch
+
+    out = REF_DIR / "published"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in PUBLISHED:
+        res = run_batch(published_path(name).read_text(encoding="utf-8"), compat=PUBLISHED_COMPAT)
+        plot = next(p for p in res.plots if p.kind == "tran")
+        rec = {
+            "file": f"published/{name}",
+            "command": f"SPICE_ASCIIRAWFILE=1 ngspice -b -r out.raw {name} with "
+            f"$HOME/.spiceinit = 'set ngbehavior={PUBLISHED_COMPAT}' (ngspice 39)",
+            "time": plot.vectors["time"].tolist(),
+            "v_in": plot.vectors["v(in)"].tolist(),
+            "i_v1": plot.vectors["i(v1)"].tolist(),
+        }
+        (out / (name + ".json")).write_text(json.dumps(rec) + "\n", encoding="utf-8")
+        print(f"{name}: {len(rec['time'])} points")
+
+
+def loop_figures(time: Any, v: Any, i: Any) -> tuple[float, float]:
+    """Peak |I| (A) and normalised lobe area of a pinched loop (last full period)."""
+    from thermolearn.devices.simulate import IVResult, lobe_area
+
+    t = np.asarray(time, dtype=float)
+    res = IVResult("", t, np.asarray(v, dtype=float), np.asarray(i, dtype=float), t * 0)
+    return float(np.max(np.abs(res.current))), lobe_area(res)
+
+
 # ---------------------------------------------------------------------------------------
 # plain ngspice
 # ---------------------------------------------------------------------------------------
@@ -491,9 +567,7 @@ def table(rows: list[Comparison]) -> str:
         )
     n = len(by_file)
     strict = sum(1 for d in by_file.values() if all(c.status == "agree" for c in d.values()))
-    conv = sum(
-        1 for d in by_file.values() if all(c.status.startswith("agree") for c in d.values())
-    )
+    conv = sum(1 for d in by_file.values() if all(c.status.startswith("agree") for c in d.values()))
     refused = sum(1 for d in by_file.values() if any(c.status == "refused" for c in d.values()))
     lines.append("")
     lines.append(
@@ -509,6 +583,7 @@ if __name__ == "__main__":  # pragma: no cover - maintenance entry point
     what = sys.argv[1] if len(sys.argv) > 1 else "record"
     if what == "record":
         record(CORPUS + REGRESS)
+        record_published()
     elif what == "table":
         print(table(results()))
     elif what == "docs":

@@ -159,11 +159,17 @@ def parse_raw_ascii(text: str) -> list[RawPlot]:
 
 
 def run_batch(
-    text: str, *, cwd: str | os.PathLike[str] | None = None, timeout: float = 300.0
+    text: str,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 300.0,
+    compat: str | None = None,
 ) -> BatchResult:
     """Run netlist ``text`` with ``ngspice -b -r`` in directory ``cwd``; return every plot.
 
     ``cwd`` is where relative ``.include``/``.lib`` paths resolve (the netlist's folder).
+    ``compat`` sets ngspice's compatibility mode (``set ngbehavior=...`` in a ``.spiceinit``
+    that ngspice reads at start): ``"lt"`` for LTspice, ``"ps"`` for PSpice, ``"ltpsa"`` ...
 
     Raises
     ------
@@ -179,6 +185,11 @@ def run_batch(
         raw = Path(tmp) / "out.raw"
         cmd = [exe, "-b", "-r", str(raw), str(deck)]
         env = dict(os.environ, SPICE_ASCIIRAWFILE="1")
+        if compat is not None:
+            if not compat.isalnum():
+                raise SpiceError(f"compat must be an ngbehavior word such as 'lt'; got {compat!r}")
+            (Path(tmp) / ".spiceinit").write_text(f"set ngbehavior={compat}\n", encoding="utf-8")
+            env["HOME"] = tmp  # ngspice reads $HOME/.spiceinit
         try:
             proc = subprocess.run(  # noqa: S603 - fixed argv, no shell
                 cmd,

@@ -412,6 +412,8 @@ class _Parser:
         self.ac_resistance: dict[str, float] = {}
         self.csparams: dict[str, float] = {}
         self.control_cards: list[str] = []
+        self.node_ic: dict[str, tuple[float, _Line]] = {}
+        self.used_ic: set[str] = set()
 
     def err(self, msg: str, ln: _Line) -> NetlistError:
         return NetlistError(msg, line=ln.line, source=ln.source)
@@ -478,11 +480,21 @@ class _Parser:
             self.source,
         )
         for ln in lines:
+            if ln.text.split()[0].lower() == ".ic":
+                self.read_ic(ln, "", {}, self.params, self.top.funcs)
+        for ln in lines:
             head = ln.text.split()[0].lower()
             if head in (".param", ".params", ".func", ".global", ".temp", ".csparam"):
                 continue
             self.statement(ln, "", {}, self.params, self.top, depth=0)
         self.resolve_controls()
+        for node, (_v, ln) in self.node_ic.items():
+            if node not in self.used_ic:
+                raise self.err(
+                    f".ic V({node}): thermolearn applies .ic only to a node with a capacitor to "
+                    "ground (as that capacitor's IC=); give the capacitor IC= instead",
+                    ln,
+                )
         return ParsedNetlist(
             self.circuit,
             self.analyses,
@@ -553,6 +565,7 @@ class _Parser:
                     self.csparams[k] = v  # type: ignore[assignment]
             elif head == ".tran" and self.tstep is None:
                 pos, _kv = _split_assignments(toks[1:], ln)
+                self.uic = self.uic or any(t.lower() == "uic" for t in pos)
                 nums = [t for t in pos if t.lower() != "uic"]
                 if len(nums) >= 2:
                     self.tstep = self.value(nums[0], ln, {})
@@ -653,6 +666,27 @@ class _Parser:
                 raise self.err(f"bad parameter name {k!r}", ln)
             env[k] = self.value(v, ln, env, funcs)
 
+    def read_ic(
+        self,
+        ln: _Line,
+        prefix: str,
+        nodemap: dict[str, str],
+        env: dict[str, float],
+        funcs: dict[str, UserFunction],
+    ) -> None:
+        """``.ic V(n)=value ...``: with ``uic``, the initial voltage of n's capacitor to ground."""
+        pairs = re.findall(r"[vV]\s*\(\s*([^()\s]+)\s*\)\s*=\s*(\S+)", ln.text[3:])
+        if not pairs:
+            raise self.err(".ic needs V(node)=value pairs", ln)
+        if not self.uic:
+            raise self.err(
+                ".ic without uic (initial conditions holding the operating point) is not "
+                "supported; add uic to .tran or give capacitor IC= values",
+                ln,
+            )
+        for node, val in pairs:
+            self.node_ic[self.node(node, prefix, nodemap)] = (self.value(val, ln, env, funcs), ln)
+
     def read_func(self, ln: _Line, scope: _Scope) -> None:
         m = re.match(r"\.func\s+([A-Za-z_]\w*)\s*\(([^()]*)\)\s*=?\s*(.+)$", ln.text, re.I | re.S)
         if not m:
@@ -725,7 +759,7 @@ class _Parser:
 
     def dot_card(self, ln: _Line, head: str, prefix: str) -> None:
         toks = _tokens(ln.text, ln)
-        if prefix and head not in (".param", ".params", ".model", ".func"):
+        if prefix and head not in (".param", ".params", ".model", ".func", ".ic"):
             raise self.err(f"{head} is not allowed inside a subcircuit", ln)
         where = f"{ln.source}:{ln.line}"
         if head == ".op":
@@ -788,7 +822,7 @@ class _Parser:
             if head == ".nodeset":
                 self.note(".nodeset ignored (a Newton starting guess cannot change the answer)", ln)
             else:
-                raise self.err(".ic is not supported; give capacitor IC= values with uic", ln)
+                pass  # read before the elements (see read_ic)
         elif head in _OUTPUT_CARDS:
             pass
         elif head == ".end":
@@ -977,6 +1011,10 @@ class _Parser:
         if "m" in kv:
             c *= self.value(kv["m"], ln, env, funcs)
         ic = self.value(kv["ic"], ln, env, funcs) if "ic" in kv else None
+        if ic is None and (a in self.node_ic or b in self.node_ic) and (a == "0" or b == "0"):
+            node, sign = (a, 1.0) if b == "0" else (b, -1.0)
+            ic = sign * self.node_ic[node][0]
+            self.used_ic.add(node)
         self.circuit.add_capacitor(name, a, b, c, ic=ic)
 
     def el_l(
@@ -1406,6 +1444,9 @@ class _Parser:
                 self.read_params(bl, local, ifuncs)
             else:
                 body_top.append(bl)
+        for bl in body_top:
+            if bl.text.split()[0].lower() == ".ic":
+                self.read_ic(bl, f"{inst_path}.", newmap, local, ifuncs)
         for bl in body_top:
             self.statement(bl, f"{inst_path}.", newmap, local, inner, depth + 1)
 

@@ -127,7 +127,8 @@ def run_netlist_analyses(
 
     ``ensure_op`` runs an operating point first when the netlist has none (the CLI reports
     one for every netlist). ``options``: ``method`` (``"trap"``/``"be"``) and ``reltol`` of
-    the python engine's transient.
+    the python engine's transient; ``compat`` of the ngspice engine (ngspice's
+    ``ngbehavior``, e.g. ``"ltpsa"`` for LTspice-format models using ``if``/``stp``).
 
     Raises
     ------
@@ -150,7 +151,7 @@ def run_netlist_analyses(
         analyses, origins = [("op",), *analyses], [parsed.source, *origins]
         extra = [".op"]
     if engine == "ngspice":
-        return _run_ngspice(parsed, analyses, origins, notes, extra)
+        return _run_ngspice(parsed, analyses, origins, notes, extra, options.get("compat"))
     out = []
     for an, origin in zip(analyses, origins, strict=True):
         out.append(_python_analysis(parsed, an, origin, **options))
@@ -421,13 +422,14 @@ def _run_ngspice(
     origins: list[str],
     notes: list[str],
     extra: list[str],
+    compat: str | None = None,
 ) -> NetlistRun:
     from thermolearn.circuit.spice.batch import run_batch
     from thermolearn.errors import SpiceError
 
     src = parsed.source
     cwd = os.path.dirname(os.path.abspath(src)) if src and not src.startswith("<") else None
-    res = run_batch(ngspice_deck(parsed, extra), cwd=cwd)
+    res = run_batch(ngspice_deck(parsed, extra), cwd=cwd, compat=compat)
     errors = [
         ln for ln in (res.stdout + "\n" + res.stderr).splitlines() if ln.lower().startswith("error")
     ]
