@@ -219,3 +219,16 @@ def test_cli_resume_reports_a_damaged_checkpoint_in_one_line_and_continues(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no intact checkpoint" in err and "--force" in err
     assert "Traceback" not in err and "pickle" not in err.lower()
+
+
+def test_a_second_scaling_study_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    from thermolearn.experiments.scaling import ScalingConfig, run_scaling_study
+
+    holder = _holder(tmp_path)
+    try:
+        with pytest.raises(RunDirectoryError, match=f"in use by PID {holder.pid}"):
+            run_scaling_study(ScalingConfig.quick(), tmp_path, progress=False)
+        assert not (tmp_path / "cache").exists()  # refused before any work
+    finally:
+        holder.kill()
+        holder.communicate()
