@@ -91,10 +91,10 @@ def test_flag_without_effect_is_an_error(capsys, tmp_path):
     # the README's old open-loop command silently trained the ideal device (issue 17, item 2)
     line = _one_line_error(capsys, ["train", "--task", "xor", "--pulse-policy", "open-loop",
                                     "--out", str(tmp_path / "r")])
-    assert "--pulse-policy open-loop acts only on --device realistic" in line
-    assert "add --device realistic" in line
+    assert "--pulse-policy open-loop acts only on --device softbounds" in line
+    assert "add --device softbounds" in line
     line = _one_line_error(capsys, ["train", "--task", "xor", "--algorithm", "backprop",
-                                    "--device", "realistic", "--out", str(tmp_path / "b")])
+                                    "--device", "softbounds", "--out", str(tmp_path / "b")])
     assert "--device act only on --algorithm ep" in line
 
 
