@@ -28,7 +28,8 @@ i_read = xb.read(v)[0]
 i_ideal = v @ xb.conductances
 print("read currents (A):     ", np.array2string(i_read, precision=6))
 print("ideal I = G^T v (A):   ", np.array2string(i_ideal, precision=6))
-print(f"wire resistance (IR drop, sneak paths): up to {np.max(np.abs(i_read / i_ideal - 1)):.1%} off G^T v")
+dev = float(np.max(np.abs(i_read / i_ideal - 1)))
+print(f"wire resistance (IR drop, sneak paths): up to {dev:.1%} off G^T v")
 
 # 2. Run it on both engines: the same array as a Circuit, column currents = TIA branch currents.
 circuit = xb.to_circuit(v)
