@@ -26,6 +26,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -248,6 +249,11 @@ def claim_run_directory(
     lock = RunLock(d)
     lock.acquire()
     try:
+        # temporary files of atomic writes interrupted by a kill (".<name>.<pid>.tmp"): with
+        # the lock held nobody else writes here, so they are leftovers
+        for tmp in d.glob(".*.tmp"):
+            if re.fullmatch(r"\..+\.\d+\.tmp", tmp.name) and tmp.is_file():
+                tmp.unlink(missing_ok=True)
         found = sorted(
             {p for pattern in outputs for p in d.glob(pattern) if p.is_file()}, key=str
         )

@@ -262,6 +262,9 @@ def _after_kill(run: Path, ref: Path, epochs: int) -> str:
               if not issubclass(w.category, RunDirectoryWarning | CheckpointWarning)]
     if others:  # pragma: no cover
         return f"UNEXPECTED WARNING {others[0].message}"
+    leftovers = sorted(p.name for p in run.glob(".*.tmp"))
+    if leftovers:
+        return f"{how}: TEMPORARY FILES LEFT {leftovers}"
     same = fingerprint(run) == fingerprint(ref)
     return f"{how}, bit-identical" if same else f"{how}: DIFFERENT RESULTS"
 
