@@ -99,10 +99,17 @@ def test_training_figures_name_the_run_and_device(tmp_path, saved_figures, capsy
         "(simulated)" in t.get_text() for t in energy.axes[0].get_yticklabels())
 
 
-def test_crossbar_design_plots_no_invented_zeros(tmp_path, saved_figures):
+def test_crossbar_design_plots_no_invented_zeros(tmp_path, saved_figures, capsys):
     from thermolearn.experiments.design_study import run_design_sweep
 
-    run_design_sweep([(4, 4), (8, 8)], [0.0, 2.5], vectors=1, out_dir=tmp_path / "xb")
+    run_design_sweep([(4, 4), (8, 8)], [0.0, 2.5], vectors=1, out_dir=tmp_path / "xb",
+                     progress=True)
+    # every printed figure has its unit ("sneak=7.258e+02" once had none)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    for line in lines:
+        assert re.search(r"IR err=\S+ \(rel\.\) sneak err=\S+ \(rel\.\) E/MAC=\S+ J "
+                         r"latency=\S+ s", line), line
     err, heat = saved_figures[-2:]
     for ax in err.axes:
         assert ax.get_ylabel() and UNIT.search(ax.get_ylabel()), ax.get_ylabel()

@@ -747,6 +747,8 @@ def _figure() -> Any:
 def _save(fig: Any, path: Path) -> None:
     plt = _figure()
     path.parent.mkdir(parents=True, exist_ok=True)
+    # name the run (out/plots/NAME.png -> out) so that a figure found alone says where it is from
+    fig.suptitle(f"predictions, run '{path.absolute().parent.parent.name}'", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -764,11 +766,7 @@ def _plot_speed_energy(by_mode: dict[str, dict[str, list[float]]], path: Path) -
     ax[1].set_xlabel("update time τ (s)")
     ax[1].set_ylabel("E·τ (J s)")
     ax[1].set_title("energy–time product")
-    from matplotlib.ticker import NullFormatter
-
-    for a in ax:
-        a.xaxis.set_minor_formatter(NullFormatter())
-        a.yaxis.set_minor_formatter(NullFormatter())
+    for a in ax:  # minor tick labels stay: the curves span about one decade
         a.legend(fontsize=8)
     _save(fig, path)
 
@@ -796,7 +794,7 @@ def _plot_parallel_serial(rows: list[dict[str, Any]], t_total: float, path: Path
     ax[0].legend(fontsize=7)
     ax[1].set_xscale("log", base=2)
     ax[1].set_xlabel("number of bits N")
-    ax[1].set_ylabel("success probability")
+    ax[1].set_ylabel("success probability (fraction of trajectories)")
     ax[1].legend(fontsize=7)
     _save(fig, path)
 
