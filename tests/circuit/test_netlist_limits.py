@@ -60,6 +60,33 @@ def test_tenfold_fanout_is_refused_before_anything_is_built(
     assert built == []  # counted, not instantiated
 
 
+def nested_fanout_netlist(levels: int, fanout: int) -> str:
+    """The same bomb with each level defined *inside* the body of the level above (scoped)."""
+
+    def body(lv: int) -> list[str]:
+        if lv == 0:
+            return ["R1 a b 1k"]
+        return [f".subckt l{lv - 1} a b", *body(lv - 1), ".ends",
+                *[f"X{i} a b l{lv - 1}" for i in range(fanout)]]
+
+    return "\n".join(["* nested fan-out", f".subckt l{levels} a b", *body(levels), ".ends",
+                      "V1 in 0 1", f"X1 in 0 l{levels}", ".end"]) + "\n"
+
+
+@pytest.mark.timeout(60)
+def test_nested_scoped_fanout_is_counted_too() -> None:
+    assert len(parse_netlist(nested_fanout_netlist(3, 3)).circuit) == 27 + 1
+    with pytest.raises(NetlistError, match="1,000,000,001 elements"):
+        parse_netlist(nested_fanout_netlist(9, 10))
+    # an inner definition shadows the top-level one of the same name (parser semantics)
+    text = ("t\n.subckt leaf a b\nR1 a b 1\n.ends\n.subckt two a b\n.subckt leaf a b\n"
+            "R1 a b 1\nR2 a b 1\nR3 a b 1\n.ends\nX1 a b leaf\nX2 a b leaf\n.ends\n"
+            "X1 1 0 two\nX2 1 0 leaf\nV1 1 0 1\n.end\n")
+    assert len(parse_netlist(text).circuit) == 2 * 3 + 1 + 1
+    with pytest.raises(NetlistError, match="8 elements"):
+        parse_netlist(text, limits=NetlistLimits(max_elements=7))
+
+
 def test_count_is_exact_against_the_parsers_flattening() -> None:
     text = fanout_netlist(3, 3, leaf="R1 a b 1k\nC1 a b 1p")
     parsed = parse_netlist(text)

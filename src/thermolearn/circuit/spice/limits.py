@@ -217,65 +217,135 @@ def _instance_target(text: str) -> str | None:
     return toks[-1].lower() if len(toks) >= 2 else None
 
 
+@dataclass
+class _Def:
+    """One subcircuit definition: its own lines and the definitions nested in its body."""
+
+    name: str
+    own: list[str]
+    parent: _ScopeDefs | None
+    inner: _ScopeDefs | None = None
+
+
+@dataclass
+class _ScopeDefs:
+    defs: dict[str, _Def]
+    parent: _ScopeDefs | None
+
+    def find(self, name: str) -> _Def | None:
+        s: _ScopeDefs | None = self
+        while s is not None:
+            if name in s.defs:
+                return s.defs[name]
+            s = s.parent
+        return None
+
+
+def _split_nested(lines: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Own lines of a body and the bodies of the ``.subckt`` definitions nested in it."""
+    own: list[str] = []
+    nested: dict[str, list[str]] = {}
+    i = 0
+    while i < len(lines):
+        text = lines[i]
+        head = text.split(None, 1)[0].lower() if text.strip() else ""
+        if head == ".subckt":
+            parts = text.split()
+            name = parts[1].lower() if len(parts) > 1 else ""
+            depth, body = 1, []
+            i += 1
+            while i < len(lines):
+                h = lines[i].split(None, 1)[0].lower() if lines[i].strip() else ""
+                depth += h == ".subckt"
+                depth -= h == ".ends"
+                if depth == 0:
+                    break
+                body.append(lines[i])
+                i += 1
+            nested.setdefault(name, body)
+        elif head != ".ends":
+            own.append(text)
+        i += 1
+    return own, nested
+
+
+def _scope_of(bodies: Mapping[str, Sequence[str]], parent: _ScopeDefs | None) -> _ScopeDefs:
+    scope = _ScopeDefs({}, parent)
+    for name, body in bodies.items():
+        own, nested = _split_nested(body)
+        d = _Def(name, own, scope)
+        d.inner = _scope_of(nested, scope) if nested else _ScopeDefs({}, scope)
+        scope.defs[name] = d
+    return scope
+
+
 def count_flattened(
     top: Iterable[str], subckts: Mapping[str, Sequence[str]]
 ) -> tuple[int, dict[str, int]]:
     """Count the elements of the flattened netlist without instantiating anything.
+
+    Subcircuits defined inside a subcircuit body are scoped to it (innermost definition
+    first), as in the parser.
 
     Parameters
     ----------
     top : iterable of str
         The top-level logical lines (element lines; dot cards are ignored).
     subckts : mapping of str to sequence of str
-        Lower-case subcircuit name -> its body lines.
+        Lower-case subcircuit name -> its body lines (nested definitions included).
 
     Returns
     -------
     (int, dict)
-        The flattened element count (an exact integer, however large) and each subcircuit's
-        own flattened count.
+        The flattened element count (an exact integer, however large) and each top-level
+        subcircuit's own flattened count.
 
     Raises
     ------
     NetlistError
         A subcircuit instantiates itself, directly or through others.
     """
-    memo: dict[str, int] = {}
+    root = _scope_of(subckts, None)
+    memo: dict[int, int] = {}
 
-    def lines_count(lines: Iterable[str], stack: list[str]) -> int:
+    def lines_count(lines: Iterable[str], scope: _ScopeDefs, stack: list[_Def]) -> int:
         n = 0
         for text in lines:
             head = text[:1].lower()
             if not head.isalpha():
-                continue  # dot cards, nested .subckt lines (refused later by the parser)
+                continue  # dot cards
             if head == "x":
                 target = _instance_target(text)
-                n += sub_count(target, stack) if target in subckts else 1
+                d = scope.find(target) if target else None
+                n += sub_count(d, stack) if d is not None else 1
             else:
                 n += 1
         return n
 
-    def sub_count(name: str, stack: list[str]) -> int:
-        if name in memo:
-            return memo[name]
-        if name in stack:
-            chain = " -> ".join([*stack[stack.index(name):], name])
+    def sub_count(d: _Def, stack: list[_Def]) -> int:
+        if id(d) in memo:
+            return memo[id(d)]
+        if any(d is s for s in stack):
+            names = [s.name for s in stack]
+            chain = " -> ".join([*names[names.index(d.name):], d.name])
             raise NetlistError(
                 f"subcircuits nested too deeply: recursive definition {chain}"
             )
-        stack.append(name)
+        stack.append(d)
         # iterative over lines, recursive over the (acyclic, distinct) definitions only
-        memo[name] = lines_count(subckts[name], stack)
+        assert d.inner is not None
+        memo[id(d)] = lines_count(d.own, d.inner, stack)
         stack.pop()
-        return memo[name]
+        return memo[id(d)]
 
     try:
-        total = lines_count(top, [])
+        total = lines_count(top, root, [])
     except RecursionError:
         raise NetlistError(
             "subcircuits nested too deeply (hundreds of levels of definitions)"
         ) from None
-    return total, memo
+    per = {name: memo[id(d)] for name, d in root.defs.items() if id(d) in memo}
+    return total, per
 
 
 def check_flattened_size(
