@@ -791,7 +791,7 @@ def _train(
     )
     # issue-14 hook: information estimators (default: information written into the
     # conductances), bits erased, learning vs computing energy, Landauer guard (raises)
-    from thermolearn.experiments.ep_information import label_information
+    from thermolearn.experiments.ep_information import ESTIMATOR_MEANING, label_information
 
     if cfg.algorithm == "ep":
         metrics.update(audit.metrics(
@@ -802,6 +802,10 @@ def _train(
     else:
         metrics["bits_learned"] = label_information(
             data.x_train, data.n_classes, preq_p, preq_y, preq_i, test_scores, data.y_test)
+        # software baseline: no weight memory to bound, so the default is label-side
+        metrics["default_estimator"] = "label_cross_entropy_gain"
+        metrics["estimators"] = {k: v for k, v in ESTIMATOR_MEANING.items()
+                                 if k in metrics["bits_learned"]}
     if params is not None:
         metrics["circuit"] = {
             k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()
