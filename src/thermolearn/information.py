@@ -10,6 +10,8 @@ the weight memory (each costs at least kT ln 2). The estimators fall in three fa
   states: Σ KL(N(g, σ²) ‖ P) between the posterior implied by the read noise σ of every device
   (:func:`conductance_read_noise_std`, Johnson noise of the read) and a data-independent
   prior centred on the initial conductances, plus the log2 K cost of choosing the prior width.
+* :func:`level_code_bound_bits` — the same bound at the resolution of the device levels: the
+  code length of the level displacements under a data-independent code (I(D; θ) <= H(θ | R)).
 * :func:`conductance_capacity_bits` — the capacity of one noisy conductance of finite range
   and levels; times the number of devices, a ceiling that no learning rule can exceed.
 
@@ -839,6 +841,54 @@ def weight_information_bound_bits(
             "n_devices": int(sum(g.size for g in gs))}
 
 
+def level_code_bound_bits(
+    final_levels: Sequence[ArrayLike],
+    initial_levels: Sequence[ArrayLike],
+) -> dict[str, Any]:
+    """Upper bound on the information in a memory resolved to its levels: a code length.
+
+    θ_i is the level of device i (the memory holds ``levels`` distinguishable states) and
+    θ0_i its initial level, fixed by the data-independent randomness R. Then
+    I(D; θ) <= I(D; θ | R) <= H(θ | R) <= E L(θ − θ0) for any prefix code L fixed without
+    the data (Kraft). The code used, per group, is the best of K discretised Gaussians of
+    the level displacement Δ = θ − θ0, P_s(Δ) = Φ((Δ+½)/s) − Φ((Δ−½)/s), widths s on a
+    grid, plus log2 K bits to name the width:
+
+        Σ_groups [ min_k Σ_i −log2 P_{s_k}(Δ_i) + log2 K ]   bits.
+
+    An untrained memory costs about log2 K bits per group; displacements drawn from a
+    discretised Gaussian of variance v >> 1 cost about ½ log2(2πe v) bits per device (its
+    entropy). One run gives a single-sample estimate of the expectation.
+
+    Returns
+    -------
+    dict
+        ``bits``, ``bits_by_group``, ``width_by_group`` (levels), ``grid_cost_bits``.
+    """
+    owner = "level_code_bound_bits"
+    if len(final_levels) != len(initial_levels):
+        raise ParameterError(f"The 'final_levels' and 'initial_levels' arguments of {owner} "
+                             "must have one array per group.")
+    widths = 2.0 ** (np.arange(-4 * 8, 16 * 8) / 8.0)  # 1/16 .. 2^16 levels
+    cost = math.log2(widths.size)
+    out, chosen = [], []
+    for a, b in zip(final_levels, initial_levels, strict=True):
+        d = (np.asarray(a) - np.asarray(b)).ravel()
+        if d.shape != np.asarray(b).ravel().shape or not np.issubdtype(d.dtype, np.integer):
+            raise ParameterError(f"The level arrays of {owner} must be integer arrays of equal "
+                                 "shapes (see quantise_levels).")
+        vals, counts = np.unique(d, return_counts=True)
+        hi = special.ndtr((vals[None, :] + 0.5) / widths[:, None])
+        lo = special.ndtr((vals[None, :] - 0.5) / widths[:, None])
+        p = np.maximum(hi - lo, 1e-300)
+        lengths = -(np.log2(p) * counts[None, :]).sum(axis=1)
+        k = int(np.argmin(lengths))
+        out.append(float(lengths[k]) + cost)
+        chosen.append(float(widths[k]))
+    return {"bits": float(sum(out)), "bits_by_group": out, "width_by_group": chosen,
+            "grid_cost_bits": cost}
+
+
 # -------------------------------------------------------------------------------------------
 # Bits erased by overwriting a memory: H(old | new)
 # -------------------------------------------------------------------------------------------
@@ -1188,6 +1238,7 @@ __all__ = [
     "first_occurrence",
     "fit_inverse_temperature",
     "gaussian_channel_capacity_bits",
+    "level_code_bound_bits",
     "overwrite_erased_bits",
     "quantise_levels",
     "weight_information_bound_bits",

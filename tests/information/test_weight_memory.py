@@ -25,6 +25,7 @@ from thermolearn.information import (
     entropy_bits,
     fit_inverse_temperature,
     gaussian_channel_capacity_bits,
+    level_code_bound_bits,
     overwrite_erased_bits,
     quantise_levels,
     weight_information_bound_bits,
@@ -54,6 +55,21 @@ def test_weight_bound_approaches_the_gaussian_channel_capacity(rng: np.random.Ge
     assert weight_information_bound_bits([g], [g0], 2 * sigma)["bits"] < res["bits"]
     with pytest.raises(ParameterError, match="noise_std"):
         weight_information_bound_bits([g], [g0], 0.0)
+
+
+def test_level_code_bound_is_the_entropy_of_the_displacements(rng: np.random.Generator) -> None:
+    # Level displacements drawn as rint(N(0, 25)): their entropy is ½ log2(2πe·25) = 4.369 bits
+    # (v >> 1); the code-length bound per device matches it within 0.02 bits (20000 devices +
+    # the log2 K grid cost / n). An unmoved memory costs only the grid, log2 K = 7.3 bits.
+    n = 20000
+    d = np.rint(rng.normal(0.0, 5.0, n)).astype(np.int64)
+    res = level_code_bound_bits([d + 10], [np.full(n, 10)])
+    assert res["bits"] / n == pytest.approx(0.5 * math.log2(2 * math.pi * math.e * 25.0),
+                                            abs=0.02)
+    still = level_code_bound_bits([np.full(n, 3)], [np.full(n, 3)])
+    assert still["bits"] == pytest.approx(still["grid_cost_bits"], abs=1e-6)
+    with pytest.raises(ParameterError, match="integer"):
+        level_code_bound_bits([np.zeros(3)], [np.zeros(3)])
 
 
 def test_conductance_capacity_and_read_noise_closed_forms() -> None:

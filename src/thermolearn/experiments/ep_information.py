@@ -37,6 +37,7 @@ from thermolearn.information import (
     conductance_read_noise_std,
     distinct_count,
     joules_per_bit_report,
+    level_code_bound_bits,
     overwrite_erased_bits,
     quantise_levels,
     weight_information_bound_bits,
@@ -59,10 +60,13 @@ DEFAULT_ESTIMATOR = "weight_information"
 
 ESTIMATOR_MEANING = {
     "weight_information": "information written into the conductances: upper bound on "
-                          "I(D; theta), the smallest of weight_kl_bound, array_capacity and "
-                          "data_entropy_ceiling (default)",
+                          "I(D; theta), the smallest of weight_kl_bound, weight_level_code, "
+                          "array_capacity and data_entropy_ceiling (default)",
     "weight_kl_bound": "sum KL(read-noise posterior || prior centred on the initial "
                        "conductances) + log2 K prior-grid cost: upper bound on I(D; theta)",
+    "weight_level_code": "code length of the level displacements from the initial levels "
+                         "(data-independent Gaussian code, width on a grid): upper bound on "
+                         "I(D; theta) at the devices' level resolution",
     "array_capacity": "capacity of the noisy array (range, read noise, levels): ceiling",
     "data_entropy_ceiling": "H(D) <= distinct examples x (features x log2 alphabet + log2 K): "
                             "ceiling, given when the features take <= 256 values",
@@ -143,7 +147,11 @@ class EPInformationAudit:
         sd_max = float(self.noise_std(np.array([1.0]))[0])
         n_dev = sum(w.size for w in weights)
         cap = n_dev * conductance_capacity_bits(p.g_min, p.g_max, sd_min, self.levels)
-        return {"weight_kl_bound": bound["bits"], "array_capacity": cap,
+        lv = [quantise_levels(w, self.w_min, 1.0, self.levels) for w in weights]
+        lv0 = [quantise_levels(w, self.w_min, 1.0, self.levels) for w in self.w_init]
+        code = level_code_bound_bits(lv, lv0)
+        return {"weight_kl_bound": bound["bits"], "weight_level_code": code["bits"],
+                "array_capacity": cap,
                 "detail": {**bound, "read_noise_std_S": {"at_g_min": sd_min, "at_g_max": sd_max},
                            "levels": self.levels, "read_voltage_V": READ_VOLTAGE,
                            "read_time_s": READ_TIME}}
@@ -172,6 +180,7 @@ class EPInformationAudit:
         wb = self.weight_bits(weights)
         bits: dict[str, float] = {
             "weight_kl_bound": wb["weight_kl_bound"],
+            "weight_level_code": wb["weight_level_code"],
             "array_capacity": wb["array_capacity"],
         }
         h_data = data_entropy_ceiling_bits(x_train, n_classes)
