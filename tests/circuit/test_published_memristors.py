@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from spice_corpus import harness
+from thermolearn.circuit.device_iv import simulate_iv
 from thermolearn.circuit.spice.parser import read_netlist
 from thermolearn.circuit.spice.simulate import run_netlist_analyses
 from thermolearn.devices import LinearIonDrift, LinearIonDriftParams, Yakopcic, YakopcicParams
-from thermolearn.devices.simulate import simulate_iv
 
 NAMES = list(harness.PUBLISHED)
 RTOL = 5e-3

@@ -140,6 +140,7 @@ REGRESS: tuple[CorpusFile, ...] = tuple(
         "temp_instance.cir",
         "ic_without_uic.cir",
         "ic_with_uic.cir",
+        "diode_charge.cir",
     )
 )
 

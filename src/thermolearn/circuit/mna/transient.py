@@ -350,6 +350,59 @@ def _mem_groups(comp: CompiledCircuit) -> list[tuple[str, Any, NDArray[np.intp],
     return out
 
 
+def _charge_companions(
+    comp: CompiledCircuit, zp: Array, h: float, trap: bool
+) -> tuple[list[tuple[Any, Any, Any]], list[tuple[Any, Array, Any]]]:
+    """Add the junction/diffusion charge of imported SPICE diodes to their Newton laws.
+
+    Trapezoidal rule (as ngspice): i = I_dc(v) + 2 (Q(v) - Q_prev)/h - i_q,prev, conductance
+    g_dc + 2 C(v)/h; backward Euler with ``trap=False``: i = I_dc(v) + (Q(v) - Q_prev)/h.
+    ``i_q,prev`` is the charge current at the accepted point ``zp`` (0 at the initial
+    operating point). Returns what to restore after the step and what to record.
+    """
+    saved: list[tuple[Any, Any, Any]] = []
+    pending: list[tuple[Any, Array, Any]] = []
+    hist = comp.__dict__.setdefault("_charge_history", [])
+    for g in comp.groups:
+        dev = g.model
+        if g.kind != "D" or not getattr(dev, "has_charge", False):
+            continue
+        q_prev, _c = dev.charge_and_capacitance(branch_voltage(zp, g.a, g.b))
+        iq_prev = next((iq for z0, gg, iq in hist if z0 is zp and gg is g), None)
+        if iq_prev is None or not trap:
+            iq_prev = np.zeros_like(q_prev)
+        k = 2.0 / h if trap else 1.0 / h
+        sub = iq_prev if trap else 0.0 * iq_prev
+
+        def cur(
+            v: Array, dev: Any = dev, q_prev: Array = q_prev, sub: Array = sub, k: float = k
+        ) -> Array:
+            q, _ = dev.charge_and_capacitance(v)
+            return np.asarray(dev.current(v) + k * (q - q_prev) - sub)
+
+        def didv(v: Array, dev: Any = dev, k: float = k) -> Array:
+            _q, c = dev.charge_and_capacitance(v)
+            return np.asarray(dev.didv(v) + k * c)
+
+        saved.append((g, g.current, g.didv))
+        pending.append((g, q_prev, (k, sub)))
+        g.current, g.didv = cur, didv
+    return saved, pending
+
+
+def _record_charge(
+    comp: CompiledCircuit, znew: Array, pending: list[tuple[Any, Array, Any]]
+) -> None:
+    """Remember the charge current at the candidate point ``znew`` (used if it is accepted)."""
+    if not pending:
+        return
+    hist = comp.__dict__.setdefault("_charge_history", [])
+    for g, q_prev, (k, sub) in pending:
+        q, _ = g.model.charge_and_capacitance(branch_voltage(znew, g.a, g.b))
+        hist.append((znew, g, k * (q - q_prev) - sub))
+    del hist[: max(0, len(hist) - 8 * len(pending))]
+
+
 def _solve_step(
     comp: CompiledCircuit,
     opts: NewtonOptions,
@@ -393,7 +446,13 @@ def _solve_step(
         if trap:
             rhs[comp.ind_rows] -= branch_voltage(zp, comp.ind_a, comp.ind_b)
     if comp.nonlinear:
-        znew, _ = solve_dc(comp, a_lin, rhs, z_guess, opts)
+        restore, pending = _charge_companions(comp, zp, h, trap)
+        try:
+            znew, _ = solve_dc(comp, a_lin, rhs, z_guess, opts)
+        finally:
+            for g, cur, didv in restore:
+                g.current, g.didv = cur, didv
+        _record_charge(comp, znew, pending)
     else:
         lu = cache.get(("lu", id(a_lin)))
         if lu is None or comp.mem_lin:

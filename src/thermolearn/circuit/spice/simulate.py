@@ -186,7 +186,6 @@ def _python_analysis(
     if kind == "tran":
         _tstep, tstop, uic = an[1], an[2], an[3]
         tstep = an[1]
-        _refuse_charge(c, origin, "transient")
         tmax = min(tstep, tstop / 50)
         tr = transient(
             c,
@@ -211,22 +210,6 @@ def _python_analysis(
     if kind == "ac":
         return _ac(parsed, an, origin)
     raise NetlistError(f"{origin}: analysis {kind!r} is not supported")  # pragma: no cover
-
-
-def _refuse_charge(circuit: Any, origin: str, what: str) -> None:
-    from thermolearn.devices.spice_diode import SpiceDiode, SpiceDiodeParams
-
-    for e in circuit.elements:
-        if (
-            e.kind == "D"
-            and isinstance(e.model, SpiceDiodeParams)
-            and SpiceDiode(e.model).has_charge
-        ):
-            raise NetlistError(
-                f"{origin}: diode {e.name!r} stores charge (CJO or TT): its junction and "
-                f"diffusion charge in a {what} is not implemented by the python engine; run "
-                "it with engine='ngspice' or drop CJO/TT"
-            )
 
 
 def sweep_points(start: float, stop: float, step: float) -> NDArray[np.float64]:
