@@ -63,8 +63,9 @@ class ReadSettings:
     t_read: float = 10e-9
     """Read pulse (integration) time, s; the read-noise bandwidth is 1/(2 t_read)."""
     adc_bits: float | None = 8
-    """Effective resolution of the ADC on each sensed line, bit (its energy is
-    FOM × 2^bits); ``None`` leaves the outputs analog (no ADC booked)."""
+    """Effective resolution of the ADC on each sensed line, bit: every read books one
+    conversion per sensed line at FOM × 2^bits; ``None`` books no ADC. ``CrossbarArray.read``
+    returns the analog currents; an algorithm that digitises them quantises to these bits."""
 
     def __post_init__(self) -> None:
         o = "ReadSettings"
