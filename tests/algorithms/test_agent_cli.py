@@ -116,3 +116,11 @@ def test_agent_cli_tmaze_device_noise_reported_beside_digital(tmp_path, capsys):
     assert digital["success_rate"] == pytest.approx(np.mean(digital["learning_curve"][-10:]))
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "success" in ln]
     assert [ln.split()[0] for ln in lines] == ["digital", "hardware"]
+
+
+def test_agent_cli_flags_without_effect_are_errors(tmp_path, capsys):
+    out = str(tmp_path / "x")
+    assert main(["agent", "--env", "t-maze", "--device-noise", "0.05", "--out", out]) == 2
+    assert "add --hardware" in capsys.readouterr().err
+    assert main(["agent", "--env", "t-maze", "--learn", "--out", out]) == 2
+    assert "drop --learn" in capsys.readouterr().err

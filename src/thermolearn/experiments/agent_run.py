@@ -80,6 +80,16 @@ class AgentRunConfig:
         check_int(self.eval_trials, "eval_trials", own, minimum=1)
         check_int(self.seed, "seed", own, minimum=0)
         check_nonnegative(self.device_noise, "device_noise", own)
+        if self.device_noise > 0 and not self.hardware:
+            raise ParameterError(
+                f"The 'device_noise' parameter of {own} acts only on the hardware; got "
+                f"{self.device_noise!r} without hardware=True (add --hardware)."
+            )
+        if self.learn and self.env != "point-mass":
+            raise ParameterError(
+                f"The 'learn' parameter of {own} acts only on env='point-mass' (the T-maze "
+                "agent always learns its reward contingency); drop --learn."
+            )
         if self.env == "t-maze" and self.eval_trials > self.episodes:
             raise ParameterError(
                 f"The 'eval_trials' parameter of {own} must be <= episodes ({self.episodes}); "
