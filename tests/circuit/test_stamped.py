@@ -124,3 +124,21 @@ def test_bad_values_and_names_raise() -> None:
         sc.operating_points(["r00"], [[1e3]])
     sol = sc.operating_point()  # the rejected values were not kept
     assert np.isfinite(sol.z).all()
+
+
+def test_warm_start_from_another_circuits_solution_matches_by_name() -> None:
+    """A nudged circuit (extra source and resistor) starts from the free phase's solution."""
+    r = np.full((2, 3), 2e4)
+    free = compile_circuit(_diode_net(r, (2.0, 1.0)))
+    nudged_c = _diode_net(r, (2.0, 1.0))
+    nudged_c.add_vsource("vt", "t", "0", dc=0.1)
+    nudged_c.add_resistor("rn", "t", "h2", 1e4)
+    nudged = compile_circuit(nudged_c)
+    f = free.operating_point()
+    z0 = nudged._initial(f)
+    for nd in NODES:
+        assert z0[0, nudged.comp.index[nd]] == f.v(nd)[0]
+    assert z0[0, nudged.comp.index["t"]] == 0.0  # not in the free circuit
+    sol = nudged.operating_point(initial=f)
+    ref = operating_point(nudged_c)
+    np.testing.assert_allclose(sol.voltages(NODES)[0], [ref.v(n) for n in NODES], atol=1e-12)

@@ -498,15 +498,37 @@ class StampedCircuit:
                     setup["s"] = np.ascontiguousarray(w[self.nl_rows])
                     local = np.full(self.size + 1, -1, dtype=np.intp)
                     local[self.nl_rows] = np.arange(k)
-                    setup["ga"] = [local[g.a] for g in groups]  # ground (-1) -> index -1
-                    setup["gb"] = [local[g.b] for g in groups]
+                    ga = [local[g.a] for g in groups]  # ground (-1) -> index -1
+                    gb = [local[g.b] for g in groups]
+                    setup["ga"], setup["gb"] = ga, gb
+                    # incidence D (k x elements): +1 at a, -1 at b; G = D diag(g) D^T
+                    a_all, b_all = np.concatenate(ga), np.concatenate(gb)
+                    cols = np.arange(a_all.size)
+                    ma, mb = a_all >= 0, b_all >= 0
+                    d = sp.csr_matrix(
+                        (
+                            np.concatenate([np.ones(int(ma.sum())), -np.ones(int(mb.sum()))]),
+                            (
+                                np.concatenate([a_all[ma], b_all[mb]]),
+                                np.concatenate([cols[ma], cols[mb]]),
+                            ),
+                        ),
+                        shape=(k, a_all.size),
+                    )
+                    setup["d"], setup["dt"] = d, sp.csr_matrix(d.T)
+                    setup["sd"] = np.ascontiguousarray((setup["dt"] @ setup["s"].T).T)
+                    bounds = np.cumsum([0] + [g.a.size for g in groups])
+                    setup["slices"] = [
+                        slice(int(lo), int(hi))
+                        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+                    ]
             except NetlistError:
                 setup.pop("fac", None)
                 setup["singular"] = True
         self._setup = setup
         return setup
 
-    def operating_point(self, *, initial: Array | None = None) -> OPSolution:
+    def operating_point(self, *, initial: Array | OPSolution | None = None) -> OPSolution:
         """DC operating point at the present values (warm-started from the last solution)."""
         return self._run(self.rhs()[:, None], initial)
 
@@ -515,7 +537,7 @@ class StampedCircuit:
         names: Sequence[str],
         values: ArrayLike,
         *,
-        initial: Array | None = None,
+        initial: Array | OPSolution | None = None,
     ) -> OPSolution:
         """Operating points of B samples that differ only in independent-source values.
 
@@ -529,14 +551,30 @@ class StampedCircuit:
             The independent V/I sources that vary.
         values : array_like (B, len(names))
             Their values per sample (V or A).
-        initial : ndarray (size,) or (B, size), optional
-            Starting unknowns (e.g. the free phase's solution for a nudged phase).
+        initial : ndarray (size,) or (B, size), or OPSolution, optional
+            Starting unknowns; an :class:`OPSolution` of another compiled circuit (e.g. the
+            free phase's solutions for a nudged phase) is matched by node and branch name.
         """
         return self._run(self.rhs(np.asarray(values, dtype=float), names), initial)
 
-    def _run(self, rhs: Array, initial: Array | None) -> OPSolution:
+    def _initial(self, sol: OPSolution) -> Array:
+        """Unknowns of this circuit from another circuit's solution, matched by name."""
+        z0 = np.zeros((sol.z.shape[0], self.size))
+        for nd, i in self.comp.index.items():
+            j = sol._index.get(nd)
+            if i >= 0 and j is not None:
+                z0[:, i] = sol.z[:, j]
+        for name, i in self.comp.branch_row_lower.items():
+            j = sol._branch.get(name)
+            if j is not None:
+                z0[:, i] = sol.z[:, j]
+        return z0
+
+    def _run(self, rhs: Array, initial: Array | OPSolution | None) -> OPSolution:
         comp = self.comp
         bsz = rhs.shape[1]
+        if isinstance(initial, OPSolution):
+            initial = self._initial(initial)
         init = None if initial is None else np.asarray(initial, dtype=float)
         if init is not None and init.shape[-1] != self.size:
             raise ParameterError(
@@ -603,18 +641,22 @@ class StampedCircuit:
         k = nl.size
         tol_abs = np.full(self.size, opts.abstol)
         tol_abs[: self.n] = opts.vntol
+        d, dt, sd, slices = setup["d"], setup["dt"], setup["sd"], setup["slices"]
         z = z0.copy()
         zn = z[nl]
-        vlast = [_bv(zn, ga, gb) for ga, gb in zip(setup["ga"], setup["gb"], strict=True)]
+        v_all = dt @ zn
+        vlast = [v_all[sl] for sl in slices]
         eye = np.eye(k)
+        n_el = dt.shape[0]
+        g_all = np.empty(n_el)
+        ieq_all = np.empty(n_el)
+        y_n = y[nl]
         for it in range(1, opts.max_iter + 1):
-            gmat = np.zeros((k, k))
-            c_n = np.zeros(k)
             limited = False
+            v_all = dt @ zn
             for j, g in enumerate(groups):
-                ga, gb = setup["ga"][j], setup["gb"][j]
-                v = _bv(zn, ga, gb)
-                v, lim = limit_step(g, v, vlast[j])
+                sl = slices[j]
+                v, lim = limit_step(g, v_all[sl], vlast[j])
                 limited |= lim
                 vlast[j] = v
                 with np.errstate(over="ignore"):
@@ -622,11 +664,13 @@ class StampedCircuit:
                     gd = g.didv(v)
                 if not (np.all(np.isfinite(i)) and np.all(np.isfinite(gd))):
                     raise ConvergenceError("nonlinear current overflowed", residual=float("inf"))
-                ieq = i - gd * v
-                _stamp_dense(gmat, c_n, ga, gb, gd, ieq)
-            # (I + S G) z_N = y_N - S c_N ;  z = y - W (G z_N + c_N)
-            zn_new = sla.solve(eye + s @ gmat, y[nl] - s @ c_n, check_finite=False)
-            znew = y - w @ (gmat @ zn_new + c_n)
+                g_all[sl] = gd
+                ieq_all[sl] = i - gd * v
+            c_n = d @ ieq_all
+            # (I + S G) z_N = y_N - S c_N with S G = (S D) diag(g) D^T;  z = y - W (G z_N + c_N)
+            jac = eye + (d @ (sd * g_all).T).T
+            zn_new = sla.solve(jac, y_n - s @ c_n, check_finite=False)
+            znew = y - w @ (d @ (g_all * (dt @ zn_new)) + c_n)
             if not np.all(np.isfinite(znew)):
                 break
             dz = np.abs(znew - z)

@@ -12,9 +12,10 @@ References
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -114,73 +115,140 @@ def export_netlist(
     str
         The netlist text.
     """
+    buf = io.StringIO()
+    write_netlist(circuit, buf, analysis, options=options)
+    return buf.getvalue()
+
+
+#: Elements formatted per chunk when streaming (bounds the memory of the line buffer).
+_CHUNK = 65536
+
+
+def write_netlist(
+    circuit: Circuit,
+    out: TextIO,
+    analysis: str | Iterable[str] | None = ".op",
+    *,
+    options: str | None = None,
+) -> None:
+    """Stream the netlist of :func:`export_netlist` into the text file ``out``.
+
+    Element lines are formatted in chunks and written as they are made: time linear in the
+    element count, memory bounded by one chunk (plus the circuit itself).
+    """
     circuit.validate()
     cards = [analysis] if isinstance(analysis, str) else list(analysis or [])
     transient = any(c.strip().lower().startswith(".tran") for c in cards)
-    names: dict[str, str] = {}
-    for el in circuit.elements:
-        sn = spice_name(el)
-        if sn.lower() in names:
-            raise NetlistError(
-                f"elements {names[sn.lower()]!r} and {el.name!r} both export as {sn!r}."
-            )
-        names[sn.lower()] = el.name
-    lower_nodes: dict[str, str] = {}
-    for nd in circuit.nodes:
-        if nd.lower() in lower_nodes and lower_nodes[nd.lower()] != nd:
-            raise NetlistError(
-                f"nodes {lower_nodes[nd.lower()]!r} and {nd!r} differ only in case; SPICE "
-                "treats them as one node."
-            )
-        lower_nodes[nd.lower()] = nd
-
-    lines = [circuit.title, "* exported by thermolearn"]
+    elements = circuit.elements
+    sn_all = [_fast_name(el) for el in elements]
+    if len({sn.lower() for sn in sn_all}) != len(sn_all):
+        names: dict[str, str] = {}
+        for sn, el in zip(sn_all, elements, strict=True):
+            low = sn.lower()
+            if low in names:
+                raise NetlistError(
+                    f"elements {names[low]!r} and {el.name!r} both export as {sn!r}."
+                )
+            names[low] = el.name
+    nodes = circuit.nodes
+    if len({nd.lower() for nd in nodes}) != len(nodes):
+        lower_nodes: dict[str, str] = {}
+        for nd in nodes:
+            prev = lower_nodes.setdefault(nd.lower(), nd)
+            if prev != nd:
+                raise NetlistError(
+                    f"nodes {prev!r} and {nd!r} differ only in case; SPICE treats them as one node."
+                )
+    out.write(f"{circuit.title}\n* exported by thermolearn\n")
     models: dict[Any, str] = {}
     libs: dict[str, str] = {}
-    for el in circuit.elements:
-        sn = spice_name(el)
-        p, n = el.p, el.n
-        k = el.kind
-        if k in "RS":
-            lines.append(f"{sn} {p} {n} {spice_number(el.value)}")
-        elif k == "C":
-            ic = "" if el.ic is None else f" IC={spice_number(el.ic)}"
-            lines.append(f"{sn} {p} {n} {spice_number(el.value)}{ic}")
-        elif k == "L":
-            lines.append(f"{sn} {p} {n} {spice_number(el.value)}")
-        elif k in "VI":
-            wf = "" if el.waveform is None else " " + el.waveform.spice()
-            lines.append(f"{sn} {p} {n} DC {spice_number(el.value)}{wf}")
-        elif k == "D":
-            if el.model not in models:
-                models[el.model] = f"dmod{len(models) + 1}"
-            temp = _celsius(el.model.temperature)
-            lines.append(f"{sn} {p} {n} {models[el.model]} temp={temp}")
-        elif k in "EG":
-            cp, cn = el.nodes[2], el.nodes[3]
-            lines.append(f"{sn} {p} {n} {cp} {cn} {spice_number(el.value)}")
-        elif k in "FH":
-            ctrl = spice_name(circuit.element(str(el.control)))
-            lines.append(f"{sn} {p} {n} {ctrl} {spice_number(el.value)}")
-        elif k == "Y":
-            expr = compile_expression(el.model.spice_expression(f"V({p},{n})"), {})
-            lines.append(f"{sn} {p} {n} I={expr.render()}")
-        elif k == "B":
-            expr = compile_expression(el.expr or "0", {})
-            lines.append(f"{sn} {p} {n} {el.mode.upper() if el.mode else 'I'}={expr.render()}")
-        elif k == "M":
-            lines.extend(_memristor_lines(el, transient, libs))
-        else:  # pragma: no cover - every kind is handled above
-            raise NetlistError(f"cannot export element kind {k!r}")
-    for params, mname in models.items():
-        lines.append(_diode_card(params, mname))
+    num = spice_number
+    for start in range(0, len(elements), _CHUNK):
+        part = elements[start : start + _CHUNK]
+        sn_part = sn_all[start : start + _CHUNK]
+        if all(_is_simple(el) for el in part):
+            out.write(_simple_lines(sn_part, part))
+            continue
+        lines: list[str] = []
+        for sn, el in zip(sn_part, part, strict=True):
+            k = el.kind
+            nodes = el.nodes
+            if k in "RSL" or (k in "VI" and el.waveform is None) or (k == "C" and el.ic is None):
+                v = el.value
+                val = str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+                dc = "DC " if k in "VI" else ""
+                lines.append(f"{sn} {nodes[0]} {nodes[1]} {dc}{val}")
+                continue
+            p, n = nodes[0], nodes[1]
+            if k == "C":
+                lines.append(f"{sn} {p} {n} {num(el.value)} IC={num(el.ic)}")  # type: ignore[arg-type]
+            elif k in "VI":
+                assert el.waveform is not None
+                lines.append(f"{sn} {p} {n} DC {num(el.value)} {el.waveform.spice()}")
+            elif k == "D":
+                if el.model not in models:
+                    models[el.model] = f"dmod{len(models) + 1}"
+                temp = _celsius(el.model.temperature)
+                lines.append(f"{sn} {p} {n} {models[el.model]} temp={temp}")
+            elif k in "EG":
+                cp, cn = el.nodes[2], el.nodes[3]
+                lines.append(f"{sn} {p} {n} {cp} {cn} {num(el.value)}")
+            elif k in "FH":
+                ctrl = spice_name(circuit.element(str(el.control)))
+                lines.append(f"{sn} {p} {n} {ctrl} {num(el.value)}")
+            elif k == "Y":
+                expr = compile_expression(el.model.spice_expression(f"V({p},{n})"), {})
+                lines.append(f"{sn} {p} {n} I={expr.render()}")
+            elif k == "B":
+                expr = compile_expression(el.expr or "0", {})
+                mode = el.mode.upper() if el.mode else "I"
+                lines.append(f"{sn} {p} {n} {mode}={expr.render()}")
+            elif k == "M":
+                lines.extend(_memristor_lines(el, transient, libs))
+            else:  # pragma: no cover - every kind is handled above
+                raise NetlistError(f"cannot export element kind {k!r}")
+        if lines:
+            out.write("\n".join(lines))
+            out.write("\n")
+    tail: list[str] = [_diode_card(params, mname) for params, mname in models.items()]
     for text in libs.values():
-        lines.extend(ln for ln in text.strip().splitlines() if ln.strip())
+        tail.extend(ln for ln in text.strip().splitlines() if ln.strip())
     if options:
-        lines.append(options)
-    lines.extend(c.strip() for c in cards)
-    lines.append(".end")
+        tail.append(options)
+    tail.extend(c.strip() for c in cards)
+    tail.append(".end")
+    out.write("\n".join(tail) + "\n")
+
+
+def _is_simple(el: Element) -> bool:
+    """R, S, L, C without IC and V/I without waveform: name, two nodes, one number."""
+    k = el.kind
+    return k in "RSL" or (k in "VI" and el.waveform is None) or (k == "C" and el.ic is None)
+
+
+def _simple_lines(names: list[str], els: list[Element]) -> str:
+    """Lines of simple elements, formatted in bulk (the same text as per element)."""
+    vals = np.fromiter((el.value for el in els), dtype=float, count=len(els))
+    integral = (vals == np.trunc(vals)) & (np.abs(vals) < 1e15)
+    num = [
+        str(int(v)) if ok else repr(v)
+        for v, ok in zip(vals.tolist(), integral.tolist(), strict=True)
+    ]
+    src = ["DC " if el.kind in "VI" else "" for el in els]
+    lines = [
+        f"{sn} {el.nodes[0]} {el.nodes[1]} {dc}{v}"
+        for sn, el, dc, v in zip(names, els, src, num, strict=True)
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _fast_name(el: Element) -> str:
+    """:func:`spice_name` without the property lookups (one call per element on export)."""
+    letter = SPICE_LETTER[el.kind]
+    name = el.name
+    if el.kind == "M":
+        return "X" + name
+    return name if name[:1].upper() == letter else letter + name
 
 
 def _memristor_lines(el: Element, transient: bool, libs: dict[str, str]) -> list[str]:
@@ -204,4 +272,4 @@ def _memristor_lines(el: Element, transient: bool, libs: dict[str, str]) -> list
     return [re.sub(rf"\b{re.escape(model.subckt_name)}\b", dc_name, inst)]
 
 
-__all__ = ["export_netlist", "spice_name", "state_node"]
+__all__ = ["export_netlist", "spice_name", "state_node", "write_netlist"]
