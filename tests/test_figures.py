@@ -121,7 +121,8 @@ def test_crossbar_design_plots_no_invented_zeros(tmp_path, saved_figures, capsys
 
 
 def test_erasure_plot_ticks_and_legend(tmp_path, saved_figures):
-    from thermolearn.stochastic.erasure import ErasureProtocol, erasure_sweep, plot_erasure
+    from thermolearn.experiments.stochastic_figures import plot_erasure
+    from thermolearn.stochastic.erasure import ErasureProtocol, erasure_sweep
 
     rng = np.random.default_rng(0)
     sw = erasure_sweep(ErasureProtocol(), [4.0, 8.0, 16.0], 60, rng, n_record=4)
@@ -139,7 +140,8 @@ def test_erasure_plot_ticks_and_legend(tmp_path, saved_figures):
 
 
 def test_demon_plot_right_panel_is_labelled(tmp_path, saved_figures):
-    from thermolearn.stochastic.szilard import DemonRun, plot_demon
+    from thermolearn.experiments.stochastic_figures import plot_demon
+    from thermolearn.stochastic.szilard import DemonRun
 
     runs = [DemonRun(epsilon=e, tau=40.0, n=10, dt=1e-3, tilt=1.0, extracted_work=0.2,
                      extracted_work_se=0.02, bound=0.3, quasistatic_extracted=0.3,

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the demon experiment and write its outputs."""
     import numpy as np
 
-    from thermolearn.stochastic.szilard import DEFAULT_DT, demon_sweep, plot_demon
+    from thermolearn.experiments.stochastic_figures import plot_demon
+    from thermolearn.stochastic.szilard import DEFAULT_DT, demon_sweep
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

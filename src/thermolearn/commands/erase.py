@@ -46,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the erasure experiment and write its outputs."""
     import numpy as np
 
+    from thermolearn.experiments.stochastic_figures import plot_erasure
     from thermolearn.physics import LN2
     from thermolearn.stochastic.erasure import (
         DEFAULT_DT,
         ErasureProtocol,
         discretisation_bias,
         erasure_sweep,
-        plot_erasure,
     )
     from thermolearn.stochastic.langevin import berut_units
 

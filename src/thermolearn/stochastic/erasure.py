@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -385,70 +384,3 @@ def discretisation_bias(
     return {"bias_kT": m, "bias_se_kT": se, "dt": coarse.dt, "tau": float(tau), "n": int(n)}
 
 
-def plot_erasure(sweep: ErasureSweep, path: str | Path, title: str | None = None) -> Path:
-    """Plot the erasure sweep to ``path`` (PNG); ``title`` names the run (figure title).
-
-    Panels: <Q>(tau) with error bars, the fit, ln 2, the generalised bound, the control
-    cycle and the success probability; sample trajectories; the heat histogram. The legend
-    of the first panel sits below it, clear of the data.
-    """
-    import matplotlib
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    runs = sweep.runs
-    tau = np.array([r.tau for r in runs])
-    fig, ax = plt.subplots(1, 3, figsize=(15, 5.6))
-    a = ax[0]
-    a.errorbar(tau, [r.mean_heat for r in runs], yerr=[r.se_heat for r in runs], fmt="o",
-               label="<Q> simulated")
-    tt = np.geomspace(tau.min(), tau.max(), 200)
-    a.plot(tt, sweep.q_inf + sweep.b / tt, "-",
-           label=f"fit Q∞ + B/τ, Q∞={sweep.q_inf:.3f}±{sweep.q_inf_se:.3f} kT")
-    a.plot(tau, [r.bound for r in runs], "s--", label="generalised bound ln2 − H(P)")
-    a.axhline(LN2, color="k", lw=0.8, label="ln 2")
-    ct = np.array([r.tau for r in sweep.controls])
-    a.errorbar(ct, [r.mean_work for r in sweep.controls],
-               yerr=[r.se_work for r in sweep.controls], fmt="x", color="gray",
-               label=f"control <W> (no tilt); W∞={sweep.w_inf_control:.3f}"
-                     f"±{sweep.w_inf_control_se:.3f}")
-    a.set_xscale("log")
-    # ticks at the simulated cycle times, plain numbers (no overlapping 10^x labels)
-    a.set_xticks(tau)
-    a.xaxis.set_major_formatter(ScalarFormatter())
-    a.xaxis.set_minor_formatter(NullFormatter())
-    a.set_xlabel("cycle time τ (τ0)")
-    a.set_ylabel("energy (kT)")
-    a.set_title("mean heat vs cycle time")
-    b = a.twinx()
-    b.plot(tau, [r.success for r in runs], "v:", color="tab:red", alpha=0.6,
-           label="success probability P (right axis)")
-    b.set_ylabel("success probability P", color="tab:red")
-    h1, l1 = a.get_legend_handles_labels()
-    h2, l2 = b.get_legend_handles_labels()
-    a.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-             ncol=2, frameon=False)
-    a = ax[1]
-    r0 = runs[-1]
-    if r0.paths.size:
-        for k in range(min(8, r0.paths.shape[0])):
-            a.plot(r0.path_times, r0.paths[k], lw=0.6)
-    a.set_xlabel("t (τ0)")
-    a.set_ylabel("x (x_m)")
-    a.set_title(f"sample trajectories, τ = {r0.tau:g} τ0")
-    a = ax[2]
-    a.hist(r0.heat, bins=80, density=True, alpha=0.7, label="simulated trajectories")
-    a.axvline(LN2, color="k", lw=0.8, label="ln 2")
-    a.set_xlabel("Q per trajectory (kT)")
-    a.set_ylabel("probability density (1/kT)")
-    a.set_title(f"heat distribution, τ = {r0.tau:g} τ0; "
-                f"{100 * r0.frac_heat_below_ln2:.0f}% below ln 2")
-    a.legend(fontsize=7)
-    fig.suptitle(title or "Landauer erasure in a Langevin double well")
-    fig.tight_layout()
-    p = Path(path)
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return p

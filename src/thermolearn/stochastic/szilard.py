@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -179,38 +178,3 @@ def demon_sweep(
     return out
 
 
-def plot_demon(runs: Sequence[DemonRun], path: str | Path, title: str | None = None) -> Path:
-    """Plot extracted work vs epsilon against the bound, and the Sagawa–Ueda average.
-
-    ``title`` names the run (figure title).
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    eps = np.array([r.epsilon for r in runs])
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4.4))
-    ee = np.linspace(1e-3, 0.5, 200)
-    ax[0].plot(ee, LN2 - binary_entropy_nats(ee), "k-", label="bound ln2 − H(ε)")
-    ax[0].errorbar(eps, [r.extracted_work for r in runs],
-                   yerr=[r.extracted_work_se for r in runs], fmt="o", label="simulated −<W>")
-    ax[0].plot(eps, [r.quasistatic_extracted for r in runs], "s", mfc="none",
-               label="quasi-static (quadrature)")
-    ax[0].set_xlabel("measurement error ε")
-    ax[0].set_ylabel("extracted work −<W> (kT)")
-    ax[0].set_title("work extracted per cycle")
-    ax[0].legend(fontsize=8)
-    ax[1].errorbar(eps, [r.su_average for r in runs],
-                   yerr=[3 * r.su_average_se for r in runs], fmt="o", label="<e^(−W−I)> ± 3 SE")
-    ax[1].axhline(1.0, color="k", lw=0.8, label="Sagawa–Ueda: exactly 1")
-    ax[1].set_xlabel("measurement error ε")
-    ax[1].set_ylabel("<exp(−W/kT − I)> (dimensionless)")
-    ax[1].set_title("Sagawa–Ueda equality")
-    ax[1].legend(fontsize=8)
-    fig.suptitle(title or "Szilard engine with a noisy demon")
-    fig.tight_layout()
-    p = Path(path)
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return p
