@@ -156,3 +156,21 @@ def test_diode_junction_and_diffusion_charge_in_a_transient() -> None:
     tr = run.analyses[0]
     late = (tr.axis > 51e-9) & (tr.axis < 60e-9)
     assert np.max(tr.voltages["a"][late]) > -1.0  # still near forward bias: charge removal
+
+
+#: tolerances of the .measure comparison: ngspice interpolates its own time points (TSTEP =
+#: 10 us here, 0.54 degrees of the 0.9 kHz sine), thermolearn its own; times to TSTEP/2,
+#: voltages to 1e-3 of the 1.2 V amplitude, the integral to 1e-3 of 1.2 V x 1 ms
+_MEAS_TOL = {"tdiff": 5e-6, "teval": 5e-6, "tymax": 5e-6, "yint": 1.2e-6}
+
+
+def test_measure_tran_matches_ngspice() -> None:
+    """ngspice's examples/measure/simple-meas-tran.sp: every .measure tran card (TRIG/TARG,
+    WHEN, FIND AT/WHEN, MAX, MAX_AT, PP, RMS, AVG, INTEG, PARAM, par()) against ngspice 39's
+    printout of the same file."""
+    cf = next(c for c in harness.CORPUS if c.path.endswith("simple-meas-tran.sp"))
+    ref = harness.load_reference(cf)["measures"]
+    got = run_netlist_analyses(read_netlist(cf.full_path), "python").analyses[0].measures
+    assert [n for n, _ in got] == [n for n, _ in ref]
+    for (name, value), (_n, want) in zip(got, ref, strict=True):
+        assert value == pytest.approx(want, abs=_MEAS_TOL.get(name, 1.2e-3)), name

@@ -341,6 +341,18 @@ def run_plain_ngspice(cf: CorpusFile, *, tight: bool = False) -> dict[str, Any]:
             cmd, cwd=src.parent, env=env, capture_output=True, text=True, timeout=120
         )
         plots = parse_raw_ascii(raw.read_text()) if raw.exists() else []
+        printed = ""
+        if re.search(r"^\s*\.meas", deck, re.M | re.I):
+            # ngspice evaluates .measure only without -r: a second run for the printout
+            printed = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                [exe, "-b", str(deck_path)],
+                cwd=src.parent,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            ).stdout
     return {
         "file": cf.path,
         "command": (
@@ -351,6 +363,19 @@ def run_plain_ngspice(cf: CorpusFile, *, tight: bool = False) -> dict[str, Any]:
         "returncode": proc.returncode,
         "plots": plots,
         "stderr_tail": proc.stderr.strip().splitlines()[-5:],
+        # ngspice's printout of the .measure cards: "name = value [targ= ...]"
+        "measures": [
+            [m.group(1), float(m.group(2))]
+            for m in re.finditer(r"^(\w+)\s+=\s+([-+]?[0-9.]+(?:e[-+]?\d+)?)", printed, re.M | re.I)
+            if m.group(1).lower() in _measure_names(deck)
+        ],
+    }
+
+
+def _measure_names(deck: str) -> set[str]:
+    return {
+        m.group(1).lower()
+        for m in re.finditer(r"^\s*\.meas(?:ure)?\s+\w+\s+(\w+)", deck, re.M | re.I)
     }
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from thermolearn.circuit.nodes import is_ground
 from thermolearn.circuit.spice.limits import check_expression
@@ -167,6 +168,13 @@ class Expression:
             return float(out)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return float("nan")
+
+    def values(self, volts: dict[str, Any]) -> NDArray[np.float64]:
+        """Evaluate on arrays of node voltages (a waveform per node), elementwise."""
+        with np.errstate(all="ignore"):
+            out = eval(self._code, {"__builtins__": {}}, self._env(volts))  # noqa: S307
+        n = max((np.size(v) for v in volts.values()), default=1)
+        return np.broadcast_to(np.asarray(out, dtype=float), (n,)).copy()
 
     def value_and_grad(self, volts: dict[str, float]) -> tuple[float, dict[str, float]]:
         """Value and partial derivatives with respect to each referenced node voltage."""

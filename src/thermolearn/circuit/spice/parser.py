@@ -105,6 +105,8 @@ class ParsedNetlist:
     source: str = "<netlist>"
     analysis_lines: list[str] = field(default_factory=list)
     control_cards: list[str] = field(default_factory=list)
+    measures: list[Any] = field(default_factory=list)
+    params: dict[str, float] = field(default_factory=dict)
 
     @property
     def tran(self) -> tuple[float, float, bool] | None:
@@ -413,6 +415,7 @@ class _Parser:
         self.csparams: dict[str, float] = {}
         self.control_cards: list[str] = []
         self.node_ic: dict[str, tuple[float, _Line]] = {}
+        self.measures: list[Any] = []
         self.used_ic: set[str] = set()
 
     def err(self, msg: str, ln: _Line) -> NetlistError:
@@ -508,6 +511,8 @@ class _Parser:
             source=self.source,
             analysis_lines=self.analysis_lines,
             control_cards=self.control_cards,
+            measures=self.measures,
+            params=dict(self.params),
         )
 
     def _definitions(self, lines: list[_Line], scope: _Scope) -> list[_Line]:
@@ -817,7 +822,17 @@ class _Parser:
         elif head in (".options", ".option", ".opt"):
             pass  # read in the prescan
         elif head in (".meas", ".measure"):
-            self.note(f"{head} ignored: thermolearn does not evaluate measurements", ln)
+            from thermolearn.circuit.spice.measure import parse_measure
+
+            card = parse_measure(ln.text, ln.line, ln.source)
+            if card is None:
+                raise self.err(f"{head} needs: {head} ANALYSIS NAME ...", ln)
+            if card.analysis == "tran":
+                self.measures.append(card)
+            else:
+                self.note(
+                    f"{head} {card.analysis} ignored: thermolearn evaluates .measure tran", ln
+                )
         elif head in (".ic", ".nodeset"):
             if head == ".nodeset":
                 self.note(".nodeset ignored (a Newton starting guess cannot change the answer)", ln)

@@ -69,6 +69,7 @@ class AnalysisResult:
     voltages: dict[str, NDArray[Any]]
     currents: dict[str, NDArray[Any]] = field(default_factory=dict)
     engine: str = "python"
+    measures: list[tuple[str, float]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (complex values as ``[re, im]``)."""
@@ -87,6 +88,7 @@ class AnalysisResult:
             "axis": enc(self.axis),
             "voltages": {k: enc(v) for k, v in self.voltages.items()},
             "currents": {k: enc(v) for k, v in self.currents.items()},
+            "measures": [[k, v] for k, v in self.measures],
         }
 
 
@@ -153,8 +155,18 @@ def run_netlist_analyses(
     if engine == "ngspice":
         return _run_ngspice(parsed, analyses, origins, notes, extra, options.get("compat"))
     out = []
+    measured = False
     for an, origin in zip(analyses, origins, strict=True):
-        out.append(_python_analysis(parsed, an, origin, **options))
+        res = _python_analysis(parsed, an, origin, **options)
+        if res.kind == "tran" and not measured and getattr(parsed, "measures", None):
+            from thermolearn.circuit.spice.measure import evaluate_measures
+
+            res.measures, failed = evaluate_measures(
+                parsed.measures, res.axis, res.voltages, res.currents, parsed.params
+            )
+            notes.extend(failed)
+            measured = True
+        out.append(res)
     return NetlistRun(parsed.source, "python", out, notes)
 
 
