@@ -170,6 +170,24 @@ class CrossbarSynapses:
             b = np.where(up, b, mid)
         return np.asarray(0.5 * (a + b), dtype=np.float64)
 
+    def _write_cost(self, direction: float) -> tuple[float, float]:
+        """Return (J per siemens of change, mean |ΔG| per pulse) of nominal writes.
+
+        Over the nominal pulses that move G in ``direction`` (+1 up, −1 down), averaged over
+        the conductance window; the cheaper polarity is taken.
+        """
+        t = self._table
+        best = (np.inf, 1.0)
+        for key in ("plus", "minus"):
+            dg = t[f"dg_{key}"]
+            ok = np.sign(dg) == direction
+            if np.any(ok):
+                step = float(np.mean(np.abs(dg[ok])))
+                cost = float(np.mean(t[f"e_{key}"][ok])) / step
+                if cost < best[0]:
+                    best = (cost, step)
+        return best
+
     # -- phases ------------------------------------------------------------------------------
     def disturb(self, drops: list[Array], duration: float) -> float:
         """Run every device's state equation at its phase drops; return max |ΔG|/G_window.
@@ -218,8 +236,9 @@ class CrossbarSynapses:
         """Realise ΔG ≈ ``dg_request`` (S) on every device with pulses; report the energy.
 
         ``ideal=True`` is the oracle control: each device is set exactly to its clipped target
-        conductance (an ideal write), with the equivalent pulse energy of the nominal model
-        booked as a model figure.
+        conductance (an ideal write); its energy, a model figure, is |ΔG| times the nominal
+        model's mean pulse energy per siemens of change over the window (the cheaper polarity
+        for each direction).
         """
         rep = ProgramReport()
         g_lo, g_hi = self.g_window
@@ -230,12 +249,13 @@ class CrossbarSynapses:
                 xb.state = self.state_for(xb, tgt)
                 g_new = xb.conductances
                 d = g_new - g
-                for sign in (1.0, -1.0):
-                    m = np.sign(d) == sign
-                    step = np.abs(self.nominal_step(g[m], sign))
-                    n_eq = np.abs(d[m]) / np.maximum(step, 1e-300)
-                    rep.pulse_energy += float(np.sum(n_eq * self.nominal_pulse_energy(g[m], sign)))
-                    rep.pulses += int(round(float(np.sum(n_eq))))
+                for direction in (1.0, -1.0):
+                    m = np.sign(d) == direction
+                    if not np.any(m):
+                        continue
+                    joules_per_siemens, step = self._write_cost(direction)
+                    rep.pulse_energy += float(np.sum(np.abs(d[m]))) * joules_per_siemens
+                    rep.pulses += int(round(float(np.sum(np.abs(d[m]))) / step))
             return rep
         g_read, e_read, n_read = self.read(rng)
         rep.read_energy += e_read

@@ -78,14 +78,14 @@ DEVICES = ("ideal", "memristor", "softbounds")
 ESTIMATORS = ("centred", "one-sided")
 
 #: Per-task defaults at an admissible operating point of the VTEAM synapses (every device drop
-#: below their 0.30 V threshold): inputs ±0.24 V, bias ±0.2 V, crossbar gain 2, a diode node
-#: at 5x the hidden voltage with its knee biased to the hidden signal (v_up/v_down = ∓0.42 V,
+#: below their 0.30 V threshold): inputs ±0.24 V, bias ±0.2 V, crossbar gain 3, a diode node
+#: at 10x the hidden voltage with its knee biased to the hidden signal (v_up/v_down = ∓0.42 V,
 #: large-area diodes I_s = 1 pA, R_s = 1 ohm against the mS-scale VTEAM conductances).
 _OPERATING_POINT: dict[str, Any] = {
     "input_amplitude": 0.24,
     "bias_voltage": 0.2,
-    "gain": 2.0,
-    "diode_gain": 5.0,
+    "gain": 3.0,
+    "diode_gain": 10.0,
     "v_up": -0.42,
     "v_down": 0.42,
     "diode_i_s": 1e-12,
@@ -103,13 +103,14 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
         "batch_size": 4,
         "lr": (60000.0, 30000.0),
         "lr_decay": 0.98,
-        "circuit": dict(_OPERATING_POINT),
+        # two inputs: less averaging at the hidden nodes, so less gain before the diodes
+        "circuit": {**_OPERATING_POINT, "gain": 2.0, "diode_gain": 5.0},
     },
     "digits": {
         "hidden": (128,),
         "epochs": 20,
         "batch_size": 32,
-        "lr": (60000.0, 30000.0),
+        "lr": (80000.0, 40000.0),
         "lr_decay": 0.9,
         "circuit": dict(_OPERATING_POINT),
     },

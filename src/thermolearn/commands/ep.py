@@ -1,0 +1,63 @@
+"""``thermolearn ep pareto``: the physical-EP operating-point trade-off (accuracy vs energy)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from thermolearn.commands._args import out_dir, scheduler
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``ep`` sub-command group."""
+    p = subparsers.add_parser(
+        "ep",
+        help="physical equilibrium propagation experiments (pareto)",
+        description="Experiments on the physical EP network.",
+    )
+    sub = p.add_subparsers(dest="ep_command", required=True)
+    q = sub.add_parser(
+        "pareto",
+        help="sweep read voltage, capacitance, integration time, ADC bits and device model",
+        description=(
+            "Train physical EP at every point of a grid over the input (read) voltage, node "
+            "capacitance, integration time, booked ADC bits and device model (sweep runner: "
+            "process pool or Dask, cached per point); points the physics audit refuses are "
+            "reported with the reason. Writes pareto.json and pareto.png (accuracy vs energy "
+            "per training sample, with the non-dominated front) to --out."
+        ),
+    )
+    q.add_argument("--out", type=out_dir, default="runs/ep-pareto",
+                   help="output directory (default: runs/ep-pareto)")
+    q.add_argument("--task", default="digits", help="task of every point (default digits)")
+    q.add_argument("--epochs", type=int, default=None, help="epochs per point (default 4)")
+    q.add_argument("--scheduler", type=scheduler, default=None,
+                   help="Dask distributed scheduler address (default: local process pool)")
+    q.add_argument("--workers", type=int, default=2, help="local pool size (default 2)")
+    q.add_argument("--quick", action="store_true",
+                   help="smoke grid (a few tiny runs; checks the experiment, not a result)")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q.set_defaults(func=_pareto)
+
+
+def _pareto(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from thermolearn.experiments.ep_pareto import ParetoConfig, run_pareto
+
+    cfg = ParetoConfig.quick() if args.quick else ParetoConfig()
+    cfg = replace(cfg, task=args.task)
+    if args.epochs is not None:
+        cfg = replace(cfg, epochs=args.epochs)
+    s = run_pareto(cfg, args.out, scheduler=args.scheduler, max_workers=args.workers,
+                   progress=not args.no_progress)
+    print(f"{s['n_points']} operating points, {s['n_feasible']} admissible, "
+          f"{s['wall_seconds']:.1f} s; best test accuracy {s['best_accuracy']}")
+    for i in s["front"]:
+        r = s["points"][i]
+        print(f"  front: {100 * r['test_accuracy']:.1f} % at "
+              f"{r['energy_per_sample_joules']:.3e} J/sample ({r['device_model']}, "
+              f"A = {r['input_amplitude']} V, C = {r['capacitance']:.0e} F, "
+              f"T = {r['integration_time']:.0e} s, {r['adc_bits']} bits)")
+    print(f"written to {args.out}/pareto.json and pareto.png")
+    return 0
