@@ -34,6 +34,11 @@ CASES = {
     "parentheses nested 5,000 deep": "t\nB1 a 0 I=" + "(" * 5000 + "1" + ")" * 5000 + "\n.end\n",
     "5,000 unary minus signs": "t\nB1 a 0 I=" + "-" * 5000 + "1\nR1 a 0 1\n.end\n",
     "sum of 100,000 terms": "t\nB1 a 0 I=" + "+".join(["V(a)"] * 100_000) + "\n.end\n",
+    ".func doubling, 2^19 terms inline": (
+        "t\n.func f0(x) = x\n"
+        + "".join(f".func f{i}(x) = f{i - 1}(x)+f{i - 1}(x)\n" for i in range(1, 20))
+        + "B1 a 0 I=f19(V(a))\nR1 a 0 1\n.end\n"
+    ),
     "number with 200,000 digits": "t\nR1 a 0 " + "9" * 200_000 + "\n.end\n",
     "exponent 1e999999999999": "t\nR1 a 0 1e999999999999\n.end\n",
     "line of 3 MB (1.5 M tokens)": "t\nR1 a 0 1 " + "x " * 1_500_000 + "\n.end\n",

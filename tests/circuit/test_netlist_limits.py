@@ -180,6 +180,21 @@ def test_expression_caps_name_the_line(expr: str, match: str) -> None:
         parse_netlist(f"t\nR1 a 0 {{{expr}}}\n.end\n", source="x.cir")
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("where", ["B1 a 0 I=f{n}(V(a))", "R2 a 0 {{f{n}(1)}}"])
+def test_func_doubling_bomb_is_refused(where: str) -> None:
+    """f_k(x) = f_{k-1}(x) + f_{k-1}(x): 2^k terms inline (2^16 here: ~40 s before the caps)."""
+    n = 16
+    text = ("t\n.func f0(x) = x\n"
+            + "".join(f".func f{i}(x) = f{i - 1}(x)+f{i - 1}(x)\n" for i in range(1, n + 1))
+            + where.format(n=n) + "\nR1 a 0 1\n.end\n")
+    with pytest.raises(NetlistError, match=rf":{n + 3}: .*needs more than 1,000 expansions"):
+        parse_netlist(text)
+    lines = text.splitlines()
+    lines[-3] = where.format(n=3)  # f3: 8 terms, fine
+    assert len(parse_netlist("\n".join(lines) + "\n").circuit) in (2, 3)
+
+
 def test_long_lines_huge_inputs_and_message_size() -> None:
     with pytest.raises(NetlistError, match=r":2: logical line of 3,000,0\d\d characters"):
         parse_netlist("t\nR1 a 0 1 " + "x " * 1_500_000 + "\n.end\n")

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.circuit.nodes import is_ground
-from thermolearn.circuit.spice.limits import check_expression
+from thermolearn.circuit.spice.limits import check_expression, current_limits
 from thermolearn.circuit.spice.numbers import parse_number
 
 
@@ -305,8 +305,11 @@ class _ExprParser:
         funcs: dict[str, UserFunction] | None = None,
         vrefs: list[tuple[str, str | None]] | None = None,
         depth: int = 0,
+        expansions: list[int] | None = None,
     ) -> None:
         self.text = text
+        # .func expansions so far in this expression, shared with the nested parsers
+        self.expansions = expansions if expansions is not None else [0]
         self.funcs = funcs or {}
         self.vrefs = vrefs if vrefs is not None else []
         self.depth = depth
@@ -447,8 +450,27 @@ class _ExprParser:
             raise ExpressionError(f"function {fdef.name!r} calls itself (too deep)")
         src = _strip_quotes(fdef.body).replace("{", "(").replace("}", ")")
         body = _preprocess(src, self.vrefs, fdef.body)
-        sub = _ExprParser(body, fdef.body, self.funcs, self.vrefs, self.depth + 1).parse()
+        # nested functions that call others twice (f_k = f_{k-1} + f_{k-1}) grow as 2^k: cap
+        # the number of expansions (the work) and the size of every expanded subtree
+        cap = current_limits().max_expression_chars
+        self.expansions[0] += 1
+        if self.expansions[0] > max(100, cap // 20):
+            raise ExpressionError(
+                f"expanding the .func calls of {self.text!r} needs more than "
+                f"{max(100, cap // 20):,} expansions (function {fdef.name!r}; nested functions "
+                "that call others twice grow exponentially); raise "
+                "NetlistLimits(max_expression_chars=...) if it is meant"
+            )
+        sub = _ExprParser(
+            body, fdef.body, self.funcs, self.vrefs, self.depth + 1, self.expansions
+        ).parse()
         out = _Subst(dict(zip(fdef.args, args, strict=True))).visit(sub)
+        if sum(1 for _ in ast.walk(out)) > cap:
+            raise ExpressionError(
+                f"expanding the .func calls of {self.text!r} produces more than {cap:,} terms "
+                f"(function {fdef.name!r}; nested functions that call others twice grow "
+                "exponentially); raise NetlistLimits(max_expression_chars=...) if it is meant"
+            )
         return out  # type: ignore[no-any-return]
 
 
