@@ -71,13 +71,13 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.devices.shockley import shockley_current, wright_omega
 from thermolearn.errors import ConvergenceError, ParameterError
 from thermolearn.numerics import softmax
 from thermolearn.physics import K_B, Q_E, T_ROOM
@@ -99,43 +99,6 @@ SOLVERS = ("layerwise", "mna", "ngspice")
 # --------------------------------------------------------------------------------------------
 # Diode kernels (pure functions on arrays)
 # --------------------------------------------------------------------------------------------
-
-
-def wright_omega(z: ArrayLike) -> Array:
-    """Wright omega function ω(z), the solution of ω + ln ω = z, vectorised.
-
-    ω = e^z to machine precision for z < −40; otherwise a start e^z (z < 1) or z − ln z
-    (z ≥ 1) is refined by two Fritsch–Shafer–Crowley iterations (quartic convergence), accurate
-    to a few ulp (checked against :func:`scipy.special.wrightomega` in the tests).
-    """
-    z = np.asarray(z, dtype=np.float64)
-    w = np.exp(np.minimum(z, -40.0))
-    act = z >= -40.0
-    if np.any(act):
-        za = z[act]
-        big = za >= 1.0
-        wa = np.where(big, za - np.log(np.maximum(za, 1.0)), np.exp(np.minimum(za, 1.0)))
-        for _ in range(3):
-            r = za - wa - np.log(wa)
-            zz = 2.0 * (1.0 + wa) * (1.0 + wa + (2.0 / 3.0) * r)
-            wa = wa * (1.0 + r / (1.0 + wa) * (zz - r) / (zz - 2.0 * r))
-        w[act] = wa
-    return np.asarray(w, dtype=np.float64)
-
-
-def shockley_current(v: ArrayLike, i_s: float, n: float, r_s: float, temperature: float) -> Array:
-    """Return the current (A) of a Shockley diode with series resistance at voltage ``v`` (V).
-
-    Solves I = I_s (exp((v − I R_s)/(n V_T)) − 1) exactly:
-    ``I = (n V_T/R_s) ω(ln(I_s R_s/(n V_T)) + (v + I_s R_s)/(n V_T)) − I_s`` (R_s > 0), or the
-    explicit law for R_s = 0. V_T = k T / q.
-    """
-    vv = np.asarray(v, dtype=np.float64)
-    phi = n * K_B * temperature / Q_E
-    if r_s == 0.0:
-        return i_s * np.expm1(np.minimum(vv / phi, 700.0))
-    z = math.log(i_s * r_s / phi) + (vv + i_s * r_s) / phi
-    return phi / r_s * wright_omega(z) - i_s
 
 
 def _solve_diode_node(

@@ -52,6 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.devices.peripherals import DEFAULT_FOM_WALDEN
+from thermolearn.devices.shockley import shockley_conductance
 from thermolearn.errors import ParameterError
 from thermolearn.physics import K_B, Q_E
 from thermolearn.validation import check_int, check_nonnegative, check_positive
@@ -170,16 +171,15 @@ def quantize_inputs(x: Array, bits: int) -> Array:
 
 
 def _diode_small_signal(net: Any, layer: int, v: Array) -> Array:
-    """a² g_d(aV) (S) of the diode pair of each hidden node (analytic derivative)."""
+    """a² g_d(aV) (S) of the diode pair of each hidden node (the shared Shockley kernel)."""
     p = net.params
     if not p.diodes:
         return np.zeros_like(v)
     a = p.diode_gain
-    i_up, i_dn = net.diode_currents(layer, v)
-    vt = p.thermal_voltage
-    # Shockley with series R: dI/dV = 1 / (R_s + n V_T/(I + I_s))
-    g_up = 1.0 / (p.diode_r_s + vt / np.maximum(i_up + p.diode_i_s, 1e-300))
-    g_dn = 1.0 / (p.diode_r_s + vt / np.maximum(i_dn + p.diode_i_s, 1e-300))
+    u = a * v
+    g_up = shockley_conductance(u - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+    g_dn = shockley_conductance(p.v_down - u, p.diode_i_s, p.diode_n, p.diode_r_s,
+                                p.temperature)
     return a * a * (g_up + g_dn)
 
 
