@@ -41,6 +41,7 @@ from thermolearn.devices.peripherals import ADC, DAC, DEFAULT_FOM_WALDEN, TIA
 from thermolearn.devices.selector import SelectorParams
 from thermolearn.devices.variability import VariabilityParams
 from thermolearn.errors import ParameterError
+from thermolearn.physical_limits import check_hardware_plausible
 from thermolearn.physics import T_ROOM
 from thermolearn.validation import (
     check_choice,
@@ -234,7 +235,6 @@ class Hardware:
         # physical plausibility (issue 14): device resistance range, one read settling
         # through the smallest device conductance against the line capacitance, and the
         # Johnson noise of a read when the variability model does not simulate it
-        from thermolearn.physical_limits import check_hardware_plausible
 
         check_hardware_plausible(
             o, g_min=self.g_min, g_max=self.g_max, temperature=self.temperature,

@@ -76,6 +76,7 @@ from scipy import special
 
 from thermolearn.errors import ParameterError
 from thermolearn.numerics import log_softmax
+from thermolearn.physics import K_B, landauer_limit
 from thermolearn.validation import (
     check_greater,
     check_int,
@@ -720,8 +721,6 @@ def conductance_read_noise_std(
     relative_noise : float
         Device read noise as a fraction of G (>= 0).
     """
-    from thermolearn.physics import K_B
-
     owner = "conductance_read_noise_std"
     g = finite_array(conductance, "conductance", owner)
     if np.any(g < 0):
@@ -1159,8 +1158,6 @@ def joules_per_bit_report(
         ``joules_per_bit_note`` (None or the reason the ratio is missing) and ``note``
         (where the numbers come from).
     """
-    from thermolearn.physics import landauer_limit
-
     owner = "joules_per_bit_report"
     if not bits:
         raise ParameterError(f"The 'bits' argument of {owner} must name at least one estimator.")

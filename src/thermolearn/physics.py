@@ -21,6 +21,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.errors import ParameterError
 from thermolearn.validation import check_nonnegative, check_positive
 
 #: Boltzmann constant, J/K (exact, SI 2019).
@@ -132,6 +133,4 @@ def binary_entropy_nats(p: ArrayLike) -> NDArray[np.float64]:
 
 def raise_param(name: str, owner: str, value: object, requirement: str) -> None:
     """Raise ParameterError for ``name`` of ``owner`` that must satisfy ``requirement``."""
-    from thermolearn.errors import ParameterError
-
     raise ParameterError(f"The '{name}' parameter of {owner} must be {requirement}; got {value!r}.")

@@ -33,14 +33,13 @@ from thermolearn.algorithms.ep_physics import (
     physical_gradients,
     slowest_time_constant,
 )
+from thermolearn.devices.disturb import disturb_free_voltage
 from thermolearn.errors import ParameterError
 from thermolearn.physics import K_B
 
 
 def disturb_free_limit(model: Any, phys: PhysicsParams, levels: int) -> Any:
     """Return the model's disturb-free read voltage at this run's phase duration."""
-    from thermolearn.devices.disturb import disturb_free_voltage
-
     return disturb_free_voltage(
         model, read_time=phys.phase_duration, n_reads=phys.disturb_reads, levels=levels
     )

@@ -77,6 +77,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.circuit import Circuit, operating_point
+from thermolearn.devices import DiodeParams
 from thermolearn.devices.shockley import shockley_current, wright_omega
 from thermolearn.errors import ConvergenceError, ParameterError
 from thermolearn.numerics import softmax
@@ -869,9 +871,6 @@ class EPCircuit:
         the centred estimator) is an active element, a VCCS injecting β (y − V) into each
         output.
         """
-        from thermolearn.circuit import Circuit
-        from thermolearn.devices import DiodeParams
-
         xa = self.check_inputs(np.atleast_2d(x))[0][0]
         tg = None if target is None else finite_array(target, "target", "EPCircuit.build_circuit")
         if beta != 0.0 and tg is None:
@@ -967,7 +966,6 @@ class EPCircuit:
         xa, _ = self.check_inputs(x)
         if solver == "layerwise":
             return self.relax(xa, beta=beta / self.params.g_max, target=target, init=init)
-        from thermolearn.circuit import operating_point
 
         engine = "python" if solver == "mna" else "ngspice"
         p = self.params

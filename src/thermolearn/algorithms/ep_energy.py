@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.devices.peripherals import DAC
 from thermolearn.energy import EnergyLedger
 
 
@@ -102,8 +103,6 @@ def book_physical_step(
       and column of both nudged phases per sample, one read-modify-write of every device's
       accumulator per batch, at ``sram_energy`` per 32-bit word (Horowitz 2014).
     """
-    from thermolearn.devices.peripherals import DAC
-
     p = net.params
     t = phys.phase_duration
     names = {"free": "phase_free", "plus": "phase_nudge_plus", "minus": "phase_nudge_minus"}

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.algorithms.ep_circuit import PhaseResult
 from thermolearn.devices.peripherals import DEFAULT_FOM_WALDEN
 from thermolearn.devices.shockley import shockley_conductance
 from thermolearn.errors import ParameterError
@@ -328,8 +329,6 @@ def measure(
     the outputs (the free phase of training needs only the prediction). Returns a PhaseResult
     with the measured voltages, plus the clipping count in ``meta``.
     """
-    from thermolearn.algorithms.ep_circuit import PhaseResult
-
     v = [a.copy() for a in state.layers]
     if phys.read_noise:
         noise = read_noise(net, x, state, beta, phys, rng)

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.crossbar import CrossbarArray
 from thermolearn.errors import ParameterError
 from thermolearn.validation import check_int, check_positive
 
@@ -85,8 +86,6 @@ class CrossbarSynapses:
         substeps: int = 8,
         adc_bits: int = 12,
     ) -> None:
-        from thermolearn.crossbar import CrossbarArray
-
         for k, xb in enumerate(crossbars):
             if not isinstance(xb, CrossbarArray):
                 raise ParameterError(

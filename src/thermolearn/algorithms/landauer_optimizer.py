@@ -53,9 +53,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.circuit import PWL, Circuit, transient
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
-from thermolearn.physics import T_ROOM, landauer_limit
+from thermolearn.information import overwrite_erased_bits
+from thermolearn.physics import T_ROOM, landauer_limit, rc_ramp_loss
 from thermolearn.validation import (
     check_int,
     check_nonnegative,
@@ -140,8 +142,6 @@ def _line_transient(
     The driver goes v_start -> v_end in ``ramp`` s with the line starting at v_start, then
     holds for ``settle`` RC. Energies in J.
     """
-    from thermolearn.circuit import PWL, Circuit, transient
-
     rc = line.rc
     t_stop = ramp + settle * rc
     src = PWL(times=(0.0, ramp), values=(v_start, v_end))
@@ -211,8 +211,6 @@ def speed_energy_curve(
     ``energy_J`` (dissipated per pulse), ``charge_loss_J``, ``release_loss_J``,
     ``closed_form_charge_J`` (rc_ramp_loss, for comparison), ``energy_x_time_Js``.
     """
-    from thermolearn.physics import rc_ramp_loss
-
     out = []
     for a in adiabatic_factors:
         f = check_nonnegative(a, "adiabatic_factors", "speed_energy_curve")
@@ -324,8 +322,6 @@ class LandauerOptimizer:
     def _bits_erased(self, old: NDArray[np.int64], delta: NDArray[np.int64],
                      new: NDArray[np.int64]) -> float:
         if not self.use_reversible:
-            from thermolearn.information import overwrite_erased_bits
-
             return overwrite_erased_bits(old, new, self.levels)
         # preimages of the clipped map l -> clip(l + delta): levels l' with clip(l'+d) == new
         top = self.levels - 1

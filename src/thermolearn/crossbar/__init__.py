@@ -8,19 +8,6 @@ the fast array solver (:mod:`~thermolearn.crossbar.array_solver`), weight mappin
 ``operating_point``, ``transient``, netlists) lives in :mod:`thermolearn.circuit`.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-_LAZY = {"CrossbarArray", "SignedCrossbarLayer"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from thermolearn.crossbar import array
-
-        return getattr(array, name)
-    raise AttributeError(f"module 'thermolearn.crossbar' has no attribute {name!r}")
-
+from thermolearn.crossbar.array import CrossbarArray, SignedCrossbarLayer
 
 __all__ = ["CrossbarArray", "SignedCrossbarLayer"]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.circuit.circuit import Circuit
 from thermolearn.crossbar.array_solver import (
     CrossbarNetwork,
     LinearResponse,
@@ -48,7 +49,8 @@ from thermolearn.crossbar.mapping import (
     differential_to_weights,
     weights_to_differential,
 )
-from thermolearn.devices.variability import read_noise_variance
+from thermolearn.devices import LinearConductance
+from thermolearn.devices.variability import Variability, VariabilityParams, read_noise_variance
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.hardware import CELLS, READOUTS, Hardware
@@ -115,8 +117,6 @@ class CrossbarArray:
         variability: Any = None,
         **settings: Any,
     ) -> None:
-        from thermolearn.devices.variability import Variability, VariabilityParams
-
         o = "CrossbarArray"
         self.rows = check_int(rows, "rows", o, minimum=1)
         self.cols = check_int(cols, "cols", o, minimum=1)
@@ -218,8 +218,6 @@ class CrossbarArray:
 
     def _state_for(self, g: Array) -> Array:
         """Device states whose chord conductance at v_read is ``g`` (bisection if needed)."""
-        from thermolearn.devices import LinearConductance
-
         if isinstance(self.device, LinearConductance):
             return self.device.clip(g)
         lo, hi = self.device.state_bounds
@@ -593,9 +591,6 @@ class CrossbarArray:
         ``RS{j}``. Cells ``M{i}_{j}`` are memristors (a plain resistor for LinearConductance),
         with ``S{i}_{j}`` (1T1R, closed) or ``Y{i}_{j}`` (1S1R) in series.
         """
-        from thermolearn.circuit.circuit import Circuit
-        from thermolearn.devices import LinearConductance
-
         m, n = self.rows, self.cols
         given = v_cols if transposed else v_rows
         vin = (

@@ -36,6 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.crossbar.array import CrossbarArray
+from thermolearn.crossbar.array_solver import CrossbarNetwork
+from thermolearn.devices import MEMRISTOR_MODELS, LinearConductance
 from thermolearn.errors import ParameterError
 from thermolearn.validation import check_int, check_nonnegative, check_positive
 
@@ -79,8 +82,6 @@ def device_range(device: str, v_read: float = 0.2) -> tuple[Any, float, float]:
     The window is the chord conductance I(v_read)/v_read at the two state bounds, i.e. at
     the same read voltage at which :class:`CrossbarArray` maps conductances to states.
     """
-    from thermolearn.devices import MEMRISTOR_MODELS, LinearConductance
-
     if device == "ideal":
         return LinearConductance(g_min=1e-6, g_max=1e-4), 1e-6, 1e-4
     if device not in MEMRISTOR_MODELS:
@@ -98,8 +99,6 @@ def device_range(device: str, v_read: float = 0.2) -> tuple[Any, float, float]:
 def _array(
     rows: int, cols: int, r_wire: float, cell: str, device: str, seed: int, **kw: Any
 ) -> Any:
-    from thermolearn.crossbar.array import CrossbarArray
-
     model, g_min, g_max = device_range(device, float(kw.get("v_read", 0.2)))
     xb = CrossbarArray(
         rows,
@@ -126,8 +125,6 @@ def sneak_path_error(xb: Any) -> float:
     its column at the TIA (1T1R: only row 0's transistors on). Restores nothing (call on a
     scratch array).
     """
-    from thermolearn.crossbar.array_solver import CrossbarNetwork
-
     m, n = xb.rows, xb.cols
     i, j = 0, n - 1
     g = np.full((m, n), xb.g_max)

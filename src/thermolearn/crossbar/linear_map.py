@@ -40,6 +40,7 @@ from typing import Any, Final, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.crossbar.array import SignedCrossbarLayer
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
 from thermolearn.hardware import Hardware
@@ -219,8 +220,6 @@ class CrossbarLinearMap:
             self.w_max is None and not (0.5 * self._w_range <= w_range <= self._w_range)
         )
         if rerange:
-            from thermolearn.crossbar.array import SignedCrossbarLayer
-
             self._w_range = w_range
             self._layer = SignedCrossbarLayer(
                 wp, self.hardware, w_max=w_range, rng=self.rng, ledger=self.ledger

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from thermolearn.crossbar.array_solver import CrossbarNetwork
 from thermolearn.errors import ParameterError
 from thermolearn.validation import check_choice, check_int, check_positive, finite_array
 
@@ -139,8 +140,6 @@ def apply_pulse(
     book : bool
         Book the energy under ``"program"`` in ``xb.ledger``.
     """
-    from thermolearn.crossbar.array_solver import CrossbarNetwork
-
     m, n = xb.rows, xb.cols
     i = check_int(i, "i", "apply_pulse", minimum=0)
     j = check_int(j, "j", "apply_pulse", minimum=0)

@@ -20,6 +20,7 @@ from thermolearn.devices.memristors import (
     VTEAMParams,
     Yakopcic,
 )
+from thermolearn.validation import check_choice
 
 
 def strukov2008(window: str = "joglekar", p: float = 1.0) -> LinearIonDrift:
@@ -141,8 +142,6 @@ CATALOGUE: dict[str, CatalogueEntry] = {
 
 def get(name: str) -> CatalogueEntry:
     """Return the catalogue entry ``name`` (raises ParameterError listing the names)."""
-    from thermolearn.validation import check_choice
-
     check_choice(name, "model", "thermolearn.devices.presets", tuple(CATALOGUE))
     return CATALOGUE[name]
 

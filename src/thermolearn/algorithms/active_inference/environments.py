@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from thermolearn.errors import ParameterError
-from thermolearn.validation import check_int
+from thermolearn.validation import check_int, check_range
 
 Array = NDArray[np.float64]
 
@@ -43,8 +43,6 @@ def tmaze_model(
     B : list of ndarray
         Shapes (4, 4, 4) and (2, 2, 1).
     """
-    from thermolearn.validation import check_range
-
     check_range(reward_prob, "reward_prob", "tmaze_model", 0.0, 1.0)
     a_loc = np.zeros((4, 4, 2))
     a_rew = np.zeros((3, 4, 2))
@@ -157,8 +155,6 @@ def grid_world_model(
     is observed correctly with probability ``1 - obs_noise`` and otherwise as a uniformly
     drawn other cell.
     """
-    from thermolearn.validation import check_range
-
     rows = check_int(shape[0], "shape[0]", "grid_world_model", minimum=1)
     cols = check_int(shape[1], "shape[1]", "grid_world_model", minimum=1)
     check_range(obs_noise, "obs_noise", "grid_world_model", 0.0, 1.0, inclusive=(True, False))

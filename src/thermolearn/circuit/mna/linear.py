@@ -14,7 +14,7 @@ from thermolearn.circuit.circuit import GROUND, Circuit
 from thermolearn.circuit.elements import element_currents
 from thermolearn.circuit.mna.compile import CompiledCircuit, compiled, node_voltages
 from thermolearn.circuit.results import OperatingPoint
-from thermolearn.errors import NetlistError, ParameterError
+from thermolearn.errors import NetlistError, ParameterError, SolverError
 
 Array = NDArray[np.float64]
 
@@ -305,7 +305,6 @@ class LinearSolver:
                 with np.errstate(over="ignore", invalid="ignore"):  # checked below
                     out[s : s + chunk] = self.lu.solve(rhs).T + self.z_fixed[None, :]
         if not np.all(np.isfinite(out)):  # never a silent NaN/inf (see mna.guards)
-            from thermolearn.errors import SolverError
 
             if not np.all(np.isfinite(vals2)):
                 raise ParameterError(

@@ -39,6 +39,7 @@ from typing import Any
 
 from thermolearn.circuit.circuit import Circuit, Element, is_ground
 from thermolearn.circuit.spice import limits as _limits
+from thermolearn.circuit.spice.control import ControlError, ControlLine, plan_control
 from thermolearn.circuit.spice.expressions import (
     CURRENT_REF,
     Expression,
@@ -48,6 +49,8 @@ from thermolearn.circuit.spice.expressions import (
 )
 from thermolearn.circuit.spice.numbers import parse_number
 from thermolearn.circuit.waveforms import PWL, Pulse, Sine
+from thermolearn.devices import DiodeParams
+from thermolearn.devices.spice_diode import CELSIUS_TO_KELVIN, SpiceDiodeParams
 from thermolearn.errors import NetlistError, ParameterError
 
 # ---------------------------------------------------------------------------------------
@@ -581,7 +584,6 @@ class _Parser:
     def _plan_control(self, control: list[_Line]) -> None:
         if not control:
             return
-        from thermolearn.circuit.spice.control import ControlError, ControlLine, plan_control
 
         def evaluate(expr: str, variables: dict[str, float]) -> float:
             env = dict(self.params)
@@ -1227,8 +1229,6 @@ class _Parser:
         depth: int,
         scope: _Scope,
     ) -> None:
-        from thermolearn.devices.spice_diode import CELSIUS_TO_KELVIN, SpiceDiodeParams
-
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
         funcs = scope.all_funcs()
         pos, kv = _split_assignments(toks[2:], ln)
@@ -1281,7 +1281,6 @@ class _Parser:
         if set(fields) <= {"i_s", "n"} and area == 1.0 and mult == 1.0 and temp_c == tnom_c:
             # the Shockley diode with exact series resistance (what thermolearn exports): no
             # temperature rescaling because the device runs at TNOM
-            from thermolearn.devices import DiodeParams
 
             self.circuit.add_diode(
                 name,

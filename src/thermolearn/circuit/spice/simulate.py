@@ -35,7 +35,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
-from thermolearn.errors import NetlistError, ParameterError
+from thermolearn.circuit.elements import NonlinearStamps
+from thermolearn.circuit.mna import compiled, operating_point, transient
+from thermolearn.circuit.spice.batch import add_cards, comment_out_control, run_batch
+from thermolearn.circuit.spice.parser import parse_netlist
+from thermolearn.devices.spice_diode import SpiceDiode, SpiceDiodeParams
+from thermolearn.errors import NetlistError, ParameterError, SpiceError
 
 ENGINES = ("python", "ngspice")
 
@@ -181,8 +186,6 @@ def _branch_currents(circuit: Any, currents: dict[str, Any]) -> dict[str, Any]:
 def _python_analysis(
     parsed: Any, an: tuple[Any, ...], origin: str, **options: Any
 ) -> AnalysisResult:
-    from thermolearn.circuit.mna import operating_point, transient
-
     c = parsed.circuit
     kind = an[0]
     if kind == "op":
@@ -233,8 +236,6 @@ def sweep_points(start: float, stop: float, step: float) -> NDArray[np.float64]:
 def _dc_sweep(
     parsed: Any, sweeps: tuple[tuple[str, float, float, float], ...], origin: str
 ) -> AnalysisResult:
-    from thermolearn.circuit.mna import operating_point
-
     if len(sweeps) != 1:
         raise NetlistError(f"{origin}: .dc with two sweeps is not supported (one source or TEMP)")
     src, start, stop, step = sweeps[0]
@@ -243,8 +244,6 @@ def _dc_sweep(
     curs: dict[str, list[float]] = {}
     guess: dict[str, float] | None = None
     if src == "temp":
-        from thermolearn.circuit.spice.parser import parse_netlist
-
         circuits = [
             parse_netlist(parsed.text, parsed.source, temperature=float(t)).circuit for t in pts
         ]
@@ -293,10 +292,6 @@ def ac_frequencies(sweep: str, points: int, fstart: float, fstop: float) -> NDAr
 
 def _ac(parsed: Any, an: tuple[Any, ...], origin: str) -> AnalysisResult:
     """Small-signal AC: the MNA linearised at the operating point, solved per frequency."""
-    from thermolearn.circuit.elements import NonlinearStamps
-    from thermolearn.circuit.mna import compiled, operating_point
-    from thermolearn.devices.spice_diode import SpiceDiode, SpiceDiodeParams
-
     c = parsed.circuit
     freqs = ac_frequencies(an[1], an[2], an[3], an[4])
     op = operating_point(c)
@@ -400,8 +395,6 @@ def ngspice_deck(parsed: Any, extra: list[str] | None = None) -> str:
     The ``.control`` block (if any) is commented out and its analysis commands are added as
     dot cards (with ``extra`` cards, and ``.op`` when the netlist has no analysis at all).
     """
-    from thermolearn.circuit.spice.batch import add_cards, comment_out_control
-
     text = parsed.text
     cards = list(extra or []) + list(parsed.control_cards)
     if not parsed.analyses and ".op" not in cards:
@@ -419,9 +412,6 @@ def _run_ngspice(
     extra: list[str],
     compat: str | None = None,
 ) -> NetlistRun:
-    from thermolearn.circuit.spice.batch import run_batch
-    from thermolearn.errors import SpiceError
-
     src = parsed.source
     cwd = os.path.dirname(os.path.abspath(src)) if src and not src.startswith("<") else None
     res = run_batch(ngspice_deck(parsed, extra), cwd=cwd, compat=compat)
