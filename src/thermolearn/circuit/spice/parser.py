@@ -47,6 +47,7 @@ from thermolearn.circuit.spice.expressions import (
     UserFunction,
     compile_expression,
 )
+from thermolearn.circuit.spice.measure import parse_measure
 from thermolearn.circuit.spice.numbers import parse_number
 from thermolearn.circuit.waveforms import PWL, Pulse, Sine
 from thermolearn.devices import DiodeParams
@@ -824,8 +825,6 @@ class _Parser:
         elif head in (".options", ".option", ".opt"):
             pass  # read in the prescan
         elif head in (".meas", ".measure"):
-            from thermolearn.circuit.spice.measure import parse_measure
-
             card = parse_measure(ln.text, ln.line, ln.source)
             if card is None:
                 raise self.err(f"{head} needs: {head} ANALYSIS NAME ...", ln)

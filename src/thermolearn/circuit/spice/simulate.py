@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from thermolearn.circuit.elements import NonlinearStamps
 from thermolearn.circuit.mna import compiled, operating_point, transient
 from thermolearn.circuit.spice.batch import add_cards, comment_out_control, run_batch
+from thermolearn.circuit.spice.measure import evaluate_measures
 from thermolearn.circuit.spice.parser import parse_netlist
 from thermolearn.devices.spice_diode import SpiceDiode, SpiceDiodeParams
 from thermolearn.errors import NetlistError, ParameterError, SpiceError
@@ -164,8 +165,6 @@ def run_netlist_analyses(
     for an, origin in zip(analyses, origins, strict=True):
         res = _python_analysis(parsed, an, origin, **options)
         if res.kind == "tran" and not measured and getattr(parsed, "measures", None):
-            from thermolearn.circuit.spice.measure import evaluate_measures
-
             res.measures, failed = evaluate_measures(
                 parsed.measures, res.axis, res.voltages, res.currents, parsed.params
             )
