@@ -13,7 +13,7 @@ The conductance matrix of the wire grid is assembled directly in CSR form from t
 stencil; on the first solve its free part (symmetric positive definite) goes to
 :class:`~thermolearn.crossbar.spd_solver.SPDSolver`, which factors it once (dense Cholesky,
 or SuperLU with minimum degree on Aᵀ+A and diagonal pivots) or, above
-:data:`~thermolearn.crossbar.spd_solver.DIRECT_LIMIT` unknowns, preconditions it once for
+:data:`LINE_CG_LIMIT` unknowns, preconditions it once for
 conjugate gradients with :class:`LinePreconditioner` (exact row-line and column-line solves
 around an algebraic-multigrid coarse grid); batches of terminal voltages are then solved
 against the factor or preconditioner, and every solution carries its largest KCL residual
@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from thermolearn.crossbar.mapping import check_conductances
 from thermolearn.crossbar.spd_solver import (
+    DENSE_LIMIT,
     DIRECT_LIMIT,
     METHODS,
     AMGPreconditioner,
@@ -63,6 +64,13 @@ IntArray = NDArray[np.intp]
 
 #: Free-node count up to which the network is factored densely (Cholesky).
 _DENSE_LIMIT = 600
+#: Free nodes above which ``solver="auto"`` runs CG with :class:`LinePreconditioner` on a
+#: wired network (measured crossover with SuperLU for one right-hand side: ~5,000 nodes,
+#: 50 x 50 cells; benchmarks/bench_crossbar_solvers.py).
+LINE_CG_LIMIT = 5_000
+#: Right-hand sides in the first solve from which a network of at most DIRECT_LIMIT free nodes
+#: is factored instead.
+BATCH_DIRECT = 8
 
 #: A nonlinear cell law: cell voltage (V, row minus column) -> (current A, dI/dV S).
 CellLaw = Callable[[Array], tuple[Array, Array]]
@@ -126,9 +134,8 @@ class CrossbarNetwork:
         The same for the columns.
     solver : {"auto", "cholesky", "splu", "pardiso", "cg"}
         Linear solver of the free block (:class:`~thermolearn.crossbar.spd_solver.SPDSolver`);
-        ``"auto"`` picks by size, and with line resistance above
-        :data:`~thermolearn.crossbar.spd_solver.DIRECT_LIMIT` free nodes CG with
-        :class:`LinePreconditioner`.
+        ``"auto"`` picks by size, and with line resistance above :data:`LINE_CG_LIMIT` free
+        nodes CG with :class:`LinePreconditioner` (see :meth:`_uses_cg`).
 
     Raises
     ------
@@ -300,10 +307,19 @@ class CrossbarNetwork:
             self._matrix_cache = self._matrix(self.g_cell)
         return self._matrix_cache
 
-    def _uses_cg(self) -> bool:
-        """Whether the linear solves run CG with :class:`LinePreconditioner`."""
+    def _uses_cg(self, batch: int = 1) -> bool:
+        """Whether the linear solves run CG with :class:`LinePreconditioner`.
+
+        ``"auto"``: above :data:`LINE_CG_LIMIT` free nodes, unless the first solve has
+        :data:`BATCH_DIRECT` or more right-hand sides and the network has at most
+        :data:`~thermolearn.crossbar.spd_solver.DIRECT_LIMIT` free nodes (a factor then
+        pays for itself over the batch).
+        """
+        size = self.free_nodes.size
         wants = self.solver == "cg" or (
-            self.solver == "auto" and self.free_nodes.size > DIRECT_LIMIT
+            self.solver == "auto"
+            and size > LINE_CG_LIMIT
+            and (batch < BATCH_DIRECT or size > DIRECT_LIMIT)
         )
         return self.r_wire > 0 and wants and _have_pyamg()
 
@@ -326,11 +342,11 @@ class CrossbarNetwork:
         f = self.free_nodes
         return a if f.size == self.size else a[f][:, f].tocsr()
 
-    def _make_solver(self) -> SPDSolver:
+    def _make_solver(self, batch: int = 1) -> SPDSolver:
         method = self.solver
         pre = None
         self._order = None
-        if self._uses_cg():
+        if self._uses_cg(batch):
             # every node is free with line resistance: CG with the crossbar's own
             # preconditioner, in the order where every line is contiguous
             m, n = self.m, self.n
@@ -342,6 +358,8 @@ class CrossbarNetwork:
         else:
             aff = self._free_block(self.matrix)
             self._check_diagonal(aff.diagonal())
+            if method == "auto" and aff.shape[0] > DENSE_LIMIT:
+                method = "splu"
         try:
             return SPDSolver(aff, method=method, preconditioner=pre)
         except ParameterError as exc:
@@ -357,6 +375,8 @@ class CrossbarNetwork:
         return self._spd
 
     def _linear_solve(self, rhs: Array) -> tuple[Array, Array]:
+        if self._spd is None and self.free_nodes.size:
+            self._spd = self._make_solver(batch=rhs.shape[1])
         solver = self.linear_solver
         assert solver is not None
         if self._order is None:
