@@ -11,7 +11,7 @@ a TIA, or ground behind a sense resistor) reached through a series resistance ``
 Cells are linear conductances between the row node and the column node of their crossing.
 The conductance matrix of the wire grid is assembled directly in CSR form from the grid's
 stencil; on the first solve its free part (symmetric positive definite) goes to
-:class:`~thermolearn.crossbar.spd_solver.SPDSolver`, which factors it once (dense Cholesky,
+:class:`~thermolearn.circuit.mna.spd.SPDSolver`, which factors it once (dense Cholesky,
 or SuperLU with minimum degree on Aᵀ+A and diagonal pivots) or, above
 :data:`LINE_CG_LIMIT` unknowns, preconditions it once for
 conjugate gradients with :class:`LinePreconditioner` (exact row-line and column-line solves
@@ -46,8 +46,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
-from thermolearn.crossbar.mapping import check_conductances
-from thermolearn.crossbar.spd_solver import (
+from thermolearn.circuit.mna.spd import (
     DENSE_LIMIT,
     DIRECT_LIMIT,
     METHODS,
@@ -56,6 +55,7 @@ from thermolearn.crossbar.spd_solver import (
     SPDSolver,
     _have_pyamg,
 )
+from thermolearn.crossbar.mapping import check_conductances
 from thermolearn.errors import ConvergenceError, ParameterError
 from thermolearn.validation import check_choice, check_nonnegative, finite_array
 
@@ -133,7 +133,7 @@ class CrossbarNetwork:
     col_r_term : array_like (N,)
         The same for the columns.
     solver : {"auto", "cholesky", "splu", "pardiso", "cg"}
-        Linear solver of the free block (:class:`~thermolearn.crossbar.spd_solver.SPDSolver`);
+        Linear solver of the free block (:class:`~thermolearn.circuit.mna.spd.SPDSolver`);
         ``"auto"`` picks by size, and with line resistance above :data:`LINE_CG_LIMIT` free
         nodes CG with :class:`LinePreconditioner` (see :meth:`_uses_cg`).
 
@@ -312,7 +312,7 @@ class CrossbarNetwork:
 
         ``"auto"``: above :data:`LINE_CG_LIMIT` free nodes, unless the first solve has
         :data:`BATCH_DIRECT` or more right-hand sides and the network has at most
-        :data:`~thermolearn.crossbar.spd_solver.DIRECT_LIMIT` free nodes (a factor then
+        :data:`~thermolearn.circuit.mna.spd.DIRECT_LIMIT` free nodes (a factor then
         pays for itself over the batch).
         """
         size = self.free_nodes.size
@@ -753,7 +753,7 @@ class LinePreconditioner:
             offsets += [-n, n]
         coarse = sp.diags(diags, offsets, shape=(mn, mn), format="csr")
         coarse.eliminate_zeros()
-        self.coarse = AMGPreconditioner(coarse)
+        self.coarse = AMGPreconditioner(coarse, kind="sa")  # 5-point grid: SA, opc ~1.3
 
     def _pttrf(self, d: Array, e: Array, what: str) -> tuple[Array, Array]:
         df, ef, info = self._lapack.dpttrf(d, e)

@@ -33,6 +33,8 @@ from thermolearn.circuit.elements import (
 from thermolearn.circuit.mna.compile import CompiledCircuit, compiled, node_voltages
 from thermolearn.circuit.mna.guards import check_currents, check_solution, worst_index
 from thermolearn.circuit.mna.linear import factor
+from thermolearn.circuit.mna.spd import DIRECT_LIMIT as SPD_LIMIT
+from thermolearn.circuit.mna.spd import nodal_solve
 from thermolearn.circuit.results import OperatingPoint
 from thermolearn.errors import ConvergenceError, NetlistError
 from thermolearn.validation import check_positive
@@ -181,9 +183,14 @@ def solve_dc(
 ) -> tuple[Array, int]:
     """Linear solve, or Newton with gmin stepping and source stepping fallbacks."""
     if not comp.nonlinear:
-        lu = factor(a_lin, comp)
-        with np.errstate(all="ignore"):
-            z = lu.solve(rhs)
+        # a large resistive circuit with grounded sources: its SPD nodal system (CG + AMG)
+        z_spd = nodal_solve(comp, a_lin, rhs) if comp.size > SPD_LIMIT else None
+        if z_spd is not None:
+            z = z_spd
+        else:
+            lu = factor(a_lin, comp)
+            with np.errstate(all="ignore"):
+                z = lu.solve(rhs)
         check_solution(comp, z, "DC operating point", a=a_lin, rhs=rhs)
         return z, 0
     z0 = bsource_guess(comp, _linear_guess(comp, a_lin, rhs, z0))

@@ -22,8 +22,8 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from thermolearn.circuit.mna.spd import AMGPreconditioner, SPDSolver
 from thermolearn.crossbar.array_solver import CrossbarNetwork, LinePreconditioner
-from thermolearn.crossbar.spd_solver import AMGPreconditioner, SPDSolver
 from thermolearn.errors import ParameterError
 
 pytest.importorskip("pyamg")
@@ -164,3 +164,82 @@ def test_direct_methods_agree_and_bad_inputs_raise() -> None:
         SPDSolver(a, method="splu").solve(np.ones(3))
     with pytest.raises(ParameterError, match="not positive definite"):
         SPDSolver(sp.csr_matrix(-np.eye(3)), method="cholesky")
+
+
+def _resistive_circuit(n: int, rng: np.random.Generator):  # noqa: ANN202
+    from thermolearn.circuit import Circuit
+
+    c = Circuit("grid")
+    for i in range(n):
+        # grounded sources of both polarities (p at the node, or p at ground)
+        if i % 2:
+            c.add_vsource(f"v{i}", f"d{i}", "0", dc=float(rng.uniform(0, 0.3)))
+        else:
+            c.add_vsource(f"v{i}", "0", f"d{i}", dc=float(rng.uniform(0, 0.3)))
+        c.add_resistor(f"rd{i}", f"d{i}", f"r{i}_0", 10.0)
+    for i in range(n):
+        for j in range(n):
+            if j + 1 < n:
+                c.add_resistor(f"rr{i}_{j}", f"r{i}_{j}", f"r{i}_{j + 1}", 2.0)
+            if i + 1 < n:
+                c.add_resistor(f"rc{i}_{j}", f"c{i}_{j}", f"c{i + 1}_{j}", 2.0)
+            c.add_resistor(f"g{i}_{j}", f"r{i}_{j}", f"c{i}_{j}", float(rng.uniform(1e4, 1e6)))
+        c.add_resistor(f"rg{i}", f"c{n - 1}_{i}", "0", 2.0)
+    c.add_isource("i1", "0", "c0_1", dc=1e-5)
+    return c
+
+
+def test_nodal_solve_matches_the_mna_lu() -> None:
+    """Grounded V sources folded into the SPD nodal system (reference: SuperLU of the MNA
+    matrix): voltages and source branch currents to 1e-12 relative."""
+    from thermolearn.circuit.mna.compile import CompiledCircuit
+    from thermolearn.circuit.mna.spd import nodal_solve
+
+    c = _resistive_circuit(12, np.random.default_rng(8))
+    comp = CompiledCircuit(c)
+    a, b = comp.matrix(), comp.source_rhs(None)
+    z = nodal_solve(comp, a, b)
+    assert z is not None
+    ref = spla.splu(a.tocsc()).solve(b)
+    np.testing.assert_allclose(z, ref, rtol=1e-12, atol=1e-15)
+    # an amplifier breaks the symmetric nodal form: not taken
+    c.add_vcvs("e1", "x", "0", "r0_0", "0", 2.0)
+    c.add_resistor("rx", "x", "0", 1e3)
+    comp2 = CompiledCircuit(c)
+    assert nodal_solve(comp2, comp2.matrix(), comp2.source_rhs(None)) is None
+    # so does a VCCS (no branch unknown, but an unsymmetric stamp)
+    c3 = _resistive_circuit(4, np.random.default_rng(9))
+    c3.add_vccs("g1", "c0_0", "0", "r1_1", "0", 1e-4)
+    comp3 = CompiledCircuit(c3)
+    assert nodal_solve(comp3, comp3.matrix(), comp3.source_rhs(None)) is None
+
+
+def test_operating_point_of_a_large_resistive_circuit_uses_the_nodal_spd_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's operating point through the SPD nodal path (forced by a zero size limit)
+    equals the MNA LU path to 1e-12 relative, currents included."""
+    import thermolearn.circuit.mna.dc as dc
+    import thermolearn.circuit.mna.spd as spd
+    from thermolearn.circuit import operating_point
+    from thermolearn.circuit.mna.compile import clear_compiled
+
+    c = _resistive_circuit(10, np.random.default_rng(10))
+    ref = operating_point(c)
+    calls: list[int] = []
+    real = spd.nodal_solve
+
+    def spy(*args: object) -> object:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dc, "SPD_LIMIT", 0)
+    monkeypatch.setattr(dc, "nodal_solve", spy)
+    clear_compiled(c)
+    op = operating_point(c)
+    assert calls
+    for nd in ("r0_0", "c9_9", "d3"):
+        np.testing.assert_allclose(op.v(nd), ref.v(nd), rtol=1e-12)
+    for name in ("v0", "v1", "g5_5"):
+        np.testing.assert_allclose(op.i(name), ref.i(name), rtol=1e-10, atol=1e-18)
+    assert op.residual <= 1e-12

@@ -11,9 +11,10 @@ right-hand sides against it, choosing by size:
 * ``"splu"``: SuperLU with a symmetric minimum-degree ordering and diagonal pivots;
 * ``"pardiso"``: MKL PARDISO for SPD matrices through ``pypardiso`` (optional extra; only
   where installed, never chosen automatically);
-* ``"cg"``: conjugate gradients preconditioned by algebraic multigrid (``pyamg`` smoothed
-  aggregation, or a problem-specific preconditioner such as the crossbar's line smoother
-  around an AMG coarse grid).
+* ``"cg"``: conjugate gradients preconditioned by algebraic multigrid (``pyamg``: classical
+  Ruge–Stüben for conductance matrices, smoothed aggregation otherwise), or by a
+  problem-specific preconditioner such as the crossbar's line smoother around an AMG coarse
+  grid.
 
 Every solve returns a :class:`SolveReport` with the residual actually achieved, recomputed
 from ``b - A x`` in float64 after the solve: its largest entry is the largest KCL residual
@@ -106,7 +107,7 @@ class SolveReport:
 
 
 class AMGPreconditioner:
-    """One symmetric V-cycle of pyamg smoothed aggregation per application.
+    """One symmetric V-cycle of pyamg algebraic multigrid per application.
 
     Forward Gauss–Seidel before and backward Gauss–Seidel after each coarse correction, with
     Galerkin coarse operators (R = Pᵀ), so the cycle is a symmetric positive-definite
@@ -117,11 +118,23 @@ class AMGPreconditioner:
     ----------
     a : sparse matrix (n, n)
         SPD matrix.
+    kind : {"auto", "sa", "rs"}
+        ``"sa"``: smoothed aggregation; ``"rs"``: classical Ruge–Stüben AMG, built for
+        M-matrices such as conductance matrices (robust where the couplings span orders of
+        magnitude: on a crossbar nodal matrix SA stalls, RS converges in ~12 CG iterations);
+        ``"auto"``: RS for an M-matrix, SA otherwise.
     max_coarse : int
         Size of the coarsest level (solved by pseudo-inverse).
+
+    References
+    ----------
+    .. [1] J. W. Ruge, K. Stüben, "Algebraic multigrid," in *Multigrid Methods*, SIAM
+       Frontiers in Applied Mathematics 3, 73-130 (1987).
     """
 
-    def __init__(self, a: sp.spmatrix, *, max_coarse: int = 500, **options: Any) -> None:
+    def __init__(
+        self, a: sp.spmatrix, *, kind: str = "auto", max_coarse: int = 500, **options: Any
+    ) -> None:
         try:
             import pyamg
         except ImportError as exc:  # pragma: no cover - pyamg is a dependency
@@ -133,15 +146,21 @@ class AMGPreconditioner:
         # pyamg starts its spectral-radius estimates (Jacobi weights of the prolongation
         # smoother) from numpy's global random state: seed it for the setup, so that the
         # hierarchy is reproducible bit for bit, and restore the caller's state afterwards
+        check_choice(kind, "kind", "AMGPreconditioner", ("auto", "sa", "rs"))
+        a = sp.csr_matrix(a)
+        if kind == "auto":
+            kind = "rs" if _is_m_matrix_pattern(a) else "sa"
+        self.kind = kind
+        smoothers = {"presmoother": fw, "postsmoother": bw} | options
         state = np.random.get_state()  # noqa: NPY002 - pyamg draws from the legacy global RNG
         np.random.seed(0)  # noqa: NPY002
         try:
-            self.ml = pyamg.smoothed_aggregation_solver(
-                sp.csr_matrix(a),
-                symmetry="symmetric",
-                max_coarse=max_coarse,
-                **({"presmoother": fw, "postsmoother": bw} | options),
-            )
+            if kind == "rs":
+                self.ml = pyamg.ruge_stuben_solver(a, max_coarse=max_coarse, **smoothers)
+            else:
+                self.ml = pyamg.smoothed_aggregation_solver(
+                    a, symmetry="symmetric", max_coarse=max_coarse, **smoothers
+                )
         finally:
             np.random.set_state(state)  # noqa: NPY002
         self.levels = self.ml.levels
@@ -440,6 +459,60 @@ class SPDSolver:
         return (x[:, 0] if one else x), report
 
 
+def nodal_solve(comp: Any, a_lin: sp.spmatrix, rhs: Array) -> Array | None:
+    """Solve a large linear resistive MNA system as its SPD nodal system, or return None.
+
+    Applies when the only branch unknowns are voltage sources with one terminal at ground
+    (each fixes its node) and the node block is symmetric (resistors, switches, linear
+    memristors, current sources: no E/F/G/H, inductors or B sources). The fixed nodes move
+    to the right-hand side, the free nodes are solved by :class:`SPDSolver` (``"auto"``: CG
+    with AMG above :data:`DIRECT_LIMIT` unknowns, certified KCL residual, direct fallback),
+    and each source's branch current is the KCL balance at its node. Returns the MNA
+    unknowns ``z`` (node voltages, then branch currents), or None when the circuit does not
+    qualify (the caller then factors the MNA matrix).
+
+    Parameters
+    ----------
+    comp : CompiledCircuit
+    a_lin : sparse matrix
+        The MNA matrix.
+    rhs : ndarray
+        Its right-hand side.
+    """
+    if comp.ind or comp.vcvs or comp.ccvs or comp.bsrc_v or comp.bsrc_i or comp.vccs or comp.cccs:
+        return None
+    if comp.m != len(comp.vsrc) or comp.nonlinear:
+        return None
+    n = comp.n
+    a_vs, b_vs = comp.vs_a, comp.vs_b
+    if np.any((a_vs >= 0) == (b_vs >= 0)):  # a source between two nodes (or ground-ground)
+        return None
+    node = np.where(a_vs >= 0, a_vs, b_vs)
+    sign = np.where(a_vs >= 0, 1.0, -1.0)  # V(node) = sign * value
+    if np.unique(node).size != node.size:
+        return None
+    a = sp.csr_matrix(a_lin)
+    ann = a[:n][:, :n].tocsr()
+    if abs(ann - ann.T).max() > 1e-12 * abs(ann).max():  # pragma: no cover - no E/F/G/H here
+        return None
+    fixed = np.zeros(n, dtype=bool)
+    fixed[node] = True
+    free = np.flatnonzero(~fixed)
+    x = np.zeros(n)
+    x[node] = sign * rhs[n + np.arange(comp.m)]
+    b_free = rhs[free] - ann[free][:, node] @ x[node]
+    if free.size:
+        solver = SPDSolver(ann[free][:, free], method="auto")
+        x[free], report = solver.solve(b_free)
+        if not report.certified:
+            return None
+    z = np.zeros(comp.size)
+    z[:n] = x
+    # KCL at each fixed node: G x + incidence * i = b  ->  i = sign * (b - G x)
+    z[n + np.arange(comp.m)] = sign * (rhs[node] - ann[node] @ x)
+    return z
+
+
 def _have_pyamg() -> bool:
     import importlib.util
 
@@ -447,6 +520,7 @@ def _have_pyamg() -> bool:
 
 
 __all__ = [
+    "nodal_solve",
     "SPDSolver",
     "SolveReport",
     "AMGPreconditioner",
