@@ -44,6 +44,9 @@ def check_active_inference_tmaze(out: str, tmp: Path) -> None:
     # the rewarded arm of each context is learned (p > 0.8), the other stays below 0.5
     assert float(left[0]) > 0.8 and float(right[1]) > 0.8
     assert float(left[1]) < 0.5 and float(right[0]) < 0.5
+    # on ideal crossbars the agent decides as the digital one and books its reads
+    assert "same paths as the digital agent in 40 trials: True" in out
+    assert _f(r"crossbar energy: " + NUM + " J", out) > 0
 
 
 def check_circuit_two_engines(out: str, tmp: Path) -> None:
