@@ -36,8 +36,6 @@ from typing import Any
 from thermolearn.devices.base import MemristorModel
 from thermolearn.devices.memristors import LinearConductance
 from thermolearn.devices.peripherals import ADC, DAC, DEFAULT_FOM_WALDEN, TIA
-
-# SelectorParams is device data: it moves to devices/ with the circuit package (issue 12).
 from thermolearn.devices.selector import SelectorParams
 from thermolearn.devices.variability import VariabilityParams
 from thermolearn.errors import ParameterError
