@@ -77,6 +77,11 @@ def test_run_directory_contents_and_energy(tmp_path: Path) -> None:
         "baselines",
     ):
         assert key in m
+    # the audit's energy per bit uses the run's default estimator and sits above kT ln 2
+    epb = m["audit"]["energy_per_bit"]
+    assert epb["estimator"] == m["default_estimator"] and epb["above_landauer"]
+    assert epb["joules_per_bit"] == pytest.approx(
+        m["energy_joules"] / m["bits_learned"][m["default_estimator"]], rel=1e-12)
     bd = m["energy_breakdown"]
     for cat in (
         "phase_free",

@@ -813,9 +813,15 @@ def _train(
         }
         assert phys is not None and phys_audit is not None
         metrics["physics"] = asdict(phys)
+        # energy per bit vs kT ln 2 with the run's default information estimator
         bits = metrics.get("bits_learned", {})
-        b_ce = bits.get("cross_entropy_gain") if isinstance(bits, dict) else None
-        metrics["audit"] = phys_audit.report(ledger, b_ce if isinstance(b_ce, float) else None)
+        est = metrics.get("default_estimator")
+        b_def = bits.get(est) if isinstance(bits, dict) and est else None
+        metrics["audit"] = phys_audit.report(
+            ledger, float(b_def) if isinstance(b_def, int | float) else None
+        )
+        if "energy_per_bit" in metrics["audit"]:
+            metrics["audit"]["energy_per_bit"]["estimator"] = est
         metrics["energy_supplied_by_active_nudge_joules"] = phys_audit.supplied
         metrics["baselines"] = linear_baselines(data, seed=cfg.seed)
     if out is not None:
