@@ -136,7 +136,7 @@ def test_every_readme_command_runs(tmp_path, monkeypatch, capsys):
         assert path.is_file(), f"{' '.join(argv)} did not write {path}"
         ran.append(" ".join(argv))
     assert len(ran) >= 10
-    # the open-loop command trains the soft-bounds pulsed device with open-loop pulses (issue 17, item 2)
+    # the open-loop command trains the soft-bounds device with open-loop pulses (issue 17, 2)
     meta = json.loads((tmp_path / "runs/open-loop/metrics.json").read_text())
     cfg = meta.get("config", meta)
     assert cfg.get("device") == "softbounds" and cfg.get("pulse_policy") == "open-loop", cfg
