@@ -81,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
             print(f"transient: {res.axis.size} time points to {res.axis[-1]:g} s ({res.origin})")
         elif res.kind != "op":
             print(f"{res.kind}: {res.axis.size} points of {res.axis_name} ({res.origin})")
+        for name, value in res.measures:
+            print(f"  measure {name} = {value:.6e}")
     if args.json_out:
         from thermolearn.checkpoints import atomic_write_json
 
