@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
     q.set_defaults(func=_pareto)
     b = sub.add_parser(
         "benchmark",
-        help="several seeds of physical EP with mean, 95 % CI and baselines on the same split",
+        help="several seeds of physical EP with mean, 95 %% CI and baselines on the same split",
         description=(
             "Train physical EP for --seeds seeds on --task and, on each seed's split, the "
             "ridge, logistic-regression, 1-NN and backprop-MLP baselines; write "
