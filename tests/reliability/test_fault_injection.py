@@ -270,7 +270,7 @@ def _after_kill(run: Path, ref: Path, epochs: int) -> str:
 
 
 @pytest.mark.parametrize(
-    "n", [pytest.param(n, marks=() if n in (1, 4, 9) else SLOW) for n in range(1, N_RENAMES + 1)]
+    "n", [pytest.param(n, marks=() if n in (1, 4) else SLOW) for n in range(1, N_RENAMES + 1)]
 )
 def test_training_killed_before_each_rename(n: int, kill_ref: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
