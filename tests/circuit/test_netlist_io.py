@@ -205,7 +205,7 @@ BAD = [
     ("t\n.include nonexistent_file.inc\n", 2, "cannot read"),
     ("t\n.pz 1 0 2 0 vol pz\n", 2, "analysis .pz is not supported"),
     ("t\nV1 a 0 PULSE(0 1 0 0 0 1 0.5)\n", 2, "per"),
-    ("t\nV1 a 0 EXP(0 1)\n", 2, "EXP sources are not supported"),
+    ("t\nV1 a 0 SFFM(0 1)\n", 2, "SFFM sources are not supported"),
     ("t\nX1 a b amp gain=2\n.subckt amp p q\nR1 p q 1\n.ends\n", 2, "no parameter"),
     ("t\n+ R1 a 0 1\n", 2, "continuation"),
     ("t\n.param 3x=1\n", 2, "parameter name"),

@@ -174,3 +174,17 @@ def test_measure_tran_matches_ngspice() -> None:
     assert [n for n, _ in got] == [n for n, _ in ref]
     for (name, value), (_n, want) in zip(got, ref, strict=True):
         assert value == pytest.approx(want, abs=_MEAS_TOL.get(name, 1.2e-3)), name
+
+
+def test_exp_source_defaults_match_ngspice() -> None:
+    """EXP(V1 V2) with TD1 = TAU1 = TAU2 = TSTEP and TD2 = TD1 + TSTEP when omitted or 0:
+    the sources within 2e-3 of their range of plain ngspice, and the RC node of converged
+    ngspice (reltol=1e-9; plain ngspice's own step error there is 2.8 % of the range)."""
+    cf = REGRESS["exp_defaults.cir"]
+    res = run_netlist_analyses(read_netlist(cf.full_path), "python").analyses[0]
+    ref = harness.load_reference(cf)
+    plain = {k: v for k, v in ref["plots"][0]["vectors"].items() if k in ("time", "v(a)", "v(b)")}
+    ok, detail, _w = harness.compare_plot({"plotname": "Transient Analysis", "vectors": plain}, res)
+    assert ok, detail
+    ok, detail, _w = harness.compare_plot(ref["plots_tight"][0], res)
+    assert ok, detail

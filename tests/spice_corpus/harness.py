@@ -141,6 +141,7 @@ REGRESS: tuple[CorpusFile, ...] = tuple(
         "ic_without_uic.cir",
         "ic_with_uic.cir",
         "diode_charge.cir",
+        "exp_defaults.cir",
     )
 )
 

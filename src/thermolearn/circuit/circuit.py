@@ -21,7 +21,7 @@ import numpy as np
 
 from thermolearn.circuit.nodes import GROUND, GROUND_ALIASES, is_ground
 from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
-from thermolearn.circuit.waveforms import PWL, Pulse, Sine
+from thermolearn.circuit.waveforms import PWL, Exp, Pulse, Sine
 from thermolearn.devices.base import MemristorModel
 from thermolearn.devices.passive import DiodeParams
 from thermolearn.devices.selector import SelectorParams
@@ -106,7 +106,7 @@ class Element:
     name: str
     nodes: tuple[str, ...]
     value: float = 0.0
-    waveform: Pulse | PWL | Sine | None = None
+    waveform: Pulse | PWL | Sine | Exp | None = None
     ic: float | None = None
     control: str | None = None
     model: Any = None
@@ -340,7 +340,7 @@ class Circuit:
                 f"The 'kind' parameter of Circuit.add_source must be 'V' or 'I'; got {kind!r}."
             )
         a, b = self._two(name, n1, n2)
-        if waveform is not None and not isinstance(waveform, Pulse | PWL | Sine):
+        if waveform is not None and not isinstance(waveform, Pulse | PWL | Sine | Exp):
             raise ParameterError(
                 f"The 'waveform' parameter of {name} must be a Pulse, PWL or Sine; "
                 f"got {waveform!r}."

@@ -244,6 +244,65 @@ class Sine:
         return "SIN(" + " ".join(spice_number(a) for a in args) + ")"
 
 
-Waveform = Pulse | PWL | Sine
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exp:
+    """Exponential pulse ``EXP(v1 v2 td1 tau1 td2 tau2)`` (ngspice ``vsrcload.c``).
 
-__all__ = ["Pulse", "PWL", "Sine", "Waveform", "spice_number"]
+    ``v1`` until ``td1``; then ``v1 + (v2 - v1)(1 - exp(-(t - td1)/tau1))``; after ``td2`` the
+    decay ``+ (v1 - v2)(1 - exp(-(t - td2)/tau2))`` is added.
+
+    Attributes
+    ----------
+    v1, v2 : float
+        Initial and pulsed value, V or A.
+    td1, td2 : float
+        Rise and fall delays, s (``td2 >= td1``).
+    tau1, tau2 : float
+        Rise and fall time constants, s.
+    """
+
+    v1: float = 0.0
+    v2: float = 1.0
+    td1: float = 0.0
+    tau1: float = 1.0
+    td2: float = 1.0
+    tau2: float = 1.0
+
+    def __post_init__(self) -> None:
+        owner = "Exp"
+        check_finite(self.v1, "v1", owner)
+        check_finite(self.v2, "v2", owner)
+        check_nonnegative(self.td1, "td1", owner, "s")
+        check_positive(self.tau1, "tau1", owner, "s")
+        check_nonnegative(self.td2, "td2", owner, "s")
+        check_positive(self.tau2, "tau2", owner, "s")
+        if self.td2 < self.td1:
+            raise ParameterError(
+                f"The 'td2' parameter of Exp must be >= td1 ({self.td1} s); got {self.td2!r}."
+            )
+
+    @property
+    def dc(self) -> float:
+        """Value at t = 0."""
+        return float(self.value(0.0))
+
+    def value(self, t: ArrayLike) -> Array:
+        """Waveform value at time(s) ``t`` (s)."""
+        tt = np.asarray(t, dtype=float)
+        rise = (self.v2 - self.v1) * -np.expm1(-np.maximum(tt - self.td1, 0.0) / self.tau1)
+        fall = (self.v1 - self.v2) * -np.expm1(-np.maximum(tt - self.td2, 0.0) / self.tau2)
+        return np.asarray(self.v1 + rise + fall, dtype=float)
+
+    def breakpoints(self, t_stop: float) -> list[float]:
+        """Corner times in [0, t_stop]."""
+        return sorted({0.0} | {b for b in (self.td1, self.td2) if b <= t_stop})
+
+    def spice(self) -> str:
+        """SPICE source specification."""
+        args = [self.v1, self.v2, self.td1, self.tau1, self.td2, self.tau2]
+        return "EXP(" + " ".join(spice_number(a) for a in args) + ")"
+
+
+Waveform = Pulse | PWL | Sine | Exp
+
+__all__ = ["Exp", "Pulse", "PWL", "Sine", "Waveform", "spice_number"]

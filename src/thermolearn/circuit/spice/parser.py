@@ -52,7 +52,7 @@ from thermolearn.circuit.spice.expressions import (
 )
 from thermolearn.circuit.spice.measure import parse_measure
 from thermolearn.circuit.spice.numbers import parse_number
-from thermolearn.circuit.waveforms import PWL, Pulse, Sine
+from thermolearn.circuit.waveforms import PWL, Exp, Pulse, Sine
 from thermolearn.devices import DiodeParams
 from thermolearn.devices.spice_diode import CELSIUS_TO_KELVIN, SpiceDiodeParams
 from thermolearn.errors import NetlistError, ParameterError
@@ -1139,9 +1139,9 @@ class _Parser:
         ln: _Line,
         env: dict[str, float],
         funcs: dict[str, UserFunction],
-    ) -> tuple[float | None, Pulse | PWL | Sine | None]:
+    ) -> tuple[float | None, Pulse | PWL | Sine | Exp | None]:
         dc: float | None = None
-        wf: Pulse | PWL | Sine | None = None
+        wf: Pulse | PWL | Sine | Exp | None = None
         i = 0
         keywords = ("dc", "ac", "distof1", "distof2") + _WAVEFORMS
 
@@ -1195,9 +1195,9 @@ class _Parser:
                     while i < len(rest) and is_value(rest[i]):
                         args.append(rest[i])
                         i += 1
-                if kind not in ("pulse", "pwl", "sin"):
+                if kind not in ("pulse", "pwl", "sin", "exp"):
                     raise self.err(
-                        f"{kind.upper()} sources are not supported (PULSE, PWL, SIN are)", ln
+                        f"{kind.upper()} sources are not supported (PULSE, PWL, SIN, EXP are)", ln
                     )
                 vals = [self.value(a, ln, env, funcs) for a in args]
                 wf = self._waveform(kind, vals, ln)
@@ -1209,7 +1209,7 @@ class _Parser:
             raise self.err(f"unexpected token {t!r} in source", ln)
         return dc, wf
 
-    def _waveform(self, kind: str, v: list[float], ln: _Line) -> Pulse | PWL | Sine:
+    def _waveform(self, kind: str, v: list[float], ln: _Line) -> Pulse | PWL | Sine | Exp:
         tstep = self.tstep
         tstop = self.tstop
         try:
@@ -1235,6 +1235,18 @@ class _Parser:
                     pw = pw or 1e30
                     pper = per or None
                 return Pulse(v1=full[0], v2=full[1], td=td, tr=tr, tf=tf, pw=pw, per=pper)
+            if kind == "exp":
+                if not 2 <= len(v) <= 6:
+                    raise self.err("EXP takes 2 to 6 values", ln)
+                full = v + [0.0] * (6 - len(v))
+                step = tstep if tstep is not None else 0.0
+                # ngspice (vsrcload.c): TD1 = TAU1 = TAU2 = TSTEP, TD2 = TD1 + TSTEP when
+                # omitted or 0
+                td1 = full[2] or step
+                tau1 = full[3] or step or 1.0
+                td2 = full[4] or td1 + step
+                tau2 = full[5] or step or 1.0
+                return Exp(v1=full[0], v2=full[1], td1=td1, tau1=tau1, td2=td2, tau2=tau2)
             if kind == "pwl":
                 if len(v) < 2 or len(v) % 2:
                     raise self.err("PWL needs time/value pairs", ln)
