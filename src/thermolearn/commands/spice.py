@@ -39,6 +39,11 @@ def register(subparsers: Any) -> None:
         help="write results to this JSON file (its directory must exist)"
     )
     run.add_argument(
+        "--ngspice-compat", default=None, metavar="MODE",
+        help="ngspice compatibility mode for --engine ngspice (ngbehavior, e.g. ltpsa for "
+             "LTspice-format models that use if()/stp())",
+    )
+    run.add_argument(
         "--max-elements", type=int, default=None, metavar="N",
         help="refuse netlists that flatten to more than N elements (default 2,000,000 or "
              "$THERMOLEARN_MAX_ELEMENTS); counted before anything is built",
@@ -55,7 +60,9 @@ def _run(args: argparse.Namespace) -> int:
     limits = default_limits().with_overrides(max_elements=args.max_elements)
     parsed = read_netlist(args.file, limits=limits)
     c = parsed.circuit
-    kw: dict[str, Any] = {"method": args.method} if args.engine == "python" else {}
+    kw: dict[str, Any] = (
+        {"method": args.method} if args.engine == "python" else {"compat": args.ngspice_compat}
+    )
     run = run_netlist_analyses(parsed, args.engine, ensure_op=True, **kw)
     print(f"{c.title}: {len(c.nodes)} nodes, {len(c)} elements, engine {args.engine}")
     for note in run.notes:

@@ -423,9 +423,16 @@ def _run_ngspice(
         kind = an[0]
         k = next((i for i, p in enumerate(res.plots) if p.kind == kind and i not in used), None)
         if k is None:
+            hint = ""
+            if compat is None and any("no such function" in e for e in errors):
+                hint = (
+                    " (an LTspice/PSpice-format model? run ngspice in its compatibility mode: "
+                    "compat='ltpsa', CLI --ngspice-compat ltpsa)"
+                )
             raise SpiceError(
                 f"{origin}: ngspice produced no {kind} result (exit status {res.returncode}); "
                 + ("; ".join(errors[:5]) or res.stderr.strip()[-500:])
+                + hint
             )
         used.add(k)
         plot = res.plots[k]
