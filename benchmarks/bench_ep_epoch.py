@@ -31,10 +31,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams  # noqa: E402
 from thermolearn.circuit import compile_circuit, operating_point  # noqa: E402
 from thermolearn.datasets import load  # noqa: E402
-from thermolearn.experiments.ep_train import default_config  # noqa: E402
+from thermolearn.experiments.ep_train import build_ep_network, default_config  # noqa: E402
 
 
 def _cpu(fn, repeats: int) -> float:  # noqa: ANN001
@@ -56,8 +55,8 @@ def main() -> None:
     cfg = default_config("digits")
     data = load("digits", seed=0)
     sizes = (64, *cfg.hidden, 10)
-    params = EPCircuitParams(layer_sizes=sizes, beta=cfg.beta, **cfg.circuit)
-    net = EPCircuit(params, rng=np.random.default_rng(0))
+    net = build_ep_network(cfg, sizes, np.random.default_rng(0))[0]  # the training's circuit
+    params = net.params
     names = net.node_names()
     x = data.x_train[: args.subset]
     tgt = net.targets(data.y_train[: args.subset])
@@ -167,7 +166,7 @@ def main() -> None:
 
     def epoch(solver: str) -> float:
         rng = np.random.default_rng(1)
-        net_e = EPCircuit(params, rng=np.random.default_rng(0))
+        net_e = build_ep_network(cfg, sizes, np.random.default_rng(0))[0]
         perm = rng.permutation(len(data.y_train))[:n]
         t0 = time.process_time()
         for i in range(0, n, cfg.batch_size):

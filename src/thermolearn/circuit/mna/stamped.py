@@ -516,7 +516,8 @@ class StampedCircuit:
                         shape=(k, a_all.size),
                     )
                     setup["d"], setup["dt"] = d, sp.csr_matrix(d.T)
-                    setup["sd"] = np.ascontiguousarray((setup["dt"] @ setup["s"].T).T)
+                    # (S D)^T, elements x k, C-contiguous for the per-iteration product
+                    setup["sdt"] = np.ascontiguousarray(setup["dt"] @ setup["s"].T)
                     bounds = np.cumsum([0] + [g.a.size for g in groups])
                     setup["slices"] = [
                         slice(int(lo), int(hi))
@@ -641,7 +642,7 @@ class StampedCircuit:
         k = nl.size
         tol_abs = np.full(self.size, opts.abstol)
         tol_abs[: self.n] = opts.vntol
-        d, dt, sd, slices = setup["d"], setup["dt"], setup["sd"], setup["slices"]
+        d, dt, sdt, slices = setup["d"], setup["dt"], setup["sdt"], setup["slices"]
         z = z0.copy()
         zn = z[nl]
         v_all = dt @ zn
@@ -668,8 +669,9 @@ class StampedCircuit:
                 ieq_all[sl] = i - gd * v
             c_n = d @ ieq_all
             # (I + S G) z_N = y_N - S c_N with S G = (S D) diag(g) D^T;  z = y - W (G z_N + c_N)
-            jac = eye + (d @ (sd * g_all).T).T
-            zn_new = sla.solve(jac, y_n - s @ c_n, check_finite=False)
+            # J^T = I + D diag(g) (S D)^T (sparse D times a contiguous block); solve J x = r
+            jac_t = eye + d @ (sdt * g_all[:, None])
+            zn_new = sla.solve(jac_t, y_n - s @ c_n, transposed=True, check_finite=False)
             znew = y - w @ (d @ (g_all * (dt @ zn_new)) + c_n)
             if not np.all(np.isfinite(znew)):
                 break
