@@ -53,7 +53,7 @@ from thermolearn.circuit.mna.spd import (
     AMGPreconditioner,
     SolveReport,
     SPDSolver,
-    _have_pyamg,
+    have_pyamg,
 )
 from thermolearn.crossbar.mapping import check_conductances
 from thermolearn.errors import ConvergenceError, ParameterError
@@ -321,7 +321,7 @@ class CrossbarNetwork:
             and size > LINE_CG_LIMIT
             and (batch < BATCH_DIRECT or size > DIRECT_LIMIT)
         )
-        return self.r_wire > 0 and wants and _have_pyamg()
+        return self.r_wire > 0 and wants and have_pyamg()
 
     def _factor_linear(self) -> None:
         self._matrix_cache: sp.csr_matrix | None = None

@@ -256,7 +256,7 @@ class SPDSolver:
             elif n <= DIRECT_LIMIT and preconditioner is None:
                 method = "splu"
             else:
-                method = "cg" if (preconditioner is not None or _have_pyamg()) else "splu"
+                method = "cg" if (preconditioner is not None or have_pyamg()) else "splu"
         self.method = method
         self._m_matrix = _is_m_matrix_pattern(self.a)
         self._diag = self.a.diagonal()
@@ -513,13 +513,15 @@ def nodal_solve(comp: Any, a_lin: sp.spmatrix, rhs: Array) -> Array | None:
     return z
 
 
-def _have_pyamg() -> bool:
+def have_pyamg() -> bool:
+    """Return True if the optional pyamg package is installed (it is imported only for CG)."""
     import importlib.util
 
     return importlib.util.find_spec("pyamg") is not None
 
 
 __all__ = [
+    "have_pyamg",
     "nodal_solve",
     "SPDSolver",
     "SolveReport",
