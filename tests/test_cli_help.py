@@ -63,3 +63,19 @@ def test_the_two_agent_environments_write_separate_directories(tmp_path, monkeyp
                  "--quiet"]) == 0
     assert (tmp_path / "runs" / "agent-t-maze" / "metrics.json").is_file()
     assert not (tmp_path / "runs" / "agent-point-mass").exists()
+
+
+def test_devices_iv_writes_its_outputs_by_default(tmp_path, monkeypatch, capsys):
+    # `devices iv` once wrote nothing unless --json/--plot were given (issue 17, item 8)
+    import json
+
+    from thermolearn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["devices", "iv", "hp_none", "--engine", "python", "--periods", "1",
+                 "--points-per-period", "100"]) == 0
+    base = tmp_path / "runs" / "devices-iv" / "hp_none"
+    assert json.loads((base / "iv.json").read_text())["model"] == "hp_none"
+    assert (base / "iv.png").stat().st_size > 10_000
+    assert "wrote runs/devices-iv/hp_none/iv.json and runs/devices-iv/hp_none/iv.png" in \
+        capsys.readouterr().out
