@@ -155,10 +155,11 @@ def plot_loops(
         ax.set_ylabel("I (mA)")
         ax.axhline(0, color="0.8", lw=0.5)
         ax.axvline(0, color="0.8", lw=0.5)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper left")  # a passive loop never enters V<0, I>0
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle("memristor models: pinched I-V loops, Python (solid) vs ngspice (dashed)")
+    fig.suptitle(f"device demo, run '{Path(path).absolute().parent.name}': memristor models' "
+                 "pinched I-V loops, Python (solid) vs ngspice (dashed)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
