@@ -104,7 +104,8 @@ def test_quick_study_local_and_dask_agree(tmp_path: Path, capsys: pytest.Capture
     eps = [r["energy_joules"] / r["samples_processed"] for r in local["points"]]
     assert conf["energy_per_sample_joules"]["median"] == pytest.approx(float(np.median(eps)),
                                                                        rel=1e-12)
-    assert "proportional to the number of samples" in conf["statement"]
+    assert "number of samples processed" in conf["statement"]
+    assert ("NOT constant" in conf["statement"]) == (not conf["energy_per_sample_constant"])
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   protocol="tcp", host="127.0.0.1",
                                   dashboard_address=None) as cluster:
