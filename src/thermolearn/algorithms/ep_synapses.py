@@ -104,6 +104,8 @@ class CrossbarSynapses:
         self.t_read = float(xb0.t_read)
         lo, hi = self.nominal.state_bounds
         g = self.nominal.conductance(np.array([lo, hi]), self.v_read)
+        # conductances must stay > 0: a device reaching G = 0 at a bound is used down to 1e-3
+        g = np.maximum(g, 1e-3 * float(np.max(g)))
         self.g_window = (float(min(g)), float(max(g)))
         self._table = self._pulse_table()
 

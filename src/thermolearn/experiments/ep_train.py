@@ -430,6 +430,9 @@ def build_ep_network(
             model = get(cfg.device_model).factory()
             lo, hi = model.state_bounds
             g = model.conductance(np.array([lo, hi]), 0.1)
+            # a device that reaches G = 0 at a state bound (Yakopcic: I ∝ x) is used down to
+            # 1e-3 of its largest conductance (conductances must stay > 0)
+            g = np.maximum(g, 1e-3 * float(np.max(g)))
             var = (
                 VariabilityParams(**cfg.variability)
                 if (cfg.variability and cfg.device == "memristor")
