@@ -231,13 +231,15 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
                          device="ideal", circuit={"tol": 1e-11})
     res = run_training(cfg, progress=False)
     bd = res.ledger.breakdown()
-    data = load("digits", seed=cfg.seed).subset(n_train=6)
+    from thermolearn.algorithms.ep_inputs import encode_dataset
+
+    data, _ = encode_dataset(load("digits", seed=cfg.seed).subset(n_train=6), cfg.input_encoding)
     sizes = (data.n_features, 3, data.n_classes)
     ss = np.random.SeedSequence(cfg.seed)
     rng_init, rng, _ = (np.random.default_rng(s) for s in ss.spawn(3))
     net, _, phys = build_ep_network(cfg, sizes, rng_init)
     perm = rng.permutation(6)
-    xb = quantize_inputs(data.x_train[perm], phys.dac_bits)
+    xb = quantize_inputs(data.x_train[perm], phys.dac_bits, phys.dac_bipolar)
     tgt = net.targets(data.y_train[perm])
     t = phys.settling_time + phys.integration_time
     b = net.params.beta

@@ -2,7 +2,8 @@
 
 The circuit (Kendall et al. 2020)
 ---------------------------------
-* **Inputs**: every feature x_i ∈ [0, 1] drives two voltage sources, +A·x_i and −A·x_i
+* **Inputs**: every feature x_i ∈ [0, 1] (or standardised to [−1, 1], see
+  :mod:`~thermolearn.algorithms.ep_inputs`) drives two voltage sources, +A·x_i and −A·x_i
   (A = ``input_amplitude``), so that positive conductances give signed effective weights.
 * **Bias node**: a source pair +V_b / −V_b feeds every layer like an extra input.
 * **Weights**: crossbars of positive conductances G between the (doubled) pre-synaptic lines

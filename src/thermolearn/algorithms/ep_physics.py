@@ -89,6 +89,9 @@ class PhysicsParams:
         ADCs, V.
     dac_bits : int
         Resolution of the input DACs.
+    dac_bipolar : bool
+        Input DAC codes span [−1, 1] (standardised inputs, see
+        :mod:`~thermolearn.algorithms.ep_inputs`) instead of [0, 1]; same bit count.
     fom_walden : float
         ADC Walden figure of merit, J per conversion step (Murmann's survey).
     dac_c_load : float
@@ -114,6 +117,7 @@ class PhysicsParams:
     adc_range_hidden: float = 0.25
     adc_range_output: float = 0.1
     dac_bits: int = 8
+    dac_bipolar: bool = False
     fom_walden: float = DEFAULT_FOM_WALDEN
     dac_c_load: float = 100e-15
     mac_energy: float = MAC_ENERGY_INT32
@@ -160,8 +164,18 @@ def quantize(v: Array, bits: int, full_scale: float) -> Array:
     return np.asarray(np.clip(np.round(v / lsb), -top - 1, top) * lsb, dtype=np.float64)
 
 
-def quantize_inputs(x: Array, bits: int) -> Array:
-    """DAC codes of features in [0, 1] at ``bits`` bits (2^bits − 1 steps)."""
+def quantize_inputs(x: Array, bits: int, bipolar: bool = False) -> Array:
+    """DAC codes of features at ``bits`` bits.
+
+    Unipolar: x in [0, 1], 2^bits − 1 steps. Bipolar (standardised inputs, |x| ≤ 1): a
+    symmetric code at the same bit count, x in [−1, 1] with 2^(bits−1) − 1 steps per polarity
+    (0 exactly representable), i.e. twice the unipolar step over twice the range.
+    """
+    if bipolar:
+        top = 2 ** (bits - 1) - 1
+        if top < 1:
+            return np.asarray(np.sign(np.round(np.clip(x, -1.0, 1.0))), dtype=np.float64)
+        return np.asarray(np.round(np.clip(x, -1.0, 1.0) * top) / top, dtype=np.float64)
     n = 2**bits - 1
     return np.asarray(np.round(np.clip(x, 0.0, 1.0) * n) / n, dtype=np.float64)
 
@@ -428,7 +442,7 @@ def physical_gradients(
     per phase (W, batch sum), power supplied by the active −β source, ADC clip count, largest
     device drop per crossbar and phase, and the learning-signal and noise statistics.
     """
-    xq = quantize_inputs(x, phys.dac_bits)
+    xq = quantize_inputs(x, phys.dac_bits, phys.dac_bipolar)
     tgt = net.targets(y)
     b_si = net.params.beta
     b = net._beta

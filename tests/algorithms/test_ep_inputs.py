@@ -1,0 +1,84 @@
+"""EP input encoding: training statistics only, every input source within ±A (issue 13).
+
+Reference: the definition z = clip((x − μ_train) / (2 σ_train), −1, 1) evaluated by hand with
+NumPy (exact to 1e-12), and the admissible amplitude |A·z| ≤ A (exact bound, no tolerance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thermolearn.algorithms.ep_inputs import encode_dataset
+from thermolearn.datasets import Dataset
+from thermolearn.experiments.ep_train import default_config, run_training
+
+
+def _shifted_task() -> Dataset:
+    """A task whose test split is shifted and wider than its training split."""
+    rng = np.random.default_rng(0)
+    xtr = 0.5 + 0.05 * rng.standard_normal((200, 6))
+    xtr[:, 5] = 0.3  # a constant training feature
+    xte = 0.9 + 0.3 * rng.standard_normal((100, 6))
+    ytr = rng.integers(0, 3, 200)
+    yte = rng.integers(0, 3, 100)
+    return Dataset(name="shifted", x_train=xtr, y_train=ytr, x_test=xte, y_test=yte, n_classes=3)
+
+
+def test_standardise_uses_training_statistics_only_and_stays_within_amplitude() -> None:
+    data = _shifted_task()
+    enc_data, enc = encode_dataset(data, "standardise")
+    mu, sd = data.x_train.mean(axis=0), data.x_train.std(axis=0)
+    assert enc.mean is not None and enc.scale is not None
+    np.testing.assert_allclose(enc.mean, mu, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(enc.scale[:5], 2.0 * sd[:5], rtol=1e-12)
+    for raw, got in ((data.x_train, enc_data.x_train), (data.x_test, enc_data.x_test)):
+        want = np.clip((raw[:, :5] - mu[:5]) / (2.0 * sd[:5]), -1.0, 1.0)
+        np.testing.assert_allclose(got[:, :5], want, rtol=0, atol=1e-12)
+        assert np.all(got[:, 5] == 0.0)  # constant training feature carries no signal
+    # the shifted test split is NOT re-centred: its mean stays far above the training mean
+    assert enc_data.x_test[:, :5].mean() > 0.5
+    amplitude = 0.24
+    for got in (enc_data.x_train, enc_data.x_test):
+        assert np.max(np.abs(amplitude * got)) <= amplitude
+    # labels untouched, unit encoding is the identity
+    assert np.array_equal(enc_data.y_test, data.y_test)
+    same, _ = encode_dataset(data, "unit")
+    assert same.x_test is data.x_test
+
+
+def test_defaults_standardise_digits_and_mnist1d_and_keep_xor_unit() -> None:
+    assert default_config("mnist1d").input_encoding == "standardise"
+    assert default_config("digits").input_encoding == "standardise"
+    assert default_config("xor").input_encoding == "unit"
+
+
+def test_standardised_run_records_encoding_and_passes_the_audit() -> None:
+    cfg = default_config("digits", n_train=60, hidden=(8,),
+                         epochs=1, batch_size=20, device="ideal")
+    res = run_training(cfg, None, progress=False)
+    assert res.metrics["input_encoding"]["kind"] == "standardise"
+    audit = res.metrics["audit"]
+    assert audit["batches_above_disturb_free_voltage"] == 0
+    assert audit["drop_over_disturb_free_max"] < 1.0
+
+
+def test_bipolar_dac_keeps_the_sign_of_standardised_inputs() -> None:
+    """Reference: symmetric code round(x·127)/127 at 8 bits (exact), error ≤ half a step."""
+    from thermolearn.algorithms.ep_physics import quantize_inputs
+
+    x = np.linspace(-1.0, 1.0, 41)
+    q = quantize_inputs(x, 8, bipolar=True)
+    np.testing.assert_allclose(q, np.round(x * 127) / 127, rtol=0, atol=1e-15)
+    assert np.max(np.abs(q - x)) <= 0.5 / 127 + 1e-15
+    # the unipolar code is unchanged (digits): [0, 1] with 255 steps
+    u = np.linspace(0.0, 1.0, 11)
+    np.testing.assert_allclose(quantize_inputs(u, 8), np.round(u * 255) / 255, atol=1e-15)
+    # the training run turns the bipolar code on for standardised inputs only
+    from thermolearn.experiments.ep_train import build_ep_network
+    from thermolearn.algorithms.ep_physics import PhysicsParams
+
+    assert PhysicsParams().dac_bipolar is False
+    for enc, want in (("standardise", True), ("unit", False)):
+        cfg = default_config("digits", input_encoding=enc, hidden=(4,), device="ideal")
+        _, _, phys = build_ep_network(cfg, (64, 4, 10), np.random.default_rng(0))
+        assert phys.dac_bipolar is want
