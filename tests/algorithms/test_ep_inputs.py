@@ -74,8 +74,8 @@ def test_bipolar_dac_keeps_the_sign_of_standardised_inputs() -> None:
     u = np.linspace(0.0, 1.0, 11)
     np.testing.assert_allclose(quantize_inputs(u, 8), np.round(u * 255) / 255, atol=1e-15)
     # the training run turns the bipolar code on for standardised inputs only
-    from thermolearn.experiments.ep_train import build_ep_network
     from thermolearn.algorithms.ep_physics import PhysicsParams
+    from thermolearn.experiments.ep_train import build_ep_network
 
     assert PhysicsParams().dac_bipolar is False
     for enc, want in (("standardise", True), ("unit", False)):
