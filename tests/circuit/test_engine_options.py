@@ -99,3 +99,11 @@ def test_valid_ngspice_options_run_and_leave_the_compiled_circuit_alone() -> Non
     for (names, x, fn), g in zip(groups_before, comp.mem_nl, strict=True):
         assert g.names == names and g.current is fn
         np.testing.assert_array_equal(g.x, x)
+
+
+@pytest.mark.parametrize("engine", ["python", "ngspice"])
+@pytest.mark.parametrize("flag,value", [("uic", "false"), ("uic", "no"), ("adaptive", "no")])
+def test_boolean_options_refuse_strings(engine: str, flag: str, value: str) -> None:
+    """A string is truthy: uic="false" used to switch UIC on silently (review of issue 12)."""
+    with pytest.raises(ParameterError, match=rf"'{flag}' option of the {engine} engine"):
+        transient(_rc(), 1e-6, 1e-8, engine=engine, **{flag: value})

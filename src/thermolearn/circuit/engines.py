@@ -24,6 +24,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from thermolearn.circuit import mna
 from thermolearn.circuit.circuit import Circuit
 from thermolearn.circuit.results import OperatingPoint, TransientResult
@@ -69,6 +71,13 @@ class Engine(ABC):
     ) -> TransientResult:
         """Transient analysis; unknown or unsupported options raise ParameterError."""
         check_options(options, self.tran_options, self.name, "transient")
+        for flag in ("uic", "adaptive"):
+            # a string such as "false" is truthy: only real booleans are accepted
+            if flag in options and not isinstance(options[flag], bool | np.bool_):
+                raise ParameterError(
+                    f"The '{flag}' option of the {self.name} engine's transient must be True or "
+                    f"False; got {options[flag]!r}."
+                )
         return self._transient(circuit, t_stop, dt, **options)
 
     @abstractmethod

@@ -72,6 +72,7 @@ from thermolearn.checkpoints import (
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import CheckpointError, ParameterError
 from thermolearn.numerics import softmax
+from thermolearn.physics import T_ROOM
 from thermolearn.validation import check_choice, check_int, check_positive
 
 ALGORITHMS = ("ep", "backprop")
@@ -434,6 +435,16 @@ def build_ep_network(
         )
         return EPCircuit(params, rng=rng_init, device=dev), None, phys
     shapes = [(2 * sizes[k] + 2, sizes[k + 1]) for k in range(len(sizes) - 1)]
+    # one owner of the temperature: the hardware the synapses run on (a user's Hardware or
+    # crossbars); the circuit, its noise, diodes, ledger and Landauer guard all take it from there
+    if crossbars is not None or hardware is not None:
+        t_hw = float(crossbars[0].hardware.temperature if crossbars else hardware.temperature)
+        if "temperature" in circ and float(circ["temperature"]) != t_hw:
+            raise ParameterError(
+                f"The circuit 'temperature' ({circ['temperature']} K) of the EP run differs from "
+                f"its hardware's temperature ({t_hw} K); set it once, on the Hardware."
+            )
+        circ["temperature"] = t_hw
     if crossbars is None:
         from thermolearn.crossbar import CrossbarArray
         from thermolearn.devices import VariabilityParams
@@ -458,6 +469,7 @@ def build_ep_network(
                 g_max=float(max(g)),
                 variability=var,
                 read=ReadSettings(v_read=0.1, t_read=1e-6, adc_bits=phys.adc_bits),
+                temperature=float(circ.get("temperature", T_ROOM)),
             )
         crossbars = [CrossbarArray(r, c, hardware, rng=rng_init) for r, c in shapes]
     for k, (xb, shp) in enumerate(zip(crossbars, shapes, strict=True)):
@@ -572,6 +584,13 @@ def _train(
     data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
     if cfg.n_train is not None or cfg.n_classes is not None:
         data = data.subset(n_train=cfg.n_train, n_classes=cfg.n_classes)
+    n_seen = len(np.unique(data.y_train))
+    if n_seen < 2:
+        raise ParameterError(
+            f"The training split of task {cfg.task!r} holds {len(data.y_train)} example(s) of "
+            f"{n_seen} class: a classifier (and its baselines) needs >= 2 classes. Raise "
+            "'n_train' (--n-train)."
+        )
     # fitted on the (possibly reduced) training split only, applied alike to the test split
     data, encoding = encode_dataset(data, cfg.input_encoding)
     if cfg.label_noise > 0:
