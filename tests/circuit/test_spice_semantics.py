@@ -188,3 +188,25 @@ def test_exp_source_defaults_match_ngspice() -> None:
     assert ok, detail
     ok, detail, _w = harness.compare_plot(ref["plots_tight"][0], res)
     assert ok, detail
+
+
+@pytest.mark.ngspice
+def test_dc_sweep_axis_on_both_engines() -> None:
+    """.dc V1 0 1 0.5: ngspice's raw file names the sweep v(v-sweep); it is the axis, not a node.
+
+    Reference: ngspice's sweep points 0, 0.5, 1 V; the node voltages of both engines agree
+    within 1e-9 V (review of issue 15: the ngspice engine returned an empty axis).
+    """
+    from thermolearn.circuit.spice.parser import parse_netlist
+
+    text = ("* dc sweep\nV1 1 0 DC 0\nV2 3 0 1\nR1 1 2 1k\nC1 2 0 159.155n\nR2 3 2 1k\n"
+            "L1 2 4 1m\nR3 4 0 100\n.dc V1 0 1 0.5\n.end\n")
+    runs = {e: run_netlist_analyses(parse_netlist(text, "dc.cir"), e) for e in ("python", "ngspice")}
+    dcs = {e: [a for a in r.analyses if a.kind == "dc"][0] for e, r in runs.items()}
+    for a in dcs.values():
+        assert a.axis_name == "v1"
+        np.testing.assert_allclose(a.axis, [0.0, 0.5, 1.0], rtol=0, atol=1e-12)
+        assert not any(k.endswith("-sweep") for k in a.voltages)
+    for node in ("1", "2", "4"):
+        np.testing.assert_allclose(np.real(dcs["ngspice"].voltages[node]),
+                                   np.real(dcs["python"].voltages[node]), rtol=0, atol=1e-9)

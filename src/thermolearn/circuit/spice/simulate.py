@@ -441,7 +441,9 @@ def _run_ngspice(
         volts: dict[str, NDArray[Any]] = {}
         curs: dict[str, NDArray[Any]] = {}
         for name, vec in plot.vectors.items():
-            if name in ("time", "frequency") or name.endswith("-sweep"):
+            # ngspice's raw file may name a DC sweep vector v(v-sweep) as well as v-sweep
+            bare = name[2:-1] if name[:2] in ("v(", "i(") and name.endswith(")") else name
+            if name in ("time", "frequency") or bare.endswith("-sweep"):
                 axis = np.real(vec).astype(float)
                 if kind == "dc":
                     axis_name = an[1][0][0]
