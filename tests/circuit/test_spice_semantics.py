@@ -201,7 +201,8 @@ def test_dc_sweep_axis_on_both_engines() -> None:
 
     text = ("* dc sweep\nV1 1 0 DC 0\nV2 3 0 1\nR1 1 2 1k\nC1 2 0 159.155n\nR2 3 2 1k\n"
             "L1 2 4 1m\nR3 4 0 100\n.dc V1 0 1 0.5\n.end\n")
-    runs = {e: run_netlist_analyses(parse_netlist(text, "dc.cir"), e) for e in ("python", "ngspice")}
+    runs = {e: run_netlist_analyses(parse_netlist(text, "dc.cir"), e)
+            for e in ("python", "ngspice")}
     dcs = {e: [a for a in r.analyses if a.kind == "dc"][0] for e, r in runs.items()}
     for a in dcs.values():
         assert a.axis_name == "v1"
