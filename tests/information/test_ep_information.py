@@ -126,3 +126,20 @@ def test_hardware_description_refuses_unphysical_devices() -> None:
     Hardware()  # the defaults are physical
     with pytest.raises(UnphysicalHardwareError, match="g_max = 1e-22 S"):
         Hardware(g_min=1e-24, g_max=1e-22)
+
+
+def test_microvolt_inputs_without_simulated_noise_are_refused() -> None:
+    # Review of issue 14: with 1 uV inputs and bias, 0.1-2 nS devices and noise left out, the
+    # plausibility check looked only at the target swing and let the run through although
+    # Johnson noise sqrt(2kT/(G t)) ~ 60 uV buries the inputs. Reference: SNR closed form
+    # V sqrt(G t / 2kT) < 10 for V = 1 uV, G = 18 x 1e-10 S, t = 1e-2 s (SNR ~ 0.2).
+    from dataclasses import replace
+
+    from thermolearn.algorithms.ep_circuit import EPCircuitParams
+    from thermolearn.experiments.ep_information import ep_hardware_violations
+
+    base = EPCircuitParams(layer_sizes=(8, 8, 2), beta=1e-12, g_min=1e-10, g_max=2e-9,
+                           settling_time=1e-2, target_high=0.1, target_low=-0.1)
+    assert not [v for v in ep_hardware_violations(base) if "Johnson" in v.limit]
+    tiny = replace(base, input_amplitude=1e-6, bias_voltage=1e-6)
+    assert [v for v in ep_hardware_violations(tiny) if "Johnson" in v.limit]

@@ -83,7 +83,10 @@ def _limits(params: Any, *, noise_simulated: bool = False) -> dict[str, Any]:
     fan_in = min(2 * sizes[k] + 2 for k in range(len(sizes) - 1))
     return {"g_min": params.g_min, "g_max": params.g_max, "temperature": params.temperature,
             "settling_time": params.settling_time, "node_conductance": fan_in * params.g_min,
-            "signal_voltage": abs(params.target_high - params.target_low),
+            # the smallest voltage the computation must resolve: the target separation, the
+            # input amplitude or the bias, whichever is smallest
+            "signal_voltage": min(abs(params.target_high - params.target_low),
+                                  abs(params.input_amplitude), abs(params.bias_voltage)),
             "noise_simulated": noise_simulated}
 
 
@@ -91,7 +94,8 @@ def ep_hardware_violations(params: Any) -> list[Violation]:
     """Plausibility violations of an :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams`.
 
     The slowest node is the one with the smallest fan-in, all of its devices at g_min; the
-    signal is the target separation |target_high − target_low|; the layer-wise solver draws
+    signal is the smallest of the target separation |target_high − target_low|, the input
+    amplitude and the bias voltage; the layer-wise solver draws
     no noise.
     """
     return hardware_violations(**_limits(params))
