@@ -1278,13 +1278,7 @@ class _Parser:
         depth: int,
         scope: _Scope,
     ) -> None:
-        a, b = self._nodes(toks, 2, ln, prefix, nodemap)
-        dc, wf = self._source_spec(name, toks[2:], ln, env, scope.all_funcs())
-        c = self.circuit
-        if dc is None:
-            c.add_vsource(name, a, b, waveform=wf)
-        else:
-            c.add_source("V", name, a, b, dc, wf)
+        self._independent_source("V", ln, name, toks, prefix, nodemap, env, scope)
 
     def el_i(
         self,
@@ -1297,12 +1291,27 @@ class _Parser:
         depth: int,
         scope: _Scope,
     ) -> None:
+        self._independent_source("I", ln, name, toks, prefix, nodemap, env, scope)
+
+    def _independent_source(
+        self,
+        kind: str,
+        ln: _Line,
+        name: str,
+        toks: list[str],
+        prefix: str,
+        nodemap: dict[str, str],
+        env: dict[str, float],
+        scope: _Scope,
+    ) -> None:
+        """V or I source: nodes, then the DC/AC/waveform specification."""
         a, b = self._nodes(toks, 2, ln, prefix, nodemap)
         dc, wf = self._source_spec(name, toks[2:], ln, env, scope.all_funcs())
+        c = self.circuit
         if dc is None:
-            self.circuit.add_isource(name, a, b, waveform=wf)
+            (c.add_vsource if kind == "V" else c.add_isource)(name, a, b, waveform=wf)
         else:
-            self.circuit.add_source("I", name, a, b, dc, wf)
+            c.add_source(kind, name, a, b, dc, wf)
 
     def el_d(
         self,
