@@ -182,3 +182,31 @@ def test_memristor_crossbar_transient_matches_ngspice(rng: np.random.Generator) 
             i_ng = np.interp(py.time, ng.time, ng.i(name))
             assert np.max(np.abs(py.i(name) - i_ng)) < 0.01 * np.max(np.abs(i_ng)), name
             assert np.ptp(py.states[name]) > 0.05
+
+
+@pytest.mark.ngspice
+def test_ngspice_uic_transient_starts_at_t0_like_the_python_engine() -> None:
+    """Review defect: under ``uic`` ngspice writes no t = 0 row (ngspice's dctran.c dumps a
+    UIC time point only for CKTtime > 0), so the ngspice engine's result began at its first
+    step. Reference: the Python engine's t = 0 row (capacitors at their IC, memristor state
+    x0) and the closed form v(t) = exp(-t/RC) of a discharging capacitor, to 2e-4 V.
+    """
+    c = Circuit("discharge and memristor")
+    c.add_capacitor("C1", "a", "0", 1e-9, ic=1.0)
+    c.add_resistor("R1", "a", "0", 1e3)
+    from thermolearn.devices import LinearIonDrift, LinearIonDriftParams
+
+    c.add_vsource("V1", "in", "0", dc=0.5)
+    c.add_resistor("R2", "in", "m", 100.0)
+    c.add_memristor("M1", "m", "0", LinearIonDrift(LinearIonDriftParams()), 0.5)
+    py = transient(c, 3e-6, 1e-8, method="trap", uic=True)
+    ng = transient(c, 3e-6, 1e-8, engine="ngspice", uic=True)
+    assert ng.time[0] == 0.0 and py.time[0] == 0.0
+    assert np.all(np.diff(ng.time) > 0)
+    for node in ("a", "in", "m"):
+        assert ng.v(node)[0] == pytest.approx(py.v(node)[0], abs=1e-9), node
+    for name in ("C1", "R1", "R2", "M1", "V1"):
+        assert ng.i(name)[0] == pytest.approx(py.i(name)[0], rel=1e-6, abs=1e-15), name
+    assert ng.states["M1"][0] == 0.5
+    np.testing.assert_allclose(ng.v("a"), np.exp(-ng.time / TAU), atol=2e-4)
+    np.testing.assert_allclose(np.interp(py.time, ng.time, ng.v("a")), py.v("a"), atol=2e-4)

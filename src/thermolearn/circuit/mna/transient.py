@@ -114,7 +114,7 @@ def _run_transient(
     mem_states: dict[str, Array],
 ) -> TransientResult:
     comp.set_mem_states(mem_states)
-    z, icap = _initial_solution(comp, opts, uic, mem_states)
+    z, icap = initial_solution(comp, opts, uic, mem_states)
 
     times = [0.0]
     zs = [z.copy()]
@@ -246,10 +246,16 @@ def _cap_branch_triplets(
     return (np.concatenate(rows), np.concatenate(cols), np.concatenate(data)), rows_b
 
 
-def _initial_solution(
+def initial_solution(
     comp: CompiledCircuit, opts: NewtonOptions, uic: bool, states: dict[str, Array]
 ) -> tuple[Array, Array]:
-    """Solution at t = 0 and capacitor currents."""
+    """Solution vector at t = 0 and the capacitor currents there.
+
+    Without ``uic`` it is the DC operating point (capacitors open, no current). With ``uic``
+    every capacitor is a source at its ``ic`` (0 V if unset) and every inductor carries 0 A;
+    memristors sit at ``states``. The ngspice engine uses it for its t = 0 row too, because
+    ngspice writes no t = 0 point under UIC.
+    """
     rhs = comp.source_rhs(0.0)
     a_lin = comp.matrix(mem_x=states)
     n_cap = len(comp.cap)

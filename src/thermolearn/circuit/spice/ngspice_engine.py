@@ -12,6 +12,12 @@ For an operating point, memristors are exported as their DC I-V at fixed state (
 a resistor at its state in DC; the twin's state integrator is ill-posed at ``.op``). For a
 transient, the dynamic twins are used with ``uic`` so that each state capacitor starts at x0.
 ngspice integrates with its default trapezoidal method and variable step, limited to ``dt``.
+
+Under ``uic`` ngspice writes no t = 0 point (its ``dctran.c`` dumps a UIC time point only when
+``CKTtime > 0``), so its first row is its first step. The engine puts the t = 0 row in front:
+the UIC initial solution, with capacitors at their ``ic``, inductors at 0 A and memristor
+states at x0 -- the same definition, and the same MNA solve, as the Python engine's t = 0 row
+(:func:`~thermolearn.circuit.mna.transient.initial_solution`). Every later row is ngspice's.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import numpy as np
 from thermolearn.circuit.circuit import GROUND, Circuit
 from thermolearn.circuit.elements import element_currents, residual_vector
 from thermolearn.circuit.mna.compile import compiled
+from thermolearn.circuit.mna.dc import NewtonOptions
+from thermolearn.circuit.mna.transient import initial_solution
 from thermolearn.circuit.results import OperatingPoint, TransientResult
 from thermolearn.circuit.spice import runner
 from thermolearn.circuit.spice.export import export_netlist, spice_name, state_node
@@ -93,6 +101,13 @@ def transient(
         zmat[:, i] = _vec(res, nd)
     for name in comp.branch_names:
         zmat[:, comp.branch_row[name]] = _vec(res, spice_name(circuit.element(name)) + "#branch")
+    # ngspice writes no t = 0 row under uic: prepend the UIC initial solution (module doc)
+    first: tuple[np.ndarray, np.ndarray] | None = None
+    if uic and (nt == 0 or time[0] > 0.0):
+        first = initial_solution(comp, NewtonOptions(), True, comp.mem_state_arrays())
+        time = np.concatenate([[0.0], time])
+        zmat = np.vstack([first[0][None, :], zmat])
+        nt += 1
     states: dict[str, np.ndarray] = {}
     for el in comp.mem:
         lib = el.model.spice_library() or ""
@@ -102,13 +117,18 @@ def transient(
         if node is None or not getattr(el.model, "spice_has_state", True):
             states[el.name] = np.full(nt, float(el.x0))  # type: ignore[arg-type]
         else:
-            states[el.name] = np.asarray(_vec(res, f"{inst}.{node}"), dtype=float) * scale
+            x = np.asarray(_vec(res, f"{inst}.{node}"), dtype=float) * scale
+            if first is not None:
+                x = np.concatenate([[float(el.x0)], x])  # type: ignore[arg-type]
+            states[el.name] = x
     icap = np.zeros((nt, len(comp.cap)))
     if comp.cap and nt > 1:
         for k, e in enumerate(comp.cap):
             va = zmat[:, comp.index[e.p]] if comp.index[e.p] >= 0 else np.zeros(nt)
             vb = zmat[:, comp.index[e.n]] if comp.index[e.n] >= 0 else np.zeros(nt)
             icap[:, k] = e.value * np.gradient(va - vb, time)
+        if first is not None:
+            icap[0] = first[1]  # the UIC solve's own capacitor currents at t = 0
     volts = {GROUND: np.zeros(nt)}
     for i, nd in enumerate(comp.node_names):
         volts[nd] = zmat[:, i]
