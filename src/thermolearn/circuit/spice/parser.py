@@ -11,7 +11,8 @@ The parser understands
   internal nodes ``<instance>.<node>`` as in ngspice, nested definitions scoped);
 * cards ``.model``, ``.subckt``/``.ends`` (``params:``), ``.param`` (also in subcircuits),
   ``.func``, ``.global``, ``.include``, ``.lib FILE SECTION``, ``.temp``, ``.options``
-  (``temp``/``tnom`` interpreted, the rest recorded), ``.csparam``, the analyses ``.op``,
+  (``temp``/``tnom`` interpreted, every other name noted with what it does in ngspice;
+  :mod:`~thermolearn.circuit.spice.options`), ``.csparam``, the analyses ``.op``,
   ``.tran``, ``.ac``, ``.dc`` (sources and TEMP), and ``.control`` blocks (their analysis
   commands run, see :mod:`~thermolearn.circuit.spice.control`);
 * cards that cannot change the requested analyses are accepted with a note
@@ -42,6 +43,7 @@ from typing import Any
 
 from thermolearn.circuit.circuit import Circuit, Element, is_ground
 from thermolearn.circuit.spice import limits as _limits
+from thermolearn.circuit.spice import options as _options
 from thermolearn.circuit.spice.control import ControlError, ControlLine, plan_control
 from thermolearn.circuit.spice.expressions import (
     CURRENT_REF,
@@ -80,7 +82,12 @@ class ParsedNetlist:
         ``("dc", ((source, start, stop, step), ...))`` (source ``temp`` sweeps the
         temperature), from dot cards and then from the ``.control`` block.
     options : dict of str to str
-        ``.options`` settings (recorded; ``temp`` and ``tnom`` are interpreted).
+        ``.options`` settings (``temp`` and ``tnom`` are interpreted; every other name gets a
+        note saying what it does, see :mod:`~thermolearn.circuit.spice.options`).
+    unmodelled_options : list of str
+        ``file:line: ...`` for each option that changes the circuit in ngspice and that the
+        Python engine does not model (``rshunt``, ``gshunt``, ``cshunt``, ``ramptime``,
+        ``scale``, a non-default ``gmin``); the Python engine refuses such a netlist.
     notes : list of str
         ``file:line: ...`` for everything accepted but ignored (output cards, control
         commands that cannot change an analysis, ``.measure``, DISTOF specs ...).
@@ -114,6 +121,7 @@ class ParsedNetlist:
     control_cards: list[str] = field(default_factory=list)
     measures: list[Any] = field(default_factory=list)
     params: dict[str, float] = field(default_factory=dict)
+    unmodelled_options: list[str] = field(default_factory=list)
 
     @property
     def tran(self) -> tuple[float, float, bool] | None:
@@ -411,6 +419,7 @@ class _Parser:
         self.analyses: list[tuple[Any, ...]] = []
         self.analysis_lines: list[str] = []
         self.options: dict[str, str] = {}
+        self.unmodelled_options: list[str] = []
         self.notes: list[str] = []
         self.node_case: dict[str, str] = {}
         self.pending_ctrl: list[tuple[Element, _Line]] = []
@@ -534,6 +543,7 @@ class _Parser:
             control_cards=self.control_cards,
             measures=self.measures,
             params=dict(self.params),
+            unmodelled_options=self.unmodelled_options,
         )
 
     # -- fast path: runs of plain top-level resistor lines ``Rname n1 n2 NUMBER`` ----------
@@ -633,6 +643,7 @@ class _Parser:
                         setattr(
                             self, "temperature" if k == "temp" else "tnom", self.value(v, ln, {})
                         )
+                self._note_options(kv, pos, ln)
                 self.options.update(kv)
                 self.options.update({p.lower(): "" for p in pos})
             elif head == ".temp":
@@ -656,6 +667,18 @@ class _Parser:
                     self.tstop = self.value(nums[1], ln, {})
         if self.temp_override is not None:
             self.temperature = self.temp_override
+
+    def _note_options(self, kv: dict[str, str], pos: list[str], ln: _Line) -> None:
+        """Note what each ``.options`` name does (:mod:`~thermolearn.circuit.spice.options`)."""
+        entries: list[tuple[str, str | None]] = [*kv.items(), *((p, None) for p in pos)]
+        for k, v in entries:
+            if k.lower() in _options.INTERPRETED_OPTIONS:
+                continue
+            gmin = self.value(v, ln, {}) if k.lower() == "gmin" and v is not None else None
+            msg, changes = _options.option_note(k, v, gmin)
+            self.note(msg, ln)
+            if changes:
+                self.unmodelled_options.append(f"{ln.source}:{ln.line}: {msg}")
 
     def _plan_control(self, control: list[_Line]) -> None:
         if not control:

@@ -143,7 +143,9 @@ def run_netlist_analyses(
     ParameterError
         For an unknown engine.
     NetlistError
-        For an analysis the circuit cannot support (the message names the line).
+        For an analysis the circuit cannot support (the message names the line), and on the
+        python engine for an ``.options`` name that changes the circuit in ngspice and that it
+        does not model (``ParsedNetlist.unmodelled_options``).
     SpiceError, ConvergenceError
         From the engines.
     """
@@ -160,6 +162,10 @@ def run_netlist_analyses(
         extra = [".op"]
     if engine == "ngspice":
         return _run_ngspice(parsed, analyses, origins, notes, extra, options.get("compat"))
+    unmodelled = getattr(parsed, "unmodelled_options", None)
+    if unmodelled:
+        # the python engine's answer would belong to another circuit (parser.ParsedNetlist)
+        raise NetlistError(unmodelled[0])
     out = []
     measured = False
     for an, origin in zip(analyses, origins, strict=True):
