@@ -32,7 +32,7 @@ def test_defaults_are_room_temperature_and_ideal() -> None:
         (lambda: Hardware(r_access=1e3, r_access_off=1e2), "'r_access_off' parameter"),
         (lambda: ReadSettings(v_read=0.0), "'v_read' parameter of ReadSettings must be > 0 V"),
         (lambda: ReadSettings(t_read=-1e-9), "'t_read' parameter of ReadSettings must be > 0 s"),
-        (lambda: ReadSettings(adc_bits=0), "'adc_bits' parameter of ReadSettings must be > 0 bit"),
+        (lambda: ReadSettings(adc_bits=0), "'adc_bits' parameter of ReadSettings must be >= 1 bit"),
         (lambda: Wires(r_wire=-1.0), "'r_wire' parameter of Wires must be >= 0 ohm"),
         (lambda: WriteSettings(t_program=0.0), "'t_program' parameter of WriteSettings"),
         (lambda: Peripherals(readout="adc"), "'readout' parameter of Peripherals"),

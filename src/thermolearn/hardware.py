@@ -43,6 +43,7 @@ from thermolearn.physical_limits import check_hardware_plausible
 from thermolearn.physics import T_ROOM
 from thermolearn.validation import (
     check_choice,
+    check_converter_bits,
     check_greater,
     check_int,
     check_nonnegative,
@@ -71,7 +72,7 @@ class ReadSettings:
         check_positive(self.v_read, "v_read", o, "V")
         check_positive(self.t_read, "t_read", o, "s")
         if self.adc_bits is not None:
-            check_positive(self.adc_bits, "adc_bits", o, "bit")
+            check_converter_bits(self.adc_bits, "adc_bits", o, integer=False)
 
     @property
     def bandwidth(self) -> float:

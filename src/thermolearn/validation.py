@@ -94,6 +94,31 @@ def check_int(value: Any, name: str, owner: str, minimum: int | None = None) -> 
     return int(value)
 
 
+#: Largest converter resolution (ADC ENOB, DAC bits) accepted, bit. Walden's survey (IEEE JSAC
+#: 17, 539, 1999) and Murmann's "ADC Performance Survey 1997-2024" report no converter above
+#: an SNDR of ~125 dB, i.e. ENOB = (SNDR - 1.76 dB) / 6.02 dB ~ 20-21 bits, at any sample
+#: rate; 24 bits leaves a margin above the best published design. Beyond it the booked
+#: FOM x 2^bits energy describes no buildable converter (64 bits: ~1e5 J per conversion).
+MAX_CONVERTER_BITS = 24
+
+
+def check_converter_bits(value: Any, name: str, owner: str, *, integer: bool = True) -> Any:
+    """Return a converter resolution if ``1 <= value <= MAX_CONVERTER_BITS`` (bit).
+
+    ``integer`` requires an int (DAC codes, quantiser bits); otherwise a real ENOB is accepted.
+    """
+    v: Any = check_int(value, name, owner) if integer else _as_float(value, name, owner)
+    if v < 1:
+        raise ParameterError(f"The '{name}' parameter of {owner} must be >= 1 bit; got {value!r}.")
+    if v > MAX_CONVERTER_BITS:
+        raise ParameterError(
+            f"The '{name}' parameter of {owner} must be <= {MAX_CONVERTER_BITS} bit (no "
+            f"converter reaches more than ~21 effective bits: Walden 1999, Murmann's ADC "
+            f"survey); got {value!r}."
+        )
+    return v
+
+
 def check_choice(value: str, name: str, owner: str, choices: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``choices``."""
     if value not in choices:

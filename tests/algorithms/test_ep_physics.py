@@ -247,7 +247,7 @@ def test_ep_trains_on_a_crossbar_the_user_built() -> None:
 
 def test_lower_adc_bits_degrade_the_gradient_and_cut_the_adc_energy() -> None:
     """Reads quantised at the booked resolution. Reference: the exact EP gradient (noiseless
-    reads, 30-bit ADCs) of the same batch. 14 bits reproduces it (cosine > 0.9999), 9 bits
+    reads, 24-bit ADCs) of the same batch. 14 bits reproduces it (cosine > 0.9999), 9 bits
     (learning signal ~1 LSB at the ADC) measurably less (cosine lower by > 1e-3, measured
     0.9914 vs 1.0000 on crossbar 1); the booked ADC energy of the same run scales by exactly
     2^-5 (Walden FOM·2^bits, same conversions); 8 bits is refused (signal < LSB/2, no dither).
@@ -262,7 +262,7 @@ def test_lower_adc_bits_degrade_the_gradient_and_cut_the_adc_energy() -> None:
     cfg = default_config("digits", device="ideal")
     net, syn, phys = build_ep_network(cfg, (64, 128, 10), np.random.default_rng(0))
     x, y = d.x_train[:64], d.y_train[:64]
-    ref, _ = physical_gradients(net, x, y, replace(phys, read_noise=False, adc_bits=30),
+    ref, _ = physical_gradients(net, x, y, replace(phys, read_noise=False, adc_bits=24),
                                 np.random.default_rng(1))
 
     def cos(bits: int) -> float:

@@ -56,7 +56,11 @@ from thermolearn.devices.peripherals import DEFAULT_FOM_WALDEN
 from thermolearn.devices.shockley import shockley_conductance
 from thermolearn.errors import ParameterError
 from thermolearn.physics import K_B, Q_E
-from thermolearn.validation import check_int, check_nonnegative, check_positive
+from thermolearn.validation import (
+    check_converter_bits,
+    check_nonnegative,
+    check_positive,
+)
 
 Array = NDArray[np.float64]
 
@@ -131,10 +135,10 @@ class PhysicsParams:
         check_positive(self.capacitance, "capacitance", o, "F")
         check_positive(self.settling_time, "settling_time", o, "s")
         check_positive(self.integration_time, "integration_time", o, "s")
-        check_int(self.adc_bits, "adc_bits", o, minimum=1)
+        check_converter_bits(self.adc_bits, "adc_bits", o)
         check_positive(self.adc_range_hidden, "adc_range_hidden", o, "V")
         check_positive(self.adc_range_output, "adc_range_output", o, "V")
-        check_int(self.dac_bits, "dac_bits", o, minimum=1)
+        check_converter_bits(self.dac_bits, "dac_bits", o)
         check_positive(self.fom_walden, "fom_walden", o, "J/step")
         check_nonnegative(self.dac_c_load, "dac_c_load", o, "F")
         check_nonnegative(self.mac_energy, "mac_energy", o, "J")

@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from thermolearn.crossbar import CrossbarArray
 from thermolearn.errors import ParameterError
-from thermolearn.validation import check_int, check_positive
+from thermolearn.validation import check_converter_bits, check_int, check_positive
 
 Array = NDArray[np.float64]
 
@@ -97,7 +97,7 @@ class CrossbarSynapses:
         self.t_program = check_positive(t_program, "t_program", "CrossbarSynapses", "s")
         self.max_pulses = check_int(max_pulses, "max_pulses", "CrossbarSynapses", minimum=1)
         self.substeps = check_int(substeps, "substeps", "CrossbarSynapses", minimum=1)
-        self.adc_bits = check_int(adc_bits, "adc_bits", "CrossbarSynapses", minimum=1)
+        self.adc_bits = check_converter_bits(adc_bits, "adc_bits", "CrossbarSynapses")
         xb0 = self.crossbars[0]
         self.nominal = xb0.device
         self.v_read = float(xb0.v_read)

@@ -1,4 +1,4 @@
-"""Argument types shared by the sub-commands: output paths and the Dask scheduler address.
+"""Argument types shared by the sub-commands: output paths, scheduler address, converter bits.
 
 Each type checks the user's value when the command line is parsed, so a mistake exits with
 status 2 and one line that names the value and the remedy (argparse prefixes the option),
@@ -28,6 +28,26 @@ def plain(doc: str | None) -> str:
 
 #: Seconds to wait for a Dask scheduler to accept a connection before giving up.
 SCHEDULER_TIMEOUT_S = 3.0
+
+
+def converter_bits(value: str) -> int:
+    """Check a converter resolution: an integer from 1 to MAX_CONVERTER_BITS (24) bits."""
+    from thermolearn.errors import ParameterError
+    from thermolearn.validation import MAX_CONVERTER_BITS, check_converter_bits
+
+    try:
+        bits = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an integer number of bits") from None
+    try:
+        return int(check_converter_bits(bits, "bits", "a converter"))
+    except ParameterError:
+        limit = f"<= {MAX_CONVERTER_BITS}" if bits > MAX_CONVERTER_BITS else ">= 1"
+        raise argparse.ArgumentTypeError(
+            f"{value} bits is out of range: a converter resolution must be {limit} bit (no "
+            "converter reaches more than ~21 effective bits: Walden 1999, Murmann's ADC "
+            "survey); give 1 to 24"
+        ) from None
 
 
 def out_dir(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thermolearn.commands._args import out_dir
+from thermolearn.commands._args import converter_bits, out_dir
 
 
 def register(subparsers: Any) -> None:
@@ -38,8 +38,8 @@ def register(subparsers: Any) -> None:
                    "ideal (oracle writes of the same devices) or softbounds (comparison device)")
     p.add_argument("--device-model", default=None,
                    help="EP: device catalogue name of the synapses (default vteam_linear)")
-    p.add_argument("--adc-bits", type=int, default=None,
-                   help="EP: booked ADC resolution of every node read (default 12)")
+    p.add_argument("--adc-bits", type=converter_bits, default=None,
+                   help="EP: booked ADC resolution of every node read, 1-24 bits (default 12)")
     p.add_argument("--allow-read-disturb", action="store_true",
                    help="EP: permit device drops above the disturb-free read voltage (the "
                    "disturbance is simulated and reported)")

@@ -16,7 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from thermolearn.validation import check_int, check_nonnegative, check_positive
+from thermolearn.validation import (
+    check_converter_bits,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
 
 #: Default Walden FOM (J per conversion step): 5 fJ/step, a typical moderate-resolution
 #: design in Murmann's survey (the best reach ~0.3-1 fJ/step).
@@ -30,7 +35,7 @@ class ADC:
     Parameters
     ----------
     enob : float
-        Effective number of bits (> 0).
+        Effective number of bits, 1 to ``MAX_CONVERTER_BITS`` (24).
     fom_walden : float
         Walden figure of merit (J per conversion step), default 5 fJ/step [Murmann].
     """
@@ -39,7 +44,7 @@ class ADC:
     fom_walden: float = DEFAULT_FOM_WALDEN
 
     def __post_init__(self) -> None:
-        check_positive(self.enob, "enob", "ADC", "bit")
+        check_converter_bits(self.enob, "enob", "ADC", integer=False)
         check_positive(self.fom_walden, "fom_walden", "ADC", "J/step")
 
     @property
@@ -70,7 +75,7 @@ class DAC:
     Parameters
     ----------
     bits : int
-        Resolution (>= 1).
+        Resolution, 1 to ``MAX_CONVERTER_BITS`` (24).
     v_full_scale : float
         Full-scale output (V).
     c_load : float
@@ -88,7 +93,7 @@ class DAC:
     fom: float = 1e-15
 
     def __post_init__(self) -> None:
-        check_int(self.bits, "bits", "DAC", minimum=1)
+        check_converter_bits(self.bits, "bits", "DAC")
         check_positive(self.v_full_scale, "v_full_scale", "DAC", "V")
         check_nonnegative(self.c_load, "c_load", "DAC", "F")
         check_nonnegative(self.activity, "activity", "DAC")
