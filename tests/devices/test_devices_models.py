@@ -293,3 +293,24 @@ def test_passivity_and_bounded_velocity_property() -> None:
             assert r >= 0.0
 
     check()
+
+
+def test_vteam_zero_band_fast_path_keeps_shape_and_values() -> None:
+    """The all-below-threshold fast path returns the broadcast shape of (v, x) and the same
+    values as the general path (reference: the general path on a batch with one drop above
+    v_off, where the fast path cannot be taken)."""
+    from thermolearn.devices import Variability, VariabilityParams
+
+    m = VTEAM()
+    rng = np.random.default_rng(3)
+    x = rng.random((5, 4))
+    v = rng.uniform(-0.25, 0.25, size=(3, 5, 4))  # a batch of reads, all inside the band
+    r = m.dxdt(v, x)
+    assert r.shape == (3, 5, 4) and np.all(r == 0.0)
+    v2 = v.copy()
+    v2[0, 0, 0] = 0.6
+    r2 = m.dxdt(v2, x)
+    assert r2.shape == (3, 5, 4) and r2[0, 0, 0] > 0 and np.all(r2.ravel()[1:] == 0.0)
+    var = Variability(m, (5, 4), VariabilityParams(d2d_rate_sigma=0.2), rng=rng)
+    assert var.dxdt(v, x).shape == (3, 5, 4) and np.all(var.dxdt(v, x) == 0.0)
+    assert var.dxdt(v2, x)[0, 0, 0] == pytest.approx(var.rate_gain[0, 0] * r2[0, 0, 0])

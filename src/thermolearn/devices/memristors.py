@@ -323,7 +323,13 @@ class VTEAM(_TwinFromLibrary):
     def dxdt(self, v: ArrayLike, x: ArrayLike) -> Array:
         """State velocity (1/s); exactly zero for v_on <= v <= v_off."""
         vv = _f(v)
-        return win.hard_bounds(self._g(vv) * self.window(vv, x), x, 0.0, 1.0)
+        g = self._g(vv)
+        if not np.any(g):
+            # every drop inside the threshold band (an admissible read): the window and the
+            # bounds cannot change a zero velocity, so skip them (the same zeros, computed
+            # once; a read of a large crossbar is millions of drops)
+            return np.zeros(np.broadcast(vv, _f(x)).shape)
+        return win.hard_bounds(g * self.window(vv, x), x, 0.0, 1.0)
 
     def spice_params(self) -> dict[str, float]:
         """Twin parameters (see ``vteam.lib``)."""

@@ -215,7 +215,11 @@ class Variability(MemristorModel):
 
     def dxdt(self, v: ArrayLike, x: ArrayLike) -> Array:
         """Nominal velocity × per-device gain; zero for stuck devices."""
-        rate = self.rate_gain * self.model.dxdt(v, x)
+        nominal = self.model.dxdt(v, x)
+        if not np.any(nominal):
+            # no device moves (reads below the threshold): zeros of the broadcast shape
+            return np.zeros(np.broadcast(nominal, self.rate_gain).shape)
+        rate = self.rate_gain * nominal
         return np.where(self.stuck, 0.0, rate)
 
     def clip(self, x: ArrayLike) -> Array:
