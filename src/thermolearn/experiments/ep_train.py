@@ -230,6 +230,12 @@ class TrainConfig:
     repeat_train : int
         List the training set this many times (duplicated examples; an invariance check of
         the information estimators).
+    validation : int
+        0 (default): report on the task's test split. > 0: a validation run for model
+        selection: the last ``validation`` examples of the training split are held out and
+        reported as ``test_*`` (:meth:`~thermolearn.datasets.Dataset.holdout`); the real test
+        split is dropped before anything is fitted; ``n_train`` then counts the remaining
+        examples.
     """
 
     task: str = "digits"
@@ -260,6 +266,7 @@ class TrainConfig:
     input_encoding: str = "unit"
     label_noise: float = 0.0
     repeat_train: int = 1
+    validation: int = 0
 
     def __post_init__(self) -> None:
         owner = "TrainConfig"
@@ -302,6 +309,7 @@ class TrainConfig:
             raise ParameterError(f"The 'label_noise' parameter of {owner} must lie in [0, 1]; "
                                  f"got {self.label_noise!r}.")
         check_int(self.repeat_train, "repeat_train", owner, minimum=1)
+        check_int(self.validation, "validation", owner, minimum=0)
         if self.beta is not None:
             check_positive(self.beta, "beta", owner, "S")
         if not 0 <= self.c2c_noise < 1:
@@ -582,6 +590,9 @@ def _train(
         raise ParameterError("run_training(resume=True) needs an out_dir with a checkpoint.")
     t_start = time.perf_counter()
     data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
+    if cfg.validation:
+        # model selection: a held-out part of the training split plays the test split
+        data = data.holdout(cfg.validation)
     if cfg.n_train is not None or cfg.n_classes is not None:
         data = data.subset(n_train=cfg.n_train, n_classes=cfg.n_classes)
     n_seen = len(np.unique(data.y_train))
