@@ -131,10 +131,10 @@ class Dataset:
 
 
     def holdout(self, n_validation: int) -> Dataset:
-        """Return a validation task: the last ``n_validation`` training examples become its test
-        split, the rest its training split; the real test split is dropped.
+        """Return a validation task carved out of the training split.
 
-        For model selection (input encoding, learning rates, epochs) without touching the test
+        The last ``n_validation`` training examples become its test split, the rest its
+        training split; the real test split is dropped. For model selection (input encoding, learning rates, epochs) without touching the test
         split. The training split is already shuffled (stratified), so the tail is a random
         draw of it.
         """
