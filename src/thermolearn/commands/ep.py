@@ -54,6 +54,13 @@ def register(subparsers: Any) -> None:
     b.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
     b.add_argument("--device", default="memristor", help="memristor (default), ideal, softbounds")
     b.add_argument("--epochs", type=int, default=None, help="epochs per run (task default)")
+    b.add_argument("--n-train", type=int, default=None,
+                   help="use only the first N training examples (task default: all)")
+    b.add_argument("--input-encoding", default=None,
+                   help="unit or standardise (task default); choose it with --validation")
+    b.add_argument("--validation", type=int, default=None, metavar="N",
+                   help="model selection: hold out the last N training examples and report "
+                   "on them instead of the test split")
     b.add_argument("--workers", type=int, default=1, help="local pool size (default 1)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.set_defaults(func=_benchmark)
@@ -87,14 +94,22 @@ def _benchmark(args: argparse.Namespace) -> int:
     from thermolearn.experiments.ep_benchmark import run_benchmark
 
     extra: dict[str, Any] = {}
-    if args.epochs is not None:
-        extra["epochs"] = args.epochs
+    for key in ("epochs", "n_train", "input_encoding", "validation"):
+        if getattr(args, key) is not None:
+            extra[key] = getattr(args, key)
     if args.device == "memristor":
         extra["variability"] = DEMO_VARIABILITY
     s = run_benchmark(args.task, args.out, seeds=args.seeds, device=args.device, extra=extra,
                       max_workers=args.workers, progress=not args.no_progress)
+    print(f"{s['split']} accuracy, epochs {s['epochs']}, wall {s['wall_seconds']:.0f} s")
     for k, v in s["accuracy"].items():
         print(f"{k:20s} {100 * v['mean']:.2f} % +- {100 * v['ci95_half_width']:.2f} "
               f"(95 % CI, {v['n']} seeds)")
+    for k, v in s["ep_minus"].items():
+        print(f"ep - {k:15s} {100 * v['mean']:+.2f} points +- {100 * v['ci95_half_width']:.2f}")
+    a = s["audit"]
+    print(f"audit: max drop / disturb-free voltage {a['drop_over_disturb_free_max']:.3f}, "
+          f"batches above it {a['batches_above_disturb_free_voltage']}, read disturb "
+          f"{a['read_disturb_per_epoch_max']:.2e} of the window per epoch")
     print(f"written to {args.out}/benchmark.json")
     return 0
