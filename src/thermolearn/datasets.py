@@ -134,9 +134,9 @@ class Dataset:
         """Return a validation task carved out of the training split.
 
         The last ``n_validation`` training examples become its test split, the rest its
-        training split; the real test split is dropped. For model selection (input encoding, learning rates, epochs) without touching the test
-        split. The training split is already shuffled (stratified), so the tail is a random
-        draw of it.
+        training split; the real test split is dropped. For model selection (input encoding,
+        learning rates, epochs) without touching the test split. The training split is
+        already shuffled (stratified), so the tail is a random draw of it.
         """
         n = check_int(n_validation, "n_validation", "Dataset.holdout", minimum=1)
         if n >= len(self.y_train):
