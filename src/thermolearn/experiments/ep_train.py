@@ -531,7 +531,8 @@ def run_training(
         Show a tqdm progress bar per epoch.
     resume : bool
         Continue from the newest intact ``out_dir/checkpoint*.npz`` (same config except
-        ``epochs``); a damaged checkpoint is reported by name and the previous one used.
+        ``epochs``, which must be >= the checkpoint's epoch; equal re-reports a finished run);
+        a damaged checkpoint is reported by name and the previous one used.
     stop_after : int, optional
         Stop after this many epochs *in total* (simulates a killed run; for tests).
     force : bool
@@ -547,7 +548,8 @@ def run_training(
     ------
     ParameterError
         Bad configuration or data, or an operating point that breaks the physics audit
-        (see :mod:`thermolearn.algorithms.ep_audit`), before any training work starts.
+        (see :mod:`thermolearn.algorithms.ep_audit`), before any training work starts; and
+        ``resume`` with fewer ``epochs`` than the checkpoint has done.
     RunDirectoryError
         ``out_dir`` is locked by a live run, or holds a run and neither ``resume`` nor
         ``force`` was given.
@@ -680,6 +682,15 @@ def _train(
                 + "); resume with the checkpoint's settings, or start afresh with --force or "
                 "another --out.",
                 path=str(ck.path),
+            )
+        if int(meta["epoch"]) > cfg.epochs:
+            # no epoch would run, and the report would describe epoch-N weights as a shorter
+            # run; equal epochs is the documented no-op that re-reports a finished run
+            raise ParameterError(
+                f"--resume: the checkpoint '{ck.path}' is at epoch {int(meta['epoch'])}, but "
+                f"epochs = {cfg.epochs} was asked for (--epochs {cfg.epochs}); a resumed run "
+                f"cannot go back. Give --epochs {int(meta['epoch'])} to re-report it, more to "
+                "continue it, or start afresh with --force or another --out."
             )
         loaded = [z[f"w{k}"] for k in range(meta["n_arrays"])]
         if "preq_p" in z:
