@@ -132,6 +132,46 @@ def test_mna_solver_agrees_with_layerwise(rng: np.random.Generator) -> None:
         net.solve(x, solver="hspice")
 
 
+def test_compiled_mna_solver_follows_weight_and_beta_changes(rng: np.random.Generator) -> None:
+    """solver="mna" compiles each phase's circuit once and alters it in place.
+
+    Reference: the general engine on a freshly built circuit per sample
+    (``operating_point(build_circuit(x_i, ...))``: its own compile and full Newton) after new
+    conductances and a new beta; every node within 1e-10 V (both Newtons converge to 1e-10
+    relative updates). Left at the old conductances it is off by ~0.1 V, at the old beta by
+    ~1e-4 V.
+    """
+    from thermolearn.circuit import operating_point
+
+    net = _net()
+    x = rng.random((3, 3))
+    tgt = net.targets(np.array([1, 0, 1]))
+    b = net.params.beta
+    for beta in (0.0, b, -b):
+        net.solve(x, beta=beta, target=None if beta == 0.0 else tgt, solver="mna")  # compile
+    p = net.params
+    net.set_conductances([rng.uniform(p.g_min, p.g_max, size=w.shape) for w in net.weights])
+    for beta in (0.0, 0.5 * b, -0.5 * b):
+        tg = None if beta == 0.0 else tgt
+        got = net.solve(x, beta=beta, target=tg, solver="mna")
+        assert str(got.meta["mna_method"]).startswith("batched")
+        for i in range(3):
+            c = net.build_circuit(x[i], beta=beta, target=None if tg is None else tg[i])
+            op = operating_point(c)
+            for layer, names in zip(got.layers, _layer_names(net), strict=True):
+                ref = np.array([op.v(n) for n in names])
+                np.testing.assert_allclose(layer[i], ref, rtol=0, atol=1e-10)
+
+
+def _layer_names(net: EPCircuit) -> list[list[str]]:
+    names = net.node_names()
+    out, k = [], 0
+    for n in net.params.layer_sizes[1:]:
+        out.append(names[k : k + n])
+        k += n
+    return out
+
+
 def test_centred_gradient_matches_finite_difference_of_cost(rng: np.random.Generator) -> None:
     """EP on the circuit: centred estimate vs central differences of C(G) at small beta."""
     p = EPCircuitParams(

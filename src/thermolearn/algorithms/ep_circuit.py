@@ -957,26 +957,39 @@ class EPCircuit:
         target : array (B, n_out), optional
             Target voltages (required when ``beta != 0``).
         init : list of arrays, optional
-            Warm start of the layer-wise solver.
+            Warm start: of the layer-wise solver; for ``"mna"``, the ``layers`` of the free
+            phase this solver just returned (each sample then starts from its free solution).
         solver : {"layerwise", "mna", "ngspice"}
             ``"layerwise"``: the exact block-coordinate minimisation of the co-content
-            (:meth:`relax`); ``"mna"`` and ``"ngspice"``: the circuit of :meth:`build_circuit`
-            per sample, solved by the general engine of that name ("python" MNA or ngspice).
+            (:meth:`relax`); ``"mna"``: the circuit of :meth:`build_circuit` compiled once per
+            phase kind and solved for the whole batch by the general MNA engine's compiled
+            form (:func:`~thermolearn.circuit.compile_circuit`, values updated in place);
+            ``"ngspice"``: that circuit per sample, exported to ngspice.
         """
         check_choice(solver, "solver", "EPCircuit.solve", SOLVERS)
         xa, _ = self.check_inputs(x)
         if solver == "layerwise":
             return self.relax(xa, beta=beta / self.params.g_max, target=target, init=init)
 
-        engine = "python" if solver == "mna" else "ngspice"
         p = self.params
         names = self.node_names()
-        rows = []
-        for i in range(xa.shape[0]):
-            tg = None if target is None else target[i]
-            op = operating_point(self.build_circuit(xa[i], beta=beta, target=tg), engine=engine)
-            rows.append([op.v(n) for n in names])
-        v = np.asarray(rows, dtype=float).reshape(xa.shape[0], len(names))
+        meta: dict[str, Any] = {}
+        sol = None
+        if solver == "mna":
+            v, sol = self._solve_mna(xa, beta, target, init)
+            meta = {
+                "mna_iterations": sol.iterations,
+                "mna_residual": sol.residual,
+                "mna_method": sol.method,
+            }
+        else:
+            rows = []
+            for i in range(xa.shape[0]):
+                tg = None if target is None else target[i]
+                circ = self.build_circuit(xa[i], beta=beta, target=tg)
+                op = operating_point(circ, engine="ngspice")
+                rows.append([op.v(n) for n in names])
+            v = np.asarray(rows, dtype=float).reshape(xa.shape[0], len(names))
         layers, currents, k = [], [], 0
         for n in p.layer_sizes[1:]:
             layers.append(v[:, k : k + n])
@@ -984,7 +997,79 @@ class EPCircuit:
         for layer, vl in enumerate(layers[:-1], start=1):
             i_up, i_dn = self.diode_currents(layer, vl)
             currents.append((i_up - i_dn) / p.g_max)
-        return PhaseResult(layers=layers, sweeps=1, diode_current=currents)
+        res = PhaseResult(layers=layers, sweeps=1, diode_current=currents, meta=meta)
+        if sol is not None and beta == 0.0:
+            # the nudged phases started from this one (init=res.layers) start from its solution
+            self._mna_cache["last_free"] = (res.layers, sol)
+        return res
+
+    def _solve_mna(
+        self, xa: Array, beta: float, target: Array | None, init: list[Array] | None
+    ) -> tuple[Array, Any]:
+        """Node voltages (B, nodes) and the OPSolution of one phase on the compiled engine.
+
+        The circuit of :meth:`build_circuit` is compiled once per phase kind (free, +β, −β:
+        three topologies) and kept; a weight change becomes new resistor values and a
+        change of β new nudging values (SPICE ``alter``, no rebuild); the inputs and targets
+        are the independent-source values of the batch
+        (:meth:`~thermolearn.circuit.mna.stamped.StampedCircuit.operating_points`: one factor
+        of the linear part, one batched Newton). A nudged phase whose ``init`` is the free
+        phase just solved here starts every sample from that sample's free solution.
+        """
+        from thermolearn.circuit import compile_circuit
+
+        p = self.params
+        sizes = p.layer_sizes
+        cache: dict[str, Any] | None = getattr(self, "_mna_cache", None)
+        if cache is None:
+            cache = {}
+            self._mna_cache = cache
+        kind = "free" if beta == 0.0 else ("plus" if beta > 0.0 else "minus")
+        n_out = sizes[-1]
+        entry = cache.get(kind)
+        if entry is None:
+            tg0 = None if target is None else np.asarray(target, dtype=float)[0]
+            sc = compile_circuit(self.build_circuit(xa[0], beta=beta, target=tg0))
+            rnames = [
+                f"r{k}_{i}_{j}"
+                for k in range(self.n_layers)
+                for i in range(2 * sizes[k] + 2)
+                for j in range(sizes[k + 1])
+            ]
+            src = [f"vxp{i}" for i in range(sizes[0])] + [f"vxn{i}" for i in range(sizes[0])]
+            if kind != "free":
+                src += [f"vt{j}" for j in range(n_out)]
+            nudge = [("rn" if kind == "plus" else "gn") + str(j) for j in range(n_out)]
+            entry = {
+                "sc": sc,
+                "rnames": rnames,
+                "src": src,
+                "nudge": nudge,
+                "beta": beta,
+                "w": [w.copy() for w in self.weights],
+            }
+            cache[kind] = entry
+        sc = entry["sc"]
+        if any(not np.array_equal(a, b) for a, b in zip(entry["w"], self.weights, strict=True)):
+            g = np.concatenate([w.ravel() for w in self.weights]) * p.g_max
+            sc.set_values(entry["rnames"], 1.0 / g)
+            entry["w"] = [w.copy() for w in self.weights]
+        if kind != "free" and beta != entry["beta"]:
+            val = 1.0 / beta if kind == "plus" else beta
+            sc.set_values(entry["nudge"], np.full(n_out, val))
+            entry["beta"] = beta
+        a0 = p.input_amplitude
+        vals = [a0 * xa, -a0 * xa]
+        if kind != "free":
+            if target is None:
+                raise ParameterError("EPCircuit.solve: a nudged phase (beta != 0) needs a target.")
+            vals.append(np.asarray(target, dtype=float))
+        initial = None
+        last = cache.get("last_free")
+        if kind != "free" and init is not None and last is not None and last[0] is init:
+            initial = last[1]
+        sol = sc.operating_points(entry["src"], np.concatenate(vals, axis=1), initial=initial)
+        return sol.voltages(self.node_names()), sol
 
 
 __all__ = [

@@ -34,6 +34,12 @@ Array = NDArray[np.float64]
 
 def pnjlim(vnew: Array, vold: Array, vt: float, vcrit: float) -> tuple[Array, bool]:
     """SPICE junction limiting, applied symmetrically for odd devices when needed."""
+    out, big = pnjlim_mask(vnew, vold, vt, vcrit)
+    return out, bool(np.any(big))
+
+
+def pnjlim_mask(vnew: Array, vold: Array, vt: float, vcrit: float) -> tuple[Array, Array]:
+    """:func:`pnjlim` elementwise on arrays of any shape; returns (limited V, mask limited)."""
     out = vnew.copy()
     big = (vnew > vcrit) & (np.abs(vnew - vold) > 2 * vt)
     if np.any(big):
@@ -46,22 +52,28 @@ def pnjlim(vnew: Array, vold: Array, vt: float, vcrit: float) -> tuple[Array, bo
             vt * np.log(np.maximum(vn / vt, 1e-300)),
         )
         out[big] = lim
-    return out, bool(np.any(big))
+    return out, big
 
 
 def limit_step(g: NLGroup, vnew: Array, vold: Array) -> tuple[Array, bool]:
     """Limit a Newton update of branch voltages (pnjlim for D and Y, else a 0.5 V clamp)."""
+    out, mask = limit_step_mask(g, vnew, vold)
+    return out, bool(np.any(mask))
+
+
+def limit_step_mask(g: NLGroup, vnew: Array, vold: Array) -> tuple[Array, Array]:
+    """:func:`limit_step` elementwise (any shape, e.g. samples x elements); (V, mask limited)."""
     if g.kind == "D":
-        return pnjlim(vnew, vold, g.vt, g.vcrit)
+        return pnjlim_mask(vnew, vold, g.vt, g.vcrit)
     if g.kind == "Y":
         s = np.sign(vnew)
         same = np.sign(vold) == s
-        lim_pos, f1 = pnjlim(np.abs(vnew), np.where(same, np.abs(vold), 0.0), g.vt, g.vcrit)
-        return s * lim_pos, f1
+        lim_pos, m = pnjlim_mask(np.abs(vnew), np.where(same, np.abs(vold), 0.0), g.vt, g.vcrit)
+        return s * lim_pos, m
     # memristors and anything else: clamp the step
     d = np.clip(vnew - vold, -0.5, 0.5)
     out = vold + d
-    return out, bool(np.any(out != vnew))
+    return out, out != vnew
 
 
 def branch_voltage(z: Array, a: NDArray[np.intp], b: NDArray[np.intp]) -> Array:
@@ -139,9 +151,7 @@ class NonlinearStamps:
             else:
                 r = comp.branch_row[e.name]
                 veq = f0 - sum(grads[nd] * vals[nd] for nd in grads)
-                stamp_list(
-                    rows, cols, data, [(r, comp.index[nd], -gk) for nd, gk in grads.items()]
-                )
+                stamp_list(rows, cols, data, [(r, comp.index[nd], -gk) for nd, gk in grads.items()])
                 rhs[r] += veq
         trip = (
             (np.concatenate(rows), np.concatenate(cols), np.concatenate(data))
@@ -175,7 +185,6 @@ class NonlinearStamps:
             else:
                 f[comp.branch_row[e.name]] -= f0
         return f
-
 
 
 def residual_vector(
@@ -250,7 +259,9 @@ __all__ = [
     "branch_voltage",
     "element_currents",
     "limit_step",
+    "limit_step_mask",
     "node_voltage",
     "pnjlim",
+    "pnjlim_mask",
     "residual_vector",
 ]

@@ -55,7 +55,7 @@ import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
 from thermolearn.circuit.circuit import GROUND, Circuit
-from thermolearn.circuit.elements import NonlinearStamps, limit_step
+from thermolearn.circuit.elements import NonlinearStamps, limit_step, limit_step_mask
 from thermolearn.circuit.mna.compile import CompiledCircuit
 from thermolearn.circuit.mna.dc import NewtonOptions, solve_dc
 from thermolearn.circuit.stamps import bind_state
@@ -170,6 +170,8 @@ class StampedCircuit:
         if self.nl_rows.size > REDUCED_LIMIT:
             self.general = True
         self._last: Array | None = None
+        self._struct: dict[str, Any] | None = None
+        self._init_maps: dict[Any, tuple[IntArray, IntArray]] = {}
 
     # -- compilation ----------------------------------------------------------------------
     def _build_slots(self) -> None:
@@ -476,18 +478,118 @@ class StampedCircuit:
         return out
 
     # -- operating points --------------------------------------------------------------------
+    def _structure(self) -> dict[str, Any]:
+        """Value-independent structure of the nonlinear elements (computed once per compile).
+
+        Local indices of their terminals among the nonlinear unknowns ``N`` (ground -> -1),
+        the incidence ``D`` (|N| x elements: +1 at a, -1 at b), the full-size incidence for
+        residuals, and the split of ``N`` into nodes pinned by a grounded independent voltage
+        source (``P``: their voltage is the source value whatever current flows) and the free
+        rest (``F``) used by the batched Newton.
+        """
+        if self._struct is not None:
+            return self._struct
+        comp = self.comp
+        groups = comp.groups + comp.mem_nl
+        st: dict[str, Any] = {"groups": groups}
+        if not groups:
+            self._struct = st
+            return st
+        k = self.nl_rows.size
+        local = np.full(self.size + 1, -1, dtype=np.intp)
+        local[self.nl_rows] = np.arange(k)
+        ga = [local[g.a] for g in groups]  # ground (-1) -> index -1
+        gb = [local[g.b] for g in groups]
+        a_all, b_all = np.concatenate(ga), np.concatenate(gb)
+        n_el = a_all.size
+        cols = np.arange(n_el)
+        ma, mb = a_all >= 0, b_all >= 0
+        d = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(int(ma.sum())), -np.ones(int(mb.sum()))]),
+                (np.concatenate([a_all[ma], b_all[mb]]), np.concatenate([cols[ma], cols[mb]])),
+            ),
+            shape=(k, n_el),
+        )
+        bounds = np.cumsum([0] + [g.a.size for g in groups])
+        st.update(
+            ga=ga,
+            gb=gb,
+            ea=a_all,
+            eb=b_all,
+            d=d,
+            dt=sp.csr_matrix(d.T),
+            slices=[
+                slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+            ],
+        )
+        # full-size incidence (rows = MNA unknowns) for the KCL residual of a batch
+        ga_f = np.concatenate([g.a for g in groups])
+        gb_f = np.concatenate([g.b for g in groups])
+        fa, fb = ga_f >= 0, gb_f >= 0
+        st["d_full"] = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(int(fa.sum())), -np.ones(int(fb.sum()))]),
+                (np.concatenate([ga_f[fa], gb_f[fb]]), np.concatenate([cols[fa], cols[fb]])),
+            ),
+            shape=(self.size, n_el),
+        )
+        pinned = set()
+        for e in comp.vsrc:
+            ia, ib = comp.index[e.p], comp.index[e.n]
+            if ib < 0 <= ia:
+                pinned.add(ia)
+            elif ia < 0 <= ib:
+                pinned.add(ib)
+        is_p = np.array([int(r) in pinned for r in self.nl_rows], dtype=bool)
+        f_loc = np.flatnonzero(~is_p).astype(np.intp)
+        p_loc = np.flatnonzero(is_p).astype(np.intp)
+        kf = f_loc.size
+        st["F"], st["P"] = f_loc, p_loc
+        # element terminals in F-local numbering (-1: ground or pinned)
+        floc = np.full(k + 1, -1, dtype=np.intp)
+        floc[f_loc] = np.arange(kf)
+        fa_l, fb_l = floc[a_all], floc[b_all]  # index -1 of a_all maps to floc[-1] = -1
+        ma, mb = fa_l >= 0, fb_l >= 0
+        st["d_f"] = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(int(ma.sum())), -np.ones(int(mb.sum()))]),
+                (np.concatenate([fa_l[ma], fb_l[mb]]), np.concatenate([cols[ma], cols[mb]])),
+            ),
+            shape=(kf, n_el),
+        )
+        # the companion conductances D_F diag(g) D_F^T as g @ M onto the touched entries
+        both = ma & mb
+        r_e = np.concatenate([cols[ma], cols[mb], cols[both], cols[both]])
+        pos = np.concatenate(
+            [
+                fa_l[ma] * (kf + 1),
+                fb_l[mb] * (kf + 1),
+                fa_l[both] * kf + fb_l[both],
+                fb_l[both] * kf + fa_l[both],
+            ]
+        )
+        sign = np.concatenate(
+            [np.ones(int(ma.sum()) + int(mb.sum())), -np.ones(2 * int(both.sum()))]
+        )
+        upos, inv = np.unique(pos, return_inverse=True)
+        st["j_pos"] = upos.astype(np.intp)
+        st["j_map"] = sp.csr_matrix((sign, (r_e, inv)), shape=(n_el, upos.size))
+        self._struct = st
+        return st
+
     def _prepare(self) -> dict[str, Any]:
         """Factor the linear part and, for the reduced Newton, W = A⁻¹ E_N and S = W[N]."""
         if self._setup is not None:
             return self._setup
         data = self.matrix_data()
         setup: dict[str, Any] = {"data": data}
-        groups = self.comp.groups + self.comp.mem_nl
+        st = self._structure()
         if not self.general:
             try:
                 fac = self._factor(data)
                 setup["fac"] = fac
-                if groups:
+                if st["groups"]:
                     k = self.nl_rows.size
                     e_n = np.zeros((self.size, k))
                     e_n[self.nl_rows, np.arange(k)] = 1.0
@@ -495,43 +597,53 @@ class StampedCircuit:
                     if not np.all(np.isfinite(w)):
                         raise NetlistError("linear part singular")
                     setup["w"] = np.ascontiguousarray(w)
+                    setup["wt"] = np.ascontiguousarray(w.T)
                     setup["s"] = np.ascontiguousarray(w[self.nl_rows])
-                    local = np.full(self.size + 1, -1, dtype=np.intp)
-                    local[self.nl_rows] = np.arange(k)
-                    ga = [local[g.a] for g in groups]  # ground (-1) -> index -1
-                    gb = [local[g.b] for g in groups]
-                    setup["ga"], setup["gb"] = ga, gb
-                    # incidence D (k x elements): +1 at a, -1 at b; G = D diag(g) D^T
-                    a_all, b_all = np.concatenate(ga), np.concatenate(gb)
-                    cols = np.arange(a_all.size)
-                    ma, mb = a_all >= 0, b_all >= 0
-                    d = sp.csr_matrix(
-                        (
-                            np.concatenate([np.ones(int(ma.sum())), -np.ones(int(mb.sum()))]),
-                            (
-                                np.concatenate([a_all[ma], b_all[mb]]),
-                                np.concatenate([cols[ma], cols[mb]]),
-                            ),
-                        ),
-                        shape=(k, a_all.size),
-                    )
-                    setup["d"], setup["dt"] = d, sp.csr_matrix(d.T)
                     # (S D)^T, elements x k, C-contiguous for the per-iteration product
-                    setup["sdt"] = np.ascontiguousarray(setup["dt"] @ setup["s"].T)
-                    bounds = np.cumsum([0] + [g.a.size for g in groups])
-                    setup["slices"] = [
-                        slice(int(lo), int(hi))
-                        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-                    ]
+                    setup["sdt"] = np.ascontiguousarray(st["dt"] @ setup["s"].T)
             except NetlistError:
                 setup.pop("fac", None)
                 setup["singular"] = True
         self._setup = setup
         return setup
 
+    def _batched_setup(self, setup: dict[str, Any]) -> Array | None:
+        """C = (S_FF)⁻¹, the linear part reduced to the free nonlinear nodes (None: unusable).
+
+        A pinned node's row and column of S vanish (an injected current does not move it);
+        where they do not (to 1e-9 of S's scale), or S_FF is singular, the batched Newton is
+        not used and every sample runs the per-sample Newton.
+        """
+        if "c" in setup:
+            out: Array | None = setup["c"]
+            return out
+        st = self._structure()
+        s = setup["s"]
+        f, p = st["F"], st["P"]
+        c: Array | None = None
+        scale = float(np.max(np.abs(s), initial=0.0))
+        if (
+            f.size
+            and scale > 0
+            and (
+                p.size == 0
+                or max(float(np.max(np.abs(s[p]))), float(np.max(np.abs(s[:, p])))) <= 1e-9 * scale
+            )
+        ):
+            s_ff = s[np.ix_(f, f)]
+            try:
+                with np.errstate(all="ignore"):
+                    c = np.linalg.inv(s_ff)
+                if not np.all(np.isfinite(c)) or np.max(np.abs(c @ s_ff - np.eye(f.size))) > 1e-8:
+                    c = None
+            except np.linalg.LinAlgError:
+                c = None
+        setup["c"] = c
+        return c
+
     def operating_point(self, *, initial: Array | OPSolution | None = None) -> OPSolution:
         """DC operating point at the present values (warm-started from the last solution)."""
-        return self._run(self.rhs()[:, None], initial)
+        return self._run(self.rhs()[:, None], initial, batched=False)
 
     def operating_points(
         self,
@@ -539,12 +651,18 @@ class StampedCircuit:
         values: ArrayLike,
         *,
         initial: Array | OPSolution | None = None,
+        batched: bool = True,
     ) -> OPSolution:
         """Operating points of B samples that differ only in independent-source values.
 
-        The matrix (and, for the reduced Newton, ``W``) is factored once for the batch; each
-        sample's Newton starts from the previous sample's solution (the first from
-        ``initial``, else the last solution of this circuit, else zero).
+        The matrix (and, for the reduced Newton, ``W``) is factored once for the batch. With
+        ``batched=True`` (default) all samples run one Newton together on the free nonlinear
+        nodes (see :meth:`_newton_batched`), each from its own start: ``initial`` per sample,
+        or one start for all (``initial`` (size,), else this circuit's last solution, else
+        zero); a sample the batched Newton does not converge falls back to the per-sample
+        Newton. With ``batched=False`` the samples run one after another, each from the
+        previous sample's solution (the first from ``initial``, else the last solution of
+        this circuit, else zero).
 
         Parameters
         ----------
@@ -555,23 +673,36 @@ class StampedCircuit:
         initial : ndarray (size,) or (B, size), or OPSolution, optional
             Starting unknowns; an :class:`OPSolution` of another compiled circuit (e.g. the
             free phase's solutions for a nudged phase) is matched by node and branch name.
+        batched : bool
+            One Newton over all samples (True) or one per sample (False).
         """
-        return self._run(self.rhs(np.asarray(values, dtype=float), names), initial)
+        return self._run(self.rhs(np.asarray(values, dtype=float), names), initial, batched=batched)
 
     def _initial(self, sol: OPSolution) -> Array:
         """Unknowns of this circuit from another circuit's solution, matched by name."""
+        key = (tuple(sol._index), tuple(sol._branch))
+        maps = self._init_maps.get(key)
+        if maps is None:
+            dst, src = [], []
+            for nd, i in self.comp.index.items():
+                j = sol._index.get(nd)
+                if i >= 0 and j is not None:
+                    dst.append(i)
+                    src.append(j)
+            for name, i in self.comp.branch_row_lower.items():
+                j = sol._branch.get(name)
+                if j is not None:
+                    dst.append(i)
+                    src.append(j)
+            maps = (np.array(dst, dtype=np.intp), np.array(src, dtype=np.intp))
+            self._init_maps = {key: maps}  # one source layout remembered
         z0 = np.zeros((sol.z.shape[0], self.size))
-        for nd, i in self.comp.index.items():
-            j = sol._index.get(nd)
-            if i >= 0 and j is not None:
-                z0[:, i] = sol.z[:, j]
-        for name, i in self.comp.branch_row_lower.items():
-            j = sol._branch.get(name)
-            if j is not None:
-                z0[:, i] = sol.z[:, j]
+        z0[:, maps[0]] = sol.z[:, maps[1]]
         return z0
 
-    def _run(self, rhs: Array, initial: Array | OPSolution | None) -> OPSolution:
+    def _run(
+        self, rhs: Array, initial: Array | OPSolution | None, *, batched: bool = False
+    ) -> OPSolution:
         comp = self.comp
         bsz = rhs.shape[1]
         if isinstance(initial, OPSolution):
@@ -581,6 +712,11 @@ class StampedCircuit:
             raise ParameterError(
                 f"StampedCircuit: 'initial' must have {self.size} unknowns per sample; got "
                 f"shape {init.shape}."
+            )
+        if init is not None and init.ndim == 2 and init.shape[0] != bsz:
+            raise ParameterError(
+                f"StampedCircuit: 'initial' must have one row per sample ({bsz}); got shape "
+                f"{init.shape}."
             )
         setup = self._prepare()
         z = np.zeros((bsz, self.size))
@@ -597,31 +733,54 @@ class StampedCircuit:
         else:
             prev = self._last
             y_all = self._solve(setup["fac"], rhs).T if "w" in setup else None
-            for k in range(bsz):
+            todo = np.arange(bsz)
+            if batched and y_all is not None and self._batched_setup(setup) is not None:
                 if init is not None:
-                    z0 = init if init.ndim == 1 else init[k]
+                    z0 = np.broadcast_to(init, (bsz, self.size))
+                elif prev is not None:
+                    z0 = np.broadcast_to(prev, (bsz, self.size))
                 else:
-                    z0 = prev if prev is not None else np.zeros(self.size)
+                    z0 = np.zeros((bsz, self.size))
+                zb, itb, ok = self._newton_batched(setup, y_all, z0)
+                z[ok], iters[ok] = zb[ok], itb[ok]
+                todo = np.flatnonzero(~ok)
+                method = "batched"
+                if ok.any():
+                    prev = z[np.flatnonzero(ok)[-1]]
+            for k in todo:
+                if batched and init is not None:
+                    z0k = init if init.ndim == 1 else init[k]
+                elif not batched and init is not None:
+                    z0k = init if init.ndim == 1 else init[k]
+                else:
+                    z0k = prev if prev is not None else np.zeros(self.size)
                 zk = None
                 if y_all is not None:
                     try:
-                        zk, iters[k] = self._newton_reduced(setup, y_all[k], z0, groups)
-                        method = "reduced" if method != "general" else method
+                        zk, iters[k] = self._newton_reduced(setup, y_all[k], z0k, groups)
+                        sub = "reduced"
                     except ConvergenceError:
                         zk = None
                 if zk is None:
-                    method = "general"
+                    sub = "general"
                     zk, iters[k] = solve_dc(
                         comp,
                         self.matrix(),
                         rhs[:, k],
-                        z0,
+                        z0k,
                         self.opts,
                         lambda s, b=rhs[:, k]: b * s,
                     )
+                if method == "batched":
+                    method = f"batched+{sub}"
+                elif method.startswith("batched+"):
+                    if sub == "general":
+                        method = "batched+general"
+                elif method != "general":
+                    method = sub
                 z[k] = zk
                 prev = zk
-            self._last = prev
+            self._last = None if prev is None else np.array(prev)
         residual = self._residual(z, rhs, setup["data"], groups)
         return OPSolution(
             z=z,
@@ -632,17 +791,126 @@ class StampedCircuit:
             _branch=comp.branch_row_lower,
         )
 
+    def _newton_batched(
+        self, setup: dict[str, Any], y: Array, z0: Array
+    ) -> tuple[Array, NDArray[np.int64], NDArray[np.bool_]]:
+        """One Newton for B samples at once on the free nonlinear nodes F (shared matrix).
+
+        With the linear part reduced to the nonlinear unknowns, ``z_N = y_N − S D i(v)``;
+        pinned nodes (P) keep their source value and, with ``C = S_FF⁻¹``, every companion
+        system is the dense |F| x |F| system ``(C + D_F diag(g) D_Fᵀ) z_F = C y_F −
+        D_F (g v_P + i_eq)`` (v_P: the pinned terminals' part of the branch voltages), solved
+        for all samples by one batched LU; then ``z = y − W D (g v + i_eq)``. Same companion
+        models, junction limiting (per sample) and convergence test on every unknown as
+        :meth:`_newton_reduced` and the engine's full Newton; the test on all unknowns is
+        evaluated only for samples whose nonlinear nodes already passed it. Returns
+        (z (B, size), iterations (B,), converged (B,)); unconverged rows are undefined.
+        """
+        opts = self.opts
+        st = self._structure()
+        groups, slices = st["groups"], st["slices"]
+        c = setup["c"]
+        wt = setup["wt"]
+        nl = self.nl_rows
+        k = nl.size
+        f_loc, p_loc = st["F"], st["P"]
+        kf = f_loc.size
+        ea, eb = st["ea"], st["eb"]
+        d_f, d_n = st["d_f"], st["d"]
+        j_pos, j_map = st["j_pos"], st["j_map"]
+        bsz = y.shape[0]
+        tol_abs = np.full(self.size, opts.abstol)
+        tol_abs[: self.n] = opts.vntol
+        y_n = np.ascontiguousarray(y[:, nl])
+        # pinned terminals at their source values, padded with a ground column (index -1)
+        zfix = np.zeros((bsz, k + 1))
+        zfix[:, p_loc] = y_n[:, p_loc]
+        vfix = zfix[:, ea] - zfix[:, eb]
+        cy = y_n[:, f_loc] @ c.T
+        zn = np.zeros((bsz, k + 1))
+        zn[:, :k] = z0[:, nl]
+        vlast = zn[:, ea] - zn[:, eb]
+        q_prev: Array | None = None
+        out = np.zeros((bsz, self.size))
+        iters = np.zeros(bsz, dtype=np.int64)
+        ok = np.zeros(bsz, dtype=bool)
+        act = np.arange(bsz)  # samples still iterating
+        z0_act = np.asarray(z0)
+        n_el = ea.size
+        for it in range(1, opts.max_iter + 1):
+            na = act.size
+            v_raw = zn[:, ea] - zn[:, eb]
+            v = np.empty((na, n_el))
+            gd = np.empty((na, n_el))
+            ieq = np.empty((na, n_el))
+            limited = np.zeros(na, dtype=bool)
+            bad = np.zeros(na, dtype=bool)
+            for j, g in enumerate(groups):
+                sl = slices[j]
+                vj, lim = limit_step_mask(g, v_raw[:, sl], vlast[:, sl])
+                limited |= lim.any(axis=1)
+                v[:, sl] = vj
+                with np.errstate(over="ignore", invalid="ignore"):
+                    i = np.asarray(g.current(vj), dtype=float)
+                    gj = np.asarray(g.didv(vj), dtype=float)
+                bad |= ~(np.isfinite(i).all(axis=1) & np.isfinite(gj).all(axis=1))
+                gd[:, sl] = gj
+                ieq[:, sl] = i - gj * vj
+            vlast = v
+            jac = np.repeat(c[None], na, axis=0).reshape(na, kf * kf)
+            jac[:, j_pos] += np.asarray(j_map.T @ gd.T).T
+            rhs = cy[act] - np.asarray(d_f @ (gd * vfix[act] + ieq).T).T
+            with np.errstate(all="ignore"):
+                try:
+                    zf = np.linalg.solve(jac.reshape(na, kf, kf), rhs[:, :, None])[:, :, 0]
+                except np.linalg.LinAlgError:
+                    zf = np.full((na, kf), np.nan)
+            zn_new = zfix[act].copy()
+            zn_new[:, f_loc] = zf
+            bad |= ~np.isfinite(zf).all(axis=1)
+            # companion currents into the nonlinear unknowns at the new iterate
+            q = np.asarray(d_n @ (gd * (zn_new[:, ea] - zn_new[:, eb]) + ieq).T).T
+            dzn = np.abs(zn_new[:, :k] - zn[:, :k])
+            cand = (
+                ~limited
+                & ~bad
+                & np.all(dzn <= opts.reltol * np.abs(zn_new[:, :k]) + opts.vntol, axis=1)
+            )
+            done = np.zeros(na, dtype=bool)
+            if cand.any():
+                ci = np.flatnonzero(cand)
+                rows = act[ci]
+                z_new = y[rows] - q[ci] @ wt
+                z_old = z0_act[rows] if q_prev is None else y[rows] - q_prev[ci] @ wt
+                conv = np.all(
+                    np.abs(z_new - z_old) <= opts.reltol * np.abs(z_new) + tol_abs, axis=1
+                )
+                done[ci[conv]] = True
+                out[rows[conv]] = z_new[conv]
+                iters[rows[conv]] = it
+                ok[rows[conv]] = True
+            keep = ~done & ~bad
+            if not keep.any():
+                break
+            act = act[keep]
+            zn = zn_new[keep]
+            vlast = vlast[keep]
+            q_prev = q[keep]
+        return out, iters, ok
+
     def _newton_reduced(
         self, setup: dict[str, Any], y: Array, z0: Array, groups: list[Any]
     ) -> tuple[Array, int]:
         """Newton on the nonlinear unknowns (see the module docstring); iterates as dc.newton."""
         opts = self.opts
+        st = self._structure()
         w, s = setup["w"], setup["s"]
         nl = self.nl_rows
         k = nl.size
         tol_abs = np.full(self.size, opts.abstol)
         tol_abs[: self.n] = opts.vntol
-        d, dt, sdt, slices = setup["d"], setup["dt"], setup["sdt"], setup["slices"]
+        d, dt, slices = st["d"], st["dt"], st["slices"]
+        sdt = setup["sdt"]
         z = z0.copy()
         zn = z[nl]
         v_all = dt @ zn
@@ -690,17 +958,14 @@ class StampedCircuit:
             return np.zeros(z.shape[0])
         a = sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(self.size,) * 2)
         f = (a @ z.T) - rhs
-        for kk in range(z.shape[0]):
-            zk = z[kk]
-            for g in groups:
-                va = np.where(g.a >= 0, zk[np.maximum(g.a, 0)], 0.0)
-                vb = np.where(g.b >= 0, zk[np.maximum(g.b, 0)], 0.0)
-                with np.errstate(over="ignore"):
-                    i = np.asarray(g.current(va - vb), dtype=float)
-                m = g.a >= 0
-                np.add.at(f[:, kk], g.a[m], i[m])
-                m = g.b >= 0
-                np.add.at(f[:, kk], g.b[m], -i[m])
+        if groups:
+            st = self._structure()
+            zp = np.concatenate([z, np.zeros((z.shape[0], 1))], axis=1)  # index -1: ground
+            cur = np.empty((z.shape[0], st["ea"].size))
+            for g, sl in zip(groups, st["slices"], strict=True):
+                with np.errstate(over="ignore", invalid="ignore"):
+                    cur[:, sl] = np.asarray(g.current(zp[:, g.a] - zp[:, g.b]), dtype=float)
+            f += st["d_full"] @ cur.T
         if self.comp.bsrc_i or self.comp.bsrc_v:
             nls = NonlinearStamps(self.comp)
             for kk in range(z.shape[0]):
