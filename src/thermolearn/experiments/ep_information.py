@@ -71,7 +71,9 @@ ESTIMATOR_MEANING = {
     "data_entropy_ceiling": "H(D) <= distinct examples x (features x log2 alphabet + log2 K): "
                             "ceiling, given when the features take <= 256 values",
     "label_prequential": "predictive information about labels: prequential code, readout "
-                         "temperature fitted online on labels already coded, repeats skipped",
+                         "temperature fitted online on labels already coded; repeated (x, y) "
+                         "examples skipped and trained on only after every distinct one is "
+                         "coded",
     "label_cross_entropy_gain": "predictive information about labels: held-out cross-entropy "
                                 "gain x distinct training examples, readout temperature "
                                 "fitted on held-out folds",
@@ -275,9 +277,16 @@ def audit_for_run(params: Any, initial_weights: Sequence[NDArray[np.float64]],
                               DEFAULT_LEVELS if levels is None else int(levels))
 
 
-def row_ids(x: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Integer id of each training row (equal rows share an id): duplicates are recognised."""
-    _, inv = np.unique(np.ascontiguousarray(x), axis=0, return_inverse=True)
+def row_ids(x: NDArray[np.float64], y: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
+    """Integer id of each training example; equal (x, y) pairs share an id.
+
+    With ``y`` an example is a duplicate only if its inputs *and* its label repeat: the same
+    inputs with another label (a noisy label) are new information and keep their own id.
+    """
+    rows = np.ascontiguousarray(x, dtype=np.float64).reshape(len(x), -1)
+    if y is not None:
+        rows = np.hstack([rows, np.asarray(y, dtype=np.float64).reshape(-1, 1)])
+    _, inv = np.unique(rows, axis=0, return_inverse=True)
     return np.asarray(inv, dtype=np.int64).ravel()
 
 

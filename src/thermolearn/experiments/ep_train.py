@@ -71,6 +71,7 @@ from thermolearn.checkpoints import (
 )
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import CheckpointError, ParameterError
+from thermolearn.information import distinct_first
 from thermolearn.numerics import softmax
 from thermolearn.physics import T_ROOM
 from thermolearn.validation import check_choice, check_int, check_positive
@@ -660,7 +661,7 @@ def _train(
     preq_i: list[NDArray[np.int64]] = []
     from thermolearn.experiments.ep_information import row_ids
 
-    ids_train = row_ids(data.x_train)
+    ids_train = row_ids(data.x_train, data.y_train)
     start_epoch = 0
     cfg_json = json.dumps({k: v for k, v in cfg.to_dict().items() if k != "epochs"}, sort_keys=True)
     if out is not None:
@@ -727,6 +728,10 @@ def _train(
             break
         t_ep = time.perf_counter()
         perm = rng.permutation(n)
+        if epoch == 0:
+            # the prequential pass codes each distinct example before a copy of one already
+            # coded can train the learner (information.distinct_first; a no-op without copies)
+            perm = distinct_first(perm, ids_train)
         decay = cfg.lr_decay**epoch
         lr: Any = cfg.lr * decay if isinstance(cfg.lr, int | float) else [v * decay for v in cfg.lr]
         batches = range(0, n, bs)
