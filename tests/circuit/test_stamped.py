@@ -199,3 +199,33 @@ def test_batched_newton_starts_each_sample_from_its_own_initial() -> None:
         from_free.voltages(NODES), from_zero.voltages(NODES), rtol=0, atol=1e-12
     )
     assert from_free.iterations.sum() < from_zero.iterations.sum()
+
+
+def test_grounded_sources_leave_the_factored_system_exactly() -> None:
+    """Nodes pinned by grounded V sources go to the right-hand side; currents recovered.
+
+    Reference: the engine's operating point of the same circuit (full MNA, all unknowns
+    factored). A source pinning its negative terminal (p = ground), one whose current
+    controls a CCCS (kept in the system) and a diode on a pinned node; every node voltage
+    and branch current within 1e-12 (V, relative for currents), KCL residual <= 1e-12 A.
+    """
+    dp = DiodeParams(i_s=1e-12, n=1.5, r_s=0.0, temperature=300.0)
+    c = Circuit("pinned")
+    c.add_vsource("va", "a", "0", dc=1.2)
+    c.add_vsource("vb", "0", "b", dc=0.7)  # V(b) = -0.7
+    c.add_vsource("vc", "cc", "0", dc=0.3)  # its current controls f1: stays in the system
+    c.add_resistor("r1", "a", "m", 1e3)
+    c.add_resistor("r2", "b", "m", 2e3)
+    c.add_resistor("r3", "m", "0", 5e3)
+    c.add_resistor("r4", "cc", "m", 4e3)
+    c.add_cccs("f1", "m", "0", "vc", 0.5)
+    c.add_diode("d1", "m", "b", params=dp)
+    sc = compile_circuit(c)
+    assert sc._elim and set(sc._p_idx.tolist()) == {sc.comp.index["a"], sc.comp.index["b"]}
+    ref = operating_point(c)
+    for sol in (sc.operating_point(), sc.operating_points(["va"], [[1.2]])):
+        for nd in ("a", "b", "m", "cc"):
+            np.testing.assert_allclose(sol.v(nd), ref.v(nd), rtol=0, atol=1e-12)
+        for src in ("va", "vb", "vc"):
+            np.testing.assert_allclose(sol.i(src), ref.i(src), rtol=1e-12, atol=1e-18)
+        assert sol.residual[0] <= 1e-12

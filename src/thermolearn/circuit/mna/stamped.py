@@ -16,9 +16,20 @@ and reused), ``W = A⁻¹ E_N`` and ``S = W[N]`` (|N| × |N|), every companion s
 ``(I + S G_N) z_N = y_N − S c_N`` with ``y = A⁻¹ b``, and ``z = y − W (G_N z_N + c_N)``. The
 iterates are those of the engine's full Newton (:func:`~thermolearn.circuit.mna.dc.newton`:
 same companion models, same SPICE junction limiting, same convergence test), at a cost per
-iteration of a small dense solve instead of a sparse factorisation. Operating points of many
-samples that share the matrix (different source values) share ``A``'s factor and ``W``; each
-sample's Newton starts from the previous sample's solution (warm start).
+iteration of a small dense solve instead of a sparse factorisation. Nodes pinned by a
+grounded independent voltage source are known (the source value): they and their branch
+currents leave the factored system (``A_KK z_K = b_K − A_KP v_P``, the currents from their
+KCL rows afterwards), which in the EP network removes the input lines' ~16k stamps from the
+factor.
+
+Operating points of many samples that share the matrix (different source values) share
+``A``'s factor and ``W``, and run *one batched Newton*: with ``F`` the nonlinear nodes that are
+not pinned and ``C = S_FF⁻¹``, every sample's companion system is the dense |F| x |F| system
+``(C + D_F diag(g) D_Fᵀ) z_F = C y_F − D_F (g v_P + i_eq)``, solved for all samples by one
+batched LU (numpy), with per-sample junction limiting and the same convergence test on every
+unknown; each sample starts from its own initial guess (e.g. the free phase's solution for a
+nudged phase). A sample the batched Newton does not converge falls back to the per-sample
+reduced Newton, then to the engine's general Newton.
 
 Circuits with B sources, or with more than :data:`REDUCED_LIMIT` nonlinear unknowns, or whose
 linear part is singular on its own, fall back to the engine's general Newton (gmin and source
@@ -155,6 +166,7 @@ class StampedCircuit:
         self.n = comp.n
         self._build_slots()
         self._build_pattern()
+        self._build_elimination()
         self._slot_cache: dict[tuple[str, ...], IntArray] = {}
         self._mat_version = 0
         self._setup: dict[str, Any] | None = None
@@ -435,10 +447,87 @@ class StampedCircuit:
         np.add.at(out, self.rhs_row, (self.rhs_coef[None, :] * per[:, self.rhs_slot]).T)
         return out
 
+    # -- grounded voltage sources: known node voltages go to the right-hand side ---------------
+    def _build_elimination(self) -> None:
+        """Pair every node pinned by a grounded independent V source with its branch current.
+
+        Such a node's voltage is the source value and its KCL row only determines the source
+        current, so both unknowns leave the factored system: ``A_KK z_K = b_K − A_KP v_P``,
+        then the branch currents from the pinned nodes' KCL rows. Exact (a block solve of the
+        same MNA system). A pair is taken only when nothing else uses the branch current (no
+        F/H control, no other row) and the node is pinned once; the rest stays in the system.
+        """
+        comp = self.comp
+        size = self.size
+        indptr = self.pat_indptr.astype(np.intp)
+        rows_of = self.pat_indices.astype(np.intp)
+        cols_of = np.repeat(np.arange(size, dtype=np.intp), np.diff(indptr))
+        csr = sp.csr_matrix(
+            (np.ones(self.nnz), (rows_of, cols_of)), shape=(size, size)
+        )  # the pattern by rows
+        p_idx: list[int] = []
+        br_idx: list[int] = []
+        for e in comp.vsrc:
+            ia, ib = comp.index[e.p], comp.index[e.n]
+            if ib < 0 <= ia:
+                node = ia
+            elif ia < 0 <= ib:
+                node = ib
+            else:
+                continue
+            if node in p_idx:
+                continue
+            br = int(comp.branch_row[e.name])
+            col_rows = set(rows_of[indptr[br] : indptr[br + 1]].tolist())
+            row_cols = set(csr.indices[csr.indptr[br] : csr.indptr[br + 1]].tolist())
+            if col_rows <= {node, br} and row_cols <= {node} and node in col_rows:
+                p_idx.append(node)
+                br_idx.append(br)
+        self._elim = bool(p_idx)
+        if not self._elim:
+            return
+        pi = np.array(p_idx, dtype=np.intp)
+        bi = np.array(br_idx, dtype=np.intp)
+        keep = np.ones(size, dtype=bool)
+        keep[pi] = False
+        keep[bi] = False
+        knum = np.cumsum(keep) - 1
+        nk = int(keep.sum())
+        m = keep[rows_of] & keep[cols_of]  # CSC order is kept (renumbering is monotone)
+        self._keep = np.flatnonzero(keep).astype(np.intp)
+        self._nk = nk
+        self._k_pos = np.flatnonzero(m).astype(np.intp)
+        self._k_indices = knum[rows_of[m]].astype(np.int32)
+        self._k_indptr = np.zeros(nk + 1, dtype=np.int32)
+        np.cumsum(np.bincount(knum[cols_of[m]], minlength=nk), out=self._k_indptr[1:])
+        pair_of = np.full(size, -1, dtype=np.intp)
+        pair_of[pi] = np.arange(pi.size)
+        is_br = np.zeros(size, dtype=bool)
+        is_br[bi] = True
+        mkp = keep[rows_of] & (pair_of[cols_of] >= 0)
+        self._kp = (np.flatnonzero(mkp), knum[rows_of[mkp]], pair_of[cols_of[mkp]])
+        mrp = (pair_of[rows_of] >= 0) & ~is_br[cols_of]
+        self._rp = (np.flatnonzero(mrp), pair_of[rows_of[mrp]], cols_of[mrp])
+        key = cols_of.astype(np.int64) * size + rows_of  # sorted: the CSC order
+        self._pos_pbr = np.searchsorted(key, bi.astype(np.int64) * size + pi)
+        self._pos_brp = np.searchsorted(key, pi.astype(np.int64) * size + bi)
+        self._p_idx, self._br_idx = pi, bi
+
     # -- factorisation with a reused ordering -------------------------------------------------
     def _factor(self, data: Array) -> Any:
-        """SuperLU of the matrix with ``data``; the column ordering is computed once."""
-        a = sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(self.size,) * 2)
+        """SuperLU of the (reduced) matrix with ``data``; the column ordering is computed once.
+
+        Returns ``(kind, lu, data)``; with pinned nodes eliminated (:meth:`_build_elimination`)
+        ``lu`` factors ``A_KK``.
+        """
+        if self._elim:
+            sub = data[self._k_pos]
+            nk = self._nk
+            indices, indptr = self._k_indices, self._k_indptr
+        else:
+            sub, nk = data, self.size
+            indices, indptr = self.pat_indices, self.pat_indptr
+        a = sp.csc_matrix((sub, indices, indptr), shape=(nk, nk))
         try:
             with np.errstate(all="ignore"):
                 if self._perm_c is None:
@@ -452,16 +541,15 @@ class StampedCircuit:
                     self._pc_indptr = ap.indptr
                     # data positions of the permuted matrix in the pattern's data vector
                     probe = sp.csc_matrix(
-                        (np.arange(self.nnz, dtype=float) + 1.0, self.pat_indices, self.pat_indptr),
-                        shape=(self.size,) * 2,
+                        (np.arange(sub.size, dtype=float) + 1.0, indices, indptr),
+                        shape=(nk, nk),
                     )[:, order]
                     self._pc_data = (probe.data - 1.0).astype(np.intp)
-                    return ("plain", lu)
+                    return ("plain", lu, data)
                 ap = sp.csc_matrix(
-                    (data[self._pc_data], self._pc_indices, self._pc_indptr),
-                    shape=(self.size,) * 2,
+                    (sub[self._pc_data], self._pc_indices, self._pc_indptr), shape=(nk, nk)
                 )
-                return ("perm", spla.splu(ap, permc_spec="NATURAL"))
+                return ("perm", spla.splu(ap, permc_spec="NATURAL"), data)
         except RuntimeError as exc:
             raise NetlistError(
                 f"the MNA matrix is singular ({exc}); check for a floating node, a current-"
@@ -469,13 +557,35 @@ class StampedCircuit:
             ) from exc
 
     def _solve(self, fac: Any, rhs: Array) -> Array:
-        kind, lu = fac
+        """Solve ``A z = rhs`` (rhs (size,) or (size, B)) with a factor of :meth:`_factor`."""
+        kind, lu, data = fac
+        if not self._elim:
+            y = np.asarray(lu.solve(rhs))
+            if kind == "plain":
+                return y
+            out = np.empty_like(y)
+            out[self._pc_cols] = y
+            return out
+        one = rhs.ndim == 1
+        r = rhs[:, None] if one else rhs
+        npair = self._p_idx.size
+        z_p = r[self._br_idx] / data[self._pos_brp][:, None]
+        pos, kr, kc = self._kp
+        a_kp = sp.csr_matrix((data[pos], (kr, kc)), shape=(self._nk, npair))
+        b_k = r[self._keep] - a_kp @ z_p
+        y = np.asarray(lu.solve(b_k))
+        if y.ndim == 1:
+            y = y[:, None]
+        z = np.zeros((self.size, r.shape[1]))
         if kind == "plain":
-            return np.asarray(lu.solve(rhs))
-        y = np.asarray(lu.solve(rhs))
-        out = np.empty_like(y)
-        out[self._pc_cols] = y
-        return out
+            z[self._keep] = y
+        else:
+            z[self._keep[self._pc_cols]] = y
+        z[self._p_idx] = z_p
+        pos, pr, pc = self._rp
+        r_p = sp.csr_matrix((data[pos], (pr, pc)), shape=(npair, self.size))
+        z[self._br_idx] = (r[self._p_idx] - r_p @ z) / data[self._pos_pbr][:, None]
+        return z[:, 0] if one else z
 
     # -- operating points --------------------------------------------------------------------
     def _structure(self) -> dict[str, Any]:
