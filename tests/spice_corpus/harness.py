@@ -418,17 +418,9 @@ class Comparison:
 
 
 def _kind(plotname: str) -> str:
-    low = plotname.lower()
-    for key, kind in (
-        ("operating point", "op"),
-        ("transient", "tran"),
-        ("ac analysis", "ac"),
-        ("small signal", "ac"),
-        ("dc transfer", "dc"),
-    ):
-        if key in low:
-            return kind
-    return low
+    from thermolearn.circuit.spice.batch import plot_kind
+
+    return plot_kind(plotname)
 
 
 def _ref_key(name: str) -> str:

@@ -16,35 +16,6 @@ from thermolearn.devices.peripherals import DAC
 from thermolearn.energy import EnergyLedger
 
 
-def book_phases(ledger: EnergyLedger, params: Any, info: dict[str, Any], bsz: int) -> None:
-    """Book one mini-batch's phases, converters and amplifiers (see ep_train's docstring)."""
-    t = params.settling_time
-    names = {"free": "phase_free", "plus": "phase_nudge_plus", "minus": "phase_nudge_minus"}
-    n_phases = 0
-    for key, cat in names.items():
-        if key in info["power"]:
-            ledger.book(cat, info["power"][key] * t, source="simulated", count=bsz)
-            n_phases += 1
-    sizes = params.layer_sizes
-    ledger.book("dac", params.dac_energy * sizes[0] * bsz, source="model", count=sizes[0] * bsz)
-    # the local rule needs ΔV across every device, i.e. every non-input node voltage of every
-    # phase (hidden and output; the inputs are known): one conversion per such node per phase
-    n_nodes = sum(sizes[1:])
-    ledger.book(
-        "adc",
-        params.adc_energy * n_nodes * bsz * n_phases,
-        source="model",
-        count=n_nodes * bsz * n_phases,
-    )
-    n_amp = 2 * sum(sizes[1:-1])
-    ledger.book(
-        "amplifier",
-        params.amplifier_power * n_amp * t * n_phases * bsz,
-        source="model",
-        count=n_amp * n_phases * bsz,
-    )
-
-
 def program_read_energy(weights: list[NDArray[np.float64]], params: Any) -> float:
     """Energy (J) of reading every device once before state-aware programming.
 
@@ -73,7 +44,7 @@ def ideal_program_energy(
     return e, int(round(n_eq))
 
 
-__all__ = ["book_phases", "program_read_energy", "ideal_program_energy"]
+__all__ = ["program_read_energy", "ideal_program_energy"]
 
 
 def book_physical_step(

@@ -53,16 +53,21 @@ class RawPlot:
     @property
     def kind(self) -> str:
         """``op``, ``tran``, ``ac``, ``dc`` or ngspice's lower-case plot name."""
-        low = self.name.lower()
-        for key, kind in (
-            ("operating point", "op"),
-            ("transient", "tran"),
-            ("ac analysis", "ac"),
-            ("dc transfer", "dc"),
-        ):
-            if key in low:
-                return kind
-        return low
+        return plot_kind(self.name)
+
+
+def plot_kind(plotname: str) -> str:
+    """``op``, ``tran``, ``ac``, ``dc`` for ngspice's plot name, else the lower-case name."""
+    low = plotname.lower()
+    for key, kind in (
+        ("operating point", "op"),
+        ("transient", "tran"),
+        ("ac analysis", "ac"),
+        ("dc transfer", "dc"),
+    ):
+        if key in low:
+            return kind
+    return low
 
 
 @dataclass
@@ -221,5 +226,6 @@ __all__ = [
     "comment_out_control",
     "ngspice_program",
     "parse_raw_ascii",
+    "plot_kind",
     "run_batch",
 ]
