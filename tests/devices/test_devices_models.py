@@ -314,3 +314,15 @@ def test_vteam_zero_band_fast_path_keeps_shape_and_values() -> None:
     var = Variability(m, (5, 4), VariabilityParams(d2d_rate_sigma=0.2), rng=rng)
     assert var.dxdt(v, x).shape == (3, 5, 4) and np.all(var.dxdt(v, x) == 0.0)
     assert var.dxdt(v2, x)[0, 0, 0] == pytest.approx(var.rate_gain[0, 0] * r2[0, 0, 0])
+
+
+@pytest.mark.parametrize("resistance", ["linear", "exponential"])
+def test_vteam_state_at_conductance_inverts_the_chord_conductance(resistance: str) -> None:
+    """Reference: the forward chord conductance G(x) = 1/R(x) (round trip to 1e-12 in x);
+    targets outside [1/r_off, 1/r_on] end at the state bounds."""
+    m = VTEAM(resistance=resistance)
+    x = np.linspace(0.0, 1.0, 101)
+    g = m.conductance(x, 0.1)
+    np.testing.assert_allclose(m.state_at_conductance(g, 0.1), x, rtol=0, atol=1e-12)
+    assert m.state_at_conductance(2.0 / m.params.r_on) == 0.0
+    assert m.state_at_conductance(0.5 / m.params.r_off) == 1.0

@@ -154,10 +154,15 @@ class CrossbarSynapses:
     def state_for(self, xb: Any, g: Array) -> Array:
         """States whose chord conductance (of ``xb``'s own, possibly varied, devices) is ``g``.
 
-        Bisection over the state bounds (the conductance is monotone in the state); targets
-        outside a device's own window end at its bound.
+        Bisection over the state bounds (the conductance is monotone in the state), or the
+        model's closed-form inverse ``state_at_conductance`` where it has one (a nominal
+        device; a variability wrapper has none); targets outside a device's own window end at
+        its bound.
         """
         lo, hi = xb.model.state_bounds
+        inverse = getattr(xb.model, "state_at_conductance", None)
+        if inverse is not None:
+            return np.asarray(np.clip(inverse(g, self.v_read), lo, hi), dtype=np.float64)
         g_lo = xb.model.conductance(np.full(g.shape, lo), self.v_read)
         g_hi = xb.model.conductance(np.full(g.shape, hi), self.v_read)
         inc = g_hi > g_lo
