@@ -1,8 +1,14 @@
-"""The circuit graph: nodes and elements, shared by the Python and ngspice engines.
+"""The circuit description: nodes and elements, shared by the Python and ngspice engines.
 
-A :class:`Circuit` is a :class:`networkx.MultiDiGraph` whose nodes are circuit nodes (ground is
-``"0"``; ``"gnd"`` is an alias) and whose edges are two-terminal branches ``p -> n`` keyed by
-element name. Each edge carries its :class:`Element`. Controlled sources keep their controlling
+A :class:`Circuit` holds nodes (ground is ``"0"``; ``"gnd"`` is an alias) and two-terminal
+branches ``p -> n`` named by element. Storage is columnar: one row per element in insertion
+order (kind, first and second node as positions in :attr:`Circuit.nodes`, main value, name),
+and an :class:`Element` object only for elements with more than a name, two nodes and a value
+(waveforms, models, controls, initial conditions). Plain R, C, L, V and I elements -- almost
+all of a large crossbar -- are rows only, so building, exporting, parsing and compiling a
+circuit of millions of elements costs no Python object per element. The object view
+(:attr:`Circuit.elements`, :meth:`Circuit.element`) and the :class:`networkx.MultiDiGraph`
+view (:attr:`Circuit.graph`) are made on request. Controlled sources keep their controlling
 nodes or controlling source in the element, not as edges.
 
 Sign convention (SPICE): the current of every element is the current flowing from its first
@@ -13,11 +19,13 @@ branch current (negative when the source delivers power).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 import numpy as np
+from numpy.typing import NDArray
 
 from thermolearn.circuit.nodes import GROUND, GROUND_ALIASES, is_ground
 from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
@@ -134,8 +142,88 @@ class Element:
         return float(self.waveform.value(t))
 
 
+#: Kind codes of the columnar element table: code ``i`` is ``KIND_CODES[i]``.
+KIND_CODES = "RCLVIDMEGHFSYB"
+_CODE = {k: i for i, k in enumerate(KIND_CODES)}
+#: Kinds that may be stored as a row only (name, two nodes, one value).
+ROW_KINDS = "RCLVI"
+#: Kinds whose main value must be > 0 (ohm, farad, henry).
+_POSITIVE = "RCL"
+#: One regular-expression pass checks a whole column of names (one name per line).
+_NAMES_RE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.:\-\[\]<>!$%&*+/|~^]*\n)*")
+_NODES_RE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.:#\-\[\]<>!$%&*+/|~^]*\n)*")
+
+
+def is_row(el: Element) -> bool:
+    """Return True if ``el`` is fully described by its kind, name, two nodes and value."""
+    k = el.kind
+    if k not in ROW_KINDS or len(el.nodes) != 2:
+        return False
+    if k in "VI":
+        return el.waveform is None
+    if k == "C":
+        return el.ic is None
+    return True
+
+
+class _Column:
+    """A growable numpy column: single appends go to a list, blocks to a list of arrays.
+
+    :meth:`array` joins them once and returns a read-only array (callers never write into
+    it; :meth:`set` copies before writing), so an array handed out stays valid.
+    """
+
+    __slots__ = ("_arr", "_parts", "_pend", "dtype")
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+        self._arr = np.zeros(0, self.dtype)
+        self._arr.flags.writeable = False
+        self._parts: list[np.ndarray] = []
+        self._pend: list[Any] = []
+
+    def append(self, x: Any) -> None:
+        self._pend.append(x)
+
+    def extend(self, arr: np.ndarray) -> None:
+        self._settle()
+        self._parts.append(np.asarray(arr, dtype=self.dtype))
+
+    def _settle(self) -> None:
+        if self._pend:
+            self._parts.append(np.array(self._pend, dtype=self.dtype))
+            self._pend = []
+
+    def array(self) -> np.ndarray:
+        self._settle()
+        if self._parts:
+            arr = np.concatenate([self._arr, *self._parts])
+            arr.flags.writeable = False
+            self._arr, self._parts = arr, []
+        return self._arr
+
+    def get(self, i: int) -> Any:
+        n = len(self._arr)
+        if i < n:
+            return self._arr[i]
+        if not self._parts:
+            return self._pend[i - n]
+        return self.array()[i]
+
+    def set(self, i: int, x: Any) -> None:
+        arr = self.array().copy()
+        arr[i] = x
+        arr.flags.writeable = False
+        self._arr = arr
+
+    def delete(self, i: int) -> None:
+        arr = np.delete(self.array(), i)
+        arr.flags.writeable = False
+        self._arr = arr
+
+
 class Circuit:
-    """A circuit: nodes (ground ``"0"``) and named elements on a networkx MultiDiGraph.
+    """A circuit: nodes (ground ``"0"``) and named elements, stored as columns.
 
     Parameters
     ----------
@@ -155,11 +243,21 @@ class Circuit:
 
     def __init__(self, title: str = "thermolearn circuit") -> None:
         self.title = str(title).replace("\n", " ")
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        self.graph.add_node(GROUND)
-        self._elements: dict[str, Element] = {}
-        self._lower: dict[str, str] = {}
+        #: node names in insertion order, ground first; _node_ix: name -> position
+        self._node_names: list[str] = [GROUND]
+        self._node_ix: dict[str, int] = {GROUND: 0}
+        #: the element table: one row per element, in insertion order
+        self._names: list[str] = []
+        self._kind = _Column(np.uint8)
+        self._a = _Column(np.intp)
+        self._b = _Column(np.intp)
+        self._value = _Column(np.float64)
+        #: Element objects of the rows that need more than a row (by row position)
+        self._obj: dict[int, Element] = {}
+        #: lower-case name -> row position (None: rebuilt on first use after a removal)
+        self._lower: dict[str, int] | None = {}
         self._version = 0
+        self._views: dict[str, tuple[int, Any]] = {}
 
     @property
     def version(self) -> int:
@@ -170,35 +268,122 @@ class Circuit:
         """
         return self._version
 
-    def _touch(self, node: str) -> None:
-        self.graph.add_node(node)
+    def _touch(self, node: str) -> int:
+        ix = self._node_ix.get(node)
+        if ix is None:
+            ix = self._node_ix[node] = len(self._node_names)
+            self._node_names.append(node)
+        return ix
+
+    def _lower_map(self) -> dict[str, int]:
+        if self._lower is None:
+            names = self._names
+            self._lower = dict(zip(map(str.lower, names), range(len(names)), strict=True))
+        return self._lower
+
+    def _view(self, key: str, make: Any) -> Any:
+        hit = self._views.get(key)
+        if hit is not None and hit[0] == self._version:
+            return hit[1]
+        val = make()
+        self._views[key] = (self._version, val)
+        return val
 
     # -- bookkeeping -------------------------------------------------------------------
     def __repr__(self) -> str:
-        return f"Circuit({self.title!r}, {len(self.nodes)} nodes, {len(self._elements)} elements)"
+        return f"Circuit({self.title!r}, {len(self._node_names)} nodes, {len(self)} elements)"
 
     def __len__(self) -> int:
-        return len(self._elements)
+        return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._lower
+        return isinstance(name, str) and name.lower() in self._lower_map()
 
     @property
     def nodes(self) -> list[str]:
         """Node names; ground ``"0"`` first."""
-        return list(self.graph.nodes)
+        return list(self._node_names)
 
     @property
     def elements(self) -> list[Element]:
-        """Elements in insertion order."""
-        return list(self._elements.values())
+        """Elements in insertion order (objects made on request for row-only elements)."""
+        return list(self._view("elements", self._make_elements))
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The circuit as a :class:`networkx.MultiDiGraph` (a view made on request).
+
+        Nodes are the circuit nodes (ground first), edges ``p -> n`` keyed by element name
+        with the :class:`Element` as attribute ``element``. Editing the graph does not edit
+        the circuit.
+        """
+        return self._view("graph", self._make_graph)
+
+    def _make_graph(self) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self._node_names)
+        _insert_edges(g, self.elements)
+        return g
+
+    def _make_elements(self) -> list[Element]:
+        names = self._names
+        if not names:
+            return []
+        kinds = self._kind.array().tolist()
+        a = self._a.array().tolist()
+        b = self._b.array().tolist()
+        vals = self._value.array().tolist()
+        nn = self._node_names
+        obj = self._obj
+        out = []
+        for i, (nm, k, p, q, v) in enumerate(zip(names, kinds, a, b, vals, strict=True)):
+            el = obj.get(i)
+            if el is None:
+                el = Element(kind=KIND_CODES[k], name=nm, nodes=(nn[p], nn[q]), value=v)
+            out.append(el)
+        return out
+
+    def _element_at(self, i: int) -> Element:
+        el = self._obj.get(i)
+        if el is not None:
+            return el
+        nn = self._node_names
+        return Element(
+            kind=KIND_CODES[int(self._kind.get(i))],
+            name=self._names[i],
+            nodes=(nn[int(self._a.get(i))], nn[int(self._b.get(i))]),
+            value=float(self._value.get(i)),
+        )
 
     def element(self, name: str) -> Element:
         """Return the element called ``name`` (case-insensitive)."""
-        key = self._lower.get(str(name).lower())
-        if key is None:
+        i = self._lower_map().get(str(name).lower())
+        if i is None:
             raise ParameterError(f"Circuit {self.title!r} has no element named {name!r}.")
-        return self._elements[key]
+        return self._element_at(i)
+
+    def columns(self) -> dict[str, Any]:
+        """Return the element table as read-only columns (for engines and writers; no objects).
+
+        Returns
+        -------
+        dict
+            ``kind`` (uint8 codes into :data:`KIND_CODES`), ``a`` and ``b`` (positions of
+            the first and second node in :attr:`nodes`), ``value`` (the element's main
+            value, 0 for kinds without one), ``names`` (list of str), ``nodes`` (list of
+            node names), ``objects`` (row position -> :class:`Element` for rows that need
+            more than a row: waveforms, models, controls, initial conditions). Treat all of
+            them as read-only.
+        """
+        return {
+            "kind": self._kind.array(),
+            "a": self._a.array(),
+            "b": self._b.array(),
+            "value": self._value.array(),
+            "names": self._names,
+            "nodes": self._node_names,
+            "objects": self._obj,
+        }
 
     def _node(self, node: Any, what: str, name: str) -> str:
         if isinstance(node, int | np.integer) and not isinstance(node, bool):
@@ -217,16 +402,23 @@ class Circuit:
                 f"got {el.name!r}."
             )
         low = el.name.lower()
-        if low in self._lower:
+        lower = self._lower_map()
+        if low in lower:
             raise ParameterError(
-                f"Circuit {self.title!r} already has an element named {self._lower[low]!r} "
-                f"(names are case-insensitive, as in SPICE); cannot add {el.name!r}."
+                f"Circuit {self.title!r} already has an element named "
+                f"{self._names[lower[low]]!r} (names are case-insensitive, as in SPICE); "
+                f"cannot add {el.name!r}."
             )
-        self._elements[el.name] = el
-        self._lower[low] = el.name
-        for nd in el.nodes:
-            self._touch(nd)
-        self.graph.add_edge(el.p, el.n, key=el.name, element=el)
+        ix = [self._touch(nd) for nd in el.nodes]
+        pos = len(self._names)
+        self._names.append(el.name)
+        lower[low] = pos
+        self._kind.append(_CODE[el.kind])
+        self._a.append(ix[0])
+        self._b.append(ix[1])
+        self._value.append(float(el.value))
+        if not is_row(el):
+            self._obj[pos] = el
         self._version += 1
         return el
 
@@ -235,11 +427,138 @@ class Circuit:
 
     def remove(self, name: str) -> None:
         """Remove the element called ``name``."""
-        el = self.element(name)
-        self.graph.remove_edge(el.p, el.n, key=el.name)
-        del self._elements[el.name]
-        del self._lower[el.name.lower()]
+        i = self._lower_map().get(str(name).lower())
+        if i is None:
+            raise ParameterError(f"Circuit {self.title!r} has no element named {name!r}.")
+        del self._names[i]
+        for col in (self._kind, self._a, self._b, self._value):
+            col.delete(i)
+        self._obj = {(k if k < i else k - 1): e for k, e in self._obj.items() if k != i}
+        self._lower = None
         self._version += 1
+
+    # -- bulk --------------------------------------------------------------------------
+    def add_nodes(self, names: Sequence[str]) -> NDArray[np.intp]:
+        """Add nodes (if new) and return their positions in :attr:`nodes`.
+
+        Ground aliases (``"0"``, ``"gnd"``, any case) give position 0. All or nothing: an
+        invalid name raises :class:`~thermolearn.errors.ParameterError` (naming it) before
+        any node is added. New nodes are appended in order of first appearance.
+        """
+        ix = self._node_ix
+        new = [nm for nm in dict.fromkeys(names) if nm not in ix]
+        if new:
+            if not all(isinstance(nm, str) for nm in new) or not _NODES_RE.fullmatch(
+                "\n".join(new) + "\n"
+            ):
+                bad = next(
+                    nm for nm in new if not (isinstance(nm, str) and _NODE_RE.match(nm))
+                )
+                raise ParameterError(
+                    f"Node names must be non-empty without spaces, parentheses, commas or "
+                    f"'='; got {bad!r}."
+                )
+            for nm in new:
+                if nm.lower() in GROUND_ALIASES:
+                    ix[nm] = 0  # an alias: a key of the lookup only, not a node
+            fresh = [nm for nm in new if nm not in ix]
+            start = len(self._node_names)
+            self._node_names.extend(fresh)
+            ix.update(zip(fresh, range(start, start + len(fresh)), strict=True))
+        return np.fromiter(map(ix.__getitem__, names), dtype=np.intp, count=len(names))
+
+    def add_rows(
+        self, kinds: str, names: list[str], a: Any, b: Any, values: Any
+    ) -> None:
+        """Add many plain R, C, L, V or I elements at once, given node positions.
+
+        Parameters
+        ----------
+        kinds : str
+            One kind letter for all elements, or one letter per element (``"RRCV..."``).
+        names : list of str
+            Element names (unique, case-insensitive, also against the circuit's own).
+        a, b : array of int
+            Positions in :attr:`nodes` of each element's first and second node (e.g. from
+            :meth:`add_nodes`).
+        values : array of float
+            Ohm (R, > 0), farad (C, > 0), henry (L, > 0), volt or ampere (V, I: DC value).
+
+        All or nothing: any invalid name, node, value or duplicate raises
+        :class:`~thermolearn.errors.ParameterError` naming the first offender, as the
+        element-by-element methods would, and nothing is added. The elements are rows
+        only: no per-element object is made.
+        """
+        k = len(names)
+        vals = np.asarray(values, dtype=np.float64).reshape(-1)
+        ia = np.asarray(a, dtype=np.intp).reshape(-1)
+        ib = np.asarray(b, dtype=np.intp).reshape(-1)
+        if not (vals.size == ia.size == ib.size == k) or (len(kinds) not in (1, k)):
+            raise ParameterError(
+                f"Circuit.add_rows needs one kind, first node, second node and value per "
+                f"name ({k}); got {len(kinds)}, {ia.size}, {ib.size} and {vals.size}."
+            )
+        if k == 0:
+            return
+        if not set(kinds) <= set(ROW_KINDS):
+            raise ParameterError(
+                f"The 'kinds' parameter of Circuit.add_rows must use the letters "
+                f"{ROW_KINDS!r}; got {sorted(set(kinds) - set(ROW_KINDS))}."
+            )
+        n_nodes = len(self._node_names)
+        if ia.min() < 0 or ib.min() < 0 or ia.max() >= n_nodes or ib.max() >= n_nodes:
+            raise ParameterError(
+                f"Circuit.add_rows: node positions must lie in [0, {n_nodes - 1}] (positions "
+                "in Circuit.nodes, e.g. from Circuit.add_nodes)."
+            )
+        codes = (
+            np.full(k, _CODE[kinds], np.uint8)
+            if len(kinds) == 1
+            else _KIND_LUT[np.frombuffer(kinds.encode("ascii"), np.uint8)]
+        )
+        positive = np.isin(codes, _POSITIVE_CODES)
+        bad = np.flatnonzero(~np.isfinite(vals) | (positive & ~(vals > 0)))
+        if bad.size:
+            i = int(bad[0])
+            kind = KIND_CODES[codes[i]]
+            what = {"R": "r", "C": "c", "L": "l", "V": "dc", "I": "dc"}[kind]
+            if kind in _POSITIVE:
+                unit = {"R": "ohm", "C": "F", "L": "H"}[kind]
+                check_positive(float(vals[i]), what, names[i], unit)
+            check_finite(float(vals[i]), what, names[i])
+            raise ParameterError(f"The '{what}' parameter of {names[i]} must be finite.")
+        if not all(isinstance(nm, str) for nm in names) or not _NAMES_RE.fullmatch(
+            "\n".join(names) + "\n"
+        ):
+            first = next(nm for nm in names if not (isinstance(nm, str) and _NAME_RE.match(nm)))
+            self._add(Element(kind="R", name=first, nodes=("0", "0"), value=1.0))  # raises
+        lower = self._lower_map()
+        low = list(map(str.lower, names))
+        n0 = len(lower)
+        start = len(self._names)
+        lower.update(zip(low, range(start, start + k), strict=True))
+        if len(lower) != n0 + k:  # a duplicate: undo and name the first one
+            self._lower = None
+            old = self._lower_map()
+            seen: set[str] = set()
+            for nm, lo in zip(names, low, strict=True):
+                if lo in old or lo in seen:
+                    prev = (
+                        self._names[old[lo]]
+                        if lo in old
+                        else next(x for x in names if x.lower() == lo)
+                    )
+                    raise ParameterError(
+                        f"Circuit {self.title!r} already has an element named {prev!r} (names "
+                        f"are case-insensitive, as in SPICE); cannot add {nm!r}."
+                    )
+                seen.add(lo)
+        self._names.extend(names)
+        self._kind.extend(codes)
+        self._a.extend(ia)
+        self._b.extend(ib)
+        self._value.extend(vals)
+        self._version += k
 
     # -- elements ----------------------------------------------------------------------
     def add_resistor(self, name: str, n1: Any, n2: Any, r: float) -> Element:
@@ -254,8 +573,8 @@ class Circuit:
 
         All or nothing: if any resistor is invalid (name, node, value, duplicate name),
         nothing is added and the error names the first offender, as :meth:`add_resistor`
-        would. Elements, nodes and edges are inserted in the given order, so the circuit is
-        the one the element-by-element calls would build.
+        would. Elements and nodes are inserted in the given order, so the circuit is the
+        one the element-by-element calls would build.
         """
         k = len(names)
         if len(n1) != k or len(n2) != k:
@@ -277,19 +596,23 @@ class Circuit:
             first = next(nm for nm in names if not (isinstance(nm, str) and _NAME_RE.match(nm)))
             self._add(Element(kind="R", name=first, nodes=("0", "0"), value=1.0))  # raises
         low = [nm.lower() for nm in names]
-        if len(set(low)) != k or not self._lower.keys().isdisjoint(low):
+        lower = self._lower_map()
+        if len(set(low)) != k or not lower.keys().isdisjoint(low):
             seen: set[str] = set()
             for nm, lo in zip(names, low, strict=True):
-                if lo in self._lower or lo in seen:
-                    prev = self._lower.get(lo, next(x for x in names if x.lower() == lo))
+                if lo in lower or lo in seen:
+                    prev = (
+                        self._names[lower[lo]]
+                        if lo in lower
+                        else next(x for x in names if x.lower() == lo)
+                    )
                     raise ParameterError(
                         f"Circuit {self.title!r} already has an element named {prev!r} (names "
                         f"are case-insensitive, as in SPICE); cannot add {nm!r}."
                     )
                 seen.add(lo)
         canon: dict[Any, str] = {}
-        a: list[str] = []
-        b: list[str] = []
+        inter: list[str] = []
         for nm, x, y in zip(names, n1, n2, strict=True):
             p = canon.get(x)
             if p is None:
@@ -297,16 +620,10 @@ class Circuit:
             q = canon.get(y)
             if q is None:
                 q = canon[y] = self._node(y, "second", nm)
-            a.append(p)
-            b.append(q)
-        els = [
-            Element(kind="R", name=nm, nodes=(p, q), value=v)
-            for nm, p, q, v in zip(names, a, b, vals.tolist(), strict=True)
-        ]
-        self._elements.update(zip(names, els, strict=True))
-        self._lower.update(zip(low, names, strict=True))
-        _insert_edges(self.graph, els)
-        self._version += k
+            inter.append(p)
+            inter.append(q)
+        pos = self.add_nodes(inter)
+        self.add_rows("R", list(names), pos[0::2], pos[1::2], vals)
 
     def add_capacitor(
         self, name: str, n1: Any, n2: Any, c: float, ic: float | None = None
@@ -543,34 +860,48 @@ class Circuit:
         )
 
     def _replace(self, el: Element) -> None:
-        self._elements[el.name] = el
-        self.graph.edges[el.p, el.n, el.name]["element"] = el
+        i = self._lower_map()[el.name.lower()]
+        if float(el.value) != float(self._value.get(i)):
+            self._value.set(i, float(el.value))
+        if is_row(el):
+            self._obj.pop(i, None)
+        else:
+            self._obj[i] = el
         self._version += 1
 
     # -- checks ------------------------------------------------------------------------
     def validate(self) -> None:
         """Check cross references (controlling sources of F/H exist and are V sources)."""
-        for el in self._elements.values():
+        lower = self._lower_map()
+        for el in self._obj.values():
             if el.kind in "FH":
-                key = self._lower.get(str(el.control).lower())
-                if key is None:
+                i = lower.get(str(el.control).lower())
+                if i is None:
                     raise NetlistError(
                         f"{KINDS[el.kind]} {el.name!r} is controlled by unknown source "
                         f"{el.control!r}."
                     )
-                if self._elements[key].kind != "V":
+                kind = KIND_CODES[int(self._kind.get(i))]
+                if kind != "V":
                     raise NetlistError(
                         f"{KINDS[el.kind]} {el.name!r} must be controlled by a voltage source; "
-                        f"{key!r} is a {KINDS[self._elements[key].kind]}."
+                        f"{self._names[i]!r} is a {KINDS[kind]}."
                     )
 
     def memristors(self) -> list[Element]:
         """Return the memristor elements."""
-        return [e for e in self._elements.values() if e.kind == "M"]
+        return [e for _, e in sorted(self._obj.items()) if e.kind == "M"]
 
     def has_dynamics(self) -> bool:
         """Return True if the circuit has capacitors, inductors or memristors."""
-        return any(e.kind in "CLM" for e in self._elements.values())
+        return bool(np.isin(self._kind.array(), _DYNAMIC_CODES).any())
+
+
+_KIND_LUT = np.full(256, 255, np.uint8)
+for _i, _k in enumerate(KIND_CODES):
+    _KIND_LUT[ord(_k)] = _i
+_POSITIVE_CODES = np.array([_CODE[k] for k in _POSITIVE], np.uint8)
+_DYNAMIC_CODES = np.array([_CODE[k] for k in "CLM"], np.uint8)
 
 
 def _insert_edges(graph: nx.MultiDiGraph, els: list[Element]) -> None:
@@ -606,4 +937,14 @@ def _insert_edges(graph: nx.MultiDiGraph, els: list[Element]) -> None:
     nx._clear_cache(graph)
 
 
-__all__ = ["Circuit", "Element", "GROUND", "KINDS", "SPICE_LETTER", "is_ground"]
+__all__ = [
+    "Circuit",
+    "Element",
+    "GROUND",
+    "KINDS",
+    "KIND_CODES",
+    "ROW_KINDS",
+    "SPICE_LETTER",
+    "is_ground",
+    "is_row",
+]

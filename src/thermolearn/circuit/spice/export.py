@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 import numpy as np
+from numpy.typing import NDArray
 
-from thermolearn.circuit.circuit import SPICE_LETTER, Circuit, Element
+from thermolearn.circuit.circuit import KIND_CODES, SPICE_LETTER, Circuit, Element
 from thermolearn.circuit.spice.expressions import compile_expression
 from thermolearn.circuit.stamps import is_linear_iv
 from thermolearn.circuit.waveforms import spice_number
@@ -133,25 +134,28 @@ def write_netlist(
 ) -> None:
     """Stream the netlist of :func:`export_netlist` into the text file ``out``.
 
-    Element lines are formatted in chunks and written as they are made: time linear in the
+    Element lines are made from the circuit's columns (:meth:`Circuit.columns`) in chunks
+    and written as they are made: names, nodes and values of plain elements are formatted a
+    chunk at a time (no per-element object), the others one by one. Time linear in the
     element count, memory bounded by one chunk (plus the circuit itself).
     """
     circuit.validate()
     cards = [analysis] if isinstance(analysis, str) else list(analysis or [])
     transient = any(c.strip().lower().startswith(".tran") for c in cards)
-    elements = circuit.elements
-    sn_all = [_fast_name(el) for el in elements]
-    if len({sn.lower() for sn in sn_all}) != len(sn_all):
-        names: dict[str, str] = {}
-        for sn, el in zip(sn_all, elements, strict=True):
+    cols = circuit.columns()
+    kind: NDArray[np.uint8] = cols["kind"]
+    names: list[str] = cols["names"]
+    objects: dict[int, Element] = cols["objects"]
+    nodes: list[str] = cols["nodes"]
+    sn_all = _spice_names(kind, names)
+    if _maybe_clash(circuit, kind, names, sn_all):
+        seen: dict[str, str] = {}
+        for sn, nm in zip(sn_all, names, strict=True):
             low = sn.lower()
-            if low in names:
-                raise NetlistError(
-                    f"elements {names[low]!r} and {el.name!r} both export as {sn!r}."
-                )
-            names[low] = el.name
-    nodes = circuit.nodes
-    if len({nd.lower() for nd in nodes}) != len(nodes):
+            if low in seen:
+                raise NetlistError(f"elements {seen[low]!r} and {nm!r} both export as {sn!r}.")
+            seen[low] = nm
+    if len(set(map(str.lower, nodes))) != len(nodes):
         lower_nodes: dict[str, str] = {}
         for nd in nodes:
             prev = lower_nodes.setdefault(nd.lower(), nd)
@@ -162,54 +166,26 @@ def write_netlist(
     out.write(f"{circuit.title}\n* exported by thermolearn\n")
     models: dict[Any, str] = {}
     libs: dict[str, str] = {}
-    num = spice_number
-    for start in range(0, len(elements), _CHUNK):
-        part = elements[start : start + _CHUNK]
-        sn_part = sn_all[start : start + _CHUNK]
-        if all(_is_simple(el) for el in part):
-            out.write(_simple_lines(sn_part, part))
-            continue
-        lines: list[str] = []
-        for sn, el in zip(sn_part, part, strict=True):
-            k = el.kind
-            nodes = el.nodes
-            if k in "RSL" or (k in "VI" and el.waveform is None) or (k == "C" and el.ic is None):
-                v = el.value
-                val = str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
-                dc = "DC " if k in "VI" else ""
-                lines.append(f"{sn} {nodes[0]} {nodes[1]} {dc}{val}")
-                continue
-            p, n = nodes[0], nodes[1]
-            if k == "C":
-                lines.append(f"{sn} {p} {n} {num(el.value)} IC={num(el.ic)}")  # type: ignore[arg-type]
-            elif k in "VI":
-                assert el.waveform is not None
-                lines.append(f"{sn} {p} {n} DC {num(el.value)} {el.waveform.spice()}")
-            elif k == "D":
-                if el.model not in models:
-                    models[el.model] = f"dmod{len(models) + 1}"
-                temp = _celsius(el.model.temperature)
-                lines.append(f"{sn} {p} {n} {models[el.model]} temp={temp}")
-            elif k in "EG":
-                cp, cn = el.nodes[2], el.nodes[3]
-                lines.append(f"{sn} {p} {n} {cp} {cn} {num(el.value)}")
-            elif k in "FH":
-                ctrl = spice_name(circuit.element(str(el.control)))
-                lines.append(f"{sn} {p} {n} {ctrl} {num(el.value)}")
-            elif k == "Y":
-                expr = compile_expression(el.model.spice_expression(f"V({p},{n})"), {})
-                lines.append(f"{sn} {p} {n} I={expr.render()}")
-            elif k == "B":
-                expr = compile_expression(el.expr or "0", {})
-                mode = el.mode.upper() if el.mode else "I"
-                lines.append(f"{sn} {p} {n} {mode}={expr.render()}")
-            elif k == "M":
-                lines.extend(_memristor_lines(el, transient, libs))
-            else:  # pragma: no cover - every kind is handled above
-                raise NetlistError(f"cannot export element kind {k!r}")
-        if lines:
-            out.write("\n".join(lines))
-            out.write("\n")
+    node_obj = np.array(nodes, dtype=object)
+    a_all, b_all, v_all = cols["a"], cols["b"], cols["value"]
+    obj_pos = np.array(sorted(objects), dtype=np.intp)
+    for start in range(0, len(names), _CHUNK):
+        stop = min(start + _CHUNK, len(names))
+        lines = _row_lines(
+            sn_all[start:stop],
+            kind[start:stop],
+            node_obj[a_all[start:stop]].tolist(),
+            node_obj[b_all[start:stop]].tolist(),
+            v_all[start:stop],
+        )
+        lo, hi = np.searchsorted(obj_pos, [start, stop])
+        for pos in obj_pos[lo:hi].tolist():
+            el = objects[pos]
+            if not _is_simple(el):  # a switch is written as its row
+                text = _object_lines(circuit, el, sn_all[pos], transient, models, libs)
+                lines[pos - start] = "\n".join(text)
+        out.write("\n".join(lines))
+        out.write("\n")
     tail: list[str] = [_diode_card(params, mname) for params, mname in models.items()]
     for text in libs.values():
         tail.extend(ln for ln in text.strip().splitlines() if ln.strip())
@@ -220,35 +196,101 @@ def write_netlist(
     out.write("\n".join(tail) + "\n")
 
 
+def _object_lines(
+    circuit: Circuit,
+    el: Element,
+    sn: str,
+    transient: bool,
+    models: dict[Any, str],
+    libs: dict[str, str],
+) -> list[str]:
+    """Netlist line(s) of an element with more than a name, two nodes and a value."""
+    num = spice_number
+    k = el.kind
+    p, n = el.nodes[0], el.nodes[1]
+    if k == "C":
+        return [f"{sn} {p} {n} {num(el.value)} IC={num(el.ic)}"]  # type: ignore[arg-type]
+    if k in "VI":
+        assert el.waveform is not None
+        return [f"{sn} {p} {n} DC {num(el.value)} {el.waveform.spice()}"]
+    if k == "D":
+        if el.model not in models:
+            models[el.model] = f"dmod{len(models) + 1}"
+        temp = _celsius(el.model.temperature)
+        return [f"{sn} {p} {n} {models[el.model]} temp={temp}"]
+    if k in "EG":
+        cp, cn = el.nodes[2], el.nodes[3]
+        return [f"{sn} {p} {n} {cp} {cn} {num(el.value)}"]
+    if k in "FH":
+        ctrl = spice_name(circuit.element(str(el.control)))
+        return [f"{sn} {p} {n} {ctrl} {num(el.value)}"]
+    if k == "Y":
+        expr = compile_expression(el.model.spice_expression(f"V({p},{n})"), {})
+        return [f"{sn} {p} {n} I={expr.render()}"]
+    if k == "B":
+        expr = compile_expression(el.expr or "0", {})
+        mode = el.mode.upper() if el.mode else "I"
+        return [f"{sn} {p} {n} {mode}={expr.render()}"]
+    if k == "M":
+        return _memristor_lines(el, transient, libs)
+    raise NetlistError(f"cannot export element kind {k!r}")  # pragma: no cover
+
+
 def _is_simple(el: Element) -> bool:
     """R, S, L, C without IC and V/I without waveform: name, two nodes, one number."""
     k = el.kind
     return k in "RSL" or (k in "VI" and el.waveform is None) or (k == "C" and el.ic is None)
 
 
-def _simple_lines(names: list[str], els: list[Element]) -> str:
-    """Lines of simple elements, formatted in bulk (the same text as per element)."""
-    vals = np.fromiter((el.value for el in els), dtype=float, count=len(els))
+#: netlist letter of each kind code, and "DC " before the value of V and I
+_LETTER = [SPICE_LETTER[k] for k in KIND_CODES]
+_DC = np.array(["DC " if k in "VI" else "" for k in KIND_CODES], dtype=object)
+
+
+def _spice_names(kind: NDArray[np.uint8], names: list[str]) -> list[str]:
+    """Netlist names of all elements (:func:`spice_name`), a run of one kind at a time."""
+    out: list[str] = []
+    if not names:
+        return out
+    cuts = np.flatnonzero(np.diff(kind)) + 1
+    starts = [0, *cuts.tolist()]
+    stops = [*cuts.tolist(), len(names)]
+    for s, e in zip(starts, stops, strict=True):
+        code = int(kind[s])
+        letter = _LETTER[code]
+        part = names[s:e]
+        if KIND_CODES[code] == "M":
+            out.extend(["X" + nm for nm in part])
+            continue
+        ok = (letter, letter.lower())
+        out.extend([nm if nm[:1] in ok else letter + nm for nm in part])
+    return out
+
+
+def _maybe_clash(
+    circuit: Circuit, kind: NDArray[np.uint8], names: list[str], sn: list[str]
+) -> bool:
+    """Return True if two elements may export under one name (only prefixed names can)."""
+    lower = circuit._lower_map()  # noqa: SLF001 - the circuit's own name index
+    return not lower.keys().isdisjoint(
+        s.lower() for s, nm in zip(sn, names, strict=True) if len(s) != len(nm)
+    )
+
+
+def _row_lines(
+    sn: list[str], kind: NDArray[np.uint8], p: list[str], n: list[str], vals: NDArray[np.float64]
+) -> list[str]:
+    """Format the lines ``NAME P N [DC ]VALUE`` of a chunk in bulk.
+
+    The per-element text: an integral value below 1e15 as an integer, any other as ``repr``.
+    """
     integral = (vals == np.trunc(vals)) & (np.abs(vals) < 1e15)
-    num = [
-        str(int(v)) if ok else repr(v)
-        for v, ok in zip(vals.tolist(), integral.tolist(), strict=True)
-    ]
-    src = ["DC " if el.kind in "VI" else "" for el in els]
-    lines = [
-        f"{sn} {el.nodes[0]} {el.nodes[1]} {dc}{v}"
-        for sn, el, dc, v in zip(names, els, src, num, strict=True)
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _fast_name(el: Element) -> str:
-    """:func:`spice_name` without the property lookups (one call per element on export)."""
-    letter = SPICE_LETTER[el.kind]
-    name = el.name
-    if el.kind == "M":
-        return "X" + name
-    return name if name[:1].upper() == letter else letter + name
+    num = np.array(list(map(repr, vals.tolist())), dtype=object)
+    if integral.any():
+        num[integral] = list(map(str, np.trunc(vals[integral]).astype(np.int64).tolist()))
+    if kind.size and (kind.min() != kind.max() or _DC[kind[0]]):
+        num = _DC[kind] + num
+    return [f"{s} {a} {b} {v}" for s, a, b, v in zip(sn, p, n, num.tolist(), strict=True)]
 
 
 def _memristor_lines(el: Element, transient: bool, libs: dict[str, str]) -> list[str]:

@@ -37,11 +37,16 @@ import gc
 import math
 import os
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from thermolearn.circuit.circuit import Circuit, Element, is_ground
+from thermolearn.circuit.nodes import GROUND_ALIASES
 from thermolearn.circuit.spice import limits as _limits
 from thermolearn.circuit.spice import options as _options
 from thermolearn.circuit.spice.control import ControlError, ControlLine, plan_control
@@ -54,6 +59,7 @@ from thermolearn.circuit.spice.expressions import (
 )
 from thermolearn.circuit.spice.measure import parse_measure
 from thermolearn.circuit.spice.numbers import parse_number
+from thermolearn.circuit.spice.row_lines import classify_lines, parse_values
 from thermolearn.circuit.waveforms import PWL, Exp, Pulse, Sine
 from thermolearn.devices import DiodeParams
 from thermolearn.devices.spice_diode import CELSIUS_TO_KELVIN, SpiceDiodeParams
@@ -328,10 +334,26 @@ _TOKEN_RE = re.compile(r"\s*(\{[^{}]*\}|'[^']*'|\"[^\"]*\"|[^\s(),=]+\([^()]*\)|
 
 _PLAIN = frozenset("{}'\"(),=")
 _BAD_NODE = frozenset("(){}=,'\" \t")
-#: A decimal number without SPICE scale factor (float() reads it exactly as parse_number).
-_PLAIN_NUMBER = re.compile(r"[+]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-#: Shortest run of plain resistor lines taken by the bulk path.
+#: Shortest run of uniform lines read as columns (shorter runs: the general reader).
 _BULK_MIN = 64
+#: Lines of a run read as columns at a time (bounds the memory of the tokens).
+_SUB_RUN = 1 << 18
+#: The line that stands for a run of uniform lines in the general reader's input.
+_BLOCK_MARK = "\x00uniform-lines"
+
+
+#: First bytes of lines that cannot open or close a .control block or a .lib section.
+_PLAIN_START = np.zeros(256, dtype=bool)
+_PLAIN_START[np.frombuffer((string.ascii_letters + string.digits + "*+").encode(), np.uint8)] = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A run of uniform lines: first line (0-based), line count, fields per line (4 or 5)."""
+
+    first: int
+    count: int
+    fields: int
 
 
 def _tokens(text: str, ln: _Line) -> list[str]:
@@ -437,6 +459,9 @@ class _Parser:
         self.node_ic: dict[str, tuple[float, _Line]] = {}
         self.measures: list[Any] = []
         self.used_ic: set[str] = set()
+        self._node_memo: dict[str, int] = {}
+        self._blocks: dict[int, _Block] = {}
+        self._text_bytes = b""
 
     def err(self, msg: str, ln: _Line) -> NetlistError:
         return NetlistError(msg, line=ln.line, source=ln.source)
@@ -481,11 +506,15 @@ class _Parser:
 
     # -- top level -------------------------------------------------------------------
     def run(self, text: str) -> ParsedNetlist:
-        raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        title = raw_lines[0].strip() if raw_lines else ""
-        body_text = "\n".join([""] + raw_lines[1:])  # keep numbering: title is line 1
+        if "\r" in text:
+            text_n = text.replace("\r\n", "\n").replace("\r", "\n")
+        else:
+            text_n = text
+        nl = text_n.find("\n")
+        title = (text_n if nl < 0 else text_n[:nl]).strip()
         control: list[_Line] = []
-        lines = _logical_lines(body_text, self.source, control=control)
+        numbered = self._prepass(text_n)
+        lines = _logical_lines("", self.source, control=control, numbered=numbered)
         if title.startswith("*"):
             title = title.lstrip("*").strip()
         self.circuit.title = title or "netlist"
@@ -501,21 +530,15 @@ class _Parser:
             {n: [b.text for b in sc.body] for n, sc in self.top.subckts.items()},
             _limits.current_limits(),
             self.source,
+            extra_elements=sum(self._block_of(ln).count for ln in lines if self._is_block(ln)),
         )
         for ln in lines:
             if ln.text.split()[0].lower() == ".ic":
                 self.read_ic(ln, "", {}, self.params, self.top.funcs)
-        i = 0
-        while i < len(lines):
-            j = self._resistor_run(lines, i)
-            if j > i:
-                if not self._bulk_resistors(lines, i, j):
-                    for ln in lines[i:j]:  # the general parser, line by line
-                        self.statement(ln, "", {}, self.params, self.top, depth=0)
-                i = j
+        for ln in lines:
+            if self._is_block(ln):
+                self._read_block(self._block_of(ln))
                 continue
-            ln = lines[i]
-            i += 1
             head = ln.text.split()[0].lower()
             if head in (".param", ".params", ".func", ".global", ".temp", ".csparam"):
                 continue
@@ -546,63 +569,187 @@ class _Parser:
             unmodelled_options=self.unmodelled_options,
         )
 
-    # -- fast path: runs of plain top-level resistor lines ``Rname n1 n2 NUMBER`` ----------
-    def _resistor_run(self, lines: list[_Line], i: int) -> int:
-        """End index of the run of plain resistor lines starting at ``i`` (``i``: none).
+    # -- fast path: runs of uniform top-level lines ``NAME N1 N2 [DC] NUMBER`` ----------
+    def _prepass(self, text: str) -> list[tuple[int, str]]:
+        """Numbered lines for the general reader, runs of uniform lines replaced by markers.
 
-        Plain: four whitespace-separated fields, a name starting with R, two node names
-        without special characters, and a positive decimal number without scale factor
-        (parsed by ``float`` to the same double as :func:`parse_number`). Anything else is
-        left to the general parser.
+        Uniform lines (:func:`~thermolearn.circuit.spice.row_lines.classify_lines`) outside
+        ``.control`` blocks and ``.lib`` section definitions, in runs of at least
+        :data:`_BULK_MIN` lines with the same field count, become one marker line each
+        (:data:`_BLOCK_MARK`, at the run's first line number). The general reader sees the
+        marker where the run was: a run inside a ``.subckt`` body or after ``.end`` is
+        handled as its lines would be (expanded, or dropped); at top level the run is read
+        as columns (:meth:`_read_block`). The title (line 1) is given as an empty line.
         """
-        j = i
-        n = len(lines)
-        num = _PLAIN_NUMBER.fullmatch
-        bad = _BAD_NODE.isdisjoint
-        while j < n:
-            toks = lines[j].text.split()
-            if not (
-                len(toks) == 4
-                and toks[0][:1] in "rR"
-                and num(toks[3])
-                and bad(toks[1])
-                and bad(toks[2])
-            ):
-                break
-            j += 1
-        return j if j - i >= _BULK_MIN else i
+        self._blocks = {}
+        self._text_bytes = b""
+        data_b = text.encode("utf-8", "surrogatepass")
+        table = classify_lines(np.frombuffer(data_b, dtype=np.uint8), self._max_line())
+        fields = table.fields.copy()
+        self._exclude_regions(data_b, table, fields)
+        n_lines = fields.size
+        numbered: list[tuple[int, str]] = []
+        runs: list[tuple[int, int]] = []
+        if fields.any():
+            cut = np.flatnonzero(np.diff(fields)) + 1
+            r0 = np.concatenate(([0], cut))
+            r1 = np.concatenate((cut, [n_lines]))
+            keep = (fields[r0] != 0) & (r1 - r0 >= _BULK_MIN)
+            runs = list(zip(r0[keep].tolist(), r1[keep].tolist(), strict=True))
+        start, end = table.start, table.end
 
-    def _bulk_resistors(self, lines: list[_Line], i: int, j: int) -> bool:
-        """Add the plain resistor lines ``lines[i:j]`` at once; False if not taken.
+        def plain(i0: int, i1: int) -> None:  # lines i0..i1-1 (0-based) as they are
+            if i1 <= i0:
+                return
+            chunk = data_b[int(start[i0]) : int(end[i1 - 1])].decode("utf-8", "surrogatepass")
+            numbered.extend(enumerate(chunk.split("\n"), start=i0 + 1))
 
-        When False (a zero or negative value, a bad or duplicate name), nothing was added
-        and the general parser takes the lines one by one, so that any error names its line.
+        pos = 0
+        for i0, i1 in runs:
+            plain(pos, i0)
+            self._blocks[i0 + 1] = _Block(i0, i1 - i0, int(fields[i0]))
+            numbered.append((i0 + 1, _BLOCK_MARK))
+            pos = i1
+        plain(pos, n_lines)
+        if numbered and numbered[0][0] == 1:
+            numbered[0] = (1, "")  # the title is not a statement
+        if self._blocks:
+            self._text_bytes = data_b
+            self._table = table
+        return numbered
+
+    @staticmethod
+    def _max_line() -> int:
+        return _limits.current_limits().max_line_chars
+
+    def _exclude_regions(self, data_b: bytes, table: Any, fields: NDArray[np.uint8]) -> None:
+        """Clear the uniform mark of lines in ``.control`` blocks and ``.lib`` sections.
+
+        Replays :func:`_logical_lines`' own state on the lines that can change it (those
+        not starting with a letter, digit, ``*`` or ``+``; a uniform line never does).
         """
-        names: list[str] = []
-        n1: list[str] = []
-        n2: list[str] = []
-        vals: list[float] = []
-        nodemap: dict[str, str] = {}
-        cache: dict[str, str] = {}
-        for ln in lines[i:j]:
-            nm, a, b, v = ln.text.split()
-            pa = cache.get(a)
-            if pa is None:
-                pa = cache[a] = self.node(a, "", nodemap)
-            pb = cache.get(b)
-            if pb is None:
-                pb = cache[b] = self.node(b, "", nodemap)
-            names.append(nm)
-            n1.append(pa)
-            n2.append(pb)
-            vals.append(float(v))
-        if min(vals) <= 0.0:
-            return False  # zero or negative resistors: the general parser's notes and errors
+        maybe = np.flatnonzero((fields == 0) & ~_PLAIN_START[table.first])
+        if maybe.size == 0:
+            return
+        in_control = False
+        skip_lib = False
+        region = -1
+        for i in maybe.tolist():
+            line = data_b[int(table.start[i]) : int(table.end[i])].decode(
+                "utf-8", "surrogatepass"
+            )
+            if in_control:
+                if line.strip().lower().startswith(".endc"):
+                    in_control = False
+                    fields[region:i] = 0
+                continue
+            s = _strip_comment(line)
+            if not s or s.startswith("*"):
+                continue
+            words = s.lower().split()
+            if skip_lib:
+                if words[0] == ".endl":
+                    skip_lib = False
+                    fields[region:i] = 0
+                continue
+            if words[0] == ".control":
+                in_control, region = True, i
+            elif words[0] == ".lib" and len(words) == 2:
+                skip_lib, region = True, i
+        if in_control or skip_lib:
+            fields[region:] = 0
+
+    def _is_block(self, ln: _Line) -> bool:
+        return ln.text == _BLOCK_MARK and ln.source == self.source and ln.line in self._blocks
+
+    def _block_of(self, ln: _Line) -> _Block:
+        return self._blocks[ln.line]
+
+    def _block_lines(self, blk: _Block, i0: int, k: int) -> list[_Line]:
+        """Lines ``i0 .. i0+k-1`` (0-based) of the text as the general reader's lines."""
+        s, e = int(self._table.start[i0]), int(self._table.end[i0 + k - 1])
+        texts = self._text_bytes[s:e].decode("ascii").split("\n")
+        return [_Line(t, i0 + 1 + j, self.source) for j, t in enumerate(texts)]
+
+    def expand(self, ln: _Line) -> list[_Line]:
+        """Return the original lines of a marker line (other lines: the line itself)."""
+        if not self._is_block(ln):
+            return [ln]
+        blk = self._block_of(ln)
+        return self._block_lines(blk, blk.first, blk.count)
+
+    def _general(self, lines: list[_Line]) -> None:
+        for ln in lines:
+            self.statement(ln, "", {}, self.params, self.top, depth=0)
+
+    def _read_block(self, blk: _Block) -> None:
+        """Add a top-level run of uniform lines as columns (sub-runs of :data:`_SUB_RUN`)."""
+        for i0 in range(blk.first, blk.first + blk.count, _SUB_RUN):
+            self._read_rows(blk, i0, min(_SUB_RUN, blk.first + blk.count - i0))
+
+    def _read_rows(self, blk: _Block, i0: int, k: int) -> None:
+        """Read lines ``i0 .. i0+k-1``: as columns where that gives the general reader's elements.
+
+        Every other line goes through the general reader, line by line and in order.
+        """
+        f = blk.fields
+        s, e = int(self._table.start[i0]), int(self._table.end[i0 + k - 1])
+        toks = self._text_bytes[s:e].decode("ascii").split()
+        if len(toks) != f * k or (f == 5 and not {t.lower() for t in toks[3::5]} <= {"dc"}):
+            self._general(self._block_lines(blk, i0, k))
+            return
+        names, n1, n2 = toks[0::f], toks[1::f], toks[2::f]
+        vals, ok = parse_values(toks[f - 1 :: f])
+        del toks
+        first = self._table.first[i0 : i0 + k] & 0xDF  # upper case
+        kinds = first.tobytes().decode("ascii")
+        positive = np.isin(first, np.frombuffer(b"RCL", np.uint8))
+        # zero or negative R, C, L (errors, or ngspice's negative resistor): general reader
+        bad = ~ok | (positive & ~(vals > 0))
+        if self.node_ic:  # .ic gives capacitors to ground their IC=
+            bad |= first == ord("C")
         try:
-            self.circuit.add_resistors(names, n1, n2, vals)
+            a, b = self._row_nodes(n1, n2)
         except ParameterError:
-            return False
-        return True
+            self._general(self._block_lines(blk, i0, k))
+            return
+        cuts = np.flatnonzero(bad).tolist()
+        lo = 0
+        for j in [*cuts, k]:
+            if j > lo:
+                try:
+                    self.circuit.add_rows(
+                        kinds[lo:j], names[lo:j], a[lo:j], b[lo:j], vals[lo:j]
+                    )
+                except ParameterError:  # a bad or duplicate name: the general reader's error
+                    self._general(self._block_lines(blk, i0 + lo, j - lo))
+            if j < k:
+                self._general(self._block_lines(blk, i0 + j, 1))
+            lo = j + 1
+
+    def _row_nodes(
+        self, n1: list[str], n2: list[str]
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Node positions of the given node tokens (ground aliases, SPICE's case folding)."""
+        memo = self._node_memo
+        inter: list[str] = [""] * (2 * len(n1))
+        inter[0::2] = n1
+        inter[1::2] = n2
+        new = [t for t in dict.fromkeys(inter) if t not in memo]
+        if new:
+            nc = self.node_case
+            canon = [
+                "0" if lo in GROUND_ALIASES else nc.setdefault(lo, t)
+                for t, lo in zip(new, map(str.lower, new), strict=True)
+            ]
+            pos = self.circuit.add_nodes(canon)
+            memo.update(zip(new, pos.tolist(), strict=True))
+        get = memo.__getitem__
+        k = len(n1)
+        return (
+            np.fromiter(map(get, n1), dtype=np.intp, count=k),
+            np.fromiter(map(get, n2), dtype=np.intp, count=k),
+        )
 
     def _definitions(self, lines: list[_Line], scope: _Scope) -> list[_Line]:
         """Take .subckt, .model and .func definitions out of ``lines`` into ``scope``."""
@@ -753,7 +900,7 @@ class _Parser:
                 depth -= 1
                 if depth == 0:
                     break
-            body.append(lines[k])
+            body.extend(self.expand(lines[k]))
             k += 1
         else:
             raise self.err(f".subckt {name} has no .ends", ln)
