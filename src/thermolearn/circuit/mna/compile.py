@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from thermolearn.circuit.circuit import GROUND, KINDS, Circuit, Element
+from thermolearn.circuit.circuit import GROUND, KIND_CODES, KINDS, Circuit, Element
 from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
 from thermolearn.circuit.stamps import (
     NLGroup,
@@ -35,6 +36,55 @@ from thermolearn.physics import K_B, Q_E
 Array = NDArray[np.float64]
 
 
+class _KindLists(Mapping[str, list[Element]]):
+    """Element objects of each kind, in circuit order, made on first access of a kind.
+
+    A compiled circuit reads the circuit's columns; the objects of a kind (e.g. the millions
+    of resistors of a crossbar, which the matrix assembly never needs as objects) are only
+    made when some caller asks for that kind's list.
+    """
+
+    def __init__(
+        self,
+        gpos: dict[str, NDArray[np.intp]],
+        names: list[str],
+        nodes: list[str],
+        a: NDArray[np.intp],
+        b: NDArray[np.intp],
+        value: Array,
+        objects: dict[int, Element],
+    ) -> None:
+        self._gpos, self._names, self._nodes = gpos, names, nodes
+        self._a, self._b, self._value, self._objects = a, b, value, objects
+        self._made: dict[str, list[Element]] = {}
+
+    def __getitem__(self, kind: str) -> list[Element]:
+        els = self._made.get(kind)
+        if els is None:
+            pos = self._gpos[kind]
+            names, nodes, obj = self._names, self._nodes, self._objects
+            els = [
+                obj[g]
+                if g in obj
+                else Element(kind=kind, name=names[g], nodes=(nodes[p], nodes[q]), value=v)
+                for g, p, q, v in zip(
+                    pos.tolist(),
+                    self._a[pos].tolist(),
+                    self._b[pos].tolist(),
+                    self._value[pos].tolist(),
+                    strict=True,
+                )
+            ]
+            self._made[kind] = els
+        return els
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._gpos)
+
+    def __len__(self) -> int:
+        return len(self._gpos)
+
+
 class CompiledCircuit:
     """A circuit turned into index arrays (built once per circuit version)."""
 
@@ -42,43 +92,37 @@ class CompiledCircuit:
         circuit.validate()
         #: the circuit's edit counter when compiled
         self.version = circuit.version
+        # the circuit's columns (read-only arrays; lists and dicts copied: a snapshot)
+        cols = circuit.columns()
+        all_nodes: list[str] = list(cols["nodes"])  # ground first
         #: node -> unknown index (ground -1), in the circuit's node order
-        self.index: dict[str, int] = {GROUND: -1}
-        for nd in circuit.nodes:
-            if nd != GROUND:
-                self.index[nd] = len(self.index) - 1
-        nodes = list(self.index)[1:]  # ground (-1) comes first
-        self.node_names = nodes
-        self.n = len(nodes)
-        idx = self.index
-        elements = circuit.elements
-        #: element names in circuit order; kind_pos: name -> (kind, position within its kind)
-        self.order = [e.name for e in elements]
-        self.element_nodes = {e.name: (e.p, e.n) for e in elements}
-        by_kind: dict[str, list[Element]] = {k: [] for k in KINDS}
-        gpos: dict[str, list[int]] = {k: [] for k in KINDS}
-        self.kind_pos: dict[str, tuple[str, int]] = {}
-        for g, e in enumerate(elements):
-            self.kind_pos[e.name] = (e.kind, len(by_kind[e.kind]))
-            by_kind[e.kind].append(e)
-            gpos[e.kind].append(g)
-        self.by_kind = by_kind
-        self.kind_ab = {
-            k: (
-                np.fromiter((idx[e.nodes[0]] for e in els), dtype=np.intp, count=len(els)),
-                np.fromiter((idx[e.nodes[1]] for e in els), dtype=np.intp, count=len(els)),
-            )
-            for k, els in by_kind.items()
+        self.index: dict[str, int] = dict(
+            zip(all_nodes, range(-1, len(all_nodes) - 1), strict=True)
+        )
+        self.node_names = all_nodes[1:]
+        self.n = len(self.node_names)
+        #: element names in circuit order
+        self.order: list[str] = list(cols["names"])
+        codes = cols["kind"]
+        values = cols["value"]
+        # unknown index of each element's first and second node (circuit position - 1)
+        ua = cols["a"] - 1
+        ub = cols["b"] - 1
+        sort = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[sort], np.arange(len(KIND_CODES) + 1))
+        self.gpos = {
+            k: sort[bounds[c] : bounds[c + 1]].astype(np.intp) for c, k in enumerate(KIND_CODES)
         }
-        self.gpos = {k: np.array(v, dtype=np.intp) for k, v in gpos.items()}
+        self._ua, self._ub = ua, ub
+        self.kind_ab = {k: (ua[g], ub[g]) for k, g in self.gpos.items()}
+        objects = dict(cols["objects"])
+        self.by_kind = _KindLists(
+            self.gpos, self.order, all_nodes, cols["a"], cols["b"], values, objects
+        )
+        by_kind = self.by_kind
 
-        def ab(els: Sequence[Element]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-            a = np.fromiter((idx[e.nodes[0]] for e in els), dtype=np.intp, count=len(els))
-            b = np.fromiter((idx[e.nodes[1]] for e in els), dtype=np.intp, count=len(els))
-            return a, b
-
-        def vals(els: Sequence[Element]) -> Array:
-            return np.fromiter((e.value for e in els), dtype=float, count=len(els))
+        def vals(kind: str) -> Array:
+            return np.asarray(values[self.gpos[kind]], dtype=float)
 
         # branch unknowns: V, L, E, H, B(v)
         self.vsrc = by_kind["V"]
@@ -94,38 +138,40 @@ class CompiledCircuit:
         self.m = len(branch_els)
         self.size = self.n + self.m
 
-        # conductances: R and switches (+ linear memristors, below)
-        res = by_kind["R"] + by_kind["S"]
+        # conductances: R and switches (+ linear memristors, below), from the columns
         self.res_a = np.concatenate([self.kind_ab["R"][0], self.kind_ab["S"][0]])
         self.res_b = np.concatenate([self.kind_ab["R"][1], self.kind_ab["S"][1]])
         self.res_gpos = np.concatenate([self.gpos["R"], self.gpos["S"]])
+        r_vals = np.concatenate([vals("R"), vals("S")])
         with np.errstate(over="ignore", divide="ignore"):
-            self.res_g = 1.0 / vals(res)
+            self.res_g = 1.0 / r_vals
         if not np.all(np.isfinite(self.res_g)):  # e.g. R = 1e-320 ohm: 1/R overflows float64
-            bad = res[int(np.flatnonzero(~np.isfinite(self.res_g))[0])]
+            i = int(np.flatnonzero(~np.isfinite(self.res_g))[0])
             raise NetlistError(
-                f"the conductance of {bad.name} (1 / {bad.value!r} ohm) overflows float64; use "
-                "a resistance above 1e-300 ohm or a voltage source for an ideal short."
+                f"the conductance of {self.order[int(self.res_gpos[i])]} (1 / "
+                f"{float(r_vals[i])!r} ohm) overflows float64; use a resistance above 1e-300 "
+                "ohm or a voltage source for an ideal short."
             )
-        self.branch_gpos = np.array(
-            [gpos[e.kind][self.kind_pos[e.name][1]] for e in branch_els],
-            dtype=np.intp,
-        )
+        bmode_v = np.array([e.mode == "v" for e in by_kind["B"]], dtype=bool)
+        self.branch_gpos = np.concatenate(
+            [self.gpos["V"], self.gpos["L"], self.gpos["E"], self.gpos["H"],
+             self.gpos["B"][bmode_v]]
+        ).astype(np.intp)
         self.branch_rows = np.arange(self.n, self.n + self.m, dtype=np.intp)
 
         self.cap = by_kind["C"]
         self.cap_a, self.cap_b = self.kind_ab["C"]
-        self.cap_c = vals(self.cap)
+        self.cap_c = vals("C")
         self.cap_ic = np.array([0.0 if e.ic is None else e.ic for e in self.cap], dtype=float)
 
-        self.vs_a, self.vs_b = ab(self.vsrc)
+        self.vs_a, self.vs_b = self.kind_ab["V"]
         self.vs_rows = np.arange(self.n, self.n + len(self.vsrc), dtype=np.intp)
-        self.ind_a, self.ind_b = ab(self.ind)
+        self.ind_a, self.ind_b = self.kind_ab["L"]
         self.ind_rows = np.array([self.branch_row[e.name] for e in self.ind], dtype=np.intp)
-        self.ind_l = vals(self.ind)
+        self.ind_l = vals("L")
 
         self.isrc = by_kind["I"]
-        self.is_a, self.is_b = ab(self.isrc)
+        self.is_a, self.is_b = self.kind_ab["I"]
         self.vccs = by_kind["G"]
         self.cccs = by_kind["F"]
 
@@ -339,7 +385,7 @@ class CompiledCircuit:
         eb: list[NDArray[np.intp]] = []
         kinds = "RSLVEHDYMB" + ("C" if caps_conduct else "")
         for k in kinds:
-            if not self.by_kind[k]:
+            if not self.gpos[k].size:
                 continue
             a, b = self.kind_ab[k]
             ea.append(a)
@@ -385,14 +431,40 @@ class CompiledCircuit:
             parent[ri] = rj
         self.__dict__[f"_topology_ok_{caps_conduct}"] = True
 
+    @cached_property
+    def kind_pos(self) -> dict[str, tuple[str, int]]:
+        """Element name -> (kind, position within its kind) (made on first use)."""
+        out: dict[str, tuple[str, int]] = {}
+        order = self.order
+        for k, g in self.gpos.items():
+            out.update((order[i], (k, j)) for j, i in enumerate(g.tolist()))
+        return out
+
+    @cached_property
+    def element_nodes(self) -> dict[str, tuple[str, str]]:
+        """Element name -> (first node, second node) (made on first use)."""
+        names = [GROUND, *self.node_names]
+        p = [names[i + 1] for i in self._ua.tolist()]
+        q = [names[i + 1] for i in self._ub.tolist()]
+        return dict(zip(self.order, zip(p, q, strict=True), strict=True))
+
+    def _kind_index(self, kind: str) -> dict[str, int]:
+        """Element name -> position within its kind, for one kind (cached)."""
+        cache = self.__dict__.setdefault("_kind_index_cache", {})
+        if kind not in cache:
+            order = self.order
+            cache[kind] = {order[i]: j for j, i in enumerate(self.gpos[kind].tolist())}
+        out: dict[str, int] = cache[kind]
+        return out
+
     def gpos_of_names(self, kind: str, names: Sequence[str]) -> NDArray[np.intp]:
         """Positions (in circuit order) of the named elements of one kind."""
         key = (kind, tuple(names))
         cache = self.__dict__.setdefault("_gpos_cache", {})
         if key not in cache:
-            kp = self.kind_pos
+            kp = self._kind_index(kind)
             gp = self.gpos[kind]
-            cache[key] = gp[np.array([kp[n][1] for n in names], dtype=np.intp)]
+            cache[key] = gp[np.array([kp[n] for n in names], dtype=np.intp)]
         out: NDArray[np.intp] = cache[key]
         return out
 
