@@ -1030,16 +1030,16 @@ class EPCircuit:
         if entry is None:
             tg0 = None if target is None else np.asarray(target, dtype=float)[0]
             sc = compile_circuit(self.build_circuit(xa[0], beta=beta, target=tg0))
-            rnames = [
+            rnames = tuple(
                 f"r{k}_{i}_{j}"
                 for k in range(self.n_layers)
                 for i in range(2 * sizes[k] + 2)
                 for j in range(sizes[k + 1])
-            ]
-            src = [f"vxp{i}" for i in range(sizes[0])] + [f"vxn{i}" for i in range(sizes[0])]
-            if kind != "free":
-                src += [f"vt{j}" for j in range(n_out)]
-            nudge = [("rn" if kind == "plus" else "gn") + str(j) for j in range(n_out)]
+            )
+            src = tuple(f"vx{s}{i}" for s in "pn" for i in range(sizes[0])) + (
+                tuple(f"vt{j}" for j in range(n_out)) if kind != "free" else ()
+            )
+            nudge = tuple(("rn" if kind == "plus" else "gn") + str(j) for j in range(n_out))
             entry = {
                 "sc": sc,
                 "rnames": rnames,
@@ -1047,6 +1047,7 @@ class EPCircuit:
                 "nudge": nudge,
                 "beta": beta,
                 "w": [w.copy() for w in self.weights],
+                "nodes": sc.node_indices(self.node_names()),
             }
             cache[kind] = entry
         sc = entry["sc"]
@@ -1069,7 +1070,7 @@ class EPCircuit:
         if kind != "free" and init is not None and last is not None and last[0] is init:
             initial = last[1]
         sol = sc.operating_points(entry["src"], np.concatenate(vals, axis=1), initial=initial)
-        return sol.voltages(self.node_names()), sol
+        return sol.z[:, entry["nodes"]], sol
 
 
 __all__ = [

@@ -29,7 +29,12 @@ not pinned and ``C = S_FF⁻¹``, every sample's companion system is the dense |
 batched LU (numpy), with per-sample junction limiting and the same convergence test on every
 unknown; each sample starts from its own initial guess (e.g. the free phase's solution for a
 nudged phase). A sample the batched Newton does not converge falls back to the per-sample
-reduced Newton, then to the engine's general Newton.
+reduced Newton, then to the engine's general Newton. When a few unknowns H (hubs, found by
+a greedy separator search on the MNA graph, at most :data:`HUB_LIMIT`) leave every free node
+in its own component and each nonlinear element touches one free node, the linear part
+reduced to F ∪ H has a diagonal F block: each companion system is then an arrow matrix,
+solved by division on F and an |H| x |H| Schur complement (in the EP network the hubs are
+the 10 output nodes, so the per-iteration solve drops from 128 x 128 to 10 x 10).
 
 Circuits with B sources, or with more than :data:`REDUCED_LIMIT` nonlinear unknowns, or whose
 linear part is singular on its own, fall back to the engine's general Newton (gmin and source
@@ -77,6 +82,9 @@ IntArray = NDArray[np.intp]
 
 #: Most nonlinear unknowns for the reduced (dense |N| x |N|) Newton.
 REDUCED_LIMIT = 1500
+
+#: Most hub unknowns separating the free nonlinear nodes (see ``StampedCircuit._find_hubs``).
+HUB_LIMIT = 32
 
 # value kinds of the parameter slots
 _COND = 0  # stored as ohm, stamped as 1/R
@@ -183,6 +191,8 @@ class StampedCircuit:
             self.general = True
         self._last: Array | None = None
         self._struct: dict[str, Any] | None = None
+        self._index_cache: dict[str, int] | None = None
+        self._slot_last: tuple[Any, IntArray] | None = None
         self._init_maps: dict[Any, tuple[IntArray, IntArray]] = {}
 
     # -- compilation ----------------------------------------------------------------------
@@ -335,8 +345,14 @@ class StampedCircuit:
             )
 
     def slots(self, names: Sequence[str]) -> IntArray:
-        """Parameter slots of the named elements (cached per name tuple)."""
-        key = tuple(names)
+        """Parameter slots of the named elements (cached per name tuple).
+
+        A tuple passed again (the same object: immutable) skips hashing its names.
+        """
+        last = self._slot_last
+        if last is not None and last[0] is names:
+            return last[1]
+        key = names if isinstance(names, tuple) else tuple(names)
         out = self._slot_cache.get(key)
         if out is None:
             try:
@@ -347,6 +363,8 @@ class StampedCircuit:
                     "(R, S, V, I, E, F, G, H, or a linear memristor)."
                 ) from None
             self._slot_cache[key] = out
+        if isinstance(names, tuple):
+            self._slot_last = (names, out)
         return out
 
     def set_values(self, names: Sequence[str], values: ArrayLike) -> None:
@@ -441,10 +459,16 @@ class StampedCircuit:
                 f"StampedCircuit.operating_points varies independent sources only; {bad!r} is "
                 "not one (use set_values for it)."
             )
-        per = np.repeat(self.values[None, :], vals.shape[0], axis=0)
-        per[:, s] = vals
-        out = np.zeros((self.size, vals.shape[0]))
-        np.add.at(out, self.rhs_row, (self.rhs_coef[None, :] * per[:, self.rhs_slot]).T)
+        # the right-hand side at the present values, plus each varied source's change
+        base = self.rhs()
+        out = np.repeat(base[:, None], vals.shape[0], axis=1)
+        pos = np.full(self.values.size, -1, dtype=np.intp)
+        pos[s] = np.arange(s.size)
+        hit = pos[self.rhs_slot] >= 0
+        if np.any(hit):
+            col = pos[self.rhs_slot[hit]]
+            delta = self.rhs_coef[hit][None, :] * (vals[:, col] - self.values[s][col][None, :])
+            np.add.at(out, self.rhs_row[hit], delta.T)
         return out
 
     # -- grounded voltage sources: known node voltages go to the right-hand side ---------------
@@ -545,20 +569,31 @@ class StampedCircuit:
                         shape=(nk, nk),
                     )[:, order]
                     self._pc_data = (probe.data - 1.0).astype(np.intp)
-                    return ("plain", lu, data)
+                    return ("plain", lu, self._pinned_blocks(data))
                 ap = sp.csc_matrix(
                     (sub[self._pc_data], self._pc_indices, self._pc_indptr), shape=(nk, nk)
                 )
-                return ("perm", spla.splu(ap, permc_spec="NATURAL"), data)
+                return ("perm", spla.splu(ap, permc_spec="NATURAL"), self._pinned_blocks(data))
         except RuntimeError as exc:
             raise NetlistError(
                 f"the MNA matrix is singular ({exc}); check for a floating node, a current-"
                 "source cutset or a voltage-source loop."
             ) from exc
 
+    def _pinned_blocks(self, data: Array) -> tuple[Any, ...] | None:
+        """Return the pinned-node elimination blocks at ``data`` (None without pinned nodes)."""
+        if not self._elim:
+            return None
+        npair = self._p_idx.size
+        pos, kr, kc = self._kp
+        a_kp = sp.csr_matrix((data[pos], (kr, kc)), shape=(self._nk, npair))
+        pos, pr, pc = self._rp
+        r_p = sp.csr_matrix((data[pos], (pr, pc)), shape=(npair, self.size))
+        return a_kp, r_p, data[self._pos_brp][:, None], data[self._pos_pbr][:, None]
+
     def _solve(self, fac: Any, rhs: Array) -> Array:
         """Solve ``A z = rhs`` (rhs (size,) or (size, B)) with a factor of :meth:`_factor`."""
-        kind, lu, data = fac
+        kind, lu, blocks = fac
         if not self._elim:
             y = np.asarray(lu.solve(rhs))
             if kind == "plain":
@@ -568,10 +603,8 @@ class StampedCircuit:
             return out
         one = rhs.ndim == 1
         r = rhs[:, None] if one else rhs
-        npair = self._p_idx.size
-        z_p = r[self._br_idx] / data[self._pos_brp][:, None]
-        pos, kr, kc = self._kp
-        a_kp = sp.csr_matrix((data[pos], (kr, kc)), shape=(self._nk, npair))
+        a_kp, r_p, a_brp, a_pbr = blocks
+        z_p = r[self._br_idx] / a_brp
         b_k = r[self._keep] - a_kp @ z_p
         y = np.asarray(lu.solve(b_k))
         if y.ndim == 1:
@@ -582,9 +615,7 @@ class StampedCircuit:
         else:
             z[self._keep[self._pc_cols]] = y
         z[self._p_idx] = z_p
-        pos, pr, pc = self._rp
-        r_p = sp.csr_matrix((data[pos], (pr, pc)), shape=(npair, self.size))
-        z[self._br_idx] = (r[self._p_idx] - r_p @ z) / data[self._pos_pbr][:, None]
+        z[self._br_idx] = (r[self._p_idx] - r_p @ z) / a_pbr
         return z[:, 0] if one else z
 
     # -- operating points --------------------------------------------------------------------
@@ -685,8 +716,67 @@ class StampedCircuit:
         upos, inv = np.unique(pos, return_inverse=True)
         st["j_pos"] = upos.astype(np.intp)
         st["j_map"] = sp.csr_matrix((sign, (r_e, inv)), shape=(n_el, upos.size))
+        st["d_f2"] = abs(st["d_f"])
+        # every element touches at most one free node: D_F diag(g) D_F^T is diagonal, and
+        # with hubs separating the free nodes the whole companion system is an arrow matrix
+        one_free = bool(np.all(ma.astype(int) + mb.astype(int) <= 1))
+        st["hubs"] = self._find_hubs(self.nl_rows[f_loc]) if one_free and kf else None
         self._struct = st
         return st
+
+    def _find_hubs(self, f_rows: IntArray) -> IntArray | None:
+        """Find a few unknowns H whose removal leaves each free nonlinear node on its own.
+
+        On the MNA graph without the eliminated pinned pairs, removing F and H must leave
+        components that each touch at most one F node, and no linear stamp may join two F
+        nodes; then the linear part reduced to F ∪ H has a diagonal F block. Greedy: the
+        remaining unknown of highest degree in a component touching several F nodes, until
+        none is left or :data:`HUB_LIMIT` is exceeded (None: no such small separator).
+        """
+        from scipy.sparse.csgraph import connected_components
+
+        size = self.size
+        indptr = self.pat_indptr.astype(np.intp)
+        rows_of = self.pat_indices.astype(np.intp)
+        cols_of = np.repeat(np.arange(size, dtype=np.intp), np.diff(indptr))
+        gone = np.zeros(size, dtype=bool)
+        if self._elim:
+            gone[self._p_idx] = True
+            gone[self._br_idx] = True
+        m = (rows_of != cols_of) & ~gone[rows_of] & ~gone[cols_of]
+        adj = sp.csr_matrix((np.ones(int(m.sum())), (rows_of[m], cols_of[m])), shape=(size, size))
+        adj = ((adj + adj.T) != 0).astype(np.int8).tocsr()
+        is_f = np.zeros(size, dtype=bool)
+        is_f[f_rows] = True
+        fpos = np.full(size, -1, dtype=np.intp)
+        fpos[f_rows] = np.arange(f_rows.size)
+        adj_f = adj[f_rows]  # F rows: their neighbours
+        if adj_f[:, is_f].nnz:
+            return None  # a linear stamp joins two free nodes
+        fr = np.repeat(np.arange(f_rows.size), np.diff(adj_f.indptr))
+        fc = adj_f.indices.astype(np.intp)
+        hubs: list[int] = []
+        alive = ~gone & ~is_f
+        for _ in range(HUB_LIMIT + 1):
+            idx = np.flatnonzero(alive)
+            sub = adj[idx][:, idx]
+            _, labels = connected_components(sub, directed=False)
+            lab = np.full(size, -1, dtype=np.intp)
+            lab[idx] = labels
+            ok = lab[fc] >= 0
+            pairs = np.unique(lab[fc[ok]] * f_rows.size + fr[ok])
+            touched = np.bincount(pairs // f_rows.size, minlength=int(labels.max(initial=-1)) + 1)
+            bad = np.flatnonzero(touched > 1)
+            if bad.size == 0:
+                return np.array(hubs, dtype=np.intp)
+            if len(hubs) == HUB_LIMIT:
+                return None
+            deg = np.asarray(sub.sum(axis=1)).ravel()
+            deg[~np.isin(labels, bad)] = -1
+            v = int(idx[int(np.argmax(deg))])
+            hubs.append(v)
+            alive[v] = False
+        return None
 
     def _prepare(self) -> dict[str, Any]:
         """Factor the linear part and, for the reduced Newton, W = A⁻¹ E_N and S = W[N]."""
@@ -731,6 +821,15 @@ class StampedCircuit:
         s = setup["s"]
         f, p = st["F"], st["P"]
         c: Array | None = None
+        pinned_ok = p.size == 0 or max(
+            float(np.max(np.abs(s[p]))), float(np.max(np.abs(s[:, p])))
+        ) <= 1e-9 * float(np.max(np.abs(s), initial=0.0))
+        if pinned_ok and st["hubs"] is not None:
+            hub = self._hub_setup(setup, st)
+            if hub is not None:
+                setup["hub"] = hub
+                setup["c"] = hub["m"]  # the reduced matrix (on F and the hubs)
+                return hub["m"]
         scale = float(np.max(np.abs(s), initial=0.0))
         if (
             f.size
@@ -750,6 +849,41 @@ class StampedCircuit:
                 c = None
         setup["c"] = c
         return c
+
+    def _hub_setup(self, setup: dict[str, Any], st: dict[str, Any]) -> dict[str, Any] | None:
+        """Reduce the linear part to F ∪ H: M = (S_RR)⁻¹ with a diagonal F block (or None)."""
+        hubs = st["hubs"]
+        f_rows = self.nl_rows[st["F"]]
+        kf, nh = f_rows.size, hubs.size
+        if nh == 0:
+            w_h = np.zeros((self.size, 0))
+        else:
+            e_h = np.zeros((self.size, nh))
+            e_h[hubs, np.arange(nh)] = 1.0
+            w_h = self._solve(setup["fac"], e_h)
+        r_rows = np.concatenate([f_rows, hubs])
+        w_f = setup["w"][:, st["F"]]
+        s_rr = np.concatenate([w_f[r_rows], w_h[r_rows]], axis=1)
+        try:
+            with np.errstate(all="ignore"):
+                m = np.linalg.inv(s_rr)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(m)) or np.max(np.abs(m @ s_rr - np.eye(kf + nh))) > 1e-8:
+            return None
+        m_ff = m[:kf, :kf]
+        diag = np.diag(m_ff).copy()
+        off = m_ff - np.diag(diag)
+        if np.max(np.abs(off), initial=0.0) > 1e-10 * np.max(np.abs(diag)) or np.any(diag == 0):
+            return None  # hubs do not separate F numerically
+        return {
+            "rows": r_rows,
+            "m": m,
+            "diag": diag,
+            "mfh": np.ascontiguousarray(m[:kf, kf:]),
+            "mhf": np.ascontiguousarray(m[kf:, :kf]),
+            "mhh": np.ascontiguousarray(m[kf:, kf:]),
+        }
 
     def operating_point(self, *, initial: Array | OPSolution | None = None) -> OPSolution:
         """DC operating point at the present values (warm-started from the last solution)."""
@@ -897,9 +1031,25 @@ class StampedCircuit:
             iterations=iters,
             residual=residual,
             method=method,
-            _index={nd: i for nd, i in comp.index.items() if nd != GROUND and i >= 0},
+            _index=self._node_index(),
             _branch=comp.branch_row_lower,
         )
+
+    def node_indices(self, nodes: Sequence[str]) -> IntArray:
+        """Unknown indices of ``nodes`` (for ``OPSolution.z[:, idx]``; ground not allowed)."""
+        index = self._node_index()
+        try:
+            return np.array([index[str(nd)] for nd in nodes], dtype=np.intp)
+        except KeyError as exc:
+            raise ParameterError(f"The compiled circuit has no node {exc.args[0]!r}.") from None
+
+    def _node_index(self) -> dict[str, int]:
+        """Node name -> unknown index (ground and aliases left out), built once."""
+        if self._index_cache is None:
+            self._index_cache = {
+                nd: i for nd, i in self.comp.index.items() if nd != GROUND and i >= 0
+            }
+        return self._index_cache
 
     def _newton_batched(
         self, setup: dict[str, Any], y: Array, z0: Array
@@ -936,7 +1086,13 @@ class StampedCircuit:
         zfix = np.zeros((bsz, k + 1))
         zfix[:, p_loc] = y_n[:, p_loc]
         vfix = zfix[:, ea] - zfix[:, eb]
-        cy = y_n[:, f_loc] @ c.T
+        hub = setup.get("hub")
+        if hub is None:
+            cy = y_n[:, f_loc] @ c.T
+        else:
+            my = y[:, hub["rows"]] @ hub["m"].T  # M y_R on F ∪ H
+            cy, my_h = my[:, :kf], my[:, kf:]
+            mdiag, mfh, mhf, mhh = hub["diag"], hub["mfh"], hub["mhf"], hub["mhh"]
         zn = np.zeros((bsz, k + 1))
         zn[:, :k] = z0[:, nl]
         vlast = zn[:, ea] - zn[:, eb]
@@ -967,12 +1123,21 @@ class StampedCircuit:
                 gd[:, sl] = gj
                 ieq[:, sl] = i - gj * vj
             vlast = v
-            jac = np.repeat(c[None], na, axis=0).reshape(na, kf * kf)
-            jac[:, j_pos] += np.asarray(j_map.T @ gd.T).T
             rhs = cy[act] - np.asarray(d_f @ (gd * vfix[act] + ieq).T).T
             with np.errstate(all="ignore"):
                 try:
-                    zf = np.linalg.solve(jac.reshape(na, kf, kf), rhs[:, :, None])[:, :, 0]
+                    if hub is None:
+                        jac = np.repeat(c[None], na, axis=0).reshape(na, kf * kf)
+                        jac[:, j_pos] += np.asarray(j_map.T @ gd.T).T
+                        zf = np.linalg.solve(jac.reshape(na, kf, kf), rhs[:, :, None])[:, :, 0]
+                    else:
+                        # arrow system [[diag(M_FF) + gamma, M_FH], [M_HF, M_HH]]: F by
+                        # division, the hubs by their |H| x |H| Schur complement
+                        inv_d = 1.0 / (mdiag[None] + np.asarray(st["d_f2"] @ gd.T).T)
+                        schur = mhh[None] - np.matmul(mhf[None] * inv_d[:, None, :], mfh)
+                        r_h = my_h[act] - (rhs * inv_d) @ mhf.T
+                        x_h = np.linalg.solve(schur, r_h[:, :, None])[:, :, 0]
+                        zf = (rhs - x_h @ mfh.T) * inv_d
                 except np.linalg.LinAlgError:
                     zf = np.full((na, kf), np.nan)
             zn_new = zfix[act].copy()
@@ -1124,4 +1289,4 @@ def compile_circuit(circuit: Circuit, *, options: NewtonOptions | None = None) -
     return StampedCircuit(circuit, options)
 
 
-__all__ = ["REDUCED_LIMIT", "OPSolution", "StampedCircuit", "compile_circuit"]
+__all__ = ["HUB_LIMIT", "REDUCED_LIMIT", "OPSolution", "StampedCircuit", "compile_circuit"]
