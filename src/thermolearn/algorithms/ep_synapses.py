@@ -115,8 +115,8 @@ class CrossbarSynapses:
         return [xb.conductances for xb in self.crossbars]
 
     # -- the nominal pulse response ----------------------------------------------------------
-    def _pulse(self, model: Any, x: Array, v: Array) -> tuple[Array, Array]:
-        """One pulse of amplitude ``v`` (per device, 0 = none): new state, ∫V·I dt (J)."""
+    def _pulse(self, model: Any, x: Array, v: Array | float) -> tuple[Array, Array]:
+        """One pulse of amplitude ``v`` (per device or one for all): new state, ∫V·I dt (J)."""
         dt = self.t_program / self.substeps
         e = np.zeros(np.shape(x))
         for _ in range(self.substeps):
@@ -291,7 +291,18 @@ class CrossbarSynapses:
                 # only the driven cells are integrated (the others sit at 0 V: no motion)
                 sub = model if take is None else take(active)
                 xa = x[active]
-                x1, e = self._pulse(sub, xa, sign[active] * self.v_program)
+                sa = sign[active]
+                # each polarity's cells share one pulse amplitude: integrate them with a scalar
+                # drive (the model's g(V) evaluated once, not per cell and RK stage), then
+                # reassemble in the original order (same values, same random draws after)
+                x1 = np.empty_like(xa)
+                e = np.empty_like(xa)
+                for s in (1.0, -1.0):
+                    ms = sa == s
+                    if not np.any(ms):
+                        continue
+                    part = sub if take is None else sub.take(ms)
+                    x1[ms], e[ms] = self._pulse(part, xa[ms], s * self.v_program)
                 if after is not None:
                     x1 = sub.after_program(xa, x1)
                 rep.pulse_energy += float(np.sum(e))

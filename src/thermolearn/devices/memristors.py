@@ -321,6 +321,11 @@ class VTEAM(_TwinFromLibrary):
         """Evaluate the window for the direction set by the sign of v (positive v raises x)."""
         pr = self.params
         vv = _f(v)
+        if pr.window == "kvatinsky" and np.ndim(vv) == 0:
+            # one drive for every device (a programming pulse): only its direction's window
+            x_arr = _f(x)
+            return np.asarray(win.kvatinsky_off(x_arr, pr.a_off, pr.w_c) if vv > 0.0
+                              else win.kvatinsky_on(x_arr, pr.a_on, pr.w_c), dtype=np.float64)
         if pr.window == "kvatinsky":
             return np.where(
                 vv > 0.0,
