@@ -50,6 +50,10 @@ def test_diode_device_and_mna_engine_use_the_kernel() -> None:
     d = Diode(DiodeParams(i_s=I_S, n=N, r_s=R_S, temperature=T))
     v = np.linspace(-0.5, 1.5, 41)
     np.testing.assert_array_equal(d.current(v), shockley_current(v, I_S, N, R_S, T))
+    # the batched Newton's one-evaluation form is the same two laws, bit for bit
+    i, g = d.current_and_didv(v)
+    np.testing.assert_array_equal(i, d.current(v))
+    np.testing.assert_array_equal(g, d.didv(v))
     c = Circuit("diode")
     c.add_vsource("V1", "a", "0", dc=0.9)
     c.add_diode("D1", "a", "0", DiodeParams(i_s=I_S, n=N, r_s=R_S, temperature=T))

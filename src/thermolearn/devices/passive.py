@@ -17,7 +17,11 @@ from dataclasses import dataclass
 from numpy.typing import ArrayLike
 
 from thermolearn.devices.base import Array, TwoTerminalDevice
-from thermolearn.devices.shockley import shockley_conductance, shockley_current
+from thermolearn.devices.shockley import (
+    shockley_conductance,
+    shockley_current,
+    shockley_current_and_conductance,
+)
 from thermolearn.devices.spice_lib import render_subckt
 from thermolearn.physics import K_B, Q_E, T_ROOM
 from thermolearn.validation import check_nonnegative, check_positive, finite_array
@@ -79,6 +83,12 @@ class Diode(TwoTerminalDevice):
         pr = self.params
         vv = finite_array(v, "v", "Diode.didv")
         return shockley_conductance(vv, pr.i_s, pr.n, pr.r_s, pr.temperature)
+
+    def current_and_didv(self, v: ArrayLike) -> tuple[Array, Array]:
+        """Return :meth:`current` and :meth:`didv` at ``v`` from one evaluation of the law."""
+        pr = self.params
+        vv = finite_array(v, "v", "Diode.current_and_didv")
+        return shockley_current_and_conductance(vv, pr.i_s, pr.n, pr.r_s, pr.temperature)
 
     def spice_model_card(self, name: str = "tl_dmod") -> str:
         """Return an ngspice ``.model`` card with this diode's IS, N and RS."""

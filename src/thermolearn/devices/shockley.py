@@ -83,9 +83,21 @@ def shockley_conductance(
     v: ArrayLike, i_s: float, n: float, r_s: float, temperature: float
 ) -> Array:
     """Return the exact small-signal conductance 1/(r_s + n V_T/(I + I_s)) at ``v``, S."""
+    return shockley_current_and_conductance(v, i_s, n, r_s, temperature)[1]
+
+
+def shockley_current_and_conductance(
+    v: ArrayLike, i_s: float, n: float, r_s: float, temperature: float
+) -> tuple[Array, Array]:
+    """Return (current A, conductance S) at ``v`` from one evaluation of the law."""
     i = shockley_current(v, i_s, n, r_s, temperature)
     gd = (i + i_s) / (n * K_B * temperature / Q_E)
-    return np.asarray(gd / (1.0 + r_s * gd), dtype=np.float64)
+    return i, np.asarray(gd / (1.0 + r_s * gd), dtype=np.float64)
 
 
-__all__ = ["shockley_conductance", "shockley_current", "wright_omega"]
+__all__ = [
+    "shockley_conductance",
+    "shockley_current",
+    "shockley_current_and_conductance",
+    "wright_omega",
+]

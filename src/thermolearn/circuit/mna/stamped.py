@@ -193,6 +193,7 @@ class StampedCircuit:
         self._struct: dict[str, Any] | None = None
         self._index_cache: dict[str, int] | None = None
         self._slot_last: tuple[Any, IntArray] | None = None
+        self._pin_csr: list[Any] | None = None
         self._init_maps: dict[Any, tuple[IntArray, IntArray]] = {}
 
     # -- compilation ----------------------------------------------------------------------
@@ -584,11 +585,21 @@ class StampedCircuit:
         """Return the pinned-node elimination blocks at ``data`` (None without pinned nodes)."""
         if not self._elim:
             return None
-        npair = self._p_idx.size
-        pos, kr, kc = self._kp
-        a_kp = sp.csr_matrix((data[pos], (kr, kc)), shape=(self._nk, npair))
-        pos, pr, pc = self._rp
-        r_p = sp.csr_matrix((data[pos], (pr, pc)), shape=(npair, self.size))
+        if self._pin_csr is None:
+            # CSR layouts of A_KP and of the pinned rows, with their data positions
+            npair = self._p_idx.size
+            lay = []
+            for (pos, rr, cc), shape in (
+                (self._kp, (self._nk, npair)),
+                (self._rp, (npair, self.size)),
+            ):
+                m = sp.csr_matrix((pos + 1.0, (rr, cc)), shape=shape)
+                m.sum_duplicates()
+                lay.append((m.indices, m.indptr, (m.data - 1.0).astype(np.intp), shape))
+            self._pin_csr = lay
+        a_kp, r_p = (
+            sp.csr_matrix((data[p], ind, ptr), shape=shape) for ind, ptr, p, shape in self._pin_csr
+        )
         return a_kp, r_p, data[self._pos_brp][:, None], data[self._pos_pbr][:, None]
 
     def _solve(self, fac: Any, rhs: Array) -> Array:
@@ -862,8 +873,7 @@ class StampedCircuit:
             e_h[hubs, np.arange(nh)] = 1.0
             w_h = self._solve(setup["fac"], e_h)
         r_rows = np.concatenate([f_rows, hubs])
-        w_f = setup["w"][:, st["F"]]
-        s_rr = np.concatenate([w_f[r_rows], w_h[r_rows]], axis=1)
+        s_rr = np.concatenate([setup["w"][np.ix_(r_rows, st["F"])], w_h[r_rows]], axis=1)
         try:
             with np.errstate(all="ignore"):
                 m = np.linalg.inv(s_rr)
@@ -1096,6 +1106,7 @@ class StampedCircuit:
         zn = np.zeros((bsz, k + 1))
         zn[:, :k] = z0[:, nl]
         vlast = zn[:, ea] - zn[:, eb]
+        v_raw = vlast
         q_prev: Array | None = None
         out = np.zeros((bsz, self.size))
         iters = np.zeros(bsz, dtype=np.int64)
@@ -1105,7 +1116,6 @@ class StampedCircuit:
         n_el = ea.size
         for it in range(1, opts.max_iter + 1):
             na = act.size
-            v_raw = zn[:, ea] - zn[:, eb]
             v = np.empty((na, n_el))
             gd = np.empty((na, n_el))
             ieq = np.empty((na, n_el))
@@ -1117,8 +1127,12 @@ class StampedCircuit:
                 limited |= lim.any(axis=1)
                 v[:, sl] = vj
                 with np.errstate(over="ignore", invalid="ignore"):
-                    i = np.asarray(g.current(vj), dtype=float)
-                    gj = np.asarray(g.didv(vj), dtype=float)
+                    both = getattr(g.model, "current_and_didv", None) if g.kind == "D" else None
+                    if both is not None:
+                        i, gj = both(vj)
+                    else:
+                        i = np.asarray(g.current(vj), dtype=float)
+                        gj = np.asarray(g.didv(vj), dtype=float)
                 bad |= ~(np.isfinite(i).all(axis=1) & np.isfinite(gj).all(axis=1))
                 gd[:, sl] = gj
                 ieq[:, sl] = i - gj * vj
@@ -1144,7 +1158,8 @@ class StampedCircuit:
             zn_new[:, f_loc] = zf
             bad |= ~np.isfinite(zf).all(axis=1)
             # companion currents into the nonlinear unknowns at the new iterate
-            q = np.asarray(d_n @ (gd * (zn_new[:, ea] - zn_new[:, eb]) + ieq).T).T
+            v_new = zn_new[:, ea] - zn_new[:, eb]
+            q = np.asarray(d_n @ (gd * v_new + ieq).T).T
             dzn = np.abs(zn_new[:, :k] - zn[:, :k])
             cand = (
                 ~limited
@@ -1170,6 +1185,7 @@ class StampedCircuit:
             act = act[keep]
             zn = zn_new[keep]
             vlast = vlast[keep]
+            v_raw = v_new[keep]
             q_prev = q[keep]
         return out, iters, ok
 
