@@ -105,7 +105,9 @@ class OPSolution:
     residual : ndarray (B,)
         Largest KCL residual over the nodes (A), from the element laws at the solution.
     method : str
-        ``"linear"``, ``"reduced"`` (Newton on the nonlinear unknowns) or ``"general"``.
+        ``"linear"``, ``"reduced"`` (Newton on the nonlinear unknowns, per sample),
+        ``"general"`` (the engine's Newton), ``"batched"`` (one Newton over all samples) or
+        ``"batched+reduced"`` / ``"batched+general"`` (some samples fell back).
     """
 
     z: Array
@@ -1002,9 +1004,7 @@ class StampedCircuit:
                 if ok.any():
                     prev = z[np.flatnonzero(ok)[-1]]
             for k in todo:
-                if batched and init is not None:
-                    z0k = init if init.ndim == 1 else init[k]
-                elif not batched and init is not None:
+                if init is not None:
                     z0k = init if init.ndim == 1 else init[k]
                 else:
                     z0k = prev if prev is not None else np.zeros(self.size)
