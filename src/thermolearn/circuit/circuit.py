@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import product, repeat
 from typing import Any
 
 import networkx as nx
@@ -151,6 +152,12 @@ ROW_KINDS = "RCLVI"
 _POSITIVE = "RCL"
 #: One regular-expression pass checks a whole column of names (one name per line).
 _NAMES_RE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.:\-\[\]<>!$%&*+/|~^]*\n)*")
+#: Every spelling of a ground alias (``"0"``, ``"gnd"`` in any case).
+_GROUND_SPELLINGS = frozenset(
+    "".join(c)
+    for alias in GROUND_ALIASES
+    for c in product(*((x.lower(), x.upper()) for x in alias))
+)
 _NODES_RE = re.compile(r"(?:[A-Za-z0-9_][A-Za-z0-9_.:#\-\[\]<>!$%&*+/|~^]*\n)*")
 
 
@@ -254,8 +261,10 @@ class Circuit:
         self._value = _Column(np.float64)
         #: Element objects of the rows that need more than a row (by row position)
         self._obj: dict[int, Element] = {}
-        #: lower-case name -> row position (None: rebuilt on first use after a removal)
+        #: lower-case name -> row position (None: made on first use, see _lower_map)
         self._lower: dict[str, int] | None = {}
+        #: sorted hashes of all lower-case names while _lower is None after a bulk add
+        self._hashes: NDArray[np.int64] | None = None
         self._version = 0
         self._views: dict[str, tuple[int, Any]] = {}
 
@@ -276,10 +285,21 @@ class Circuit:
         return ix
 
     def _lower_map(self) -> dict[str, int]:
+        """Lower-case name -> row position (made when first needed after a bulk add)."""
         if self._lower is None:
             names = self._names
             self._lower = dict(zip(map(str.lower, names), range(len(names)), strict=True))
+            self._hashes = None
         return self._lower
+
+    def _has_lower(self, low: list[str]) -> bool:
+        """Return True if any of the lower-case names ``low`` is an element's name."""
+        if self._lower is not None or self._hashes is None:
+            return not self._lower_map().keys().isdisjoint(low)
+        h = np.sort(np.fromiter(map(hash, low), dtype=np.int64, count=len(low)))
+        if not _hits(self._hashes, h).any():
+            return False
+        return not self._lower_map().keys().isdisjoint(low)  # a hit or a hash collision
 
     def _view(self, key: str, make: Any) -> Any:
         hit = self._views.get(key)
@@ -446,9 +466,13 @@ class Circuit:
         any node is added. New nodes are appended in order of first appearance.
         """
         ix = self._node_ix
-        new = [nm for nm in dict.fromkeys(names) if nm not in ix]
-        if new:
-            if not all(isinstance(nm, str) for nm in new) or not _NODES_RE.fullmatch(
+        uniq = list(dict.fromkeys(names))
+        found = list(map(ix.get, uniq))
+        new = [nm for nm, p in zip(uniq, found, strict=True) if p is None]
+        if not new:
+            get = ix.__getitem__
+        else:
+            if not all(map(isinstance, new, repeat(str))) or not _NODES_RE.fullmatch(
                 "\n".join(new) + "\n"
             ):
                 bad = next(
@@ -458,14 +482,17 @@ class Circuit:
                     f"Node names must be non-empty without spaces, parentheses, commas or "
                     f"'='; got {bad!r}."
                 )
-            for nm in new:
-                if nm.lower() in GROUND_ALIASES:
-                    ix[nm] = 0  # an alias: a key of the lookup only, not a node
-            fresh = [nm for nm in new if nm not in ix]
+            aliases = _GROUND_SPELLINGS.intersection(new)
+            for nm in aliases:
+                ix[nm] = 0  # an alias: a key of the lookup only, not a node
+            fresh = [nm for nm in new if nm not in aliases] if aliases else new
             start = len(self._node_names)
             self._node_names.extend(fresh)
             ix.update(zip(fresh, range(start, start + len(fresh)), strict=True))
-        return np.fromiter(map(ix.__getitem__, names), dtype=np.intp, count=len(names))
+            if len(fresh) == len(names):  # all new, distinct: in order
+                return np.arange(start, start + len(fresh), dtype=np.intp)
+            get = ix.__getitem__
+        return np.fromiter(map(get, names), dtype=np.intp, count=len(names))
 
     def add_rows(
         self, kinds: str, names: list[str], a: Any, b: Any, values: Any
@@ -527,19 +554,35 @@ class Circuit:
                 check_positive(float(vals[i]), what, names[i], unit)
             check_finite(float(vals[i]), what, names[i])
             raise ParameterError(f"The '{what}' parameter of {names[i]} must be finite.")
-        if not all(isinstance(nm, str) for nm in names) or not _NAMES_RE.fullmatch(
+        if not all(map(isinstance, names, repeat(str))) or not _NAMES_RE.fullmatch(
             "\n".join(names) + "\n"
         ):
             first = next(nm for nm in names if not (isinstance(nm, str) and _NAME_RE.match(nm)))
             self._add(Element(kind="R", name=first, nodes=("0", "0"), value=1.0))  # raises
-        lower = self._lower_map()
         low = list(map(str.lower, names))
-        n0 = len(lower)
         start = len(self._names)
-        lower.update(zip(low, range(start, start + k), strict=True))
-        if len(lower) != n0 + k:  # a duplicate: undo and name the first one
+        if self._lower is not None and start + k < _BULK_INDEX:
+            lower = self._lower
+            lower.update(zip(low, range(start, start + k), strict=True))
+            unique = len(lower) == start + k
+        else:
+            # large circuits: no name dict while building (made on first lookup); duplicate
+            # names found through the sorted hashes of the lower-case names
+            if self._hashes is None:
+                old_low = map(str.lower, self._names)
+                self._hashes = np.sort(np.fromiter(map(hash, old_low), np.int64, start))
+                self._lower = None
+            h = np.sort(np.fromiter(map(hash, low), dtype=np.int64, count=k))
+            unique = not (h[1:] == h[:-1]).any() and not _hits(self._hashes, h).any()
+            if unique:
+                self._hashes = np.sort(np.concatenate([self._hashes, h]), kind="stable")
+        if not unique:  # a duplicate (or a hash collision): exact check, naming the first one
             self._lower = None
             old = self._lower_map()
+            if len(set(low)) == k and old.keys().isdisjoint(low):  # a hash collision only
+                old.update(zip(low, range(start, start + k), strict=True))
+                self._append_rows(names, codes, ia, ib, vals)
+                return
             seen: set[str] = set()
             for nm, lo in zip(names, low, strict=True):
                 if lo in old or lo in seen:
@@ -553,12 +596,22 @@ class Circuit:
                         f"are case-insensitive, as in SPICE); cannot add {nm!r}."
                     )
                 seen.add(lo)
+        self._append_rows(names, codes, ia, ib, vals)
+
+    def _append_rows(
+        self,
+        names: list[str],
+        codes: NDArray[np.uint8],
+        ia: NDArray[np.intp],
+        ib: NDArray[np.intp],
+        vals: NDArray[np.float64],
+    ) -> None:
         self._names.extend(names)
         self._kind.extend(codes)
         self._a.extend(ia)
         self._b.extend(ib)
         self._value.extend(vals)
-        self._version += k
+        self._version += len(names)
 
     # -- elements ----------------------------------------------------------------------
     def add_resistor(self, name: str, n1: Any, n2: Any, r: float) -> Element:
@@ -872,10 +925,9 @@ class Circuit:
     # -- checks ------------------------------------------------------------------------
     def validate(self) -> None:
         """Check cross references (controlling sources of F/H exist and are V sources)."""
-        lower = self._lower_map()
         for el in self._obj.values():
             if el.kind in "FH":
-                i = lower.get(str(el.control).lower())
+                i = self._lower_map().get(str(el.control).lower())
                 if i is None:
                     raise NetlistError(
                         f"{KINDS[el.kind]} {el.name!r} is controlled by unknown source "
@@ -897,6 +949,16 @@ class Circuit:
         return bool(np.isin(self._kind.array(), _DYNAMIC_CODES).any())
 
 
+def _hits(sorted_h: NDArray[np.int64], h: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Entries of ``h`` that occur in the sorted array ``sorted_h``."""
+    if sorted_h.size == 0:
+        return np.zeros(h.size, dtype=bool)
+    i = np.minimum(np.searchsorted(sorted_h, h), sorted_h.size - 1)
+    return np.asarray(sorted_h[i] == h)
+
+
+#: Element count from which add_rows keeps no name dict while building (see _lower_map).
+_BULK_INDEX = 100_000
 _KIND_LUT = np.full(256, 255, np.uint8)
 for _i, _k in enumerate(KIND_CODES):
     _KIND_LUT[ord(_k)] = _i

@@ -88,6 +88,8 @@ def check_solution(
 
 def check_currents(currents: dict[str, float], what: str) -> None:
     """Raise SolverError if an element current is not finite (names the element)."""
+    if np.isfinite(np.fromiter(currents.values(), dtype=float, count=len(currents))).all():
+        return
     for name, val in currents.items():
         if not np.isfinite(val):
             raise SolverError(

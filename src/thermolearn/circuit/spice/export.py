@@ -271,10 +271,8 @@ def _maybe_clash(
     circuit: Circuit, kind: NDArray[np.uint8], names: list[str], sn: list[str]
 ) -> bool:
     """Return True if two elements may export under one name (only prefixed names can)."""
-    lower = circuit._lower_map()  # noqa: SLF001 - the circuit's own name index
-    return not lower.keys().isdisjoint(
-        s.lower() for s, nm in zip(sn, names, strict=True) if len(s) != len(nm)
-    )
+    prefixed = [s.lower() for s, nm in zip(sn, names, strict=True) if len(s) != len(nm)]
+    return circuit._has_lower(prefixed)  # noqa: SLF001 - the circuit's own name index
 
 
 def _row_lines(

@@ -459,7 +459,6 @@ class _Parser:
         self.node_ic: dict[str, tuple[float, _Line]] = {}
         self.measures: list[Any] = []
         self.used_ic: set[str] = set()
-        self._node_memo: dict[str, int] = {}
         self._blocks: dict[int, _Block] = {}
         self._text_bytes = b""
 
@@ -730,21 +729,24 @@ class _Parser:
     def _row_nodes(
         self, n1: list[str], n2: list[str]
     ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """Node positions of the given node tokens (ground aliases, SPICE's case folding)."""
-        memo = self._node_memo
+        """Node positions of the given node tokens (ground aliases, SPICE's case folding).
+
+        Each distinct token of the chunk is folded (its first spelling, :meth:`node`) and
+        looked up in the circuit once; the tokens themselves are mapped through a dict of
+        the chunk's own tokens, which stays in cache.
+        """
         inter: list[str] = [""] * (2 * len(n1))
         inter[0::2] = n1
         inter[1::2] = n2
-        new = [t for t in dict.fromkeys(inter) if t not in memo]
-        if new:
-            nc = self.node_case
-            canon = [
-                "0" if lo in GROUND_ALIASES else nc.setdefault(lo, t)
-                for t, lo in zip(new, map(str.lower, new), strict=True)
-            ]
-            pos = self.circuit.add_nodes(canon)
-            memo.update(zip(new, pos.tolist(), strict=True))
-        get = memo.__getitem__
+        uniq = list(dict.fromkeys(inter))
+        lows = list(map(str.lower, uniq))
+        nc = self.node_case
+        canon = list(map(nc.get, lows))
+        for i in [i for i, c in enumerate(canon) if c is None]:
+            lo = lows[i]
+            canon[i] = "0" if lo in GROUND_ALIASES else nc.setdefault(lo, uniq[i])
+        pos = self.circuit.add_nodes(canon)
+        get = dict(zip(uniq, pos.tolist(), strict=True)).__getitem__
         k = len(n1)
         return (
             np.fromiter(map(get, n1), dtype=np.intp, count=k),
