@@ -145,7 +145,14 @@ class EPCircuitParams:
         A, V: feature x drives sources ±A x. The drop across a first-crossbar device reaches
         ~A, so A above the device's write threshold (~1 V) is a read-disturb-free idealisation.
     bias_voltage : float
-        V_b, V: the bias source pair ±V_b.
+        V_b, V: the bias source pair ±V_b of the first crossbar (beside the inputs ±A x).
+    hidden_bias_voltage : float or None
+        V, the bias source pair of every crossbar driven by a hidden layer (rows ±a V_h);
+        None = ``bias_voltage``. A bias row's EP gradient and its curvature scale with its
+        voltage (squared), so a bias of 0.2 V beside hidden rows that swing a few mV makes
+        that crossbar's bias ~10³ times stiffer than its weights and the stable learning rate
+        ~10³ times too small for them; matching it to the amplified hidden swing keeps one
+        learning rate per crossbar well conditioned.
     gain : float
         Voltage gain a of the bidirectional amplifiers after each hidden layer (CCCS gain = a).
     v_up, v_down : float
@@ -191,6 +198,7 @@ class EPCircuitParams:
     init_high: float = 0.6
     input_amplitude: float = 1.0
     bias_voltage: float = 1.0
+    hidden_bias_voltage: float | None = None
     gain: float = 2.0
     v_up: float = -0.2
     v_down: float = 0.2
@@ -234,6 +242,8 @@ class EPCircuitParams:
         check_range(self.init_high, "init_high", owner, self.init_low, 1.0)
         check_positive(self.input_amplitude, "input_amplitude", owner, "V")
         check_nonnegative(self.bias_voltage, "bias_voltage", owner, "V")
+        if self.hidden_bias_voltage is not None:
+            check_nonnegative(self.hidden_bias_voltage, "hidden_bias_voltage", owner, "V")
         check_positive(self.gain, "gain", owner)
         check_positive(self.diode_gain, "diode_gain", owner)
         check_finite(self.v_up, "v_up", owner)
@@ -252,6 +262,12 @@ class EPCircuitParams:
         check_nonnegative(self.amplifier_power, "amplifier_power", owner, "W")
         check_nonnegative(self.adc_energy, "adc_energy", owner, "J")
         check_nonnegative(self.dac_energy, "dac_energy", owner, "J")
+
+    def bias_of(self, crossbar: int) -> float:
+        """Voltage (V) of the ± bias rows of crossbar ``crossbar`` (0 = the input crossbar)."""
+        if crossbar == 0 or self.hidden_bias_voltage is None:
+            return self.bias_voltage
+        return self.hidden_bias_voltage
 
     @property
     def thermal_voltage(self) -> float:
@@ -510,7 +526,7 @@ class EPCircuit:
     def presynaptic(self, layer: int, v: Array) -> Array:
         """Voltages on the rows of crossbar ``layer``: [+a V, −a V, +V_b, −V_b], shape (B, 2n+2)."""
         a = self._gain(layer)
-        vb = self.params.bias_voltage
+        vb = self.params.bias_of(layer)
         bsz = v.shape[0]
         return np.concatenate(
             [a * v, -a * v, np.full((bsz, 1), vb), np.full((bsz, 1), -vb)], axis=1
@@ -885,6 +901,9 @@ class EPCircuit:
         c = Circuit("EP circuit")
         c.add_vsource("vbp", "bp", "0", dc=p.bias_voltage)
         c.add_vsource("vbn", "bn", "0", dc=-p.bias_voltage)
+        if p.hidden_bias_voltage is not None and big_l > 1:
+            c.add_vsource("vbhp", "bhp", "0", dc=p.hidden_bias_voltage)
+            c.add_vsource("vbhn", "bhn", "0", dc=-p.hidden_bias_voltage)
         c.add_vsource("vup", "dup", "0", dc=p.v_up)
         c.add_vsource("vdn", "ddn", "0", dc=p.v_down)
         a0 = p.input_amplitude
@@ -910,7 +929,8 @@ class EPCircuit:
                         c.add_vcvs(f"e{k}{tag}_{i}", f"e{k}{tag}_{i}", "0", h, "0", sign * a)
                         c.add_vsource(f"vs{k}{tag}_{i}", f"e{k}{tag}_{i}", f"a{k}{tag}_{i}", dc=0.0)
                         c.add_cccs(f"f{k}{tag}_{i}", h, "0", f"vs{k}{tag}_{i}", sign * a)
-            rows += ["bp", "bn"]
+            rows += (["bhp", "bhn"] if k > 0 and p.hidden_bias_voltage is not None
+                     else ["bp", "bn"])
             gk = self.weights[k] * p.g_max
             for i, r in enumerate(rows):
                 for j in range(sizes[k + 1]):

@@ -88,7 +88,8 @@ def _limits(params: Any, *, noise_simulated: bool = False) -> dict[str, Any]:
             # the smallest voltage the computation must resolve: the target separation, the
             # input amplitude or the bias, whichever is smallest
             "signal_voltage": min(abs(params.target_high - params.target_low),
-                                  abs(params.input_amplitude), abs(params.bias_voltage)),
+                                  abs(params.input_amplitude), abs(params.bias_voltage),
+                                  abs(params.bias_of(len(sizes) - 2))),
             "noise_simulated": noise_simulated}
 
 

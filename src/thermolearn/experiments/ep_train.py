@@ -74,31 +74,48 @@ from thermolearn.errors import CheckpointError, ParameterError
 from thermolearn.information import distinct_first
 from thermolearn.numerics import softmax
 from thermolearn.physics import T_ROOM
-from thermolearn.validation import check_choice, check_int, check_positive
+from thermolearn.validation import check_choice, check_int, check_positive, check_range
 
 ALGORITHMS = ("ep", "backprop")
 DEVICES = ("ideal", "memristor", "softbounds")
 ESTIMATORS = ("centred", "one-sided")
 
 #: Per-task defaults at an admissible operating point of the VTEAM synapses (every device drop
-#: below their 0.30 V threshold): inputs ±0.24 V, bias ±0.2 V, crossbar gain 3, a diode node
-#: at 10x the hidden voltage with its knee biased to the hidden signal (v_up/v_down = ∓0.42 V,
-#: large-area diodes I_s = 1 pA, R_s = 1 ohm against the mS-scale VTEAM conductances).
+#: below their 0.30 V threshold): inputs ±0.24 V, bias ±0.2 V, crossbar gain 3, large-area
+#: diodes (I_s = 1 pA, R_s = 1 ohm against the mS-scale VTEAM conductances). Issue 13's
+#: diagnosis (MNIST-1D, ideal writes, no noise: EP 20 % with or without diodes, ridge 22 %):
+#: * the knee: the diode node sits at 30x the hidden voltage, v_up/v_down = ∓0.363 V put the
+#:   pair's small-signal load at ~5 % of the node conductance at 0 and its knee at ~3 mV of
+#:   hidden swing (the median |V_h| of a trained net); with 10x and ∓0.42 V the knee sat at
+#:   ~10 mV and 2 % of the hidden reads had the diodes carrying more than half the node's
+#:   conductance (31 % now);
+#: * the output crossbar's bias rows at ±10 mV (``hidden_bias_voltage``), the amplified
+#:   hidden swing, not 0.2 V: their EP gradient was 130x the weights' and set the stable rate;
+#: * targets +3/-1 mV inside the output swing the averaging network reaches (a few mV): with
+#:   +30/-10 mV every output sits far below its target, V - y ~ -y for every sample, and the
+#:   squared-loss rule degenerates to a class-mean (Hebbian) update with no error correction;
+#:   the nudge beta (y - V) then also moves the outputs ~6 mV, far beyond their linear
+#:   response, and the centred estimate of the output crossbar's gradient was 52 % off a
+#:   finite-difference gradient (7 % now, at the same beta = 0.2 of an output node's
+#:   conductance, BETA_RELATIVE).
 _OPERATING_POINT: dict[str, Any] = {
     "input_amplitude": 0.24,
     "bias_voltage": 0.2,
+    "hidden_bias_voltage": 0.01,
     "gain": 3.0,
-    "diode_gain": 10.0,
-    "v_up": -0.42,
-    "v_down": 0.42,
+    "diode_gain": 30.0,
+    "v_up": -0.363,
+    "v_down": 0.363,
     "diode_i_s": 1e-12,
     "diode_r_s": 1.0,
-    "target_high": 0.03,
-    "target_low": -0.01,
-    "softmax_scale": 0.005,
+    "target_high": 0.003,
+    "target_low": -0.001,
+    "softmax_scale": 0.0005,
     "tol": 1e-8,
     "max_sweeps": 3000,
 }
+#: Nudging conductance relative to an output node's mean initial total conductance.
+BETA_RELATIVE = 0.2
 _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "xor": {
         "hidden": (8,),
@@ -106,18 +123,25 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
         "batch_size": 4,
         "lr": (60000.0, 30000.0),
         "lr_decay": 0.98,
-        # two inputs: less averaging at the hidden nodes, so less gain before the diodes
-        "circuit": {**_OPERATING_POINT, "gain": 2.0, "diode_gain": 5.0},
+        # two inputs: less averaging at the hidden nodes, so less gain before the diodes (the
+        # operating point the XOR rates were tuned at)
+        "circuit": {**_OPERATING_POINT, "gain": 2.0, "diode_gain": 5.0, "v_up": -0.42,
+                    "v_down": 0.42, "hidden_bias_voltage": None, "target_high": 0.03,
+                    "target_low": -0.01, "softmax_scale": 0.005},
     },
     "digits": {
         "hidden": (128,),
         "epochs": 20,
         "batch_size": 32,
-        "lr": (80000.0, 40000.0),
+        # 10x the rates of the +30/-10 mV targets (the error V - y is 10x smaller)
+        "lr": (800000.0, 400000.0),
         "lr_decay": 0.9,
         "circuit": dict(_OPERATING_POINT),
+        # outputs swing a few mV around targets of +3/-1 mV: a ±20 mV output ADC range
+        "physics": {"adc_range_output": 0.02},
         # per-feature standardisation with training statistics, signed inputs within ±A
-        # (seed 0, memristor: 1 epoch 74.2 % -> 84.4 %, 20 epochs 91.9 % -> 93.9 %)
+        # (seed 0, memristor, former operating point: 1 epoch 74.2 % -> 84.4 %, 20 epochs
+        # 91.9 % -> 93.9 %)
         "input_encoding": "standardise",
     },
 }
@@ -146,7 +170,7 @@ _SOFTBOUNDS_DEFAULTS: dict[str, dict[str, Any]] = {}
 def default_config(task: str, **overrides: Any) -> TrainConfig:
     """Return a :class:`TrainConfig` with the defaults of ``task``, updated by ``overrides``.
 
-    ``circuit`` overrides are merged into the task's circuit defaults.
+    ``circuit`` and ``physics`` overrides are merged into the task's defaults.
     """
     from thermolearn.datasets import TASKS
 
@@ -160,6 +184,7 @@ def default_config(task: str, **overrides: Any) -> TrainConfig:
     if overrides.get("device") == "softbounds":
         base.update(_SOFTBOUNDS_DEFAULTS.get(task, {}))
     circ = overrides.pop("circuit", None)
+    phys = overrides.pop("physics", None)
     base.update(overrides)
     lr = base.get("lr")
     n_hidden = len(base["hidden"]) if not isinstance(base["hidden"], int) else 1
@@ -167,6 +192,8 @@ def default_config(task: str, **overrides: Any) -> TrainConfig:
         base["lr"] = (lr[0],) * n_hidden + (lr[-1],)
     if circ:
         base["circuit"] = {**base.get("circuit", {}), **circ}
+    if phys:
+        base["physics"] = {**base.get("physics", {}), **phys}
     return TrainConfig(task=task, **base)
 
 
@@ -224,8 +251,11 @@ class TrainConfig:
     lr_decay : float
         Multiplicative learning-rate decay per epoch.
     beta : float or None
-        Nudging conductance, S. None: 0.2 × the mean initial total conductance of an output
-        node (the relative nudge is what matters; the VTEAM synapses are mS devices).
+        Nudging conductance, S. None: ``beta_relative`` × the mean initial total conductance of
+        an output node (the relative nudge is what matters; the VTEAM synapses are mS devices).
+    beta_relative : float
+        The nudge relative to an output node's conductance when ``beta`` is None (default
+        :data:`BETA_RELATIVE`; the centred estimate's error grows as its square).
     estimator : {"centred", "one-sided"}
     circuit : dict
         Overrides of :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams` fields.
@@ -271,6 +301,7 @@ class TrainConfig:
     lr: float | tuple[float, ...] = 300.0
     lr_decay: float = 1.0
     beta: float | None = None
+    beta_relative: float = BETA_RELATIVE
     estimator: str = "centred"
     circuit: dict[str, Any] = field(default_factory=dict)
     data_path: str | None = None
@@ -323,6 +354,7 @@ class TrainConfig:
         check_int(self.validation, "validation", owner, minimum=0)
         if self.beta is not None:
             check_positive(self.beta, "beta", owner, "S")
+        check_range(self.beta_relative, "beta_relative", owner, 1e-6, 1.0)
         if not 0 <= self.c2c_noise < 1:
             raise ParameterError(
                 f"The 'c2c_noise' parameter of {owner} must lie in [0, 1); got {self.c2c_noise!r}."
@@ -441,7 +473,7 @@ def build_ep_network(
                                 g_min=g_max * 1e-3, **{k: v for k, v in circ.items()
                                                        if k not in ("g_min", "g_max")})
         mean_w = 0.5 * (probe.init_low + probe.init_high)
-        return 0.2 * (2 * sizes[-2] + 2) * mean_w * g_max
+        return cfg.beta_relative * (2 * sizes[-2] + 2) * mean_w * g_max
 
     if cfg.device == "softbounds":
         # the same conductance window as the default VTEAM synapses, so that the operating
