@@ -290,3 +290,50 @@ def test_hub_separated_newton_matches_the_per_sample_newton() -> None:
         rtol=0,
         atol=1e-12,
     )
+
+
+def test_an_extension_at_the_hubs_shares_the_base_factor_exactly() -> None:
+    """compile_circuit(nudged, base=free): elements added on the hubs reuse free's factor.
+
+    Reference: the same nudged circuit compiled on its own (own factorisation, W and
+    reduction). A conductance and a negative VCCS to target sources at the two hub (output)
+    nodes; while the shared resistors have the same values the nudged circuit uses the base
+    factor with the Woodbury correction on the hubs ("derived"), and every node agrees to
+    1e-12 V, branch currents to 1e-9 relative. A shared resistor changed in the nudged
+    circuit only (not a hub-only difference) makes it factor its own matrix, still exact.
+    """
+    rng = np.random.default_rng(7)
+    v = rng.uniform(-2.0, 2.0, (10, 3))
+    names = ["vx0", "vx1", "vx2", "vt0", "vt1"]
+    vals = np.concatenate([v, rng.uniform(-0.2, 0.2, (10, 2))], axis=1)
+
+    def nudged(gain: float | None) -> Circuit:
+        c = _layered_net(v[0])
+        for k in range(2):
+            c.add_vsource(f"vt{k}", f"t{k}", "0", dc=0.0)
+            if gain is None:
+                c.add_resistor(f"rn{k}", f"t{k}", f"o{k}", 3e3)
+            else:
+                c.add_vccs(f"gn{k}", f"t{k}", f"o{k}", f"t{k}", f"o{k}", gain)
+        return c
+
+    free = compile_circuit(_layered_net(v[0]))
+    free.operating_points(["vx0", "vx1", "vx2"], v)  # factors the base
+    for gain in (None, -1e-4):
+        own = compile_circuit(nudged(gain))
+        ext = compile_circuit(nudged(gain), base=free)
+        ref = own.operating_points(names, vals)
+        got = ext.operating_points(names, vals)
+        assert ext._setup is not None and ext._setup["fac"][0] == "derived"
+        assert got.method == "batched"
+        n = own.n
+        np.testing.assert_allclose(got.z[:, :n], ref.z[:, :n], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got.z[:, n:], ref.z[:, n:], rtol=1e-9, atol=1e-18)
+        assert np.all(got.residual <= 1e-12)
+        # a shared element differs: no longer an extension at the hubs, own factor
+        own.set_values(["r0_0"], [2.5e3])
+        ext.set_values(["r0_0"], [2.5e3])
+        ref = own.operating_points(names, vals)
+        got = ext.operating_points(names, vals)
+        assert ext._setup["fac"][0] != "derived"
+        np.testing.assert_allclose(got.z[:, :n], ref.z[:, :n], rtol=0, atol=1e-12)

@@ -1049,7 +1049,9 @@ class EPCircuit:
         entry = cache.get(kind)
         if entry is None:
             tg0 = None if target is None else np.asarray(target, dtype=float)[0]
-            sc = compile_circuit(self.build_circuit(xa[0], beta=beta, target=tg0))
+            # a nudged circuit extends the free one at the outputs: it shares its factor
+            base = cache["free"]["sc"] if kind != "free" and "free" in cache else None
+            sc = compile_circuit(self.build_circuit(xa[0], beta=beta, target=tg0), base=base)
             rnames = tuple(
                 f"r{k}_{i}_{j}"
                 for k in range(self.n_layers)

@@ -36,6 +36,10 @@ reduced to F ∪ H has a diagonal F block: each companion system is then an arro
 solved by division on F and an |H| x |H| Schur complement (in the EP network the hubs are
 the 10 output nodes, so the per-iteration solve drops from 128 x 128 to 10 x 10).
 
+A circuit compiled with ``base=`` (another compiled circuit it extends by elements on the
+base's hubs, e.g. EP's nudged circuits over the free one) reuses the base's factor and ``W``
+with an exact Woodbury correction of the hub block while the shared values agree.
+
 Circuits with B sources, or with more than :data:`REDUCED_LIMIT` nonlinear unknowns, or whose
 linear part is singular on its own, fall back to the engine's general Newton (gmin and source
 stepping included) on the in-place assembled matrix; so does a reduced Newton that fails.
@@ -167,7 +171,12 @@ class StampedCircuit:
         Newton tolerances (as the engine's).
     """
 
-    def __init__(self, circuit: Circuit, options: NewtonOptions | None = None) -> None:
+    def __init__(
+        self,
+        circuit: Circuit,
+        options: NewtonOptions | None = None,
+        base: StampedCircuit | None = None,
+    ) -> None:
         self.opts = options or NewtonOptions()
         comp = CompiledCircuit(circuit)  # a private copy: its memristor groups are ours
         comp.check_topology()
@@ -196,6 +205,9 @@ class StampedCircuit:
         self._index_cache: dict[str, int] | None = None
         self._slot_last: tuple[Any, IntArray] | None = None
         self._pin_csr: list[Any] | None = None
+        self._base: dict[str, Any] | None = None
+        if base is not None:
+            self._base = self._map_base(base)
         self._init_maps: dict[Any, tuple[IntArray, IntArray]] = {}
 
     # -- compilation ----------------------------------------------------------------------
@@ -540,6 +552,143 @@ class StampedCircuit:
         self._pos_brp = np.searchsorted(key, pi.astype(np.int64) * size + bi)
         self._p_idx, self._br_idx = pi, bi
 
+    # -- a circuit that extends another one (shared factor) ---------------------------------
+    def _kept(self) -> IntArray:
+        """Unknowns of the factored system (all of them without pinned nodes)."""
+        return self._keep if self._elim else np.arange(self.size, dtype=np.intp)
+
+    def _map_base(self, base: StampedCircuit) -> dict[str, Any] | None:
+        """Match this circuit's unknowns to ``base``'s by name (None: not an extension).
+
+        An extension has every factored unknown of ``base`` (same names) and no other (its
+        extra nodes are pinned by grounded sources), the same nonlinear elements, and its
+        linear part may then differ from ``base``'s only on ``base``'s hub unknowns; that
+        last condition is checked at every factorisation (:meth:`_derived_setup`).
+        """
+        bi = base.comp.index
+        m = np.full(self.size, -1, dtype=np.intp)
+        for nd, i in self.comp.index.items():
+            j = bi.get(nd)
+            if i >= 0 and j is not None and j >= 0:
+                m[i] = j
+        for name, i in self.comp.branch_row_lower.items():
+            j = base.comp.branch_row_lower.get(name)
+            if j is not None:
+                m[i] = j
+        kd, kb = self._kept(), base._kept()
+        if kd.size != kb.size or np.any(m[kd] < 0):
+            return None
+        pos = np.full(base.size, -1, dtype=np.intp)
+        pos[kb] = np.arange(kb.size)
+        perm = pos[m[kd]]  # derived kept position -> base kept position
+        if np.any(perm < 0) or np.unique(perm).size != perm.size:
+            return None
+        names = [n for g in self.comp.groups + self.comp.mem_nl for n in g.names]
+        bnames = [n for g in base.comp.groups + base.comp.mem_nl for n in g.names]
+        if names != bnames or not np.array_equal(m[self.nl_rows], base.nl_rows):
+            return None
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(perm.size)
+        return {"sc": base, "map": m, "perm": perm, "inv": inv}
+
+    def _kept_solve(self, fac: Any, b_k: Array) -> Array:
+        """Solve the factored (kept) system for ``b_k`` (kept order), 2-D."""
+        kind, lu, _ = fac
+        if kind == "derived":
+            return self._derived_kept_solve(lu, b_k)
+        y = np.asarray(lu.solve(b_k))
+        if y.ndim == 1:
+            y = y[:, None]
+        if kind == "plain":
+            return y
+        out = np.empty_like(y)
+        out[self._pc_cols] = y
+        return out
+
+    def _derived_kept_solve(self, pay: dict[str, Any], b_k: Array) -> Array:
+        """Woodbury: base's factor, then the correction of the hub block Δ."""
+        base = pay["sc"]
+        x = base._kept_solve(pay["bfac"], b_k[pay["inv"]])[pay["perm"]]
+        h = pay["h"]
+        return np.asarray(x - pay["u"] @ (pay["k"] @ x[h]))
+
+    def _derived_setup(self, data: Array) -> dict[str, Any] | None:
+        """Build the setup from ``base``'s factor when the linear parts differ on hubs only."""
+        bm = self._base
+        assert bm is not None
+        base: StampedCircuit = bm["sc"]
+        if base.general:
+            return None
+        bset = base._prepare()
+        if "w" not in bset or base._batched_setup(bset) is None or "hub" not in bset:
+            return None
+        hub = bset["hub"]
+        nk = self._kept().size
+        if self._elim:
+            ad = sp.csc_matrix(
+                (data[self._k_pos], self._k_indices, self._k_indptr), shape=(nk,) * 2
+            )
+        else:
+            ad = sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(nk,) * 2)
+        bdata = bset["data"]
+        if base._elim:
+            ab = sp.csc_matrix(
+                (bdata[base._k_pos], base._k_indices, base._k_indptr), shape=(nk,) * 2
+            )
+        else:
+            ab = sp.csc_matrix((bdata, base.pat_indices, base.pat_indptr), shape=(nk,) * 2)
+        perm = bm["perm"]
+        diff = sp.coo_matrix(ad - ab[perm][:, perm])
+        scale = float(np.max(np.abs(ad.data), initial=0.0))
+        big = np.abs(diff.data) > 1e-13 * scale
+        # base's hubs in this circuit's kept numbering
+        bpos = np.full(base.size, -1, dtype=np.intp)
+        bpos[base._kept()] = np.arange(nk)
+        h_b = bpos[base._structure()["hubs"]]
+        if np.any(h_b < 0):
+            return None
+        h = bm["inv"][h_b]
+        is_h = np.zeros(nk, dtype=bool)
+        is_h[h] = True
+        if np.any(big & ~(is_h[diff.row] & is_h[diff.col])):
+            return None  # the circuits differ off the hubs (e.g. other values): own factor
+        hpos = np.full(nk, -1, dtype=np.intp)
+        hpos[h] = np.arange(h.size)
+        delta = np.zeros((h.size, h.size))
+        np.add.at(delta, (hpos[diff.row[big]], hpos[diff.col[big]]), diff.data[big])
+        # U = A_KK^-1 E_H from base's hub columns (kept rows, this circuit's order)
+        u = hub["w_h"][base._kept()][perm]
+        s_hh = u[h]
+        try:
+            kmat = delta @ np.linalg.inv(np.eye(h.size) + s_hh @ delta)
+        except np.linalg.LinAlgError:
+            return None
+        pay = {
+            "sc": base,
+            "bfac": bset["fac"],
+            "perm": perm,
+            "inv": bm["inv"],
+            "h": h,
+            "u": np.ascontiguousarray(u),
+            "k": kmat,
+        }
+        fac = ("derived", pay, self._pinned_blocks(data))
+        setup: dict[str, Any] = {"data": data, "fac": fac}
+        # W = A^-1 E_N from base's W: kept rows corrected, pinned branch currents recovered
+        wb_k = bset["w"][base._kept()][perm]  # N columns in the same order (checked)
+        w_k = wb_k - u @ (kmat @ wb_k[h])
+        k = self.nl_rows.size
+        rhs = np.zeros((self.size, k))
+        rhs[self.nl_rows, np.arange(k)] = 1.0
+        w = self._recover(fac, rhs, w_k)
+        if not np.all(np.isfinite(w)):
+            return None
+        setup["w"] = np.ascontiguousarray(w)
+        setup["wt"] = np.ascontiguousarray(w.T)
+        setup["s"] = np.ascontiguousarray(w[self.nl_rows])
+        setup["sdt"] = None
+        return setup
+
     # -- factorisation with a reused ordering -------------------------------------------------
     def _factor(self, data: Array) -> Any:
         """SuperLU of the (reduced) matrix with ``data``; the column ordering is computed once.
@@ -606,30 +755,29 @@ class StampedCircuit:
 
     def _solve(self, fac: Any, rhs: Array) -> Array:
         """Solve ``A z = rhs`` (rhs (size,) or (size, B)) with a factor of :meth:`_factor`."""
-        kind, lu, blocks = fac
-        if not self._elim:
-            y = np.asarray(lu.solve(rhs))
-            if kind == "plain":
-                return y
-            out = np.empty_like(y)
-            out[self._pc_cols] = y
-            return out
         one = rhs.ndim == 1
         r = rhs[:, None] if one else rhs
-        a_kp, r_p, a_brp, a_pbr = blocks
-        z_p = r[self._br_idx] / a_brp
-        b_k = r[self._keep] - a_kp @ z_p
-        y = np.asarray(lu.solve(b_k))
-        if y.ndim == 1:
-            y = y[:, None]
-        z = np.zeros((self.size, r.shape[1]))
-        if kind == "plain":
-            z[self._keep] = y
+        if not self._elim:
+            z = self._kept_solve(fac, r)
         else:
-            z[self._keep[self._pc_cols]] = y
+            a_kp, _r_p, a_brp, _a_pbr = fac[2]
+            z_p = r[self._br_idx] / a_brp
+            y = self._kept_solve(fac, r[self._keep] - a_kp @ z_p)
+            z = self._recover(fac, r, y, z_p)
+        return z[:, 0] if one else z
+
+    def _recover(self, fac: Any, r: Array, y: Array, z_p: Array | None = None) -> Array:
+        """Full unknowns from the kept ones ``y``: pinned nodes, then their source currents."""
+        if not self._elim:
+            return y
+        _a_kp, r_p, a_brp, a_pbr = fac[2]
+        if z_p is None:
+            z_p = r[self._br_idx] / a_brp
+        z = np.zeros((self.size, r.shape[1]))
+        z[self._keep] = y
         z[self._p_idx] = z_p
         z[self._br_idx] = (r[self._p_idx] - r_p @ z) / a_pbr
-        return z[:, 0] if one else z
+        return z
 
     # -- operating points --------------------------------------------------------------------
     def _structure(self) -> dict[str, Any]:
@@ -798,6 +946,11 @@ class StampedCircuit:
         data = self.matrix_data()
         setup: dict[str, Any] = {"data": data}
         st = self._structure()
+        if self._base is not None and not self.general and st["groups"]:
+            derived = self._derived_setup(data)
+            if derived is not None:
+                self._setup = derived
+                return derived
         if not self.general:
             try:
                 fac = self._factor(data)
@@ -890,6 +1043,7 @@ class StampedCircuit:
             return None  # hubs do not separate F numerically
         return {
             "rows": r_rows,
+            "w_h": w_h,
             "m": m,
             "diag": diag,
             "mfh": np.ascontiguousarray(m[:kf, kf:]),
@@ -1304,13 +1458,24 @@ def _bsrc_rows(nls: Any, z: Array) -> Array:
         comp.groups, comp.mem_nl = saved
 
 
-def compile_circuit(circuit: Circuit, *, options: NewtonOptions | None = None) -> StampedCircuit:
+def compile_circuit(
+    circuit: Circuit,
+    *,
+    options: NewtonOptions | None = None,
+    base: StampedCircuit | None = None,
+) -> StampedCircuit:
     """Compile ``circuit`` once for repeated operating points with changing values.
 
     Returns a :class:`StampedCircuit`: ``.set_values(names, values)`` (SPICE ``alter``),
     ``.set_states(names, x)``, ``.operating_point()``, ``.operating_points(names, values)``.
+
+    ``base``: a compiled circuit that ``circuit`` extends by elements on ``base``'s hub
+    nodes (and new nodes pinned by grounded sources), e.g. EP's nudged circuit over the free
+    one. While the shared elements have the same values, this circuit uses ``base``'s
+    factorisation with an exact low-rank (Woodbury) correction on the hubs instead of its
+    own; otherwise (other values, or not an extension) it factors its own matrix.
     """
-    return StampedCircuit(circuit, options)
+    return StampedCircuit(circuit, options, base)
 
 
 __all__ = ["HUB_LIMIT", "REDUCED_LIMIT", "OPSolution", "StampedCircuit", "compile_circuit"]
