@@ -325,6 +325,7 @@ def test_an_extension_at_the_hubs_shares_the_base_factor_exactly() -> None:
         ref = own.operating_points(names, vals)
         got = ext.operating_points(names, vals)
         assert ext._setup is not None and ext._setup["fac"][0] == "derived"
+        assert ext._setup["hub"]["w_h"] is None  # base's reduced matrix + the hub block
         assert got.method == "batched"
         n = own.n
         np.testing.assert_allclose(got.z[:, :n], ref.z[:, :n], rtol=0, atol=1e-12)

@@ -622,6 +622,8 @@ class StampedCircuit:
         bset = base._prepare()
         if "w" not in bset or base._batched_setup(bset) is None or "hub" not in bset:
             return None
+        if bset["hub"]["w_h"] is None:
+            return None  # the base is itself derived: no hub columns of its own
         hub = bset["hub"]
         nk = self._kept().size
         if self._elim:
@@ -687,6 +689,27 @@ class StampedCircuit:
         setup["wt"] = np.ascontiguousarray(w.T)
         setup["s"] = np.ascontiguousarray(w[self.nl_rows])
         setup["sdt"] = None
+        # the reduced matrix on F + hubs: base's, plus Δ on the hub block (Δ lies inside R)
+        st, bst = self._structure(), base._structure()
+        m_map = bm["map"]
+        f_rows = self.nl_rows[st["F"]]
+        if np.array_equal(m_map[f_rows], base.nl_rows[bst["F"]]):
+            back = np.full(base.size, -1, dtype=np.intp)
+            has = np.flatnonzero(m_map >= 0)
+            back[m_map[has]] = has
+            kf = f_rows.size
+            m = hub["m"].copy()
+            m[kf:, kf:] += delta
+            setup["hub"] = {
+                "rows": np.concatenate([f_rows, back[bst["hubs"]]]),
+                "w_h": None,
+                "m": m,
+                "diag": hub["diag"],
+                "mfh": hub["mfh"],
+                "mhf": hub["mhf"],
+                "mhh": np.ascontiguousarray(m[kf:, kf:]),
+            }
+            setup["c"] = m
         return setup
 
     # -- factorisation with a reused ordering -------------------------------------------------
