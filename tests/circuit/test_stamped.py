@@ -299,8 +299,10 @@ def test_an_extension_at_the_hubs_shares_the_base_factor_exactly() -> None:
     reduction). A conductance and a negative VCCS to target sources at the two hub (output)
     nodes; while the shared resistors have the same values the nudged circuit uses the base
     factor with the Woodbury correction on the hubs ("derived"), and every node agrees to
-    1e-12 V, branch currents to 1e-9 relative. A shared resistor changed in the nudged
-    circuit only (not a hub-only difference) makes it factor its own matrix, still exact.
+    1e-12 V, branch currents to 1e-9 relative; the base's last solve is reused for inputs
+    that differ from it on the hubs only, and not for other inputs. A shared resistor changed
+    in the nudged circuit only (not a hub-only difference) makes it factor its own matrix,
+    still exact.
     """
     rng = np.random.default_rng(7)
     v = rng.uniform(-2.0, 2.0, (10, 3))
@@ -331,6 +333,12 @@ def test_an_extension_at_the_hubs_shares_the_base_factor_exactly() -> None:
         np.testing.assert_allclose(got.z[:, :n], ref.z[:, :n], rtol=0, atol=1e-12)
         np.testing.assert_allclose(got.z[:, n:], ref.z[:, n:], rtol=1e-9, atol=1e-18)
         assert np.all(got.residual <= 1e-12)
+        # other inputs than the base's last solve: that solve must not be reused
+        vals2 = vals.copy()
+        vals2[:, :3] = rng.uniform(-2.0, 2.0, (10, 3))
+        ref2 = own.operating_points(names, vals2)
+        got2 = ext.operating_points(names, vals2)
+        np.testing.assert_allclose(got2.z[:, :n], ref2.z[:, :n], rtol=0, atol=1e-12)
         # a shared element differs: no longer an extension at the hubs, own factor
         own.set_values(["r0_0"], [2.5e3])
         ext.set_values(["r0_0"], [2.5e3])

@@ -205,6 +205,7 @@ class StampedCircuit:
         self._index_cache: dict[str, int] | None = None
         self._slot_last: tuple[Any, IntArray] | None = None
         self._pin_csr: list[Any] | None = None
+        self._kept_cache: tuple[Any, Array, Array] | None = None
         self._base: dict[str, Any] | None = None
         if base is not None:
             self._base = self._map_base(base)
@@ -599,16 +600,29 @@ class StampedCircuit:
         y = np.asarray(lu.solve(b_k))
         if y.ndim == 1:
             y = y[:, None]
-        if kind == "plain":
-            return y
-        out = np.empty_like(y)
-        out[self._pc_cols] = y
-        return out
+        if kind != "plain":
+            out = np.empty_like(y)
+            out[self._pc_cols] = y
+            y = out
+        self._kept_cache = (fac, np.array(b_k), y)  # the last solve (a derived one reuses it)
+        return y
 
     def _derived_kept_solve(self, pay: dict[str, Any], b_k: Array) -> Array:
         """Woodbury: base's factor, then the correction of the hub block Δ."""
         base = pay["sc"]
-        x = base._kept_solve(pay["bfac"], b_k[pay["inv"]])[pay["perm"]]
+        bk = b_k[pay["inv"]]
+        last = base._kept_cache
+        if last is not None and last[0] is pay["bfac"] and last[1].shape == bk.shape:
+            # the base's last right-hand side, changed on the hubs only (e.g. the nudged
+            # phases' targets on the free phase's inputs): x = x_last + A⁻¹ E_H d
+            d = bk - last[1]
+            if not np.any(d[pay["nonhub_b"]]):
+                xb = last[2] + pay["u_b"] @ d[pay["h_b"]]
+            else:
+                xb = base._kept_solve(pay["bfac"], bk)
+        else:
+            xb = base._kept_solve(pay["bfac"], bk)
+        x = xb[pay["perm"]]
         h = pay["h"]
         return np.asarray(x - pay["u"] @ (pay["k"] @ x[h]))
 
@@ -650,6 +664,8 @@ class StampedCircuit:
         if np.any(h_b < 0):
             return None
         h = bm["inv"][h_b]
+        nonhub_b = np.ones(nk, dtype=bool)
+        nonhub_b[h_b] = False
         is_h = np.zeros(nk, dtype=bool)
         is_h[h] = True
         if np.any(big & ~(is_h[diff.row] & is_h[diff.col])):
@@ -673,6 +689,9 @@ class StampedCircuit:
             "h": h,
             "u": np.ascontiguousarray(u),
             "k": kmat,
+            "u_b": np.ascontiguousarray(hub["w_h"][base._kept()]),
+            "h_b": h_b,
+            "nonhub_b": nonhub_b,
         }
         fac = ("derived", pay, self._pinned_blocks(data))
         setup: dict[str, Any] = {"data": data, "fac": fac}
@@ -1165,9 +1184,12 @@ class StampedCircuit:
                     z[k], iters[k] = solve_dc(comp, a, rhs[:, k], np.zeros(self.size), self.opts)
         else:
             prev = self._last
+            # the reduction first: its hub solves must not be the last solve a derived
+            # circuit finds (it reuses the y solve of this batch)
+            use_batch = batched and "w" in setup and self._batched_setup(setup) is not None
             y_all = self._solve(setup["fac"], rhs).T if "w" in setup else None
             todo = np.arange(bsz)
-            if batched and y_all is not None and self._batched_setup(setup) is not None:
+            if use_batch and y_all is not None:
                 if init is not None:
                     z0 = np.broadcast_to(init, (bsz, self.size))
                 elif prev is not None:
