@@ -145,8 +145,12 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
         "input_encoding": "standardise",
     },
 }
-# MNIST-1D's features sit near 0.5 (the unit encoding carries only small deviations)
-_TASK_DEFAULTS["mnist1d"] = dict(_TASK_DEFAULTS["digits"])
+# MNIST-1D's features sit near 0.5 (the unit encoding carries only small deviations). Chosen
+# on a validation split (the last 1,000 of the 4,000 training sequences, seed 0, ideal writes,
+# noise-free reads, 20 epochs; the test split unused): no rate decay 26.4 % vs 0.9 per epoch
+# 25.4 %; output rate 800000 instead of 400000: 23.7 %. It is still rising at 20 epochs
+# (backprop needs ~100 epochs on MNIST-1D).
+_TASK_DEFAULTS["mnist1d"] = dict(_TASK_DEFAULTS["digits"], lr_decay=1.0)
 # MNIST 5k subset, 784-100-10 (Kendall et al.): chosen on a validation split (the last 1,000
 # of the 4,000 training images, seed 0, ideal writes, 3 epochs; the test split unused):
 # standardise 77.2 % vs unit 67.9 %; first-crossbar rate 320000 (82.1 %) vs 80000 (77.2 %)
