@@ -29,7 +29,13 @@ from hypothesis import strategies as st
 
 import thermolearn.circuit.circuit as circuit_mod
 import thermolearn.circuit.spice.parser as parser_mod
-from thermolearn.circuit import Circuit, operating_point, parse_netlist, read_netlist
+from thermolearn.circuit import (
+    Circuit,
+    export_netlist,
+    operating_point,
+    parse_netlist,
+    read_netlist,
+)
 from thermolearn.circuit.mna.compile import CompiledCircuit
 from thermolearn.circuit.spice.numbers import parse_number
 from thermolearn.circuit.spice.row_lines import classify_lines, parse_values, value_of
@@ -199,10 +205,15 @@ def test_random_netlists_read_the_same_by_columns_and_line_by_line(
 _TRICKY = {
     "control block": "t\nV1 a 0 1\nR1 a 0 1\n.control\nrusage a b 1\nR5 a b 1\nV9 a b 2\n.endc\n",
     "lib section": "t\nV1 a 0 1\nR1 a 0 1\n.lib sec\nR5 a b 1\nR6 a b -1\n.endl\nR7 a 0 2\n",
-    "subckt body": "t\nV1 a 0 1\n.subckt s p q\nR1 p q 1k\nR2 q 0 2meg\n.ends\nX1 a b s\nR3 b 0 1\n",
+    "subckt body": (
+        "t\nV1 a 0 1\n.subckt s p q\nR1 p q 1k\nR2 q 0 2meg\n.ends\nX1 a b s\nR3 b 0 1\n"
+    ),
     "after end": "t\nV1 a 0 1\nR1 a 0 1\n.end\nR2 a b 1\nR3 b c x\n",
     "continuation": "t\nV1 a 0 1\nR1 a 0 1\n* note\n+ tc1=1\nR2 a 0 3\n\n+ m=2\n",
-    "ic": "t\nV1 a 0 PULSE(0 1 1n 1n 1n 5n 10n)\nR1 a b 1\nC1 b 0 1p\n.ic V(b)=0.3\n.tran 1n 5n uic\n",
+    "ic": (
+        "t\nV1 a 0 PULSE(0 1 1n 1n 1n 5n 10n)\nR1 a b 1\nC1 b 0 1p\n.ic V(b)=0.3\n"
+        ".tran 1n 5n uic\n"
+    ),
     "case and ground": "t\nV1 N1 gnd 1\nR1 n1 A 1\nR2 a GND 2\nr3 N1 Gnd 3\n",
     "zero": "t\nV1 a 0 1\nR1 a 0 1\nR2 a 0 0\n",
     "mil and meg": "t\nV1 a 0 1\nR1 a 0 1mil\nR2 a 0 1meg\nR3 a 0 1MEGohm\nR4 a 0 1Milohm\n",
@@ -272,12 +283,12 @@ def test_columns_build_the_circuit_the_object_calls_build() -> None:
     n1 = [f"n{k}" for k in range(n)]
     n2 = ["0" if k % 5 == 4 else f"n{k + 1}" for k in range(n)]
     r = rng.uniform(1.0, 1e3, n)
-    obj = Circuit("obj")
+    obj = Circuit("same")
     obj.add_vsource("V1", "n0", "0", dc=1.0)
     for nm, a, b, v in zip(names, n1, n2, r, strict=True):
         obj.add_resistor(nm, a, b, float(v))
     obj.add_capacitor("C1", "n3", "0", 1e-12)
-    col = Circuit("col")
+    col = Circuit("same")
     col.add_vsource("V1", "n0", "0", dc=1.0)
     pos = col.add_nodes([x for pair in zip(n1, n2, strict=True) for x in pair])
     col.add_rows("R", names, pos[0::2], pos[1::2], r)
@@ -287,6 +298,7 @@ def test_columns_build_the_circuit_the_object_calls_build() -> None:
     for x, y in zip(_stamps(col), _stamps(obj), strict=True):
         assert np.array_equal(x, y)
     assert operating_point(col).voltages == operating_point(obj).voltages
+    assert export_netlist(col, ".op") == export_netlist(obj, ".op")
     # edits: set_value, remove, then the same again
     for c in (obj, col):
         c.set_value("R7", 5.0)
@@ -294,6 +306,7 @@ def test_columns_build_the_circuit_the_object_calls_build() -> None:
         c.set_value("V1", 2.0)
     assert _snapshot(col) == _snapshot(obj)
     assert operating_point(col).currents == operating_point(obj).currents
+    assert export_netlist(col, ".op") == export_netlist(obj, ".op")
 
 
 @pytest.mark.parametrize("regime", ["name dict", "name hashes", "hash collisions"])
