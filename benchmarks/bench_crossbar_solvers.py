@@ -162,12 +162,19 @@ def run_ngspice(n: int, g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, dict]
 
 def run_netlist(n: int, g: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, dict]:
     from thermolearn.circuit import export_netlist, operating_point, parse_netlist
+    from thermolearn.circuit.spice.limits import NetlistLimits
 
     c = _circuit(n, g, u)
     t0 = time.process_time()
     text = export_netlist(c, ".op")
     t_export = time.process_time() - t0
-    parsed = parse_netlist(text)
+    # the default caps (2 M elements, 128 M characters) refuse 1024 x 1024: raise them to fit
+    big = NetlistLimits(
+        max_elements=10 * n * n + 100,
+        max_memory_bytes=64 * 1024**3,
+        max_input_chars=max(len(text) + 1, 128 * 1024**2),
+    )
+    parsed = parse_netlist(text, limits=big)
     op = operating_point(parsed.circuit)
     cpu = time.process_time() - t0
     return _node_vector(n, op.v), {
