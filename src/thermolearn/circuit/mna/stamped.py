@@ -183,7 +183,8 @@ class StampedCircuit:
         self.comp = comp
         self.size = comp.size
         self.n = comp.n
-        self._build_slots()
+        cols = circuit.columns()
+        self._build_slots(cols["value"], cols["objects"])
         self._build_pattern()
         self._build_elimination()
         self._slot_cache: dict[tuple[str, ...], IntArray] = {}
@@ -212,7 +213,8 @@ class StampedCircuit:
         self._init_maps: dict[Any, tuple[IntArray, IntArray]] = {}
 
     # -- compilation ----------------------------------------------------------------------
-    def _build_slots(self) -> None:
+    def _build_slots(self, value_col: Array, objects: dict[int, Any]) -> None:
+        """Parameter slots and their stamps from the circuit's value column (and objects)."""
         comp = self.comp
         names: list[str] = []
         kinds: list[int] = []
@@ -246,8 +248,17 @@ class StampedCircuit:
             add(a, b, -1.0, s)
             add(b, a, -1.0, s)
 
-        res = comp.by_kind["R"] + comp.by_kind["S"]
-        conductance(comp.res_a, comp.res_b, new_slots(res, _COND))
+        # resistors and switches straight from the circuit's columns (no element objects)
+        gpos = comp.res_gpos.tolist()
+        start = len(names)
+        names.extend(comp.order[g].lower() for g in gpos)
+        kinds.extend([_COND] * len(gpos))
+        rv = np.asarray(value_col, dtype=float)[comp.res_gpos]
+        for k, g in enumerate(gpos):
+            if g in objects:  # an element kept as an object: its own value
+                rv[k] = float(objects[g].value)
+        values.extend(rv.tolist())
+        conductance(comp.res_a, comp.res_b, np.arange(start, len(names), dtype=np.intp))
         # linear memristors: conductance slots (recomputed from their states)
         self._mem_lin: list[tuple[Any, IntArray]] = []
         for model, els, a, b in comp.mem_lin:
