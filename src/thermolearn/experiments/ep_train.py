@@ -219,8 +219,9 @@ class TrainConfig:
         Physical EP on the circuit, or backprop on the same architecture (baseline).
     solver : {"layerwise", "mna", "ngspice"}
         EP's operating-point solver (:meth:`~thermolearn.algorithms.ep_circuit.EPCircuit.solve`):
-        the fast layer-wise method, or the network's :class:`Circuit` solved per sample by the
-        general MNA engine or by ngspice (the latter two: small nets only).
+        the fast layer-wise method, the network's :class:`Circuit` compiled once and solved
+        batched by the general MNA engine (digits: a few times the layer-wise cost), or that
+        circuit per sample in ngspice (small nets only).
     epochs, seed, batch_size : int
     hidden : tuple of int
         Hidden layer sizes.
