@@ -932,9 +932,13 @@ class EPCircuit:
             rows += (["bhp", "bhn"] if k > 0 and p.hidden_bias_voltage is not None
                      else ["bp", "bn"])
             gk = self.weights[k] * p.g_max
-            for i, r in enumerate(rows):
-                for j in range(sizes[k + 1]):
-                    c.add_resistor(f"r{k}_{i}_{j}", r, node(k + 1, j), 1.0 / float(gk[i, j]))
+            m = sizes[k + 1]
+            c.add_resistors(  # the element-by-element circuit, added in one bulk call
+                [f"r{k}_{i}_{j}" for i in range(len(rows)) for j in range(m)],
+                [r for r in rows for _ in range(m)],
+                [node(k + 1, j) for _ in rows for j in range(m)],
+                (1.0 / gk).ravel(),
+            )
         for layer in range(1, big_l if p.diodes else 1):
             ad = p.diode_gain
             for j in range(sizes[layer]):
