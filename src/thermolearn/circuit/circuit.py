@@ -499,6 +499,10 @@ class Circuit:
     ) -> None:
         """Add many plain R, C, L, V or I elements at once, given node positions.
 
+        All or nothing: any invalid name, node, value or duplicate raises a ParameterError
+        naming the first offender, as the element-by-element methods would, and nothing is
+        added. The elements are rows only: no per-element object is made.
+
         Parameters
         ----------
         kinds : str
@@ -511,10 +515,10 @@ class Circuit:
         values : array of float
             Ohm (R, > 0), farad (C, > 0), henry (L, > 0), volt or ampere (V, I: DC value).
 
-        All or nothing: any invalid name, node, value or duplicate raises
-        :class:`~thermolearn.errors.ParameterError` naming the first offender, as the
-        element-by-element methods would, and nothing is added. The elements are rows
-        only: no per-element object is made.
+        Raises
+        ------
+        ParameterError
+            An invalid name, node position or value, or a duplicate name.
         """
         k = len(names)
         vals = np.asarray(values, dtype=np.float64).reshape(-1)
