@@ -615,7 +615,9 @@ class StampedCircuit:
             out = np.empty_like(y)
             out[self._pc_cols] = y
             y = out
-        self._kept_cache = (fac, np.array(b_k), y)  # the last solve (a derived one reuses it)
+        # the last solve, which a derived circuit may reuse (b_k is our own array when
+        # pinned nodes are eliminated; else the caller's, so copied)
+        self._kept_cache = (fac, b_k if self._elim else np.array(b_k), y)
         return y
 
     def _derived_kept_solve(self, pay: dict[str, Any], b_k: Array) -> Array:
@@ -815,7 +817,10 @@ class StampedCircuit:
         else:
             a_kp, _r_p, a_brp, _a_pbr = fac[2]
             z_p = r[self._br_idx] / a_brp
-            y = self._kept_solve(fac, r[self._keep] - a_kp @ z_p)
+            b_k = r[self._keep]
+            if np.any(z_p):  # (zero for W: unit currents into the nonlinear nodes)
+                b_k = b_k - a_kp @ z_p
+            y = self._kept_solve(fac, b_k)
             z = self._recover(fac, r, y, z_p)
         return z[:, 0] if one else z
 
