@@ -218,7 +218,8 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     (settling + integration time) is the phase's dissipation; the −β phase's active VCCS
     supplies energy and adds nothing. Converters, amplifiers and the digital update are closed
     forms of the counts: ADC one conversion per output (free phase) and per hidden + output
-    node (each nudged phase) at FOM·2^bits; three amplifiers per hidden node per phase; two
+    node (each nudged phase) at FOM·2^bits; three amplifiers per hidden node and one buffer per
+    output, each at its quiescent power for the whole phase; two
     MACs per device and sample. Tolerances: rel 1e-6 (phases: layer-wise tol vs MNA), 1e-12
     (counts); abs=0, since pytest.approx's default abs 1e-12 would swallow these figures.
     """
@@ -256,8 +257,11 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     n_conv = (n_out + 2 * (3 + n_out)) * 6
     assert bd["adc"] == pytest.approx(phys.fom_walden * 2**phys.adc_bits * n_conv, rel=1e-12,
                                       abs=0)
-    e_amp = phys.amplifier_power * 3 * 3 * t * 3 * 6
+    # 3 hidden nodes x 3 amplifiers (+-a drive, diode/read) + 1 ADC buffer per output, powered
+    # for the whole phase (settling + integration), 3 phases, 6 samples
+    e_amp = phys.amplifier_power * (3 * 3 + n_out) * t * 3 * 6
     assert bd["amplifier"] == pytest.approx(e_amp, rel=1e-12, abs=0)
+    assert phys.amplifier_power == pytest.approx(17.8e-3 * 5.0, rel=1e-12)  # OPA855 SBOS622
     n_dev = (2 * data.n_features + 2) * 3 + 8 * n_out
     assert bd["update_arithmetic"] == pytest.approx(phys.mac_energy * 2 * n_dev * 6, rel=1e-12,
                                                     abs=0)

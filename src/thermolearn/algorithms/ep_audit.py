@@ -7,7 +7,10 @@ raises :class:`~thermolearn.errors.ParameterError`, before any training work, wh
    (:func:`thermolearn.devices.disturb.disturb_free_voltage` at the phase duration and
    ``disturb_reads`` reads), unless ``allow_read_disturb`` (the disturbance is then simulated);
 2. the phase is held shorter than the settling it needs: ``settling_time < τ_slow ·
-   ln(ΔV_max / (LSB/4))`` with τ_slow = C/λ_min of the conductance matrix;
+   ln(ΔV_max / (LSB/4))`` with τ_slow = C/λ_min of the conductance matrix, or shorter than
+   the slowest amplifier's ``ln(2^bits) · G/(2π GBW)`` (G the largest closed-loop gain used:
+   the crossbar drive gain, the diode-node gain; refused naming ``amplifier_gbw``); an
+   amplifier output that would source more than ``amplifier_output_current`` is refused too;
 3. the integration window is not long against the node time constants
    (``integration_time < 10 τ_slow``): the averaged-noise law the readout uses would not hold;
 4. more than 1 % of the node reads clip the ADC range;
@@ -145,6 +148,10 @@ class Audit:
                 "enabled": phys.read_noise,
                 "johnson": "2kT G / T per conductance (one-sided 4kTG over the window T)",
                 "shot": "q (I + 2 I_s) / T per diode (2q(I + 2I_s) one-sided)",
+                "amplifier": "e_n^2 G^2 / (2T) per read at the ADC (e_n^2 / (2T) at the node)",
+                "amplifier_noise_V_per_rtHz": phys.amplifier_noise,
+                "amplifier_read_noise_rms_V": math.sqrt(phys.amplifier_read_variance()),
+                "amplifier_gbw_Hz": phys.amplifier_gbw,
                 "integration_time_s": phys.integration_time,
                 "node_capacitance_F": phys.capacitance,
                 "temperature_K": p.temperature,
@@ -219,14 +226,47 @@ def preflight(
         prev = cur
     # dv is in LSBs: the error must decay below a quarter LSB
     t_req = tau_slow * math.log(max(dv / 0.25, 1.0))
+    # the amplifiers: single-pole, closed-loop tau = G / (2 pi GBW), settle to 1 part in 2^bits
+    gains = {"output buffer": 1.0}
+    for layer in range(1, net.n_layers):
+        gains[f"crossbar drive of layer {layer}"] = float(net._gain(layer))
+        gains[f"diode/read amplifier of layer {layer}"] = float(net.readout_gain(layer))
+    amp_name, amp_gain = max(gains.items(), key=lambda kv: kv[1])
+    tau_amp = phys.amplifier_tau(amp_gain)
+    t_amp = phys.amplifier_settling(amp_gain)
+    i_amp = _amplifier_currents(net, info)
     timing = {
         "tau_slow_s": tau_slow,
         "tau_fast_s": tau_fast,
-        "settling_required_s": t_req,
+        "settling_required_network_s": t_req,
+        "tau_amplifier_s": tau_amp,
+        "amplifier_gain": amp_gain,
+        "settling_required_amplifier_s": t_amp,
+        "settling_required_s": max(t_req, t_amp),
         "settling_time_s": phys.settling_time,
-        "settling_margin": phys.settling_time / t_req if t_req > 0 else math.inf,
+        "settling_margin": phys.settling_time / max(t_req, t_amp) if max(t_req, t_amp) > 0
+        else math.inf,
         "integration_over_tau_slow": phys.integration_time / tau_slow,
+        "amplifier_current_max_A": i_amp,
     }
+    if phys.settling_time < t_amp:
+        gbw_min = amp_gain * phys.adc_bits * math.log(2.0) / (2.0 * math.pi
+                                                             * phys.settling_time)
+        raise ParameterError(
+            f"EP timing: the {amp_name} (closed-loop gain {amp_gain:.3g}) has the time "
+            f"constant G/(2 pi GBW) = {tau_amp:.3g} s at 'amplifier_gbw' = "
+            f"{phys.amplifier_gbw:.3g} Hz and needs ln(2^{phys.adc_bits}) of them, "
+            f"{t_amp:.3g} s, to settle within one ADC step; the 'settling_time' is "
+            f"{phys.settling_time:.3g} s. Use an amplifier with 'amplifier_gbw' >= "
+            f"{gbw_min:.3g} Hz or raise 'settling_time' to at least {t_amp:.3g} s."
+        )
+    if max(i_amp.values()) > phys.amplifier_output_current:
+        worst = max(i_amp, key=lambda k: i_amp[k])
+        raise ParameterError(
+            f"EP amplifiers: the {worst} sources {i_amp[worst]:.3g} A, above the "
+            f"'amplifier_output_current' limit {phys.amplifier_output_current:.3g} A. Use a "
+            "part that drives it, lower 'gain'/'diode_gain', or raise the device resistances."
+        )
     if phys.settling_time < t_req:
         raise ParameterError(
             f"EP timing: the 'settling_time' {phys.settling_time:.3g} s is shorter than the "
@@ -264,6 +304,38 @@ def preflight(
                 f"gradient. Use >= {need} bits, a larger 'beta', or a narrower ADC range."
             )
     return timing
+
+
+def _amplifier_currents(net: Any, info: dict[str, Any]) -> dict[str, float]:
+    """Largest output current (A) of each amplifier kind over the three probe phases.
+
+    A drive buffer at ±aV sources its row's current Σ_j G_ij (±aV_i − V_j); its mirror
+    (CCCS of gain a) returns a times that into the hidden node; a diode amplifier sources the
+    net diode current of its node, and its mirror a_d times that.
+    """
+    p = net.params
+    out = {"crossbar drive buffer": 0.0, "crossbar current mirror": 0.0,
+           "diode amplifier": 0.0, "diode current mirror": 0.0}
+    for ph in ("free", "plus", "minus"):
+        if ph not in info:
+            continue
+        layers = info[ph].layers
+        for k in range(1, net.n_layers):
+            n = p.layer_sizes[k]
+            pre = net.presynaptic(k, layers[k - 1])[:, : 2 * n]
+            g = net.weights[k][: 2 * n] * p.g_max
+            rows = np.abs(pre * g.sum(axis=1) - layers[k] @ g.T)
+            i_row = float(np.max(rows)) if rows.size else 0.0
+            out["crossbar drive buffer"] = max(out["crossbar drive buffer"], i_row)
+            out["crossbar current mirror"] = max(out["crossbar current mirror"],
+                                                 abs(net._gain(k)) * i_row)
+            if p.diodes:
+                i_up, i_dn = net.diode_currents(k, layers[k - 1])
+                i_d = float(np.max(np.abs(i_up - i_dn)))
+                out["diode amplifier"] = max(out["diode amplifier"], i_d)
+                out["diode current mirror"] = max(out["diode current mirror"],
+                                                  p.diode_gain * i_d)
+    return out
 
 
 __all__ = ["Audit", "preflight", "disturb_free_limit"]

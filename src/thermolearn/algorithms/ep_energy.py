@@ -59,9 +59,11 @@ def book_physical_step(
       the +β nudging conductance) × (settling + integration time). The −β phase's active
       source *supplies* β (V − y)²; it is reported apart (``energy_supplied_by_active_nudge``
       in metrics.json), not booked as dissipation.
-    * ``amplifier`` — *model, cited*: two bidirectional amplifiers per hidden node (crossbar
-      drive) and one more for the diode node (if ``diode_gain`` ≠ 1), each at
-      ``amplifier_power`` (Harrison & Charles 2003: 80 µW) for every phase.
+    * ``amplifier`` — *model, cited*: :func:`amplifier_count` amplifiers (two bidirectional
+      drive amplifiers per hidden node, one diode/read amplifier per hidden node, one ADC
+      buffer per output), each at its quiescent ``amplifier_power`` (TI OPA855 data sheet
+      SBOS622: 17.8 mA at 5 V, 89 mW) for the whole of every phase (settling +
+      integration): count × P_q × t_phase per phase and sample.
     * ``adc`` — *model, cited*: Walden FOM × 2^bits per conversion (Murmann's survey), one per
       output in the free phase and one per hidden and output node in each nudged phase.
     * ``dac`` — *model*: one input conversion per feature, C_load V² at full swing
@@ -83,8 +85,7 @@ def book_physical_step(
             ledger.book(cat, info["power"][key] * t, source="simulated", count=bsz)
             n_phases += 1
     sizes = p.layer_sizes
-    n_hidden = sum(sizes[1:-1])
-    n_amp = n_hidden * (2 + (1 if p.diode_gain != 1.0 else 0))
+    n_amp = amplifier_count(sizes)
     ledger.book(
         "amplifier",
         phys.amplifier_power * n_amp * t * n_phases * bsz,
@@ -103,4 +104,14 @@ def book_physical_step(
     ledger.book("update_memory", phys.sram_energy * words, source="model", count=words)
 
 
-__all__ += ["book_physical_step"]
+def amplifier_count(layer_sizes: tuple[int, ...]) -> int:
+    """Amplifiers powered in every phase: 3 per hidden node (±a drive, diode/read), 1 per output.
+
+    The read amplifier exists whatever ``diode_gain`` is (it drives the hidden node's ADC);
+    each output's ADC has a unity-gain buffer (its noise is in the read, see
+    :func:`thermolearn.algorithms.ep_physics.read_noise`).
+    """
+    return 3 * sum(layer_sizes[1:-1]) + layer_sizes[-1]
+
+
+__all__ += ["book_physical_step", "amplifier_count"]

@@ -38,8 +38,21 @@ References
 .. [5] M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
    pp. 10–14 (45 nm: 32-bit int multiply 3.1 pJ, add 0.1 pJ; 64-bit read from an 8 kB SRAM
    10 pJ).
-.. [6] R. R. Harrison, C. Charles, "A low-power low-noise CMOS amplifier for neural recording
-   applications", IEEE J. Solid-State Circuits 38, 958 (2003) (80 µW per amplifier).
+.. [6] Texas Instruments, "OPA855 8-GHz Gain Bandwidth Product, Gain of 7-V/V Stable, Bipolar
+   Input Amplifier", data sheet SBOS622 (2018, rev. 2023): gain-bandwidth product 8 GHz,
+   input voltage noise 0.98 nV/√Hz, quiescent current 17.8 mA, supply 3.3 V to 5.25 V
+   (booked at 5 V: 89 mW per amplifier), stable for gains ≥ 7 V/V.
+
+* **Amplifiers: settling, noise and power (the cited part, [6]).** Every amplifier is a
+  single-pole voltage-feedback stage of gain-bandwidth product GBW: at closed-loop (noise)
+  gain G its time constant is ``τ_a = G / (2π GBW)`` and it needs ``ln(2^bits) τ_a`` to settle
+  within one part in 2^bits; the audit requires the phase's ``settling_time`` to cover the
+  larger of that and the network's settling. Each read passes one amplifier of input voltage
+  noise density e_n (one-sided) at noise gain G — the diode amplifier of gain a_d for a
+  hidden read (its output is the node the ADC digitises), a unity-gain buffer for an output
+  read — so the read averaged over T carries an extra variance ``e_n² G² / (2T)`` at the
+  ADC, ``e_n² / (2T)`` referred to the node. The amplifiers are powered for the whole phase:
+  count × quiescent power × (settling + integration) is booked.
 """
 
 from __future__ import annotations
@@ -68,8 +81,13 @@ Array = NDArray[np.float64]
 MAC_ENERGY_INT32 = 3.2e-12
 #: Horowitz (ISSCC 2014): 64-bit read of an 8 kB SRAM 10 pJ, i.e. 5 pJ per 32-bit word.
 SRAM_ENERGY_PER_WORD = 5e-12
-#: Harrison & Charles (IEEE JSSC 2003): 80 µW per low-noise CMOS amplifier.
-AMPLIFIER_POWER_CITED = 80e-6
+#: TI OPA855 data sheet (SBOS622): gain-bandwidth product 8 GHz.
+AMPLIFIER_GBW_CITED = 8e9
+#: TI OPA855 data sheet (SBOS622): input voltage noise density 0.98 nV/√Hz (one-sided).
+AMPLIFIER_NOISE_CITED = 0.98e-9
+#: TI OPA855 data sheet (SBOS622): quiescent current 17.8 mA at a 5 V supply (the top of its
+#: 3.3–5.25 V range; its electrical characteristics are specified at ±2.5 V): 89 mW.
+AMPLIFIER_POWER_CITED = 17.8e-3 * 5.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,7 +123,19 @@ class PhysicsParams:
     sram_energy : float
         Energy of one 32-bit word of SRAM traffic, J.
     amplifier_power : float
-        Static power of one amplifier, W.
+        Quiescent power of one amplifier, W (OPA855: 17.8 mA × 5 V), booked for the whole
+        phase.
+    amplifier_gbw : float
+        Gain-bandwidth product of every amplifier, Hz (OPA855: 8 GHz); sets the closed-loop
+        time constant G/(2π GBW) the settling audit checks.
+    amplifier_noise : float
+        Input voltage noise density e_n of every amplifier, V/√Hz one-sided (OPA855:
+        0.98 nV/√Hz); each read adds e_n² G²/(2T) at its ADC (0 disables it, a control).
+    amplifier_output_current : float
+        Largest current one amplifier output may source, A. The audit compares it with the
+        currents the solved phases draw (drive buffers, current mirrors, diode nodes). The
+        default is unbounded (no data-sheet output-current figure is booked here, so none is
+        invented); set it to check a part's limit.
     allow_read_disturb : bool
         Permit device drops above the disturb-free read voltage (the disturbance is then
         simulated by the device state equation and reported).
@@ -127,6 +157,9 @@ class PhysicsParams:
     mac_energy: float = MAC_ENERGY_INT32
     sram_energy: float = SRAM_ENERGY_PER_WORD
     amplifier_power: float = AMPLIFIER_POWER_CITED
+    amplifier_gbw: float = AMPLIFIER_GBW_CITED
+    amplifier_noise: float = AMPLIFIER_NOISE_CITED
+    amplifier_output_current: float = math.inf
     allow_read_disturb: bool = False
     disturb_reads: float = 1e6
 
@@ -144,6 +177,10 @@ class PhysicsParams:
         check_nonnegative(self.mac_energy, "mac_energy", o, "J")
         check_nonnegative(self.sram_energy, "sram_energy", o, "J")
         check_nonnegative(self.amplifier_power, "amplifier_power", o, "W")
+        check_positive(self.amplifier_gbw, "amplifier_gbw", o, "Hz")
+        check_nonnegative(self.amplifier_noise, "amplifier_noise", o, "V/sqrt(Hz)")
+        if not (self.amplifier_output_current > 0):  # inf allowed: no limit checked
+            check_positive(self.amplifier_output_current, "amplifier_output_current", o, "A")
         check_positive(self.disturb_reads, "disturb_reads", o)
 
     @property
@@ -155,6 +192,22 @@ class PhysicsParams:
     def phase_duration(self) -> float:
         """Settling plus integration, s."""
         return self.settling_time + self.integration_time
+
+    def amplifier_tau(self, noise_gain: float) -> float:
+        """Closed-loop time constant G/(2π GBW) (s) of an amplifier at noise gain G."""
+        return max(float(noise_gain), 1.0) / (2.0 * math.pi * self.amplifier_gbw)
+
+    def amplifier_settling(self, noise_gain: float) -> float:
+        """Time (s) for that amplifier to settle within one part in 2^adc_bits."""
+        return self.amplifier_tau(noise_gain) * self.adc_bits * math.log(2.0)
+
+    def amplifier_read_variance(self) -> float:
+        """Node-referred variance (V²) one read amplifier adds over the window T.
+
+        e_n² G² / (2T) at the amplifier output (one-sided density averaged over T), divided by
+        the G² that maps the node to the ADC: e_n² / (2T), the same for every read.
+        """
+        return self.amplifier_noise**2 / (2.0 * self.integration_time)
 
     def lsb(self, full_scale: float) -> float:
         """ADC step (V) over ±full_scale."""
@@ -268,7 +321,11 @@ def read_noise(
     Element by element: Johnson currents N(0, 2kT G/T) of every crossbar device and of the
     nudging conductance (|β| for the active −β source, whose noise is taken equal to that of a
     resistor: an assumption), shot currents N(0, q(I + 2I_s)/T) of every diode (mirrored into
-    the hidden node with the gain a); then the exact solve of H v = ξ.
+    the hidden node with the gain a); then the exact solve of H v = ξ. Each read then passes
+    its amplifier (the diode amplifier of a hidden node, the buffer of an output), whose input
+    voltage noise e_n adds an independent N(0, e_n²/(2T)) referred to the node
+    (:meth:`PhysicsParams.amplifier_read_variance`; its noise gain cancels against the gain
+    that maps the node to the ADC).
     """
     p = net.params
     kt = K_B * p.temperature
@@ -298,7 +355,11 @@ def read_noise(
         xi[-1] += rng.standard_normal(xi[-1].shape) * math.sqrt(2.0 * kt * abs(beta) / t_int)
     diag = diagonal_blocks(net, state, beta)
     coup = coupling_blocks(net)
-    return _solve_chain(diag, coup, xi)
+    v = _solve_chain(diag, coup, xi)
+    if phys.amplifier_noise > 0.0:
+        sd = math.sqrt(phys.amplifier_read_variance())
+        v = [a + sd * rng.standard_normal(a.shape) for a in v]
+    return v
 
 
 def _solve_chain(diag: list[Array], coup: list[Array], rhs: list[Array]) -> list[Array]:
@@ -415,6 +476,8 @@ __all__ = [
     "MAC_ENERGY_INT32",
     "SRAM_ENERGY_PER_WORD",
     "AMPLIFIER_POWER_CITED",
+    "AMPLIFIER_GBW_CITED",
+    "AMPLIFIER_NOISE_CITED",
 ]
 
 
