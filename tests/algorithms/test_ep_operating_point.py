@@ -165,3 +165,28 @@ def test_diodes_off_is_measurably_worse_on_reduced_mnist1d() -> None:
         d_fit.append(acc[True][0] - acc[False][0])
         d_val.append(acc[True][1] - acc[False][1])
     assert np.mean(d_fit) > 0.03 and np.mean(d_val) > 0.015, (d_fit, d_val)
+
+
+@pytest.mark.slow
+def test_diodes_off_is_worse_on_mnist1d_with_noise_and_adcs() -> None:
+    """Physical pipeline (8-bit DACs, Johnson/shot noise, 12-bit ADC reads, oracle writes of
+    the VTEAM crossbars), full MNIST-1D, 10 epochs, seeds 0 and 1: diodes off is worse.
+
+    Measured test accuracy, diodes on vs off: 25.0 vs 20.4 % (seed 0), 27.7 vs 24.9 % (seed 1);
+    with memristor pulses (``ep benchmark``, seeds 0-2) the paired differences were 5.0, 3.2,
+    5.9 points, so over the five paired runs 4.3 +- 1.3 (SD) points. Tolerance: the mean of the
+    two seeds' differences must exceed 1.5 points (~2.4 standard errors of a two-seed mean
+    below the measured 3.7). With the former knee (diode node at 10 V_h, -/+0.42 V; targets and
+    bias rows as now) the diodes are inert: seed 0 gives 20.6 vs 20.5 %. ~3 min on one core.
+    """
+    from thermolearn.experiments.ep_train import run_training
+
+    diff = []
+    for seed in (0, 1):
+        acc = {}
+        for diodes in (True, False):
+            cfg = default_config("mnist1d", seed=seed, device="ideal", epochs=10,
+                                 circuit={"diodes": diodes})
+            acc[diodes] = run_training(cfg, progress=False).metrics["test_accuracy"]
+        diff.append(acc[True] - acc[False])
+    assert np.mean(diff) > 0.015, diff
