@@ -148,7 +148,10 @@ class Audit:
                 "enabled": phys.read_noise,
                 "johnson": "2kT G / T per conductance (one-sided 4kTG over the window T)",
                 "shot": "q (I + 2 I_s) / T per diode (2q(I + 2I_s) one-sided)",
-                "amplifier": "e_n^2 G^2 / (2T) per read at the ADC (e_n^2 / (2T) at the node)",
+                "amplifier": "e_n^2 G^2 / (2T) at each amplifier output of noise gain G: "
+                "drive amplifiers (G = a, 1 + a) into the next crossbar and the mirror, diode "
+                "amplifier (G = a_d) into the diodes and the hidden read, output buffers "
+                "(G = 1); e_n^2 / (2T) per read at the node",
                 "amplifier_noise_V_per_rtHz": phys.amplifier_noise,
                 "amplifier_read_noise_rms_V": math.sqrt(phys.amplifier_read_variance()),
                 "amplifier_gbw_Hz": phys.amplifier_gbw,
@@ -229,7 +232,8 @@ def preflight(
     # the amplifiers: single-pole, closed-loop tau = G / (2 pi GBW), settle to 1 part in 2^bits
     gains = {"output buffer": 1.0}
     for layer in range(1, net.n_layers):
-        gains[f"crossbar drive of layer {layer}"] = float(net._gain(layer))
+        # the -a drive amplifier is inverting: noise gain 1 + a
+        gains[f"crossbar drive of layer {layer}"] = 1.0 + abs(float(net._gain(layer)))
         gains[f"diode/read amplifier of layer {layer}"] = float(net.readout_gain(layer))
     amp_name, amp_gain = max(gains.items(), key=lambda kv: kv[1])
     tau_amp = phys.amplifier_tau(amp_gain)

@@ -321,11 +321,16 @@ def read_noise(
     Element by element: Johnson currents N(0, 2kT G/T) of every crossbar device and of the
     nudging conductance (|β| for the active −β source, whose noise is taken equal to that of a
     resistor: an assumption), shot currents N(0, q(I + 2I_s)/T) of every diode (mirrored into
-    the hidden node with the gain a); then the exact solve of H v = ξ. Each read then passes
-    its amplifier (the diode amplifier of a hidden node, the buffer of an output), whose input
-    voltage noise e_n adds an independent N(0, e_n²/(2T)) referred to the node
-    (:meth:`PhysicsParams.amplifier_read_variance`; its noise gain cancels against the gain
-    that maps the node to the ADC).
+    the hidden node with the gain a), and the amplifiers' input voltage noise e_n (one-sided,
+    averaged over T: N(0, e_n² G²/(2T)) at an output of noise gain G): the +a drive amplifier
+    (G = a) and the −a one (inverting, G = 1 + a) of every hidden node put it on their rows,
+    so it drives G_ij n_i into every column node and, through the mirror, ∓a Σ_j G_ij n_i
+    back into the hidden node; the diode amplifier (G = a_d, when a_d ≠ 1) moves its node u by
+    n_d, so its diodes carry g_d n_d more, mirrored as −a_d g_d n_d into the hidden node. Then
+    the exact solve of H v = ξ. Each read then passes its amplifier: a hidden read is the
+    diode amplifier's output u = a_d V + n_d (the same n_d), i.e. + n_d / a_d at the node; an
+    output read passes a unity-gain buffer, + N(0, e_n²/(2T)). Both add e_n²/(2T) referred
+    to the node (:meth:`PhysicsParams.amplifier_read_variance`).
     """
     p = net.params
     kt = K_B * p.temperature
@@ -334,6 +339,8 @@ def read_noise(
     bsz = x.shape[0]
     sizes = p.layer_sizes
     xi = [np.zeros((bsz, n)) for n in sizes[1:]]
+    e_sd = phys.amplifier_noise / math.sqrt(2.0 * t_int)  # averaged e_n at noise gain 1
+    n_read: list[Array] = []  # node-referred noise of each hidden read (the diode amplifier)
     # first crossbar: rows are ideal sources, every device's noise enters its column node
     g0 = net.weights[0].sum(axis=0) * p.g_max
     xi[0] += rng.standard_normal((bsz, sizes[1])) * np.sqrt(2.0 * kt * g0 / t_int)
@@ -345,7 +352,21 @@ def read_noise(
         a = net._gain(k)
         # the row current of the ±a·V rows is mirrored into the hidden node (gain ∓a)
         xi[k - 1] += -a * z[:, :n, :].sum(axis=2) + a * z[:, n : 2 * n, :].sum(axis=2)
+        if e_sd > 0.0:
+            # drive amplifiers' output noise on the ±a·V rows: +a (G = a), −a (G = 1 + a)
+            n_p = rng.standard_normal((bsz, n)) * (abs(a) * e_sd)
+            n_m = rng.standard_normal((bsz, n)) * ((1.0 + abs(a)) * e_sd)
+            g_p, g_m = gk[:n], gk[n : 2 * n]
+            xi[k] += n_p @ g_p + n_m @ g_m
+            xi[k - 1] += -a * n_p * g_p.sum(axis=1) + a * n_m * g_m.sum(axis=1)
     for layer in range(1, big_l):
+        a_d = net.readout_gain(layer)
+        n_d = rng.standard_normal(xi[layer - 1].shape) * (abs(a_d) * e_sd)
+        n_read.append(n_d / a_d)
+        if p.diodes and a_d != 1.0 and e_sd > 0.0:
+            # the diode node u = a_d V + n_d: the diodes carry g_d n_d more, mirrored (−a_d)
+            g_d = _diode_small_signal(net, layer, state.layers[layer - 1]) / (a_d * a_d)
+            xi[layer - 1] += -a_d * g_d * n_d
         i_up, i_dn = net.diode_currents(layer, state.layers[layer - 1])
         if not p.diodes:
             continue
@@ -356,9 +377,10 @@ def read_noise(
     diag = diagonal_blocks(net, state, beta)
     coup = coupling_blocks(net)
     v = _solve_chain(diag, coup, xi)
-    if phys.amplifier_noise > 0.0:
-        sd = math.sqrt(phys.amplifier_read_variance())
-        v = [a + sd * rng.standard_normal(a.shape) for a in v]
+    if e_sd > 0.0:
+        v = [a + n for a, n in zip(v[:-1], n_read, strict=True)] + [
+            v[-1] + e_sd * rng.standard_normal(v[-1].shape)
+        ]
     return v
 
 
