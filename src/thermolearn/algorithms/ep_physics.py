@@ -26,6 +26,17 @@ the learning loop and books their energy:
   codes are rounded to ``adc_bits`` and clipped. The energy booked per conversion is the Walden
   figure of merit at that ENOB, ``FOM·2^bits`` (:class:`thermolearn.devices.ADC`).
 * **DACs for the inputs**: features are rounded to ``dac_bits`` before they drive the sources.
+* **Amplifiers: settling, noise and power (the cited part, [6]).** Every amplifier is a
+  single-pole voltage-feedback stage of gain-bandwidth product GBW: at closed-loop (noise)
+  gain G its time constant is ``τ_a = G / (2π GBW)`` and it needs ``ln(2^bits) τ_a`` to settle
+  within one part in 2^bits; the audit requires the phase's ``settling_time`` to cover the
+  larger of that and the network's settling. Each read passes one amplifier of input voltage
+  noise density e_n (one-sided) at noise gain G — the diode amplifier of gain a_d for a
+  hidden read (its output is the node the ADC digitises), a unity-gain buffer for an output
+  read — so the read averaged over T carries an extra variance ``e_n² G² / (2T)`` at the
+  ADC, ``e_n² / (2T)`` referred to the node; the drive and diode amplifiers' output noise
+  also drives the network (see :func:`read_noise`). The amplifiers are powered for the whole
+  phase: count × quiescent power × (settling + integration) is booked.
 
 References
 ----------
@@ -42,17 +53,6 @@ References
    Input Amplifier", data sheet SBOS622 (2018, rev. 2023): gain-bandwidth product 8 GHz,
    input voltage noise 0.98 nV/√Hz, quiescent current 17.8 mA, supply 3.3 V to 5.25 V
    (booked at 5 V: 89 mW per amplifier), stable for gains ≥ 7 V/V.
-
-* **Amplifiers: settling, noise and power (the cited part, [6]).** Every amplifier is a
-  single-pole voltage-feedback stage of gain-bandwidth product GBW: at closed-loop (noise)
-  gain G its time constant is ``τ_a = G / (2π GBW)`` and it needs ``ln(2^bits) τ_a`` to settle
-  within one part in 2^bits; the audit requires the phase's ``settling_time`` to cover the
-  larger of that and the network's settling. Each read passes one amplifier of input voltage
-  noise density e_n (one-sided) at noise gain G — the diode amplifier of gain a_d for a
-  hidden read (its output is the node the ADC digitises), a unity-gain buffer for an output
-  read — so the read averaged over T carries an extra variance ``e_n² G² / (2T)`` at the
-  ADC, ``e_n² / (2T)`` referred to the node. The amplifiers are powered for the whole phase:
-  count × quiescent power × (settling + integration) is booked.
 """
 
 from __future__ import annotations
