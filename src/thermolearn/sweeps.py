@@ -261,12 +261,17 @@ def _run_pool(
     except BaseException:
         # Ctrl-C / SIGTERM (or a failing cache write): finished points are on disk; stop the
         # workers now instead of letting shutdown() wait for every queued point.
-        pool.shutdown(wait=False, cancel_futures=True)
         terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
         if terminate is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
             terminate()
         else:
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            # shutdown() sets pool._processes to None: take the workers first, then cancel the
+            # queued points, then stop the workers (a point already handed to a worker would
+            # otherwise run to the end, and so would the call queue's backlog)
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
                 proc.terminate()
         raise
     pool.shutdown(wait=True)
