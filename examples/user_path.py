@@ -50,7 +50,9 @@ else:
     print("ngspice engine: not installed here (", runner.available()[1], ")")
 
 # 3. Train EP on crossbars you built: XOR, layers (2, 8, 2) -> crossbars (2n+2) x n_next.
-cfg = tl.default_config("xor", epochs=60, seed=0)
+# 150 epochs: at 60 the run ends at 0.50-1.00 train accuracy depending on the seed and the
+# amplifier-noise draws (seeds 0-2 measured); at 150 seeds 0-3 all reach 1.00
+cfg = tl.default_config("xor", epochs=150, seed=0)
 sizes = (2, 8, 2)
 hw_ep = tl.Hardware(device=model, g_min=float(g.min()), g_max=float(g.max()))  # ideal wires
 mine = []
