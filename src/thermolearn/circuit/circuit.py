@@ -587,20 +587,26 @@ class Circuit:
                 old.update(zip(low, range(start, start + k), strict=True))
                 self._append_rows(names, codes, ia, ib, vals)
                 return
-            seen: set[str] = set()
-            for nm, lo in zip(names, low, strict=True):
-                if lo in old or lo in seen:
-                    prev = (
-                        self._names[old[lo]]
-                        if lo in old
-                        else next(x for x in names if x.lower() == lo)
-                    )
-                    raise ParameterError(
-                        f"Circuit {self.title!r} already has an element named {prev!r} (names "
-                        f"are case-insensitive, as in SPICE); cannot add {nm!r}."
-                    )
-                seen.add(lo)
+            self._raise_duplicate(names, low, old)
         self._append_rows(names, codes, ia, ib, vals)
+
+    def _raise_duplicate(
+        self, names: Sequence[str], low: Sequence[str], existing: dict[str, int]
+    ) -> None:
+        """Raise for the first of ``names`` that repeats an existing or an earlier new name."""
+        seen: set[str] = set()
+        for nm, lo in zip(names, low, strict=True):
+            if lo in existing or lo in seen:
+                prev = (
+                    self._names[existing[lo]]
+                    if lo in existing
+                    else next(x for x in names if x.lower() == lo)
+                )
+                raise ParameterError(
+                    f"Circuit {self.title!r} already has an element named {prev!r} (names "
+                    f"are case-insensitive, as in SPICE); cannot add {nm!r}."
+                )
+            seen.add(lo)
 
     def _append_rows(
         self,
@@ -655,19 +661,7 @@ class Circuit:
         low = [nm.lower() for nm in names]
         lower = self._lower_map()
         if len(set(low)) != k or not lower.keys().isdisjoint(low):
-            seen: set[str] = set()
-            for nm, lo in zip(names, low, strict=True):
-                if lo in lower or lo in seen:
-                    prev = (
-                        self._names[lower[lo]]
-                        if lo in lower
-                        else next(x for x in names if x.lower() == lo)
-                    )
-                    raise ParameterError(
-                        f"Circuit {self.title!r} already has an element named {prev!r} (names "
-                        f"are case-insensitive, as in SPICE); cannot add {nm!r}."
-                    )
-                seen.add(lo)
+            self._raise_duplicate(names, low, lower)
         canon: dict[Any, str] = {}
         inter: list[str] = []
         for nm, x, y in zip(names, n1, n2, strict=True):

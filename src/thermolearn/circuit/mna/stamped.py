@@ -639,6 +639,14 @@ class StampedCircuit:
         h = pay["h"]
         return np.asarray(x - pay["u"] @ (pay["k"] @ x[h]))
 
+    def _kept_matrix(self, data: Array, nk: int) -> sp.csc_matrix:
+        """Return the factored block as CSC (kept unknowns only when pinned nodes are removed)."""
+        if self._elim:
+            return sp.csc_matrix(
+                (data[self._k_pos], self._k_indices, self._k_indptr), shape=(nk,) * 2
+            )
+        return sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(nk,) * 2)
+
     def _derived_setup(self, data: Array) -> dict[str, Any] | None:
         """Build the setup from ``base``'s factor when the linear parts differ on hubs only."""
         bm = self._base
@@ -653,19 +661,8 @@ class StampedCircuit:
             return None  # the base is itself derived: no hub columns of its own
         hub = bset["hub"]
         nk = self._kept().size
-        if self._elim:
-            ad = sp.csc_matrix(
-                (data[self._k_pos], self._k_indices, self._k_indptr), shape=(nk,) * 2
-            )
-        else:
-            ad = sp.csc_matrix((data, self.pat_indices, self.pat_indptr), shape=(nk,) * 2)
-        bdata = bset["data"]
-        if base._elim:
-            ab = sp.csc_matrix(
-                (bdata[base._k_pos], base._k_indices, base._k_indptr), shape=(nk,) * 2
-            )
-        else:
-            ab = sp.csc_matrix((bdata, base.pat_indices, base.pat_indptr), shape=(nk,) * 2)
+        ad = self._kept_matrix(data, nk)
+        ab = base._kept_matrix(bset["data"], nk)
         perm = bm["perm"]
         diff = sp.coo_matrix(ad - ab[perm][:, perm])
         scale = float(np.max(np.abs(ad.data), initial=0.0))
