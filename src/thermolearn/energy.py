@@ -44,6 +44,8 @@ ENERGY_ROLES: dict[str, str] = {
     "program_line_recovered": "learning",
     "update_arithmetic": "learning",
     "update_memory": "learning",
+    "update_optimizer_arithmetic": "learning",
+    "update_optimizer_memory": "learning",
     "write": "learning",
     "pulse": "learning",
     # computing: inference and settling

@@ -195,6 +195,10 @@ def default_config(task: str, **overrides: Any) -> TrainConfig:
         base.update(_SOFTBOUNDS_DEFAULTS.get(task, {}))
     circ = overrides.pop("circuit", None)
     phys = overrides.pop("physics", None)
+    opt = overrides.pop("optimizer_options", None)
+    if overrides.get("algorithm") == "backprop":
+        base.pop("optimizer", None)
+        base.pop("optimizer_options", None)
     base.update(overrides)
     lr = base.get("lr")
     n_hidden = len(base["hidden"]) if not isinstance(base["hidden"], int) else 1
@@ -204,6 +208,8 @@ def default_config(task: str, **overrides: Any) -> TrainConfig:
         base["circuit"] = {**base.get("circuit", {}), **circ}
     if phys:
         base["physics"] = {**base.get("physics", {}), **phys}
+    if opt:
+        base["optimizer_options"] = {**base.get("optimizer_options", {}), **opt}
     return TrainConfig(task=task, **base)
 
 
@@ -261,6 +267,15 @@ class TrainConfig:
         gives one rate per crossbar (EP only).
     lr_decay : float
         Multiplicative learning-rate decay per epoch.
+    optimizer : {"sgd", "momentum", "adam"}
+        The update controller's per-device rule (EP only,
+        :mod:`thermolearn.algorithms.ep_optimizer`): plain SGD on the EP estimates (default),
+        heavy-ball momentum, or Adam; with Adam ``lr`` is the step of a normalised conductance
+        (~η per update whatever the gradient's scale). The moment memory and arithmetic are
+        booked (``update_optimizer_memory``, ``update_optimizer_arithmetic``).
+    optimizer_options : dict
+        :class:`~thermolearn.algorithms.ep_optimizer.OptimizerParams` fields other than
+        ``kind`` (``beta1``, ``beta2``, ``eps``).
     beta : float or None
         Nudging conductance, S. None: ``beta_relative`` × the mean initial total conductance of
         an output node (the relative nudge is what matters; the VTEAM synapses are mS devices).
@@ -311,6 +326,8 @@ class TrainConfig:
     pulse_policy: str = "state-aware"
     lr: float | tuple[float, ...] = 300.0
     lr_decay: float = 1.0
+    optimizer: str = "sgd"
+    optimizer_options: dict[str, Any] = field(default_factory=dict)
     beta: float | None = None
     beta_relative: float = BETA_RELATIVE
     estimator: str = "centred"
@@ -358,6 +375,23 @@ class TrainConfig:
                 )
             object.__setattr__(self, "lr", lrs)
         check_positive(self.lr_decay, "lr_decay", owner)
+        from thermolearn.algorithms.ep_optimizer import OPTIMIZERS, OptimizerParams
+
+        check_choice(self.optimizer, "optimizer", owner, OPTIMIZERS)
+        if self.optimizer != "sgd" and self.algorithm != "ep":
+            raise ParameterError(
+                f"The 'optimizer' parameter of {owner} applies to algorithm 'ep' (the circuit's "
+                f"update controller); got optimizer={self.optimizer!r} with "
+                f"algorithm={self.algorithm!r}."
+            )
+        known_opt = {f.name for f in fields(OptimizerParams)} - {"kind"}
+        bad_opt = set(self.optimizer_options) - known_opt
+        if bad_opt:
+            raise ParameterError(
+                f"The 'optimizer_options' parameter of {owner} has unknown fields "
+                f"{sorted(bad_opt)}; known: {sorted(known_opt)}."
+            )
+        OptimizerParams(kind=self.optimizer, **self.optimizer_options)
         if not 0.0 <= self.label_noise <= 1.0:
             raise ParameterError(f"The 'label_noise' parameter of {owner} must lie in [0, 1]; "
                                  f"got {self.label_noise!r}.")
@@ -636,6 +670,7 @@ def _train(
 ) -> TrainResult:
     from thermolearn.algorithms.ep_audit import Audit, disturb_free_limit, preflight
     from thermolearn.algorithms.ep_energy import book_physical_step
+    from thermolearn.algorithms.ep_optimizer import book_optimizer_step
     from thermolearn.algorithms.ep_physics import device_drops, physical_gradients
     from thermolearn.datasets import load
 
@@ -768,6 +803,15 @@ def _train(
         ledger = EnergyLedger.from_rows(meta["ledger"], meta["temperature"])
         history = meta["history"]
         start_epoch = int(meta["epoch"])
+    optimizer = None
+    if cfg.algorithm == "ep":
+        from thermolearn.algorithms.ep_optimizer import DeviceOptimizer, OptimizerParams
+
+        optimizer = DeviceOptimizer(
+            OptimizerParams(kind=cfg.optimizer, **cfg.optimizer_options),
+            [w.shape for w in model.weights])
+        if resume:
+            optimizer.restore(z, int(meta.get("optimizer_t", 0)))
     counters = {"samples": 0, "pulses": 0, "sweeps": 0, "updates": 0}
     if history:
         counters.update(history[-1].get("counters", {}))
@@ -818,9 +862,13 @@ def _train(
                     phys_audit.medians(info)
                 w_before = [w.copy() for w in model.weights]
                 half_dx = 0.0
+                # the controller's per-device rule (sgd: the estimates themselves), booked
+                assert optimizer is not None
+                steps = optimizer.directions(grads)
+                book_optimizer_step(ledger, optimizer, phys)
                 if syn is not None:
-                    lrs = [lr] * len(grads) if isinstance(lr, int | float) else lr
-                    dg = [-eta * g * params.g_max for g, eta in zip(grads, lrs, strict=True)]
+                    lrs = [lr] * len(steps) if isinstance(lr, int | float) else lr
+                    dg = [-eta * g * params.g_max for g, eta in zip(steps, lrs, strict=True)]
                     rep = syn.program(dg, rng_dev, ideal=cfg.device == "ideal")
                     model.sync_weights()
                     half_dx = rep.half_select_dx
@@ -836,7 +884,7 @@ def _train(
                                     source="model", count=rep.reads)
                     pulses = rep.pulses
                 else:
-                    e_prog, pulses = model.apply_update(grads, lr, rng)
+                    e_prog, pulses = model.apply_update(steps, lr, rng)
                     ledger.book("program", e_prog, source="model", count=max(pulses, 1))
                     if cfg.pulse_policy == "state-aware":
                         e_read = program_read_energy(w_before, params)
@@ -881,6 +929,8 @@ def _train(
                 if syn is not None
                 else {f"w{k}": a for k, a in enumerate(model.weights)}
             )
+            if optimizer is not None:
+                arrays.update(optimizer.arrays())
             if preq_p:
                 arrays["preq_p"] = np.concatenate(preq_p)
                 arrays["preq_y"] = np.concatenate(preq_y)
@@ -892,6 +942,7 @@ def _train(
                 "n_arrays": len(model.weights),
                 "rng_state": rng.bit_generator.state,
                 "rng_dev_state": rng_dev.bit_generator.state,
+                "optimizer_t": optimizer.t if optimizer is not None else 0,
                 "phys_audit": phys_audit.state() if phys_audit is not None else {},
                 "ledger": ledger.rows(),
                 "temperature": ledger.temperature,
@@ -942,6 +993,19 @@ def _train(
             metrics["audit"]["energy_per_bit"]["estimator"] = est
         metrics["energy_supplied_by_active_nudge_joules"] = phys_audit.supplied
         metrics["baselines"] = linear_baselines(data, seed=cfg.seed)
+        if optimizer is not None:
+            from thermolearn.algorithms.ep_optimizer import MACS_PER_DEVICE, WORDS_PER_DEVICE
+
+            metrics["optimizer"] = {
+                **asdict(optimizer.params),
+                "updates": optimizer.t,
+                "devices": optimizer.n_devices,
+                "sram_words_per_device_per_update": WORDS_PER_DEVICE[cfg.optimizer],
+                "macs_per_device_per_update": MACS_PER_DEVICE[cfg.optimizer],
+                "sram_energy_per_word_joules": phys.sram_energy,
+                "mac_energy_joules": phys.mac_energy,
+                "source": "model: Horowitz ISSCC 2014 (8 kB SRAM word, 32-bit integer MAC)",
+            }
         metrics["input_encoding"] = encoding.summary()
     if out is not None:
         atomic_write_json(out / "metrics.json", metrics, indent=2, default=float)
