@@ -3,7 +3,8 @@
 References and tolerances:
 - the stencil-built CSR matrix equals the COO assembly of the same wires, cells and
   terminals (independent construction, ``np.add.at``) to 1e-15 relative;
-- CG with :class:`LinePreconditioner` agrees with a SuperLU solve of the same system to
+- CG with the crossbar's line preconditioner (:func:`grid_line_preconditioner`) agrees with a
+  SuperLU solve of the same system to
   1e-10 V, and its certified KCL residual (<= 1e-12 A) matches the residual recomputed from an
   independent nodal balance (:meth:`CrossbarNetwork._kcl_residual`);
 - the preconditioner is a symmetric positive-definite operator (required by CG): bilinear
@@ -23,7 +24,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from thermolearn.circuit.mna.spd import AMGPreconditioner, SPDSolver
-from thermolearn.crossbar.array_solver import CrossbarNetwork, LinePreconditioner
+from thermolearn.crossbar.array_solver import CrossbarNetwork, grid_line_preconditioner
 from thermolearn.errors import ParameterError
 
 pytest.importorskip("pyamg")
@@ -77,7 +78,7 @@ def test_line_preconditioner_is_symmetric_positive_definite() -> None:
     rng = np.random.default_rng(2)
     net = _network(12, 10, rng)
     m, n = net.m, net.n
-    pre = LinePreconditioner(m, n, net.r_wire, net._grid_matrix(net.g_cell, chain_order=True))
+    pre = grid_line_preconditioner(m, n, net.r_wire, net._grid_matrix(net.g_cell, chain_order=True))
     x, y = rng.standard_normal((2, net.size))
     mx, my = pre.apply(x), pre.apply(y)
     assert abs(y @ mx - x @ my) <= 1e-12 * abs(x @ mx)
@@ -243,3 +244,36 @@ def test_operating_point_of_a_large_resistive_circuit_uses_the_nodal_spd_path(
     for name in ("v0", "v1", "g5_5"):
         np.testing.assert_allclose(op.i(name), ref.i(name), rtol=1e-10, atol=1e-18)
     assert op.residual <= 1e-12
+
+
+def test_operating_point_of_a_crossbar_circuit_takes_the_line_preconditioner(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Forced through CG (all size limits 0), the nodal system of a crossbar circuit finds
+    its lines (:class:`LinePreconditioner`); voltages agree with SuperLU of the MNA matrix
+    to 1e-9 V, the certified KCL residual is <= 1e-12 A."""
+    import thermolearn.circuit.mna.dc as dc
+    import thermolearn.circuit.mna.spd as spd
+    from thermolearn.circuit import operating_point
+    from thermolearn.circuit.mna.compile import CompiledCircuit
+
+    c = _resistive_circuit(14, np.random.default_rng(11))
+    comp = CompiledCircuit(c)
+    a, b = comp.matrix(), comp.source_rhs(None)
+    ref = spla.splu(a.tocsc()).solve(b)
+    used: list[int] = []
+    real = spd.LinePreconditioner
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kw: object) -> None:
+            used.append(1)
+            super().__init__(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dc, "SPD_LIMIT", 0)
+    monkeypatch.setattr(spd, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(spd, "DIRECT_LIMIT", 0)
+    monkeypatch.setattr(spd, "LinePreconditioner", Spy)
+    op = operating_point(c)
+    assert used and op.residual <= 1e-12
+    got = np.array([op.v(nd) for nd in comp.node_names])
+    np.testing.assert_allclose(got, ref[: comp.n], rtol=0, atol=1e-9)

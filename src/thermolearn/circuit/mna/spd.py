@@ -203,6 +203,388 @@ def _is_m_matrix_pattern(a: sp.csr_matrix) -> bool:
     return bool(np.count_nonzero(a.data > 0) == np.count_nonzero(d > 0))
 
 
+# -- line preconditioning -----------------------------------------------------------------
+#: Strength threshold of :func:`find_lines`: a coupling is strong when its magnitude is at
+#: least this fraction of the row's largest off-diagonal coupling.
+LINE_THETA = 0.25
+#: Fraction of the nodes that must lie on lines of at least three nodes for ``"auto"`` to
+#: precondition with lines.
+LINE_COVER = 0.5
+#: Most colours (families of mutually uncoupled lines) a line structure may have.
+LINE_MAX_COLORS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LineStructure:
+    """Lines of strongly coupled unknowns, in the order :class:`LinePreconditioner` uses.
+
+    Position ``p`` of the *line order* holds unknown ``order[p]`` of the matrix. Every line
+    occupies consecutive positions, the lines of one colour (lines that share no coupling)
+    form one block of positions, and each position belongs to one coarse aggregate.
+
+    Attributes
+    ----------
+    order : ndarray of int (n,) or None
+        Unknown at each position (None: the matrix is already in line order).
+    linked : ndarray of bool (n - 1,)
+        Positions ``p`` and ``p + 1`` are neighbours on one line.
+    color_start : ndarray of int (C + 1,)
+        First position of each colour block (``color_start[-1] == n``).
+    aggregate : ndarray of int (n,)
+        Coarse unknown of each position (0 .. ``n_coarse`` - 1).
+    n_coarse : int
+        Number of coarse unknowns.
+    """
+
+    order: IntArray | None
+    linked: NDArray[np.bool_]
+    color_start: IntArray
+    aggregate: IntArray
+    n_coarse: int
+
+    @property
+    def line_lengths(self) -> IntArray:
+        """Length (unknowns) of every line, in line order."""
+        starts = np.flatnonzero(np.concatenate(([True], ~self.linked)))
+        return np.diff(np.append(starts, self.linked.size + 1)).astype(np.intp)
+
+
+def _rows_of(a: sp.csr_matrix) -> IntArray:
+    return np.repeat(np.arange(a.shape[0], dtype=np.intp), np.diff(a.indptr))
+
+
+def _row_max(w: Array, indptr: NDArray[Any]) -> Array:
+    """Largest entry of ``w`` in each CSR row (0 for an empty row)."""
+    out = np.zeros(indptr.size - 1)
+    full = np.flatnonzero(np.diff(indptr) > 0)
+    if full.size:
+        out[full] = np.maximum.reduceat(w, indptr[:-1][full])
+    return out
+
+
+def _two_coloring(q: sp.csr_matrix) -> IntArray | None:
+    """Colours 0/1 of a bipartite graph (None when it has an odd cycle).
+
+    Through the bipartite double cover: its components split every component of ``q`` into
+    its two sides, so ``v`` is on side 0 when its first copy has the smaller label.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    n = q.shape[0]
+    z = sp.csr_matrix((n, n))
+    cover = sp.bmat([[z, q], [q, z]], format="csr")
+    _, lab = connected_components(cover, directed=False)
+    if np.any(lab[:n] == lab[n:]):
+        return None
+    return (lab[:n] > lab[n:]).astype(np.intp)
+
+
+def _greedy_coloring(q: sp.csr_matrix, max_colors: int) -> IntArray | None:
+    """Colours by rounds of independent sets (fixed priorities; None above ``max_colors``)."""
+    n = q.shape[0]
+    prio = np.random.default_rng(0).permutation(n) + 1.0  # fixed: reproducible colours
+    color = np.full(n, -1, dtype=np.intp)
+    rows = _rows_of(q)
+    for c in range(max_colors):
+        open_ = color < 0
+        if not open_.any():
+            return color
+        w = np.where(open_[q.indices] & open_[rows], prio[q.indices], -1.0)
+        best = _row_max(w, q.indptr)  # 0 where no neighbour is left
+        color[open_ & (prio > best)] = c
+    return color if np.all(color >= 0) else None
+
+
+def find_lines(
+    a: sp.spmatrix,
+    *,
+    theta: float = LINE_THETA,
+    min_cover: float = LINE_COVER,
+    max_colors: int = LINE_MAX_COLORS,
+) -> LineStructure | None:
+    """Discover lines of strongly coupled unknowns in a symmetric matrix (None if too few).
+
+    A coupling ``a_ij`` is *strong* for row ``i`` when ``|a_ij| >= theta · max_k |a_ik|``
+    (``k != i``). An edge ``i - j`` joins a line when it is strong for both rows and neither
+    row has more than two strong couplings (so every unknown has at most two line
+    neighbours: the lines are paths or cycles; each cycle is cut at its lowest unknown).
+    The paths are walked in order (depth-first from a root joined to one end of each), the
+    lines coloured so that lines of one colour share no coupling (two colours when the
+    line graph is bipartite, as a crossbar's row and column lines are), and each unknown is
+    paired with the unknown of another line it couples to most strongly when that choice is
+    mutual (the coarse aggregates; for a crossbar, the row and column node of each cell).
+
+    Returns None when fewer than ``min_cover`` of the unknowns lie on lines of three or
+    more, or the lines need more than ``max_colors`` colours.
+
+    Parameters
+    ----------
+    a : sparse matrix (n, n)
+        Symmetric matrix (only the pattern and magnitudes are used).
+    theta : float
+        Strength threshold (0 < theta <= 1).
+    min_cover : float
+        Fraction of unknowns on lines of three or more required.
+    max_colors : int
+        Largest number of colours accepted.
+    """
+    from scipy.sparse.csgraph import connected_components, depth_first_order
+
+    a = sp.csr_matrix(a)
+    n = a.shape[0]
+    if n < 3:
+        return None
+    rows = _rows_of(a)
+    cols = a.indices.astype(np.intp, copy=False)
+    mag = np.abs(a.data)
+    off = rows != cols
+    rmax = _row_max(np.where(off, mag, 0.0), a.indptr)
+    strong = off & (mag > 0) & (mag >= theta * rmax[rows])
+    n_strong = np.bincount(rows[strong], minlength=n)
+    cand = strong & (n_strong[rows] <= 2) & (n_strong[cols] <= 2)
+    s = sp.csr_matrix((np.ones(int(cand.sum())), (rows[cand], cols[cand])), shape=(n, n))
+    k = s.multiply(s.T).tocsr()  # strong both ways
+    k.eliminate_zeros()
+    n_comp, comp = connected_components(k, directed=False)
+    deg = np.diff(k.indptr)
+    size = np.bincount(comp, minlength=n_comp)
+    edges = np.bincount(comp, weights=deg, minlength=n_comp) / 2
+    cyclic = (edges >= size) & (size >= 3)
+    if np.any(cyclic):  # cut each cycle between its lowest unknown and that one's first neighbour
+        _, first = np.unique(comp, return_index=True)
+        u = first[cyclic]
+        v = k.indices[k.indptr[u]]
+        cut = sp.csr_matrix(
+            (np.ones(2 * u.size), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n)
+        )
+        k = (k - cut.multiply(k)).tocsr()
+        k.eliminate_zeros()
+        deg = np.diff(k.indptr)
+    on_line = size[comp] >= 3
+    if np.count_nonzero(on_line) < min_cover * n:
+        return None
+    # one end (the lowest unknown with < 2 neighbours) of every path, joined to a root
+    ends = np.flatnonzero(deg <= 1)
+    _, pick = np.unique(comp[ends], return_index=True)
+    heads = ends[pick]
+    kr = k.tocoo()
+    root = np.full(heads.size, n, dtype=np.intp)
+    walk = sp.csr_matrix(
+        (
+            np.ones(kr.nnz + 2 * heads.size),
+            (np.concatenate([kr.row, root, heads]), np.concatenate([kr.col, heads, root])),
+        ),
+        shape=(n + 1, n + 1),
+    )
+    order = depth_first_order(walk, n, directed=False, return_predecessors=False)[1:]
+    order = order.astype(np.intp)
+    if order.size != n:  # pragma: no cover - every path has an end joined to the root
+        return None
+    # colours of the lines: no two lines of one colour coupled
+    lc = comp[cols]
+    between = off & (comp[rows] != lc)
+    q = sp.csr_matrix(
+        (np.ones(int(between.sum())), (comp[rows[between]], lc[between])), shape=(n_comp, n_comp)
+    )
+    q.sum_duplicates()
+    line_color = _two_coloring(q)
+    if line_color is None:
+        line_color = _greedy_coloring(q, max_colors)
+        if line_color is None:
+            return None
+    pos_color = line_color[comp[order]]
+    by_color = np.argsort(pos_color, kind="stable")
+    order = order[by_color]
+    pos_color = pos_color[by_color]
+    n_colors = int(pos_color.max()) + 1
+    color_start = np.searchsorted(pos_color, np.arange(n_colors + 1)).astype(np.intp)
+    line_of = comp[order]
+    linked = line_of[1:] == line_of[:-1]
+    linked[color_start[1:-1] - 1] = False  # a colour boundary never joins two lines
+    # coarse aggregates: mutual strongest couplings to another line
+    w = np.where(between, mag, -1.0)
+    best = _row_max(w, a.indptr)
+    hit = between & (w >= best[rows]) & (best[rows] > 0)
+    hr, pick = np.unique(rows[hit], return_index=True)
+    partner = np.full(n, -1, dtype=np.intp)
+    partner[hr] = cols[hit][pick]
+    idx = np.arange(n, dtype=np.intp)
+    mutual = (partner >= 0) & (partner[np.maximum(partner, 0)] == idx)
+    key = np.where(mutual, np.minimum(idx, partner), idx)
+    pos = np.empty(n, dtype=np.intp)
+    pos[order] = np.arange(n, dtype=np.intp)
+    _, agg_of_node = np.unique(pos[key], return_inverse=True)
+    return LineStructure(
+        order=order,
+        linked=linked,
+        color_start=color_start,
+        aggregate=agg_of_node[order].astype(np.intp),
+        n_coarse=int(agg_of_node.max()) + 1,
+    )
+
+
+def permute_symmetric(a: sp.csr_matrix, order: IntArray) -> sp.csr_matrix:
+    """Return ``a[order][:, order]`` (CSR, sorted indices) in O(nnz) vector operations."""
+    n = a.shape[0]
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = np.arange(n, dtype=np.intp)
+    counts = np.diff(a.indptr)[order]
+    indptr = np.zeros(n + 1, dtype=a.indptr.dtype)
+    np.cumsum(counts, out=indptr[1:])
+    src = np.repeat(a.indptr[order] - indptr[:-1], counts) + np.arange(indptr[-1])
+    out = sp.csr_matrix(
+        (a.data[src], inv[a.indices[src]].astype(a.indices.dtype), indptr), shape=a.shape
+    )
+    out.sort_indices()
+    return out
+
+
+class LinePreconditioner:
+    """Exact line solves around a coarse grid: one symmetric two-level cycle per application.
+
+    Where some couplings are much stiffer than the rest (a crossbar's wires are 10³–10⁵
+    times stiffer than its cells) point smoothers stall and a plain algebraic multigrid
+    coarsens badly. The lines of stiff couplings (:class:`LineStructure`, from
+    :func:`find_lines` or from a builder that knows them) are solved exactly instead; one
+    application is
+
+    1. block Gauss–Seidel over the colours, first to last: the lines of one colour share no
+       coupling, so each colour is one tridiagonal solve (LAPACK ``pttrf``/``pttrs``) of all
+       its lines at once;
+    2. a coarse correction on piecewise-constant aggregates (``P``), Galerkin operator
+       ``PᵀAP``, solved approximately by one symmetric V-cycle of pyamg
+       (:class:`AMGPreconditioner`);
+    3. block Gauss–Seidel over the colours, last to first (the adjoint of step 1).
+
+    The line smoother removes every error that varies along the stiff lines or between the
+    unknowns of an aggregate; what it leaves is smooth over the coarse grid. With adjoint
+    smoothers and a Galerkin coarse operator the cycle is symmetric positive definite, so it
+    preconditions CG; its cost is linear in the number of nonzeros.
+
+    Parameters
+    ----------
+    a : sparse matrix (n, n)
+        SPD matrix, in its own order (``lines.order`` maps it to line order).
+    lines : LineStructure
+        The lines, colours and aggregates.
+    coarse : sparse matrix (n_coarse, n_coarse), optional
+        ``PᵀAP`` when the caller has it in closed form (default: summed from ``a``).
+    coarse_kind : {"sa", "rs", "auto"}
+        AMG of the coarse operator (:class:`AMGPreconditioner`).
+
+    Raises
+    ------
+    ParameterError
+        A line that is not positive definite (e.g. a floating line).
+    """
+
+    def __init__(
+        self,
+        a: sp.spmatrix,
+        lines: LineStructure,
+        *,
+        coarse: sp.spmatrix | None = None,
+        coarse_kind: str = "sa",
+    ) -> None:
+        from scipy.linalg import lapack
+
+        self._lapack = lapack
+        a = sp.csr_matrix(a)
+        n = a.shape[0]
+        self.n = n
+        self.lines = lines
+        self.order = lines.order
+        ap = a if lines.order is None else permute_symmetric(a, lines.order)
+        rows = _rows_of(ap)
+        cols = ap.indices
+        link = np.zeros(n, dtype=bool)  # link[p]: p and p + 1 on one line
+        link[:-1] = lines.linked
+        tri = (
+            (rows == cols)
+            | ((cols == rows + 1) & link[rows])
+            | ((cols == rows - 1) & link[np.maximum(rows - 1, 0)] & (rows > 0))
+        )
+        d = ap.diagonal()
+        e = np.zeros(max(n - 1, 0))
+        up = (cols == rows + 1) & link[rows]
+        e[rows[up]] = ap.data[up]
+        bounds = lines.color_start
+        self._blocks: list[tuple[int, int]] = []
+        self._factors: list[tuple[Array, Array]] = []
+        self._couple: list[sp.csr_matrix] = []  # rows of a colour, line entries removed
+        self._later: list[sp.csr_matrix | None] = []  # ... only columns of later colours
+        rest = ap.copy()
+        rest.data = np.where(tri, 0.0, ap.data)
+        rest.eliminate_zeros()
+        for c in range(bounds.size - 1):
+            s, t = int(bounds[c]), int(bounds[c + 1])
+            df, ef, info = lapack.dpttrf(d[s:t], e[s : t - 1])
+            if info != 0:
+                raise ParameterError(
+                    f"LinePreconditioner: a line of colour {c} is not positive definite "
+                    f"(pttrf info {info}); is a group of unknowns connected to nothing?"
+                )
+            self._blocks.append((s, t))
+            self._factors.append((df, ef))
+            blk = rest[s:t]
+            self._couple.append(blk)
+            # residual of an earlier colour after the forward sweep: only its couplings to
+            # the colours solved after it (exact when the colour couples to none of its own)
+            own = (blk.indices >= s) & (blk.indices < t)
+            if np.any(own):
+                self._later.append(None)
+            else:
+                later = blk.copy()
+                later.data = np.where(blk.indices >= t, blk.data, 0.0)
+                later.eliminate_zeros()
+                self._later.append(later)
+        self.a_lines = ap
+        agg = lines.aggregate
+        nc = lines.n_coarse
+        self.restrict = sp.csr_matrix((np.ones(n), (agg, np.arange(n))), shape=(nc, n))
+        if coarse is None:
+            coarse = sp.csr_matrix((ap.data, (agg[rows], agg[cols])), shape=(nc, nc))
+            coarse.sum_duplicates()
+        self.coarse_matrix = sp.csr_matrix(coarse)
+        self.coarse = AMGPreconditioner(self.coarse_matrix, kind=coarse_kind)
+
+    def _line_solve(self, c: int, rhs: Array) -> Array:
+        df, ef = self._factors[c]
+        return np.asarray(self._lapack.dpttrs(df, ef, rhs)[0])
+
+    def _sweep(self, x: Array, r: Array, colors: range | list[int]) -> None:
+        for c in colors:
+            s, t = self._blocks[c]
+            x[s:t] = self._line_solve(c, r[s:t] - self._couple[c] @ x)
+
+    def apply(self, r: Array) -> Array:
+        """One two-level cycle on residuals ``r`` of shape (n,) or (n, B)."""
+        rp = r if self.order is None else r[self.order]
+        rp = np.asarray(rp, dtype=float)
+        x = np.zeros_like(rp)
+        nb = len(self._blocks)
+        s0, t0 = self._blocks[0]
+        x[s0:t0] = self._line_solve(0, rp[s0:t0])
+        self._sweep(x, rp, range(1, nb))
+        if all(lt is not None for lt in self._later[:-1]) and self._later[-1] is not None:
+            res = np.zeros_like(rp)
+            for c in range(nb - 1):
+                s, t = self._blocks[c]
+                later = self._later[c]
+                assert later is not None
+                res[s:t] = -(later @ x)
+        else:
+            res = rp - self.a_lines @ x
+        agg = self.lines.aggregate
+        x += self.coarse.apply(np.asarray(self.restrict @ res))[agg]
+        self._sweep(x, rp, range(nb - 1, -1, -1))
+        if self.order is None:
+            return x
+        out = np.empty_like(x)
+        out[self.order] = x
+        return out
+
+
 class SPDSolver:
     """Factor or precondition an SPD nodal matrix once; solve many right-hand sides.
 
@@ -265,10 +647,21 @@ class SPDSolver:
         self._precond: Preconditioner | None = None
         if method == "cg":
             self._precond = (
-                preconditioner if preconditioner is not None else AMGPreconditioner(self.a)
+                preconditioner if preconditioner is not None else self._default_preconditioner()
             )
         else:
             self._direct = self._factor(method)
+
+    def _default_preconditioner(self) -> Preconditioner:
+        """:class:`LinePreconditioner` where :func:`find_lines` finds lines, else AMG."""
+        if self._m_matrix:
+            lines = find_lines(self.a)
+            if lines is not None:
+                try:
+                    return LinePreconditioner(self.a, lines)
+                except ParameterError:  # pragma: no cover - a line that is not SPD
+                    pass
+        return AMGPreconditioner(self.a)
 
     # -- direct factorisations -------------------------------------------------------------
     def _factor(self, method: str) -> tuple[str, Any]:
@@ -526,6 +919,10 @@ __all__ = [
     "SPDSolver",
     "SolveReport",
     "AMGPreconditioner",
+    "LinePreconditioner",
+    "LineStructure",
+    "find_lines",
+    "permute_symmetric",
     "Preconditioner",
     "METHODS",
     "DENSE_LIMIT",
