@@ -275,6 +275,125 @@ class EPCircuitParams:
         return self.diode_n * K_B * self.temperature / Q_E
 
 
+# --------------------------------------------------------------------------------------------
+# Diode sizing: the pair's share of the node conductance and its knee, at any fan-in
+# --------------------------------------------------------------------------------------------
+
+#: Share of a hidden node's small-signal conductance carried by its diode pair at rest
+#: (V = 0, the mean initial conductances) under :func:`diode_area_for_fan_in`. The digits
+#: operating point (fan-in 64, a_d = 30, 1 pA) has 3.9 %; at 784 inputs the same diodes carry
+#: 0.7 % (the node sums ~12x more conductance): the fan-in dilutes them.
+DIODE_REST_SHARE = 0.04
+#: Knee width n V_T / a_d in units of the hidden swing σ_V, inverted: a_d σ_V / (n V_T)
+#: (:func:`diode_gain_for_swing`). The digits operating point has 30 × 1.30 mV / 25.9 mV = 1.5
+#: at its initial conductances; the 784-input net swings 0.70 mV (inputs average out), so a
+#: fixed a_d = 30 puts its knee ~1.9x wider than its signal.
+DIODE_KNEE_SWINGS = 1.5
+
+
+def mean_node_conductance(params: EPCircuitParams, layer: int = 1) -> float:
+    """Mean total conductance S̄ (S) of a node of hidden layer ``layer`` at the initial draw.
+
+    The node meets the (2 n_{l−1} + 2) rows of its input crossbar (inputs ±, bias ±) and, mirrored
+    with gain a², the 2 n_{l+1} columns of the next crossbar its ±a V rows drive, each device
+    at the mean initial conductance (init_low + init_high)/2 · g_max: a function of the fan-in,
+    the fan-out, the crossbar gain and the conductance window only.
+    """
+    sizes = params.layer_sizes
+    check_int(layer, "layer", "mean_node_conductance", minimum=1)
+    if layer >= len(sizes) - 1:
+        raise ParameterError(
+            f"The 'layer' argument of mean_node_conductance must be a hidden layer (1.."
+            f"{len(sizes) - 2}); got {layer}."
+        )
+    w_mean = 0.5 * (params.init_low + params.init_high)
+    rows_in = 2 * sizes[layer - 1] + 2
+    rows_out = 2 * sizes[layer + 1]
+    return float((rows_in + params.gain**2 * rows_out) * w_mean * params.g_max)
+
+
+def diode_pair_conductance(params: EPCircuitParams, v: ArrayLike = 0.0) -> Array:
+    """a_d² [g_up(a_d V) + g_down(a_d V)] (S): the pair's load on its hidden node at V (V).
+
+    The exact small-signal conductance of each Shockley diode with its series resistance
+    (:func:`~thermolearn.devices.shockley.shockley_conductance`), mirrored with gain a_d².
+    """
+    from thermolearn.devices.shockley import shockley_conductance
+
+    p = params
+    va = np.asarray(v, dtype=np.float64)
+    u = p.diode_gain * np.atleast_1d(va)
+    g_up = shockley_conductance(u - p.v_up, p.diode_i_s, p.diode_n, p.diode_r_s, p.temperature)
+    g_dn = shockley_conductance(p.v_down - u, p.diode_i_s, p.diode_n, p.diode_r_s,
+                                p.temperature)
+    return np.asarray(p.diode_gain**2 * (g_up + g_dn), dtype=np.float64).reshape(va.shape)
+
+
+def diode_gain_for_swing(
+    swing: float, params: EPCircuitParams, knee_swings: float = DIODE_KNEE_SWINGS
+) -> float:
+    """Diode-node gain a_d that puts the knee width n V_T / a_d at σ_V / ``knee_swings``.
+
+    ``swing`` is the hidden swing σ_V (V, e.g. the median over nodes of each node's standard
+    deviation over the training data, :mod:`~thermolearn.algorithms.ep_calibration`). The
+    diode current grows as exp(a_d V / n V_T): with a_d σ_V / n V_T fixed the pair's
+    conductance changes by the same factor over the signal at any fan-in.
+    """
+    check_positive(swing, "swing", "diode_gain_for_swing", "V")
+    check_positive(knee_swings, "knee_swings", "diode_gain_for_swing")
+    return float(knee_swings * params.thermal_voltage / swing)
+
+
+def diode_area_for_fan_in(
+    params: EPCircuitParams, layer: int = 1, rest_share: float = DIODE_REST_SHARE
+) -> float:
+    """Junction-area factor k of the diodes that gives their pair ``rest_share`` of S̄ at V = 0.
+
+    k parallel copies of the diode (or k× its area) have saturation current k I_s and series
+    resistance R_s / k, so at a given junction bias every current and conductance scales by k
+    exactly (the series drop R_s I is unchanged). With the pair's load at rest G_d(0) =
+    :func:`diode_pair_conductance` and the node's :func:`mean_node_conductance` S̄, the share
+    k G_d / (S̄ + k G_d) equals ``rest_share`` for ``k = ρ/(1 − ρ) · S̄ / G_d(0)``; it sizes the
+    diodes to the fan-in (S̄ grows with it) at the diode gain a_d of ``params``.
+    """
+    check_range(rest_share, "rest_share", "diode_area_for_fan_in", 1e-6, 0.5)
+    g_d = float(diode_pair_conductance(params, 0.0))
+    s = mean_node_conductance(params, layer)
+    return rest_share / (1.0 - rest_share) * s / g_d
+
+
+def size_diodes(
+    params: EPCircuitParams,
+    swing: float,
+    *,
+    knee_swings: float = DIODE_KNEE_SWINGS,
+    rest_share: float = DIODE_REST_SHARE,
+) -> dict[str, float]:
+    """Diode parameters of a single-hidden-layer circuit sized to its fan-in and hidden swing.
+
+    First a_d from the swing (:func:`diode_gain_for_swing`), then the junction area at that
+    gain from the fan-in (:func:`diode_area_for_fan_in`), applied to the diodes of ``params``
+    (I_s → k I_s, R_s → R_s / k); the bias sources v_up / v_down are kept. Returns the
+    :class:`EPCircuitParams` changes ``diode_gain``, ``diode_i_s``, ``diode_r_s`` and the
+    ``diode_area`` factor k.
+
+    Raises
+    ------
+    ParameterError
+        For more than one hidden layer (every layer shares one ``diode_gain`` here).
+    """
+    if len(params.layer_sizes) != 3:
+        raise ParameterError(
+            "size_diodes sizes the diodes of one hidden layer (all layers share one "
+            f"'diode_gain'); got layer_sizes {params.layer_sizes}."
+        )
+    a_d = diode_gain_for_swing(swing, params, knee_swings)
+    at_gain = replace(params, diode_gain=a_d)
+    k = diode_area_for_fan_in(at_gain, 1, rest_share)
+    return {"diode_gain": a_d, "diode_i_s": params.diode_i_s * k,
+            "diode_r_s": params.diode_r_s / k, "diode_area": k}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PulsedDeviceParams:
     """A bounded, nonlinear, asymmetric pulse-programmed conductance (soft bounds).
@@ -853,6 +972,20 @@ class EPCircuit:
         """Mean cost ½ Σ_k (V_k − y_k)² (V²)."""
         return float(0.5 * np.mean(np.sum((v_out - self.targets(y)) ** 2, axis=1)))
 
+    def resize_diodes(self, *, diode_gain: float, diode_i_s: float, diode_r_s: float) -> None:
+        """Set the diode-node gain and the diodes' I_s (A) and R_s (Ω) in place.
+
+        The conductances and attached synapses are kept (a one-time sizing before training,
+        see :func:`size_diodes`); any compiled MNA circuit is dropped.
+        """
+        self.params = replace(self.params, diode_gain=diode_gain, diode_i_s=diode_i_s,
+                              diode_r_s=diode_r_s)
+        self._i_s = self.params.diode_i_s / self.params.g_max
+        self._r_s = self.params.diode_r_s * self.params.g_max
+        if hasattr(self, "_mna_cache"):
+            del self._mna_cache
+        self._refresh()
+
     def with_params(self, **changes: Any) -> EPCircuit:
         """Return a copy with changed circuit parameters (same conductances)."""
         new = EPCircuit.__new__(EPCircuit)
@@ -1101,6 +1234,13 @@ class EPCircuit:
 
 __all__ = [
     "SOLVERS",
+    "DIODE_KNEE_SWINGS",
+    "DIODE_REST_SHARE",
+    "diode_area_for_fan_in",
+    "diode_gain_for_swing",
+    "diode_pair_conductance",
+    "mean_node_conductance",
+    "size_diodes",
     "EPCircuit",
     "EPCircuitParams",
     "PulsedDevice",

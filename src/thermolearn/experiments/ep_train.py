@@ -49,7 +49,7 @@ import io
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +303,13 @@ class TrainConfig:
         reported as ``test_*`` (:meth:`~thermolearn.datasets.Dataset.holdout`); the real test
         split is dropped before anything is fitted; ``n_train`` then counts the remaining
         examples.
+    diode_calibration : int
+        0 (default): the circuit's diodes as given. n > 0: before training, size the hidden
+        diodes to the layer's fan-in and calibrate the diode-node gain to the hidden swing
+        measured on the first n training samples (reads booked as ``calibration_*``; see
+        :mod:`thermolearn.algorithms.ep_calibration`); the phases' ``settling_time`` is raised
+        to what the calibrated gain's amplifier needs. Reported in ``metrics.json`` →
+        ``diode_calibration``.
     """
 
     task: str = "digits"
@@ -337,6 +344,7 @@ class TrainConfig:
     label_noise: float = 0.0
     repeat_train: int = 1
     validation: int = 0
+    diode_calibration: int = 0
 
     def __post_init__(self) -> None:
         owner = "TrainConfig"
@@ -397,6 +405,12 @@ class TrainConfig:
                                  f"got {self.label_noise!r}.")
         check_int(self.repeat_train, "repeat_train", owner, minimum=1)
         check_int(self.validation, "validation", owner, minimum=0)
+        check_int(self.diode_calibration, "diode_calibration", owner, minimum=0)
+        if self.diode_calibration == 1:
+            raise ParameterError(
+                f"The 'diode_calibration' parameter of {owner} is a number of training samples "
+                "(0 = off) and needs >= 2 to measure a swing; got 1."
+            )
         if self.beta is not None:
             check_positive(self.beta, "beta", owner, "S")
         check_range(self.beta_relative, "beta_relative", owner, 1e-6, 1.0)
@@ -597,6 +611,25 @@ def build_ep_network(
     return net, syn, phys
 
 
+def _calibrate_diodes(
+    net: Any, phys: Any, data: Any, cfg: TrainConfig, ledger: EnergyLedger
+) -> tuple[Any, Any]:
+    """Size ``net``'s diodes on the first ``cfg.diode_calibration`` training samples.
+
+    Returns the calibration and the physics settings with the settling the calibrated diode
+    amplifier needs (never shortened). The reads draw their noise from a generator of their
+    own (seed ``cfg.seed``), so training's random streams are those of an uncalibrated run.
+    """
+    from thermolearn.algorithms.ep_calibration import calibrate_diodes
+
+    rng = np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(5)[4])
+    cal = calibrate_diodes(net, data.x_train[: cfg.diode_calibration], phys, rng, ledger)
+    net.resize_diodes(**cal.circuit_changes())
+    if cal.settling_required > phys.settling_time:
+        phys = replace(phys, settling_time=cal.settling_required)
+    return cal, phys
+
+
 def run_training(
     cfg: TrainConfig,
     out_dir: str | Path | None = None,
@@ -704,6 +737,7 @@ def _train(
     rng_init, rng, rng_dev = (np.random.default_rng(s) for s in ss.spawn(3))
     ledger = EnergyLedger()
     params = None
+    calibration = None
     syn = None
     phys_audit = None
     phys = None
@@ -711,6 +745,9 @@ def _train(
         model, syn, phys = build_ep_network(
             cfg, sizes, rng_init, crossbars=crossbars, hardware=hardware
         )
+        ledger = EnergyLedger(model.params.temperature)
+        if cfg.diode_calibration:
+            calibration, phys = _calibrate_diodes(model, phys, data, cfg, ledger)
         params = model.params
         if syn is not None:
             for xbar in syn.crossbars:
@@ -721,7 +758,6 @@ def _train(
         from thermolearn.experiments.ep_information import audit_for_run
 
         audit = audit_for_run(params, model.weights, cfg.levels)
-        ledger = EnergyLedger(params.temperature)
         # issue-13 physics audit: the operating point against the device limits, before work
         nominal = syn.nominal if syn is not None else None
         if nominal is not None:
@@ -982,6 +1018,8 @@ def _train(
         }
         assert phys is not None and phys_audit is not None
         metrics["physics"] = asdict(phys)
+        if calibration is not None:
+            metrics["diode_calibration"] = calibration.to_dict()
         # energy per bit vs kT ln 2 with the run's default information estimator
         bits = metrics.get("bits_learned", {})
         est = metrics.get("default_estimator")
