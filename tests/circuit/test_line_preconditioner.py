@@ -126,3 +126,31 @@ def test_cg_with_discovered_lines_matches_superlu_and_certifies_kcl() -> None:
     np.testing.assert_allclose(x, ref, rtol=0, atol=1e-9)
     np.testing.assert_array_equal(rep.residual, np.max(np.abs(b - a @ x), axis=0))
     assert np.all(rep.residual <= 1e-12)
+
+
+def test_rings_of_stiff_couplings_are_cut_into_lines() -> None:
+    """Six rings of eight nodes (1 S around each ring, 1e-4 S between rings, 1e-3 S to
+    ground): each ring becomes one line, cut once, its nodes in ring order."""
+    k, r = 8, 6
+    node = np.arange(k * r).reshape(r, k)
+    ia = np.concatenate([node.ravel(), node[:-1].ravel()])
+    ib = np.concatenate([np.roll(node, -1, axis=1).ravel(), node[1:].ravel()])
+    g = np.concatenate([np.full(k * r, 1.0), np.full(k * (r - 1), 1e-4)])
+    nn = k * r
+    lap = sp.csr_matrix(
+        (np.concatenate([-g, -g]), (np.concatenate([ia, ib]), np.concatenate([ib, ia]))),
+        shape=(nn, nn),
+    )
+    a = (lap + sp.diags(1e-3 - np.asarray(lap.sum(axis=1)).ravel())).tocsr()
+    lines = find_lines(a)
+    assert lines is not None and lines.order is not None
+    found = _lines(lines.order, lines.linked)
+    assert sorted(sorted(x) for x in found) == [sorted(row) for row in node.tolist()]
+    for line in found:
+        steps = {(b - a_) % k for a_, b in zip(line[:-1], line[1:], strict=True)}
+        assert steps in ({1}, {k - 1})  # walked around the ring in one direction
+    pre = LinePreconditioner(a, lines)
+    b = np.random.default_rng(9).uniform(0, 1e-3, nn)
+    x, rep = SPDSolver(a, method="cg", preconditioner=pre).solve(b)
+    assert rep.certified
+    np.testing.assert_allclose(x, spla.spsolve(a.tocsc(), b), rtol=0, atol=1e-9)

@@ -220,6 +220,19 @@ def element_currents(
     ``mem_x`` gives memristor states by element name (default: the compiled states, i.e.
     the elements' ``x0``); the compiled circuit is not modified.
     """
+    cur = element_current_array(comp, z, cap_currents=cap_currents, t=t, mem_x=mem_x)
+    return dict(zip(comp.order, cur.tolist(), strict=True))
+
+
+def element_current_array(
+    comp: CompiledCircuit,
+    z: Array,
+    *,
+    cap_currents: Array | None = None,
+    t: float | None = None,
+    mem_x: dict[str, float] | None = None,
+) -> Array:
+    """Return :func:`element_currents` as an array in circuit element order (A)."""
     cur = np.zeros(len(comp.order))
     cur[comp.res_gpos] = branch_voltage(z, comp.res_a, comp.res_b) * comp.res_g
     for model, els, a, b in comp.mem_lin:
@@ -251,12 +264,13 @@ def element_currents(
         )
     if comp.cap:
         cur[comp.gpos["C"]] = cap_currents if cap_currents is not None else 0.0
-    return dict(zip(comp.order, cur.tolist(), strict=True))
+    return cur
 
 
 __all__ = [
     "NonlinearStamps",
     "branch_voltage",
+    "element_current_array",
     "element_currents",
     "limit_step",
     "limit_step_mask",

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from thermolearn.circuit.circuit import GROUND, KIND_CODES, KINDS, Circuit, Element
+from thermolearn.circuit.results import NamedValues
 from thermolearn.circuit.spice.expressions import CURRENT_REF, compile_expression
 from thermolearn.circuit.stamps import (
     NLGroup,
@@ -99,6 +100,8 @@ class CompiledCircuit:
         self.index: dict[str, int] = dict(
             zip(all_nodes, range(-1, len(all_nodes) - 1), strict=True)
         )
+        #: every node name, ground first (the circuit's node order)
+        self.all_nodes = all_nodes
         self.node_names = all_nodes[1:]
         self.n = len(self.node_names)
         #: element names in circuit order
@@ -506,11 +509,14 @@ def clear_compiled(circuit: Circuit | None = None) -> None:
         _COMPILED.pop(circuit, None)
 
 
-def node_voltages(comp: CompiledCircuit, z: Array) -> dict[str, float]:
-    """Node voltages (V, ground included) from the unknowns ``z``."""
-    out = {GROUND: 0.0}
-    out.update(zip(comp.node_names, z[: comp.n].tolist(), strict=True))
-    return out
+def node_voltages(comp: CompiledCircuit, z: Array) -> NamedValues:
+    """Node voltages (V, ground first) from the unknowns ``z``, keyed by node name.
+
+    A :class:`~thermolearn.circuit.results.NamedValues` over a copy of ``z``'s node part,
+    looked up through the compiled node index (no dict is built per result).
+    """
+    values = np.concatenate(([0.0], np.asarray(z[: comp.n], dtype=float)))
+    return NamedValues(comp.all_nodes, values, comp.index, offset=1)
 
 
 __all__ = ["CompiledCircuit", "clear_compiled", "compiled", "node_voltages"]

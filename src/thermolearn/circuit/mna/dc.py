@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from thermolearn.circuit.circuit import Circuit
 from thermolearn.circuit.elements import (
     NonlinearStamps,
-    element_currents,
+    element_current_array,
     node_voltage,
     residual_vector,
 )
@@ -35,7 +35,7 @@ from thermolearn.circuit.mna.guards import check_currents, check_solution, worst
 from thermolearn.circuit.mna.linear import factor
 from thermolearn.circuit.mna.spd import DIRECT_LIMIT as SPD_LIMIT
 from thermolearn.circuit.mna.spd import nodal_solve
-from thermolearn.circuit.results import OperatingPoint
+from thermolearn.circuit.results import NamedValues, OperatingPoint
 from thermolearn.errors import ConvergenceError, NetlistError
 from thermolearn.validation import check_positive
 
@@ -277,7 +277,7 @@ def operating_point(
     z, iters = solve_dc(comp, a_lin, rhs, z0, opts, lambda s: comp.source_rhs(None, s))
     check_solution(comp, z, "DC operating point")
     res = residual_vector(comp, a_lin, rhs, z)
-    currents = element_currents(comp, z)
+    currents = NamedValues(comp.order, element_current_array(comp, z))
     check_currents(currents, "DC operating point")
     return OperatingPoint(
         voltages=node_voltages(comp, z),

@@ -295,6 +295,39 @@ def _greedy_coloring(q: sp.csr_matrix, max_colors: int) -> IntArray | None:
     return color if np.all(color >= 0) else None
 
 
+def _line_walk(nb: IntArray, n: int) -> tuple[IntArray, NDArray[np.bool_]] | None:
+    """Walk the paths of a graph of degree <= 2 given as neighbour pairs (-1: none).
+
+    Depth-first from a root joined to every path end: each path is visited end to end, so
+    its unknowns are consecutive. Returns (order, starts: a path begins at that position),
+    or None when some unknowns lie on cycles (not reached from the root).
+    """
+    from scipy.sparse.csgraph import depth_first_order
+
+    deg = np.count_nonzero(nb >= 0, axis=1)
+    ends = np.flatnonzero(deg <= 1)
+    nbr = np.concatenate([nb, np.full((n, 1), -1, dtype=np.intp)], axis=1)
+    nbr[ends, 2] = n  # every path end is joined to the root
+    keep = nbr >= 0
+    counts = np.concatenate([keep.sum(axis=1), [ends.size]])
+    indptr = np.zeros(n + 2, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.concatenate([nbr[keep], ends])
+    walk = sp.csr_matrix((np.ones(indices.size), indices, indptr), shape=(n + 1, n + 1))
+    order, pred = depth_first_order(walk, n, directed=True, return_predecessors=True)
+    order = order[1:].astype(np.intp)
+    if order.size != n:
+        return None
+    starts = pred[order] == n
+    # a depth-first walk from a path end runs to the other end: consecutive unknowns of one
+    # path are neighbours (checked, so that the line solves are the lines found)
+    a, b = order[:-1], order[1:]
+    joined = ~starts[1:]
+    if not np.all((nb[a[joined], 0] == b[joined]) | (nb[a[joined], 1] == b[joined])):
+        return None  # pragma: no cover - scipy's depth-first order is a preorder
+    return order, starts
+
+
 def find_lines(
     a: sp.spmatrix,
     *,
@@ -308,7 +341,7 @@ def find_lines(
     (``k != i``). An edge ``i - j`` joins a line when it is strong for both rows and neither
     row has more than two strong couplings (so every unknown has at most two line
     neighbours: the lines are paths or cycles; each cycle is cut at its lowest unknown).
-    The paths are walked in order (depth-first from a root joined to one end of each), the
+    The paths are walked in order (depth-first from a root joined to their ends), the
     lines coloured so that lines of one colour share no coupling (two colours when the
     line graph is bipartite, as a crossbar's row and column lines are), and each unknown is
     paired with the unknown of another line it couples to most strongly when that choice is
@@ -328,7 +361,7 @@ def find_lines(
     max_colors : int
         Largest number of colours accepted.
     """
-    from scipy.sparse.csgraph import connected_components, depth_first_order
+    from scipy.sparse.csgraph import connected_components
 
     a = sp.csr_matrix(a)
     n = a.shape[0]
@@ -336,90 +369,96 @@ def find_lines(
         return None
     rows = _rows_of(a)
     cols = a.indices.astype(np.intp, copy=False)
-    mag = np.abs(a.data)
-    off = rows != cols
-    rmax = _row_max(np.where(off, mag, 0.0), a.indptr)
-    strong = off & (mag > 0) & (mag >= theta * rmax[rows])
-    n_strong = np.bincount(rows[strong], minlength=n)
-    cand = strong & (n_strong[rows] <= 2) & (n_strong[cols] <= 2)
-    s = sp.csr_matrix((np.ones(int(cand.sum())), (rows[cand], cols[cand])), shape=(n, n))
-    k = s.multiply(s.T).tocsr()  # strong both ways
-    k.eliminate_zeros()
-    n_comp, comp = connected_components(k, directed=False)
-    deg = np.diff(k.indptr)
-    size = np.bincount(comp, minlength=n_comp)
-    edges = np.bincount(comp, weights=deg, minlength=n_comp) / 2
-    cyclic = (edges >= size) & (size >= 3)
-    if np.any(cyclic):  # cut each cycle between its lowest unknown and that one's first neighbour
+    off = np.flatnonzero(rows != cols)  # the off-diagonal entries
+    r_off, c_off = rows[off], cols[off]
+    mag = np.abs(a.data[off])
+    del rows, cols
+    indptr_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r_off, minlength=n), out=indptr_off[1:])
+    rmax = _row_max(mag, indptr_off)
+    strong = np.flatnonzero((mag > 0) & (mag >= theta * rmax[r_off]))
+    n_strong = np.bincount(r_off[strong], minlength=n)
+    sr, sc = r_off[strong], c_off[strong]
+    few = (n_strong[sr] <= 2) & (n_strong[sc] <= 2)
+    sr, sc = sr[few], sc[few]
+    # up to two strong neighbours per row (entries are in row order)
+    nb = np.full((n, 2), -1, dtype=np.intp)
+    second = np.zeros(sr.size, dtype=bool)
+    second[1:] = sr[1:] == sr[:-1]
+    nb[sr[~second], 0] = sc[~second]
+    nb[sr[second], 1] = sc[second]
+    # an edge joins a line only when it is strong both ways
+    mutual = (nb[sc, 0] == sr) | (nb[sc, 1] == sr)
+    nb[sr[~mutual & ~second], 0] = -1
+    nb[sr[~mutual & second], 1] = -1
+    walked = _line_walk(nb, n)
+    if walked is None:  # cycles: cut each between its lowest unknown and that one's neighbour
+        k = sp.csr_matrix(
+            (np.ones(int(np.count_nonzero(nb >= 0))), (np.nonzero(nb >= 0)[0], nb[nb >= 0])),
+            shape=(n, n),
+        )
+        n_comp, comp = connected_components(k, directed=False)
+        deg = np.count_nonzero(nb >= 0, axis=1)
+        size = np.bincount(comp, minlength=n_comp)
+        cyclic = np.bincount(comp, weights=deg, minlength=n_comp) >= 2 * size
         _, first = np.unique(comp, return_index=True)
         u = first[cyclic]
-        v = k.indices[k.indptr[u]]
-        cut = sp.csr_matrix(
-            (np.ones(2 * u.size), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n)
-        )
-        k = (k - cut.multiply(k)).tocsr()
-        k.eliminate_zeros()
-        deg = np.diff(k.indptr)
-    on_line = size[comp] >= 3
-    if np.count_nonzero(on_line) < min_cover * n:
+        v = nb[u, 0]
+        nb[u, 0] = -1
+        nb[v, 0] = np.where(nb[v, 0] == u, -1, nb[v, 0])
+        nb[v, 1] = np.where(nb[v, 1] == u, -1, nb[v, 1])
+        walked = _line_walk(nb, n)
+        if walked is None:  # pragma: no cover - every cycle was cut
+            return None
+    order, starts = walked
+    line_at = np.cumsum(starts) - 1  # line of each position
+    n_lines = int(line_at[-1]) + 1
+    length = np.bincount(line_at, minlength=n_lines)
+    if np.count_nonzero(length[line_at] >= 3) < min_cover * n:
         return None
-    # one end (the lowest unknown with < 2 neighbours) of every path, joined to a root
-    ends = np.flatnonzero(deg <= 1)
-    _, pick = np.unique(comp[ends], return_index=True)
-    heads = ends[pick]
-    kr = k.tocoo()
-    root = np.full(heads.size, n, dtype=np.intp)
-    walk = sp.csr_matrix(
-        (
-            np.ones(kr.nnz + 2 * heads.size),
-            (np.concatenate([kr.row, root, heads]), np.concatenate([kr.col, heads, root])),
-        ),
-        shape=(n + 1, n + 1),
-    )
-    order = depth_first_order(walk, n, directed=False, return_predecessors=False)[1:]
-    order = order.astype(np.intp)
-    if order.size != n:  # pragma: no cover - every path has an end joined to the root
-        return None
+    line = np.empty(n, dtype=np.intp)
+    line[order] = line_at
     # colours of the lines: no two lines of one colour coupled
-    lc = comp[cols]
-    between = off & (comp[rows] != lc)
-    q = sp.csr_matrix(
-        (np.ones(int(between.sum())), (comp[rows[between]], lc[between])), shape=(n_comp, n_comp)
-    )
-    q.sum_duplicates()
+    lr, lc = line[r_off], line[c_off]
+    between = np.flatnonzero(lr != lc)
+    q = sp.csr_matrix((np.ones(between.size), (lr[between], lc[between])), shape=(n_lines, n_lines))
     line_color = _two_coloring(q)
     if line_color is None:
+        q.sum_duplicates()
         line_color = _greedy_coloring(q, max_colors)
         if line_color is None:
             return None
-    pos_color = line_color[comp[order]]
+    pos_color = line_color[line_at]
     by_color = np.argsort(pos_color, kind="stable")
     order = order[by_color]
+    starts = starts[by_color]
     pos_color = pos_color[by_color]
     n_colors = int(pos_color.max()) + 1
     color_start = np.searchsorted(pos_color, np.arange(n_colors + 1)).astype(np.intp)
-    line_of = comp[order]
-    linked = line_of[1:] == line_of[:-1]
-    linked[color_start[1:-1] - 1] = False  # a colour boundary never joins two lines
+    linked = ~starts[1:]
     # coarse aggregates: mutual strongest couplings to another line
-    w = np.where(between, mag, -1.0)
-    best = _row_max(w, a.indptr)
-    hit = between & (w >= best[rows]) & (best[rows] > 0)
-    hr, pick = np.unique(rows[hit], return_index=True)
+    br, bc, bm = r_off[between], c_off[between], mag[between]
+    indptr_b = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(br, minlength=n), out=indptr_b[1:])
+    best = _row_max(bm, indptr_b)
+    hit = np.flatnonzero((bm >= best[br]) & (bm > 0))
+    hr, pick = np.unique(br[hit], return_index=True)
     partner = np.full(n, -1, dtype=np.intp)
-    partner[hr] = cols[hit][pick]
+    partner[hr] = bc[hit[pick]]
     idx = np.arange(n, dtype=np.intp)
-    mutual = (partner >= 0) & (partner[np.maximum(partner, 0)] == idx)
-    key = np.where(mutual, np.minimum(idx, partner), idx)
+    pairs = (partner >= 0) & (partner[np.maximum(partner, 0)] == idx)
+    key = np.where(pairs, np.minimum(idx, partner), idx)  # one representative per aggregate
     pos = np.empty(n, dtype=np.intp)
-    pos[order] = np.arange(n, dtype=np.intp)
-    _, agg_of_node = np.unique(pos[key], return_inverse=True)
+    pos[order] = idx
+    is_rep = np.zeros(n, dtype=np.intp)
+    is_rep[pos[key == idx]] = 1
+    rank = np.cumsum(is_rep) - 1  # aggregates numbered by their representative's position
     return LineStructure(
         order=order,
         linked=linked,
         color_start=color_start,
-        aggregate=agg_of_node[order].astype(np.intp),
-        n_coarse=int(agg_of_node.max()) + 1,
+        aggregate=rank[pos[key[order]]],
+        n_coarse=int(rank[-1]) + 1,
     )
 
 
