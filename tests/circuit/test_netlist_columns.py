@@ -217,11 +217,27 @@ _TRICKY = {
     "case and ground": "t\nV1 N1 gnd 1\nR1 n1 A 1\nR2 a GND 2\nr3 N1 Gnd 3\n",
     "zero": "t\nV1 a 0 1\nR1 a 0 1\nR2 a 0 0\n",
     "mil and meg": "t\nV1 a 0 1\nR1 a 0 1mil\nR2 a 0 1meg\nR3 a 0 1MEGohm\nR4 a 0 1Milohm\n",
+    # first spellings across runs and general lines (lower case from a run, upper case from
+    # a run, upper case from a general line; ground aliases inside runs)
+    "case across runs": (
+        "t\nV1 n1 0 1\nR1 n1 a 1\nR2 a B 2\nR3 b C 3 ; general\nR4 c A 4\nR5 A d 5\n"
+        "R6 D e 6\nR7 E f 7 ; general\nR8 F GND 8\nR9 f Gnd 9\nR10 gnd 0 10\n"
+        "R11 x y 1k\nR12 X Y 1K\nR13 Y z 1\nR14 z 0 1\n"
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(_TRICKY))
 def test_tricky_netlists_read_the_same(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_same(_TRICKY[name], monkeypatch)
+
+
+@pytest.mark.parametrize("name", sorted(_TRICKY))
+def test_tricky_netlists_read_the_same_in_short_sub_runs(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same with runs cut into sub-runs of two lines (each resolves its nodes anew)."""
+    monkeypatch.setattr(parser_mod, "_SUB_RUN", 2)
     _assert_same(_TRICKY[name], monkeypatch)
 
 

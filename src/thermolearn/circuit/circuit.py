@@ -19,9 +19,10 @@ branch current (negative when the source delivers power).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product, repeat
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -324,6 +325,14 @@ class Circuit:
         """Node names; ground ``"0"`` first."""
         return list(self._node_names)
 
+    def node_index(self) -> Mapping[str, int]:
+        """Return the read-only map of node name -> position in :attr:`nodes`.
+
+        It also maps the ground spellings used so far to 0; it is live (later nodes appear
+        in it), and costs nothing to get (no copy).
+        """
+        return MappingProxyType(self._node_ix)
+
     @property
     def elements(self) -> list[Element]:
         """Elements in insertion order (objects made on request for row-only elements)."""
@@ -466,6 +475,22 @@ class Circuit:
         any node is added. New nodes are appended in order of first appearance.
         """
         ix = self._node_ix
+        start = len(self._node_names)
+        if (
+            isinstance(names, list)
+            and _GROUND_SPELLINGS.isdisjoint(names)
+            and ix.keys().isdisjoint(names)
+            and all(map(isinstance, names, repeat(str)))
+            and _NODES_RE.fullmatch("\n".join(names) + "\n")
+        ):
+            # the usual bulk case, all new: one dict update, undone if names repeat
+            before = len(ix)
+            ix.update(zip(names, range(start, start + len(names)), strict=True))
+            if len(ix) == before + len(names):
+                self._node_names.extend(names)
+                return np.arange(start, start + len(names), dtype=np.intp)
+            for nm in names:
+                ix.pop(nm, None)
         uniq = list(dict.fromkeys(names))
         found = list(map(ix.get, uniq))
         new = [nm for nm, p in zip(uniq, found, strict=True) if p is None]
@@ -475,9 +500,7 @@ class Circuit:
             if not all(map(isinstance, new, repeat(str))) or not _NODES_RE.fullmatch(
                 "\n".join(new) + "\n"
             ):
-                bad = next(
-                    nm for nm in new if not (isinstance(nm, str) and _NODE_RE.match(nm))
-                )
+                bad = next(nm for nm in new if not (isinstance(nm, str) and _NODE_RE.match(nm)))
                 raise ParameterError(
                     f"Node names must be non-empty without spaces, parentheses, commas or "
                     f"'='; got {bad!r}."
@@ -486,7 +509,6 @@ class Circuit:
             for nm in aliases:
                 ix[nm] = 0  # an alias: a key of the lookup only, not a node
             fresh = [nm for nm in new if nm not in aliases] if aliases else new
-            start = len(self._node_names)
             self._node_names.extend(fresh)
             ix.update(zip(fresh, range(start, start + len(fresh)), strict=True))
             if len(fresh) == len(names):  # all new, distinct: in order
@@ -494,9 +516,7 @@ class Circuit:
             get = ix.__getitem__
         return np.fromiter(map(get, names), dtype=np.intp, count=len(names))
 
-    def add_rows(
-        self, kinds: str, names: list[str], a: Any, b: Any, values: Any
-    ) -> None:
+    def add_rows(self, kinds: str, names: list[str], a: Any, b: Any, values: Any) -> None:
         """Add many plain R, C, L, V or I elements at once, given node positions.
 
         All or nothing: any invalid name, node, value or duplicate raises a ParameterError

@@ -59,7 +59,12 @@ from thermolearn.circuit.spice.expressions import (
 )
 from thermolearn.circuit.spice.measure import parse_measure
 from thermolearn.circuit.spice.numbers import parse_number
-from thermolearn.circuit.spice.row_lines import classify_lines, parse_values
+from thermolearn.circuit.spice.row_lines import (
+    RowColumns,
+    classify_lines,
+    parse_values,
+    split_rows,
+)
 from thermolearn.circuit.waveforms import PWL, Exp, Pulse, Sine
 from thermolearn.devices import DiodeParams
 from thermolearn.devices.spice_diode import CELSIUS_TO_KELVIN, SpiceDiodeParams
@@ -499,9 +504,13 @@ class _Parser:
             return "0"
         full = f"{prefix}{name}" if prefix and low not in self.global_nodes else name
         key = full.lower()
-        if key not in self.node_case:
-            self.node_case[key] = full
-        return self.node_case[key]
+        got = self.node_case.get(key)
+        if got is None:
+            # a node the column reader added in lower case is not in node_case (it is its
+            # own first spelling): the circuit's node index has it
+            got = key if key in self.circuit.node_index() else full
+            self.node_case[key] = got
+        return got
 
     # -- top level -------------------------------------------------------------------
     def run(self, text: str) -> ParsedNetlist:
@@ -634,9 +643,7 @@ class _Parser:
         skip_lib = False
         region = -1
         for i in maybe.tolist():
-            line = data_b[int(table.start[i]) : int(table.end[i])].decode(
-                "utf-8", "surrogatepass"
-            )
+            line = data_b[int(table.start[i]) : int(table.end[i])].decode("utf-8", "surrogatepass")
             if in_control:
                 if line.strip().lower().startswith(".endc"):
                     in_control = False
@@ -689,17 +696,27 @@ class _Parser:
     def _read_rows(self, blk: _Block, i0: int, k: int) -> None:
         """Read lines ``i0 .. i0+k-1``: as columns where that gives the general reader's elements.
 
-        Every other line goes through the general reader, line by line and in order.
+        Every other line goes through the general reader, line by line and in order. The
+        columns come from :func:`~thermolearn.circuit.spice.row_lines.split_rows` (array
+        operations on the bytes; each distinct node and number token handled once), or,
+        where it declines, from the tokens of the text.
         """
         f = blk.fields
         s, e = int(self._table.start[i0]), int(self._table.end[i0 + k - 1])
-        toks = self._text_bytes[s:e].decode("ascii").split()
-        if len(toks) != f * k or (f == 5 and not {t.lower() for t in toks[3::5]} <= {"dc"}):
-            self._general(self._block_lines(blk, i0, k))
-            return
-        names, n1, n2 = toks[0::f], toks[1::f], toks[2::f]
-        vals, ok = parse_values(toks[f - 1 :: f])
-        del toks
+        rc = split_rows(self._text_bytes, s, e, k, f)
+        if rc is not None:
+            names = rc.names
+            vals, ok = rc.values, rc.ok
+            node_pos: Any = lambda: self._distinct_nodes(rc)  # noqa: E731
+        else:
+            toks = self._text_bytes[s:e].decode("ascii").split()
+            if len(toks) != f * k or (f == 5 and not {t.lower() for t in toks[3::5]} <= {"dc"}):
+                self._general(self._block_lines(blk, i0, k))
+                return
+            names, n1, n2 = toks[0::f], toks[1::f], toks[2::f]
+            vals, ok = parse_values(toks[f - 1 :: f])
+            del toks
+            node_pos = lambda: self._row_nodes(n1, n2)  # noqa: E731
         first = self._table.first[i0 : i0 + k] & 0xDF  # upper case
         kinds = first.tobytes().decode("ascii")
         positive = np.isin(first, np.frombuffer(b"RCL", np.uint8))
@@ -708,7 +725,7 @@ class _Parser:
         if self.node_ic:  # .ic gives capacitors to ground their IC=
             bad |= first == ord("C")
         try:
-            a, b = self._row_nodes(n1, n2)
+            a, b = node_pos()
         except ParameterError:
             self._general(self._block_lines(blk, i0, k))
             return
@@ -717,18 +734,14 @@ class _Parser:
         for j in [*cuts, k]:
             if j > lo:
                 try:
-                    self.circuit.add_rows(
-                        kinds[lo:j], names[lo:j], a[lo:j], b[lo:j], vals[lo:j]
-                    )
+                    self.circuit.add_rows(kinds[lo:j], names[lo:j], a[lo:j], b[lo:j], vals[lo:j])
                 except ParameterError:  # a bad or duplicate name: the general reader's error
                     self._general(self._block_lines(blk, i0 + lo, j - lo))
             if j < k:
                 self._general(self._block_lines(blk, i0 + j, 1))
             lo = j + 1
 
-    def _row_nodes(
-        self, n1: list[str], n2: list[str]
-    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    def _row_nodes(self, n1: list[str], n2: list[str]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Node positions of the given node tokens (ground aliases, SPICE's case folding).
 
         Each distinct token of the chunk is folded (its first spelling, :meth:`node`) and
@@ -752,6 +765,41 @@ class _Parser:
             np.fromiter(map(get, n1), dtype=np.intp, count=k),
             np.fromiter(map(get, n2), dtype=np.intp, count=k),
         )
+
+    def _distinct_nodes(self, rc: RowColumns) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Node positions of a run's node tokens, each distinct token resolved once.
+
+        As :meth:`node` at top level: a ground alias is ``"0"``; a token whose lower case
+        has a first spelling (``node_case``, or a node of the circuit in lower case) is that
+        node; any other is a new node spelt as it first appears (a spelling other than
+        lower case is recorded in ``node_case``). New nodes are added in order of first
+        appearance, all or nothing (:meth:`Circuit.add_nodes`).
+        """
+        lower, spelling = rc.lower, rc.spelling
+        canon = list(map(self.node_case.get, lower))
+        grounds = GROUND_ALIASES.intersection(lower)
+        plain = canon.count(None) == len(canon) and not grounds
+        if plain:  # the usual case: no token seen before in another spelling
+            look = lower
+        else:
+            look = [lo if c is None else c for c, lo in zip(canon, lower, strict=True)]
+            for i in [i for i, lo in enumerate(lower) if lo in grounds]:
+                canon[i] = look[i] = "0"
+        index = self.circuit.node_index()
+        pos = np.array(list(map(index.get, look)), dtype=float)  # None -> NaN: a new node
+        new = np.flatnonzero(np.isnan(pos))
+        if new.size:
+            pick = new.tolist()
+            if plain:
+                fresh = [spelling[i] for i in pick]
+            else:
+                fresh = [spelling[i] if canon[i] is None else canon[i] for i in pick]
+            pos[new] = self.circuit.add_nodes(fresh)
+            for i in new[rc.upper[new]].tolist():  # spelt in upper case: recorded
+                if canon[i] is None:
+                    self.node_case[lower[i]] = spelling[i]
+        where = pos.astype(np.intp)[rc.node_ids]
+        return where[0::2], where[1::2]
 
     def _definitions(self, lines: list[_Line], scope: _Scope) -> list[_Line]:
         """Take .subckt, .model and .func definitions out of ``lines`` into ``scope``."""

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from thermolearn.circuit.spice.numbers import parse_number
 
-__all__ = ["LineTable", "classify_lines", "parse_values", "value_of"]
+__all__ = ["LineTable", "RowColumns", "classify_lines", "parse_values", "split_rows", "value_of"]
 
 #: bytes allowed in a uniform line besides the single spaces between fields
 _ALLOWED = string.ascii_letters + string.digits + "_.:-[]<>!%&/|~^#+"
@@ -112,15 +112,20 @@ def classify_lines(data: NDArray[np.uint8], max_line: int) -> LineTable:
         nonempty = length > 0
         first = np.where(nonempty, d[np.minimum(ls, max(d.size - 1, 0))] if d.size else 0, 0)
         first = first.astype(np.uint8)
-        sp = d == 32
-        n_bad = _count(_BAD[d], ls, le)
-        n_sp = _count(sp, ls, le)
-        # spaces followed by a field character inside the line: as many as spaces means no
-        # double, leading or trailing space
-        tr = np.zeros(d.size, dtype=bool)
-        tr[:-1] = sp[:-1] & ~sp[1:]
-        n_tr = _count(tr, ls, le - 1)
-        ok = nonempty & (length <= max_line) & (n_bad == 0) & (first != 32) & (n_tr == n_sp)
+        # counted from the positions of the bytes concerned (few, except the spaces): the
+        # line of a position is found by bisection on the line starts
+        sp_at = np.flatnonzero(d == 32)
+        n_sp = np.searchsorted(sp_at, le) - np.searchsorted(sp_at, ls)
+        bad_at = np.flatnonzero(_BAD[d] & (d != 10))
+        bad_line = np.zeros(ls.size, dtype=bool)
+        bad_line[np.searchsorted(ls, bad_at, side="right") - 1] = True
+        # a double space, or a space that ends a line, spoils it too
+        dbl = sp_at[np.flatnonzero(np.diff(sp_at) == 1)]
+        bad_line[np.searchsorted(ls, dbl, side="right") - 1] = True
+        if d.size:
+            last = np.minimum(np.maximum(le - 1, ls), d.size - 1)
+            bad_line |= nonempty & (d[last] == 32)
+        ok = nonempty & (length <= max_line) & ~bad_line & (first != 32)
         f = np.zeros(ls.size, dtype=np.uint8)
         f[ok & (n_sp == 3) & _FIRST4[first]] = 4
         f[ok & (n_sp == 4) & _FIRST5[first]] = 5
@@ -206,3 +211,164 @@ def parse_values(tokens: list[str]) -> tuple[NDArray[np.float64], NDArray[np.boo
         if v is not None:
             vals[i] = v
     return vals, np.isfinite(vals)
+
+
+#: ASCII lower case of every byte
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[65:91] += 32
+#: bytes that may appear in a plain decimal number
+_NUMBER_BYTE = np.zeros(256, dtype=bool)
+_NUMBER_BYTE[np.frombuffer(b"0123456789.eE+-", np.uint8)] = True
+#: longest node token read by :func:`split_rows` (longer: None, the caller's own path)
+_MAX_NODE = 32
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5])
+
+
+@dataclass(frozen=True, slots=True)
+class RowColumns:
+    """The columns of a run of uniform lines (:func:`split_rows`).
+
+    Attributes
+    ----------
+    names : list of str
+        Element names, one per line.
+    node_ids : ndarray of int (2k,)
+        Each line's first and second node token (interleaved: line 0's two, then line
+        1's, ...) as an index into the distinct tokens, which are numbered in order of first
+        appearance and compared case-insensitively.
+    spelling, lower : list of str
+        Each distinct token as first written, and in lower case.
+    upper : ndarray of bool
+        Distinct tokens first written with an upper-case letter.
+    values : ndarray (k,)
+        Each line's number as :func:`parse_number` reads it (NaN where it raises).
+    ok : ndarray of bool (k,)
+        Where ``values`` holds a finite number.
+    """
+
+    names: list[str]
+    node_ids: NDArray[np.intp]
+    spelling: list[str]
+    lower: list[str]
+    upper: NDArray[np.bool_]
+    values: NDArray[np.float64]
+    ok: NDArray[np.bool_]
+
+
+def _joined(d: NDArray[np.uint8], start: NDArray[np.int64], length: NDArray[np.int64]) -> list[str]:
+    """Decode the byte ranges ``d[start : start + length]`` as one string each."""
+    if start.size == 0:
+        return []
+    off = np.zeros(start.size + 1, dtype=np.int64)
+    np.cumsum(length + 1, out=off[1:])
+    out = np.full(int(off[-1]) - 1, 10, dtype=np.uint8)
+    tok, within = _byte_map(length)
+    out[off[tok] + within] = d[start[tok] + within]
+    return out.tobytes().decode("ascii").split("\n")
+
+
+def _distinct(
+    keys: NDArray[np.uint8],
+) -> tuple[NDArray[np.intp], NDArray[np.intp]] | None:
+    """Group equal rows of a padded byte matrix: (first row of each group, group of each row).
+
+    Groups are numbered in order of first appearance. Rows are compared through a 64-bit
+    hash of their bytes and then exactly (None on a hash collision: the caller's slow path).
+    """
+    t, w = keys.shape
+    words = keys.view(np.uint64)  # w is a multiple of 8
+    h = words[:, 0].copy()
+    for c in range(1, words.shape[1]):
+        h = (h ^ (h >> np.uint64(29))) * np.uint64(_MIX[c % 4]) + words[:, c]
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    inv = inv.reshape(-1)
+    if not np.array_equal(words, words[first[inv]]):
+        return None
+    appear = np.argsort(first, kind="stable")
+    rank = np.empty(first.size, dtype=np.intp)
+    rank[appear] = np.arange(first.size, dtype=np.intp)
+    return first[appear].astype(np.intp), rank[inv]
+
+
+def _padded(
+    d: NDArray[np.uint8], start: NDArray[np.int64], length: NDArray[np.int64], width: int
+) -> NDArray[np.uint8]:
+    """Tokens as rows of ``width`` bytes (zero padded; ``width`` a multiple of 8)."""
+    out = np.zeros((start.size, width), dtype=np.uint8)
+    tok, within = _byte_map(length)
+    out[tok, within] = d[start[tok] + within]
+    return out
+
+
+def _byte_map(length: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For tokens of the given lengths: the token of each byte and its offset in the token."""
+    tok = np.repeat(np.arange(length.size, dtype=np.int64), length)
+    first = np.zeros(length.size, dtype=np.int64)
+    np.cumsum(length[:-1], out=first[1:])
+    return tok, np.arange(tok.size, dtype=np.int64) - first[tok]
+
+
+def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns | None:
+    """Read ``k`` uniform lines of ``fields`` fields (``data[s:e]``) as columns.
+
+    Names, node tokens and numbers are cut out with array operations; the node tokens are
+    grouped case-insensitively (so each distinct node is looked up once), and each distinct
+    number token is read once by :func:`parse_values`. Returns None when the run is not
+    what :func:`classify_lines` promised or has something this reader leaves to the general
+    parser (a fifth field other than ``DC``, a node token longer than 32 characters, a hash
+    collision).
+    """
+    d = np.frombuffer(data, dtype=np.uint8, count=e - s, offset=s)
+    sep = np.flatnonzero((d == 32) | (d == 10))
+    if sep.size != k * fields - 1:
+        return None
+    st = np.empty(k * fields, dtype=np.int64)
+    st[0] = 0
+    st[1:] = sep + 1
+    en = np.empty(k * fields, dtype=np.int64)
+    en[:-1] = sep
+    en[-1] = d.size
+    st = st.reshape(k, fields)
+    en = en.reshape(k, fields)
+    low = _LOWER[d]
+    if fields == 5:  # NAME N1 N2 DC VALUE
+        p = st[:, 3]
+        if not (
+            np.all(en[:, 3] - p == 2)
+            and np.all(low[p] == ord("d"))
+            and np.all(low[p + 1] == ord("c"))
+        ):
+            return None
+    ns = st[:, 1:3].reshape(-1)
+    nl = en[:, 1:3].reshape(-1) - ns
+    width = int(nl.max())
+    if width > _MAX_NODE:
+        return None
+    grouped = _distinct(_padded(low, ns, nl, -(-width // 8) * 8))
+    if grouped is None:  # pragma: no cover - a 64-bit hash collision
+        return None
+    first, node_ids = grouped
+    # distinct tokens first written with an upper-case byte
+    caps = np.flatnonzero(d != low)
+    at = np.searchsorted(ns, caps, side="right") - 1  # node token (or a later field) of each
+    inside = (at >= 0) & (caps < ns[np.maximum(at, 0)] + nl[np.maximum(at, 0)])
+    upper_tok = np.zeros(ns.size, dtype=bool)
+    upper_tok[at[inside]] = True
+    upper = upper_tok[first]
+    spelling = _joined(d, ns[first], nl[first])
+    lower = _joined(low, ns[first], nl[first])
+    names = _joined(d, st[:, 0], en[:, 0] - st[:, 0])
+    vs = st[:, fields - 1]
+    vl = en[:, fields - 1] - vs
+    vw = int(vl.max())
+    if vw <= _MAX_FAST:
+        vgroup = _distinct(_padded(d, vs, vl, -(-vw // 8) * 8))
+    else:
+        vgroup = None
+    if vgroup is None:
+        values, ok = parse_values(_joined(d, vs, vl))
+    else:
+        vfirst, vid = vgroup
+        uv, uok = parse_values(_joined(d, vs[vfirst], vl[vfirst]))
+        values, ok = uv[vid], uok[vid]
+    return RowColumns(names, node_ids, spelling, lower, upper, values, ok)
