@@ -357,3 +357,34 @@ def test_add_rows_is_all_or_nothing(regime: str, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ParameterError, match="already has an element named 'V1'"):
         c.add_resistor("v1", "a", "b", 1.0)
     assert [e.name for e in c.elements] == ["R1", "V1", "R2", "R3"] and len(c) == 4
+
+
+def test_split_rows_reads_long_runs_itself() -> None:
+    """The byte-level reader takes a long run of crossbar-like lines (node names of 9-12
+    characters: two 64-bit words, hashed) rather than declining it, and its columns are the
+    tokens of the text: names, distinct nodes in order of first appearance (case folded),
+    values as parse_number reads them."""
+    from thermolearn.circuit.spice.row_lines import split_rows
+
+    rng = np.random.default_rng(3)
+    lines = []
+    for i in range(60):
+        for j in range(60):
+            lines.append(f"Rr{i}_{j} row{i}_{j}x ROW{i}_{j + 1}X 2.5")
+            lines.append(f"RG{i}_{j} Row{i}_{j}X col{i}_{j}xy {rng.uniform(1e3, 1e6)!r}")
+    text = "\n".join(lines)
+    rc = split_rows(text.encode(), 0, len(text), len(lines), 4)
+    assert rc is not None
+    toks = [ln.split() for ln in lines]
+    assert rc.names == [t[0] for t in toks]
+    inter = [t[k].lower() for t in toks for k in (1, 2)]
+    distinct = list(dict.fromkeys(inter))
+    assert rc.lower == distinct
+    assert [distinct[i] for i in rc.node_ids] == inter
+    first = {}
+    for t in toks:
+        for k in (1, 2):
+            first.setdefault(t[k].lower(), t[k])
+    assert rc.spelling == [first[lo] for lo in distinct]
+    assert list(rc.upper) == [first[lo] != lo for lo in distinct]
+    assert rc.values.tolist() == [parse_number(t[3]) for t in toks] and rc.ok.all()

@@ -192,17 +192,29 @@ def _resistive_circuit(n: int, rng: np.random.Generator):  # noqa: ANN202
 
 def test_nodal_solve_matches_the_mna_lu() -> None:
     """Grounded V sources folded into the SPD nodal system (reference: SuperLU of the MNA
-    matrix): voltages and source branch currents to 1e-12 relative."""
+    matrix): voltages and source branch currents to 1e-12 relative, whether the nodal system
+    comes from the MNA matrix or from the conductances; the element-current KCL residual
+    equals the MNA residual to 1e-15 A."""
     from thermolearn.circuit.mna.compile import CompiledCircuit
     from thermolearn.circuit.mna.spd import nodal_solve
 
+    from thermolearn.circuit.elements import element_current_array, kcl_residual
+
     c = _resistive_circuit(12, np.random.default_rng(8))
+    c.add_resistor("rpar", "r0_0", "r0_1", 7.0)  # a parallel resistor (summed stamps)
+    c.add_resistor("rgnd", "r3_3", "0", 1e5)  # and one to ground
     comp = CompiledCircuit(c)
     a, b = comp.matrix(), comp.source_rhs(None)
-    z = nodal_solve(comp, a, b)
-    assert z is not None
     ref = spla.splu(a.tocsc()).solve(b)
-    np.testing.assert_allclose(z, ref, rtol=1e-12, atol=1e-15)
+    # from the MNA matrix, and assembled from the conductances without it
+    for given in (a, None):
+        z = nodal_solve(comp, given, b)
+        assert z is not None
+        np.testing.assert_allclose(z, ref, rtol=1e-12, atol=1e-15)
+    # the KCL residual from the element currents is the MNA residual (to rounding)
+    res = kcl_residual(comp, element_current_array(comp, z))
+    mna = (a @ z - b)[: comp.n]
+    assert np.max(np.abs(res - mna)) <= 1e-15 and np.max(np.abs(res)) <= 1e-14
     # an amplifier breaks the symmetric nodal form: not taken
     c.add_vcvs("e1", "x", "0", "r0_0", "0", 2.0)
     c.add_resistor("rx", "x", "0", 1e3)

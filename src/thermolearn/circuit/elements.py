@@ -224,6 +224,20 @@ def element_currents(
     return dict(zip(comp.order, cur.tolist(), strict=True))
 
 
+def kcl_residual(comp: CompiledCircuit, cur: Array) -> Array:
+    """Net current (A) leaving each node through the two-terminal elements (KCL residual).
+
+    ``cur`` is :func:`element_current_array` (first node -> second node); the sum at every
+    node is zero at a solution. Independent of any matrix: it checks the solution against
+    the element laws themselves. Only for circuits of two-terminal elements (no E/F/G/H).
+    """
+    n = comp.n
+    ua = np.where(comp._ua < 0, n, comp._ua)
+    ub = np.where(comp._ub < 0, n, comp._ub)
+    out = np.bincount(ua, cur, n + 1) - np.bincount(ub, cur, n + 1)
+    return np.asarray(out[:n])
+
+
 def element_current_array(
     comp: CompiledCircuit,
     z: Array,
@@ -271,6 +285,7 @@ __all__ = [
     "NonlinearStamps",
     "branch_voltage",
     "element_current_array",
+    "kcl_residual",
     "element_currents",
     "limit_step",
     "limit_step_mask",

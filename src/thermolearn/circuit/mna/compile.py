@@ -301,11 +301,32 @@ class CompiledCircuit:
         rows: list[Any] = [r0]
         cols: list[Any] = [c0]
         data: list[Any] = [d0]
-        for model, els, a, b in self.mem_lin:
-            x = np.array([e.x0 for e in els]) if mem_x is None else mem_x[els[0].name]
-            g = np.asarray(model.didv(0.0, x), dtype=float) * np.ones(len(els))
+        for a, b, g in self._mem_lin_conductances(mem_x):
             stamp_conductance(rows, cols, data, a, b, g)
         return np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
+
+    def _mem_lin_conductances(
+        self, mem_x: dict[str, Array] | None = None
+    ) -> list[tuple[NDArray[np.intp], NDArray[np.intp], Array]]:
+        out = []
+        for model, els, a, b in self.mem_lin:
+            x = np.array([e.x0 for e in els]) if mem_x is None else mem_x[els[0].name]
+            out.append((a, b, np.asarray(model.didv(0.0, x), dtype=float) * np.ones(len(els))))
+        return out
+
+    def conductances(self) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
+        """Return every linear two-terminal conductance (R, S, linear memristors).
+
+        First node, second node (unknown index, ground -1) and conductance (S).
+        """
+        parts = [(self.res_a, self.res_b, self.res_g), *self._mem_lin_conductances()]
+        if len(parts) == 1:
+            return parts[0]
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
 
     def static_coo(self) -> tuple[NDArray[np.intp], NDArray[np.intp], Array]:
         """COO triplets of the state-independent linear stamps (cached)."""

@@ -891,25 +891,26 @@ class SPDSolver:
         return (x[:, 0] if one else x), report
 
 
-def nodal_solve(comp: Any, a_lin: sp.spmatrix, rhs: Array) -> Array | None:
+def nodal_solve(comp: Any, a_lin: sp.spmatrix | None, rhs: Array) -> Array | None:
     """Solve a large linear resistive MNA system as its SPD nodal system, or return None.
 
     Applies when the only branch unknowns are voltage sources with one terminal at ground
     (each fixes its node) and the node block is symmetric (resistors, switches, linear
     memristors, current sources: no E/F/G/H, inductors or B sources). The fixed nodes move
     to the right-hand side, the free nodes are solved by :class:`SPDSolver` (``"auto"``: CG
-    with AMG above :data:`DIRECT_LIMIT` unknowns, certified KCL residual, direct fallback),
-    and each source's branch current is the KCL balance at its node. Returns the MNA
-    unknowns ``z`` (node voltages, then branch currents), or None when the circuit does not
-    qualify (the caller then factors the MNA matrix).
+    with AMG or line preconditioning above :data:`DIRECT_LIMIT` unknowns, certified KCL
+    residual, direct fallback), and each source's branch current is the KCL balance at its
+    node. Returns the MNA unknowns ``z`` (node voltages, then branch currents), or None when
+    the circuit does not qualify (the caller then factors the MNA matrix).
 
     Parameters
     ----------
     comp : CompiledCircuit
-    a_lin : sparse matrix
-        The MNA matrix.
+    a_lin : sparse matrix or None
+        The MNA matrix; None: the nodal system is assembled from the compiled conductances
+        (:meth:`CompiledCircuit.conductances`) without forming the MNA matrix.
     rhs : ndarray
-        Its right-hand side.
+        The MNA right-hand side.
     """
     if comp.ind or comp.vcvs or comp.ccvs or comp.bsrc_v or comp.bsrc_i or comp.vccs or comp.cccs:
         return None
@@ -923,26 +924,84 @@ def nodal_solve(comp: Any, a_lin: sp.spmatrix, rhs: Array) -> Array | None:
     sign = np.where(a_vs >= 0, 1.0, -1.0)  # V(node) = sign * value
     if np.unique(node).size != node.size:
         return None
-    a = sp.csr_matrix(a_lin)
-    ann = a[:n][:, :n].tocsr()
-    if abs(ann - ann.T).max() > 1e-12 * abs(ann).max():  # pragma: no cover - no E/F/G/H here
-        return None
     fixed = np.zeros(n, dtype=bool)
     fixed[node] = True
     free = np.flatnonzero(~fixed)
     x = np.zeros(n)
     x[node] = sign * rhs[n + np.arange(comp.m)]
-    b_free = rhs[free] - ann[free][:, node] @ x[node]
+    if a_lin is None:
+        a_ff, b_free, g_times = _free_system(comp, free, x, rhs)
+    else:
+        ann = sp.csr_matrix(a_lin)[:n][:, :n].tocsr()
+        if abs(ann - ann.T).max() > 1e-12 * abs(ann).max():  # pragma: no cover - no E-H here
+            return None
+        a_ff = ann[free][:, free]
+        b_free = rhs[free] - ann[free][:, node] @ x[node]
+
+        def g_times(v: Array) -> Array:
+            return np.asarray(ann[node] @ v)
+
     if free.size:
-        solver = SPDSolver(ann[free][:, free], method="auto")
+        solver = SPDSolver(a_ff, method="auto")
         x[free], report = solver.solve(b_free)
         if not report.certified:
             return None
     z = np.zeros(comp.size)
     z[:n] = x
     # KCL at each fixed node: G x + incidence * i = b  ->  i = sign * (b - G x)
-    z[n + np.arange(comp.m)] = sign * (rhs[node] - ann[node] @ x)
+    z[n + np.arange(comp.m)] = sign * (rhs[node] - g_times(x))
     return z
+
+
+def _free_system(
+    comp: Any, free: IntArray, x: Array, rhs: Array
+) -> tuple[sp.csr_matrix, Array, Any]:
+    """Return the free-node block, its right-hand side and ``v -> (G v)[fixed nodes]``.
+
+    Assembled from the conductances: each two-terminal conductance stamped once, ground
+    and fixed nodes folded into the right-hand side (the same sums as the MNA stamps).
+    """
+    n = comp.n
+    a, b, g = comp.conductances()
+    nf = free.size
+    pos = np.full(n + 1, -1, dtype=np.intp)  # node -> free index; index n is ground
+    pos[free] = np.arange(nf, dtype=np.intp)
+    ia = np.where(a < 0, n, a)
+    ib = np.where(b < 0, n, b)
+    fa, fb = pos[ia], pos[ib]
+    on_a, on_b = fa >= 0, fb >= 0
+    both = on_a & on_b
+    diag = np.bincount(fa[on_a], g[on_a], nf) + np.bincount(fb[on_b], g[on_b], nf)
+    xe = np.append(x, 0.0)  # fixed voltages (free ones still 0), ground 0
+    b_free = rhs[free].copy()
+    to_b = on_a & ~on_b  # a free node tied to a fixed node or ground: g x_fixed flows in
+    b_free += np.bincount(fa[to_b], g[to_b] * xe[ib[to_b]], nf)
+    to_a = on_b & ~on_a
+    b_free += np.bincount(fb[to_a], g[to_a] * xe[ia[to_a]], nf)
+    fa2, fb2, g2 = fa[both], fb[both], g[both]
+    del fa, fb, on_a, on_b, both
+    diag_i = np.arange(nf, dtype=np.intp)
+    a_ff = sp.csr_matrix(
+        (
+            np.concatenate([-g2, -g2, diag]),
+            (np.concatenate([fa2, fb2, diag_i]), np.concatenate([fb2, fa2, diag_i])),
+        ),
+        shape=(nf, nf),
+    )
+    a_ff.sum_duplicates()
+    fixed_nodes = np.setdiff1d(np.arange(n), free)
+    at_fixed = np.zeros(n + 1, dtype=bool)
+    at_fixed[fixed_nodes] = True
+    touch = at_fixed[ia] | at_fixed[ib]
+    ta, tb, tg = ia[touch], ib[touch], g[touch]
+
+    def g_times(v: Array) -> Array:  # (G v) at the fixed nodes, in comp.vsrc order
+        ve = np.append(v, 0.0)
+        flow = tg * (ve[ta] - ve[tb])
+        gv = np.bincount(ta, flow, n + 1) - np.bincount(tb, flow, n + 1)
+        return np.asarray(gv[np.where(comp.vs_a >= 0, comp.vs_a, comp.vs_b)])
+
+    return a_ff, b_free, g_times
 
 
 def have_pyamg() -> bool:

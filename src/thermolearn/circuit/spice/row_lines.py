@@ -221,7 +221,8 @@ _NUMBER_BYTE = np.zeros(256, dtype=bool)
 _NUMBER_BYTE[np.frombuffer(b"0123456789.eE+-", np.uint8)] = True
 #: longest node token read by :func:`split_rows` (longer: None, the caller's own path)
 _MAX_NODE = 32
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5])
+#: odd 64-bit multipliers of the token hash (splitmix64's)
+_MUL1, _MUL2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +279,13 @@ def _distinct(
     t, w = keys.shape
     words = keys.view(np.uint64)  # w is a multiple of 8
     h = words[:, 0].copy()
-    for c in range(1, words.shape[1]):
-        h = (h ^ (h >> np.uint64(29))) * np.uint64(_MIX[c % 4]) + words[:, c]
+    for c in range(1, words.shape[1]):  # splitmix64's finaliser, then the next word
+        h ^= h >> np.uint64(30)
+        h *= _MUL1
+        h ^= h >> np.uint64(27)
+        h *= _MUL2
+        h ^= h >> np.uint64(31)
+        h += words[:, c]
     _, first, inv = np.unique(h, return_index=True, return_inverse=True)
     inv = inv.reshape(-1)
     if not np.array_equal(words, words[first[inv]]):
