@@ -113,6 +113,75 @@ class Wires:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AmplifierPart:
+    """An operational amplifier as its data sheet specifies it (every figure cited).
+
+    The EP circuit's amplifier stages (:mod:`thermolearn.algorithms.ep_physics`) take their
+    gain-bandwidth product, input noise, quiescent power and minimum stable gain from a part:
+    a voltage-feedback amplifier is a single-pole stage of time constant G/(2π GBW) at noise
+    gain G, and only stable for G >= ``min_stable_gain`` (a decompensated part is not).
+
+    >>> OPA855.power, OPA855.min_stable_gain
+    (0.089, 7.0)
+    """
+
+    name: str
+    """Part number."""
+    gbw: float
+    """Gain-bandwidth product, Hz."""
+    noise: float
+    """Input voltage noise density (one-sided, white region), V/√Hz."""
+    supply_current: float
+    """Quiescent supply current, A."""
+    supply_voltage: float
+    """Total supply voltage it is booked at, V (the quiescent power is current × this)."""
+    min_stable_gain: float
+    """Smallest noise gain at which the data sheet specifies the part stable, V/V."""
+    citation: str
+    """Data sheet (number, revision) the figures come from."""
+
+    def __post_init__(self) -> None:
+        o = f"AmplifierPart {self.name!r}"
+        check_positive(self.gbw, "gbw", o, "Hz")
+        check_nonnegative(self.noise, "noise", o, "V/sqrt(Hz)")
+        check_nonnegative(self.supply_current, "supply_current", o, "A")
+        check_positive(self.supply_voltage, "supply_voltage", o, "V")
+        if not self.min_stable_gain >= 1.0:
+            raise ParameterError(
+                f"The 'min_stable_gain' parameter of {o} must be >= 1 V/V; got "
+                f"{self.min_stable_gain!r}."
+            )
+
+    @property
+    def power(self) -> float:
+        """Quiescent power, W (supply current × supply voltage)."""
+        return self.supply_current * self.supply_voltage
+
+
+#: TI OPA855 (decompensated, bipolar input): data sheet SBOS622 (2018, rev. 2023), "OPA855
+#: 8-GHz Gain Bandwidth Product, Gain of 7-V/V Stable, Bipolar Input Amplifier": GBW 8 GHz,
+#: e_n 0.98 nV/√Hz, quiescent current 17.8 mA, supply 3.3–5.25 V (booked at 5 V: 89 mW),
+#: stable for noise gains >= 7 V/V.
+OPA855 = AmplifierPart(
+    name="OPA855", gbw=8e9, noise=0.98e-9, supply_current=17.8e-3, supply_voltage=5.0,
+    min_stable_gain=7.0,
+    citation="Texas Instruments, OPA855 data sheet SBOS622 (2018, rev. 2023)",
+)
+#: TI OPA859 (unity-gain stable, FET input): data sheet SBOS852A (2018, rev. 2025), "OPA859
+#: 1.8-GHz Unity-Gain Bandwidth, 3.3-nV/√Hz, FET Input Amplifier": gain-bandwidth product
+#: 900 MHz (the 1.8 GHz is its unity-gain bandwidth; the audit uses the smaller GBW),
+#: e_n 3.3 nV/√Hz, quiescent current 20.9 mA, supply 3.3–5.25 V (booked at 5 V:
+#: 104.5 mW), unity-gain stable.
+OPA859 = AmplifierPart(
+    name="OPA859", gbw=0.9e9, noise=3.3e-9, supply_current=20.9e-3, supply_voltage=5.0,
+    min_stable_gain=1.0,
+    citation="Texas Instruments, OPA859 data sheet SBOS852A (2018, rev. 2025)",
+)
+#: Amplifier parts by name.
+AMPLIFIER_PARTS = {p.name: p for p in (OPA855, OPA859)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Peripherals:
     """Sensing and converters (figure-of-merit energy models, ``devices.peripherals``)."""
 
@@ -350,4 +419,7 @@ _TOP_LEVEL = (
     "temperature",
 )
 
-__all__ = ["Hardware", "ReadSettings", "WriteSettings", "Wires", "Peripherals", "CELLS", "READOUTS"]
+__all__ = [
+    "Hardware", "ReadSettings", "WriteSettings", "Wires", "Peripherals", "CELLS", "READOUTS",
+    "AmplifierPart", "OPA855", "OPA859", "AMPLIFIER_PARTS",
+]

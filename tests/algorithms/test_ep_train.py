@@ -218,10 +218,12 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     (settling + integration time) is the phase's dissipation; the −β phase's active VCCS
     supplies energy and adds nothing. Converters, amplifiers and the digital update are closed
     forms of the counts: ADC one conversion per output (free phase) and per hidden + output
-    node (each nudged phase) at FOM·2^bits; three amplifiers per hidden node and one buffer per
-    output, each at its quiescent power for the whole phase; two
-    MACs per device and sample. Tolerances: rel 1e-6 (phases: layer-wise tol vs MNA), 1e-12
-    (counts); abs=0, since pytest.approx's default abs 1e-12 would swallow these figures.
+    node (each nudged phase) at FOM·2^bits; per hidden node two drive amplifiers, a diode
+    amplifier and an ADC preamp, per output an ADC preamp, per driven row an input driver, each
+    at its part's quiescent power for the whole phase; the output stages' V_rail |I| − V I
+    against every active element of the same MNA solutions; two MACs per device and sample.
+    Tolerances: rel 1e-6 (phases and output stages: layer-wise tol vs MNA), 1e-12 (counts);
+    abs=0, since pytest.approx's default abs 1e-12 would swallow these figures.
     """
     from thermolearn.algorithms.ep_physics import quantize_inputs
     from thermolearn.circuit import operating_point
@@ -257,11 +259,41 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     n_conv = (n_out + 2 * (3 + n_out)) * 6
     assert bd["adc"] == pytest.approx(phys.fom_walden * 2**phys.adc_bits * n_conv, rel=1e-12,
                                       abs=0)
-    # 3 hidden nodes x 3 amplifiers (+-a drive, diode/read) + 1 ADC buffer per output, powered
-    # for the whole phase (settling + integration), 3 phases, 6 samples
-    e_amp = phys.amplifier_power * (3 * 3 + n_out) * t * 3 * 6
-    assert bd["amplifier"] == pytest.approx(e_amp, rel=1e-12, abs=0)
-    assert phys.amplifier_power == pytest.approx(17.8e-3 * 5.0, rel=1e-12)  # OPA855 SBOS622
+    # powered for the whole phase (settling + integration), 3 phases, 6 samples: per hidden
+    # node the +a (gain 3) and -a (noise gain 4) drives on the unity-gain-stable OPA859 and
+    # the gain-30 diode amplifier on the OPA855 (stable for gains >= 7 only); the ADC preamps
+    # (hidden: gain 1 V / 0.25 V = 4, OPA859; outputs: 1 V / 20 mV = 50, OPA855); the input
+    # drivers (64 +x and 2 bias rows unity, 64 -x inverting, the 2 hidden bias rows: OPA859)
+    p855, p859 = 17.8e-3 * 5.0, 20.9e-3 * 5.0  # data sheets SBOS622, SBOS852A
+    assert phys.amplifier_power == pytest.approx(p855, rel=1e-12)
+    assert phys.buffer_power == pytest.approx(p859, rel=1e-12)
+    per = t * 3 * 6
+    assert bd["amplifier"] == pytest.approx((3 * 2 * p859 + 3 * p855) * per, rel=1e-12, abs=0)
+    assert bd["adc_preamp"] == pytest.approx((3 * p859 + n_out * p855) * per, rel=1e-12, abs=0)
+    n_rows = 2 * data.n_features + 2 + 2
+    assert bd["input_drivers"] == pytest.approx(n_rows * p859 * per, rel=1e-12, abs=0)
+    # the output stages' loss V_rail |I| - V I of every active element of the exported
+    # circuit (sources, VCVS drives, CCCS mirrors; the 0 V sense sources carry the VCVS
+    # current and are not drivers; the -beta VCCS and its target source are one driver), at
+    # the MNA operating point: reference for the booked driver_output_stage (rel 1e-6)
+    rail = phys.supply_rail
+    assert rail == 2.5
+    e_drv = 0.0
+    for beta in (0.0, b, -b):
+        for i in range(6):
+            c = net.build_circuit(xb[i], beta=beta, target=None if beta == 0 else tgt[i])
+            op = operating_point(c, engine="python")
+            for el in c.elements:
+                if el.kind not in "VEFG" or el.name.startswith("vs"):
+                    continue
+                cur = op.currents[el.name]
+                absorbed = cur * (op.v(el.p) - op.v(el.n))
+                if el.name.startswith("gn"):  # joined with its target source vt
+                    e_drv += absorbed * t
+                    continue
+                e_drv += (rail * abs(cur) + absorbed) * t
+    assert bd["driver_output_stage"] == pytest.approx(e_drv, rel=1e-6, abs=0)
+    assert res.metrics["energy_sources"]["driver_output_stage"] == "simulated"
     n_dev = (2 * data.n_features + 2) * 3 + 8 * n_out
     assert bd["update_arithmetic"] == pytest.approx(phys.mac_energy * 2 * n_dev * 6, rel=1e-12,
                                                     abs=0)

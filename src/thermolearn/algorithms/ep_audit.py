@@ -8,14 +8,24 @@ raises :class:`~thermolearn.errors.ParameterError`, before any training work, wh
    ``disturb_reads`` reads), unless ``allow_read_disturb`` (the disturbance is then simulated);
 2. the phase is held shorter than the settling it needs: ``settling_time < τ_slow ·
    ln(ΔV_max / (LSB/4))`` with τ_slow = C/λ_min of the conductance matrix, or shorter than
-   the slowest amplifier's ``ln(2^bits) · G/(2π GBW)`` (G the largest closed-loop gain used:
-   the crossbar drive gain, the diode-node gain; refused naming ``amplifier_gbw``); an
-   amplifier output that would source more than ``amplifier_output_current`` is refused too;
+   the slowest amplifier stage's ``ln(2^bits) · G/(2π GBW)`` (every stage of
+   :func:`~thermolearn.algorithms.ep_physics.amplifier_stages` at its noise gain G and its
+   part's GBW: input drivers, ±a crossbar drives, diode amplifiers, ADC preamps; refused
+   naming ``amplifier_gbw`` or ``buffer_gbw``); a stage whose gain is below its part's
+   minimum stable gain (the OPA855 is decompensated, stable for G ≥ 7 only) is refused naming
+   ``amplifier_min_stable_gain`` / ``buffer_min_stable_gain``; an amplifier output that
+   would source more than ``amplifier_output_current`` is refused too;
 3. the integration window is not long against the node time constants
    (``integration_time < 10 τ_slow``): the averaged-noise law the readout uses would not hold;
 4. more than 1 % of the node reads clip the ADC range;
 5. the learning signal |V(+β) − V(−β)| is below half an ADC step where the noise is also
    below half a step (no dither): the quantiser would erase the gradient.
+
+It also *reports* (``wire_ir_drop``, not a refusal) the IR drop the ideal-line phases leave
+out: every crossbar solved again with ``wire_resistance`` ohms per cell pitch
+(:func:`wire_ir_drop`; default the bulk-copper lower bound of a 22 nm half-pitch line,
+0.76 Ω) at the solved driver and node voltages, and the largest line current of every kind
+of driver (``settling.driver_current_max_A``).
 
 :class:`Audit` accumulates, during training, the largest and median device drops per phase
 and crossbar, the read disturb of every epoch (simulated by the device state equation), the
@@ -31,7 +41,9 @@ from typing import Any
 import numpy as np
 
 from thermolearn.algorithms.ep_physics import (
+    WIRE_RESISTANCE_BOUND,
     PhysicsParams,
+    amplifier_stages,
     device_drops,
     physical_gradients,
     slowest_time_constant,
@@ -143,7 +155,8 @@ class Audit:
             "allow_read_disturb": phys.allow_read_disturb,
             "read_disturb_max_dG_over_window_per_epoch": self.disturb_per_epoch,
             "half_select_total_dx_per_epoch": self.half_select_dx_per_epoch,
-            "settling": dict(self.timing),
+            "settling": {k: v for k, v in self.timing.items() if k != "wire_ir_drop"},
+            "wire_ir_drop": self.timing.get("wire_ir_drop", {}),
             "noise_model": {
                 "enabled": phys.read_noise,
                 "johnson": "2kT G / T per conductance (one-sided 4kTG over the window T)",
@@ -229,15 +242,23 @@ def preflight(
         prev = cur
     # dv is in LSBs: the error must decay below a quarter LSB
     t_req = tau_slow * math.log(max(dv / 0.25, 1.0))
-    # the amplifiers: single-pole, closed-loop tau = G / (2 pi GBW), settle to 1 part in 2^bits
-    gains = {"output buffer": 1.0}
-    for layer in range(1, net.n_layers):
-        # the -a drive amplifier is inverting: noise gain 1 + a
-        gains[f"crossbar drive of layer {layer}"] = 1.0 + abs(float(net._gain(layer)))
-        gains[f"diode/read amplifier of layer {layer}"] = float(net.readout_gain(layer))
-    amp_name, amp_gain = max(gains.items(), key=lambda kv: kv[1])
-    tau_amp = phys.amplifier_tau(amp_gain)
-    t_amp = phys.amplifier_settling(amp_gain)
+    # the amplifiers: single-pole, closed-loop tau = G / (2 pi GBW), settle to 1 part in 2^bits;
+    # each stage is built from a part that must be stable at its gain
+    stages = amplifier_stages(net, phys)
+    for st in stages:
+        if st.gain < st.min_stable_gain:
+            knob = f"{st.part}_min_stable_gain"
+            raise ParameterError(
+                f"EP amplifiers: the {st.name} runs at noise gain {st.gain:.3g} V/V, below the "
+                f"minimum stable gain {st.min_stable_gain:.3g} V/V of its part "
+                f"('{knob}'): a decompensated amplifier oscillates there. Build it from a "
+                "part stable at that gain (lower 'amplifier_min_stable_gain' only for a part "
+                "whose data sheet says so), or raise the stage's gain."
+            )
+    slowest = max(stages, key=lambda st: st.gain / st.gbw)
+    amp_name, amp_gain = slowest.name, slowest.gain
+    tau_amp = amp_gain / (2.0 * math.pi * slowest.gbw)
+    t_amp = tau_amp * phys.adc_bits * math.log(2.0)
     i_amp = _amplifier_currents(net, info)
     timing = {
         "tau_slow_s": tau_slow,
@@ -245,6 +266,7 @@ def preflight(
         "settling_required_network_s": t_req,
         "tau_amplifier_s": tau_amp,
         "amplifier_gain": amp_gain,
+        "amplifier_slowest_stage": amp_name,
         "settling_required_amplifier_s": t_amp,
         "settling_required_s": max(t_req, t_amp),
         "settling_time_s": phys.settling_time,
@@ -252,16 +274,27 @@ def preflight(
         else math.inf,
         "integration_over_tau_slow": phys.integration_time / tau_slow,
         "amplifier_current_max_A": i_amp,
+        "driver_current_max_A": dict(info.get("driver_current_max", {})),
+        "amplifier_stages": [
+            {"stage": st.name, "noise_gain": st.gain, "count": st.count,
+             "part": "OPA855" if st.part == "amplifier" else "OPA859",
+             "gbw_Hz": st.gbw, "noise_V_per_rtHz": st.noise, "power_W": st.power,
+             "min_stable_gain": st.min_stable_gain,
+             "settling_s": st.gain / (2.0 * math.pi * st.gbw) * phys.adc_bits * math.log(2.0)}
+            for st in stages
+        ],
     }
+    timing["wire_ir_drop"] = wire_ir_drop(net, info["x"], info, phys)
     if phys.settling_time < t_amp:
+        knob = "amplifier_gbw" if slowest.part == "amplifier" else "buffer_gbw"
         gbw_min = amp_gain * phys.adc_bits * math.log(2.0) / (2.0 * math.pi
                                                              * phys.settling_time)
         raise ParameterError(
             f"EP timing: the {amp_name} (closed-loop gain {amp_gain:.3g}) has the time "
-            f"constant G/(2 pi GBW) = {tau_amp:.3g} s at 'amplifier_gbw' = "
-            f"{phys.amplifier_gbw:.3g} Hz and needs ln(2^{phys.adc_bits}) of them, "
+            f"constant G/(2 pi GBW) = {tau_amp:.3g} s at '{knob}' = "
+            f"{slowest.gbw:.3g} Hz and needs ln(2^{phys.adc_bits}) of them, "
             f"{t_amp:.3g} s, to settle within one ADC step; the 'settling_time' is "
-            f"{phys.settling_time:.3g} s. Use an amplifier with 'amplifier_gbw' >= "
+            f"{phys.settling_time:.3g} s. Use an amplifier with '{knob}' >= "
             f"{gbw_min:.3g} Hz or raise 'settling_time' to at least {t_amp:.3g} s."
         )
     if max(i_amp.values()) > phys.amplifier_output_current:
@@ -310,6 +343,73 @@ def preflight(
     return timing
 
 
+def crossbar_wire_drop(
+    g: np.ndarray, u_row: np.ndarray, u_col: np.ndarray, r_wire: float
+) -> dict[str, float]:
+    """IR drop of one crossbar's lines at given terminal voltages (V; B samples).
+
+    The rows are held at ``u_row`` (B, M) by their drivers at column 0, the columns at
+    ``u_col`` (B, N) at their far end, and every cell pitch of every line is ``r_wire`` ohms
+    (:class:`~thermolearn.crossbar.array_solver.CrossbarNetwork`, the line-resistance solver).
+    Returns the largest error of a cell's drop against the ideal-wire drop u_i − u_j, that
+    error relative to the largest ideal drop, the largest voltage lost along a row and along a
+    column line, and the largest column-current error relative to the largest Σ_i |G_ij ΔV_ij|.
+    """
+    from thermolearn.crossbar.array_solver import CrossbarNetwork
+
+    ideal = u_row[:, :, None] - u_col[:, None, :]
+    i_ideal = u_row @ g - u_col * g.sum(axis=0)
+    scale = float(np.max(np.abs(ideal * g[None]).sum(axis=1)))
+    if r_wire == 0.0:
+        return {"cell_drop_error_max_V": 0.0, "cell_drop_error_relative": 0.0,
+                "row_line_drop_max_V": 0.0, "column_line_drop_max_V": 0.0,
+                "column_current_error_relative": 0.0}
+    cn = CrossbarNetwork(g, r_wire=r_wire, row_r_term=np.zeros(g.shape[0]),
+                         col_r_term=np.zeros(g.shape[1]))
+    sol = cn.solve(u_row, u_col)
+    err = float(np.max(np.abs(sol.v_cell - ideal)))
+    return {
+        "cell_drop_error_max_V": err,
+        "cell_drop_error_relative": err / float(np.max(np.abs(ideal))),
+        "row_line_drop_max_V": float(np.max(np.abs(sol.v_row - u_row[:, :, None]))),
+        "column_line_drop_max_V": float(np.max(np.abs(sol.v_col - u_col[:, None, :]))),
+        "column_current_error_relative": float(np.max(np.abs(-sol.i_col - i_ideal))) / scale
+        if scale > 0 else 0.0,
+    }
+
+
+def wire_ir_drop(net: Any, x: np.ndarray, info: dict[str, Any], phys: PhysicsParams,
+                 samples: int = 2) -> dict[str, Any]:
+    """Return the IR drop of the solved phases' lines at ``phys.wire_resistance`` per cell.
+
+    The phases are solved with ideal lines; this holds every row at its solved driver voltage
+    and every column at its solved node voltage and solves each crossbar again with the wire
+    resistance (first ``samples`` probe samples, every phase), reporting the worst figures of
+    :func:`crossbar_wire_drop` per crossbar: what the ideal-line model leaves out.
+    """
+    r = phys.wire_resistance
+    out: dict[str, Any] = {
+        "wire_resistance_ohm_per_cell": r,
+        "source": "bound: bulk-Cu resistivity 1.68e-8 ohm m (CRC Handbook) over a 22 nm "
+        "half-pitch line (width F, thickness 2F, cell pitch 2F); size effects raise it"
+        if r == WIRE_RESISTANCE_BOUND else "set by the run",
+        "crossbars": [],
+    }
+    xs = x[:samples]
+    for k in range(net.n_layers):
+        worst: dict[str, float] = {}
+        for ph in ("free", "plus", "minus"):
+            if ph not in info:
+                continue
+            layers = [a[:samples] for a in info[ph].layers]
+            prev = xs if k == 0 else layers[k - 1]
+            pre = net.presynaptic(k, prev)
+            f = crossbar_wire_drop(net.weights[k] * net.params.g_max, pre, layers[k], r)
+            worst = {key: max(worst.get(key, 0.0), v) for key, v in f.items()}
+        out["crossbars"].append(worst)
+    return out
+
+
 def _amplifier_currents(net: Any, info: dict[str, Any]) -> dict[str, float]:
     """Largest output current (A) of each amplifier kind over the three probe phases.
 
@@ -342,4 +442,4 @@ def _amplifier_currents(net: Any, info: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-__all__ = ["Audit", "preflight", "disturb_free_limit"]
+__all__ = ["Audit", "preflight", "disturb_free_limit", "crossbar_wire_drop", "wire_ir_drop"]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from thermolearn.algorithms.ep_physics import amplifier_stages
 from thermolearn.devices.peripherals import DAC
 from thermolearn.energy import EnergyLedger
 
@@ -59,11 +60,23 @@ def book_physical_step(
       the +β nudging conductance) × (settling + integration time). The −β phase's active
       source *supplies* β (V − y)²; it is reported apart (``energy_supplied_by_active_nudge``
       in metrics.json), not booked as dissipation.
-    * ``amplifier`` — *model, cited*: :func:`amplifier_count` amplifiers (two bidirectional
-      drive amplifiers per hidden node, one diode/read amplifier per hidden node, one ADC
-      buffer per output), each at its quiescent ``amplifier_power`` (TI OPA855 data sheet
-      SBOS622: 17.8 mA at 5 V, 89 mW) for the whole of every phase (settling +
-      integration): count × P_q × t_phase per phase and sample.
+    * ``amplifier`` — *model, cited*: the hidden layers' stages of
+      :func:`~thermolearn.algorithms.ep_physics.amplifier_stages` (the ±a crossbar drives and
+      the diode amplifiers), each at the quiescent power of its part (the decompensated TI
+      OPA855, data sheet SBOS622: 17.8 mA × 5 V = 89 mW, where the stage's gain is ≥ 7; the
+      unity-gain-stable TI OPA859, SBOS852A: 20.9 mA × 5 V = 104.5 mW, below) for the whole
+      of every phase (settling + integration): Σ count × P_q × t_phase per phase and sample.
+    * ``adc_preamp`` — *model, cited*: the preamp in front of every ADC (gain
+      ``adc_input_range / adc_range``: 4 for the hidden reads, OPA859; 50 for the outputs,
+      OPA855), the same way.
+    * ``input_drivers`` — *model, cited*: the drivers behind the DACs that hold the input and
+      bias rows of every crossbar (unity buffers, the −x rows inverting; OPA859), the same way.
+    * ``driver_output_stage`` — *simulated*: every stage's output-stage loss
+      ``V_rail |I| − V I`` (±2.5 V rails) at the line currents of the solved phase
+      (:func:`~thermolearn.algorithms.ep_physics.driver_output_losses`: input and bias rows,
+      drive amplifiers and their mirrors, diode amplifiers and mirrors, diode bias and
+      nudging sources) × (settling + integration time). The crossbar's own I²R is in the
+      phase lines; this is what the supplies lose delivering it.
     * ``adc`` — *model, cited*: Walden FOM × 2^bits per conversion (Murmann's survey), one per
       output in the free phase and one per hidden and output node in each nudged phase.
     * ``dac`` — *model*: one input conversion per feature, C_load V² at full swing
@@ -85,13 +98,22 @@ def book_physical_step(
             ledger.book(cat, info["power"][key] * t, source="simulated", count=bsz)
             n_phases += 1
     sizes = p.layer_sizes
-    n_amp = amplifier_count(sizes)
-    ledger.book(
-        "amplifier",
-        phys.amplifier_power * n_amp * t * n_phases * bsz,
-        source="model",
-        count=n_amp * n_phases * bsz,
-    )
+    lines: dict[str, list[Any]] = {"amplifier": [], "adc_preamp": [], "input_drivers": []}
+    for st in amplifier_stages(net, phys):
+        if "preamp" in st.name:
+            lines["adc_preamp"].append(st)
+        elif "driver" in st.name:
+            lines["input_drivers"].append(st)
+        else:
+            lines["amplifier"].append(st)
+    for cat, stages in lines.items():
+        n_st = sum(st.count for st in stages)
+        watts = sum(st.count * st.power for st in stages)
+        ledger.book(cat, watts * t * n_phases * bsz, source="model",
+                    count=n_st * n_phases * bsz)
+    if info.get("driver_loss"):
+        ledger.book("driver_output_stage", sum(info["driver_loss"].values()) * t,
+                    source="simulated", count=bsz)
     conv = sum(info["reads"].values()) * bsz
     ledger.book("adc", phys.adc_energy * conv, source="model", count=conv)
     dac = DAC(bits=phys.dac_bits, v_full_scale=p.input_amplitude, c_load=phys.dac_c_load)
@@ -104,14 +126,4 @@ def book_physical_step(
     ledger.book("update_memory", phys.sram_energy * words, source="model", count=words)
 
 
-def amplifier_count(layer_sizes: tuple[int, ...]) -> int:
-    """Amplifiers powered in every phase: 3 per hidden node (±a drive, diode/read), 1 per output.
-
-    The read amplifier exists whatever ``diode_gain`` is (it drives the hidden node's ADC);
-    each output's ADC has a unity-gain buffer (its noise is in the read, see
-    :func:`thermolearn.algorithms.ep_physics.read_noise`).
-    """
-    return 3 * sum(layer_sizes[1:-1]) + layer_sizes[-1]
-
-
-__all__ += ["book_physical_step", "amplifier_count"]
+__all__ += ["book_physical_step"]

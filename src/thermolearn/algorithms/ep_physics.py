@@ -26,17 +26,24 @@ the learning loop and books their energy:
   codes are rounded to ``adc_bits`` and clipped. The energy booked per conversion is the Walden
   figure of merit at that ENOB, ``FOM·2^bits`` (:class:`thermolearn.devices.ADC`).
 * **DACs for the inputs**: features are rounded to ``dac_bits`` before they drive the sources.
-* **Amplifiers: settling, noise and power (the cited part, [6]).** Every amplifier is a
-  single-pole voltage-feedback stage of gain-bandwidth product GBW: at closed-loop (noise)
-  gain G its time constant is ``τ_a = G / (2π GBW)`` and it needs ``ln(2^bits) τ_a`` to settle
-  within one part in 2^bits; the audit requires the phase's ``settling_time`` to cover the
-  larger of that and the network's settling. Each read passes one amplifier of input voltage
-  noise density e_n (one-sided) at noise gain G — the diode amplifier of gain a_d for a
-  hidden read (its output is the node the ADC digitises), a unity-gain buffer for an output
-  read — so the read averaged over T carries an extra variance ``e_n² G² / (2T)`` at the
-  ADC, ``e_n² / (2T)`` referred to the node; the drive and diode amplifiers' output noise
+* **Amplifiers: stability, settling, noise and power (cited parts, [6], [7]).** Every
+  amplifier is a single-pole voltage-feedback stage of gain-bandwidth product GBW: at
+  closed-loop (noise) gain G its time constant is ``τ_a = G / (2π GBW)`` and it needs
+  ``ln(2^bits) τ_a`` to settle within one part in 2^bits; the audit requires the phase's
+  ``settling_time`` to cover the slowest stage and the network's settling. A stage is built
+  from the decompensated OPA855 [6] (8 GHz, 0.98 nV/√Hz, 89 mW, stable only for G ≥ 7) where
+  its gain allows, from the unity-gain-stable OPA859 [7] (900 MHz, 3.3 nV/√Hz, 104.5 mW)
+  below (:meth:`PhysicsParams.stage`): the ±a crossbar drives (G = a = 3 and 1 + a = 4), the
+  input-row drivers behind the DACs and the hidden ADC preamps are OPA859s, the gain-30 diode
+  amplifiers and the gain-50 output ADC preamps OPA855s; the audit refuses a stage below its
+  part's minimum stable gain. Each read passes its amplifiers (input noise e_n, averaged over
+  T: ``e_n² / (2T)`` referred to the node); the drivers' and drive amplifiers' output noise
   also drives the network (see :func:`read_noise`). The amplifiers are powered for the whole
-  phase: count × quiescent power × (settling + integration) is booked.
+  phase: count × quiescent power × (settling + integration) is booked, and each output
+  stage's loss ``V_rail |I| − V I`` at the simulated line currents.
+* **ADC preamps.** An ADC core has a fixed input range (``adc_input_range``, ±1 V); a node
+  read over ±``adc_range_*`` needs a preamp of gain ``adc_input_range / adc_range_*`` in front
+  of it (output reads: ±20 mV → gain 50; hidden reads at the diode node: ±0.25 V → gain 4).
 
 References
 ----------
@@ -53,6 +60,10 @@ References
    Input Amplifier", data sheet SBOS622 (2018, rev. 2023): gain-bandwidth product 8 GHz,
    input voltage noise 0.98 nV/√Hz, quiescent current 17.8 mA, supply 3.3 V to 5.25 V
    (booked at 5 V: 89 mW per amplifier), stable for gains ≥ 7 V/V.
+.. [7] Texas Instruments, "OPA859 1.8-GHz Unity-Gain Bandwidth, 3.3-nV/√Hz, FET Input
+   Amplifier", data sheet SBOS852A (2018, rev. 2025): gain-bandwidth product 900 MHz,
+   unity-gain stable, input voltage noise 3.3 nV/√Hz, quiescent current 20.9 mA (booked at
+   5 V: 104.5 mW).
 """
 
 from __future__ import annotations
@@ -68,6 +79,7 @@ from thermolearn.algorithms.ep_circuit import PhaseResult
 from thermolearn.devices.peripherals import DEFAULT_FOM_WALDEN
 from thermolearn.devices.shockley import shockley_conductance
 from thermolearn.errors import ParameterError
+from thermolearn.hardware import OPA855, OPA859
 from thermolearn.physics import K_B, Q_E
 from thermolearn.validation import (
     check_converter_bits,
@@ -82,12 +94,43 @@ MAC_ENERGY_INT32 = 3.2e-12
 #: Horowitz (ISSCC 2014): 64-bit read of an 8 kB SRAM 10 pJ, i.e. 5 pJ per 32-bit word.
 SRAM_ENERGY_PER_WORD = 5e-12
 #: TI OPA855 data sheet (SBOS622): gain-bandwidth product 8 GHz.
-AMPLIFIER_GBW_CITED = 8e9
+AMPLIFIER_GBW_CITED = OPA855.gbw
 #: TI OPA855 data sheet (SBOS622): input voltage noise density 0.98 nV/√Hz (one-sided).
-AMPLIFIER_NOISE_CITED = 0.98e-9
+AMPLIFIER_NOISE_CITED = OPA855.noise
 #: TI OPA855 data sheet (SBOS622): quiescent current 17.8 mA at a 5 V supply (the top of its
 #: 3.3–5.25 V range; its electrical characteristics are specified at ±2.5 V): 89 mW.
-AMPLIFIER_POWER_CITED = 17.8e-3 * 5.0
+AMPLIFIER_POWER_CITED = OPA855.power
+#: Supply rail magnitude of every amplifier and driver, V: the 5 V both parts are booked at,
+#: split ±2.5 V (the OPA855's electrical characteristics are specified at ±2.5 V).
+SUPPLY_RAIL = 0.5 * OPA855.supply_voltage
+
+#: Bulk copper resistivity at 20 °C, ohm·m (CRC Handbook of Chemistry and Physics, 97th ed.,
+#: "Electrical resistivity of pure metals": 1.68e-8 ohm·m).
+RHO_CU_BULK = 1.68e-8
+#: Resistance of one cell pitch of a crossbar line at a 22 nm half-pitch F, ohm: a copper
+#: wire of width F and thickness 2F (aspect ratio 2) over a cell pitch of 2F is ρ·2F/(F·2F)
+#: = ρ/F = 0.76 ohm with the *bulk* resistivity. A lower bound: at these widths surface and
+#: grain-boundary scattering raise copper's resistivity severalfold (W. Steinhögl et al.,
+#: Phys. Rev. B 66, 075414 (2002)), and liners take part of the cross-section.
+WIRE_RESISTANCE_BOUND = RHO_CU_BULK / 22e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One kind of amplifier stage of the EP circuit and the part it is built from."""
+
+    name: str
+    gain: float
+    """Noise gain (V/V, >= 1)."""
+    count: int
+    """Stages of this kind in the network."""
+    part: str
+    """``"amplifier"`` (the decompensated high-speed part) or ``"buffer"`` (unity-gain
+    stable)."""
+    gbw: float
+    noise: float
+    power: float
+    min_stable_gain: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +174,29 @@ class PhysicsParams:
     amplifier_noise : float
         Input voltage noise density e_n of every amplifier, V/√Hz one-sided (OPA855:
         0.98 nV/√Hz); each read adds e_n² G²/(2T) at its ADC (0 disables it, a control).
+    amplifier_min_stable_gain : float
+        Smallest noise gain at which that part is stable, V/V (OPA855: 7, decompensated).
+        A stage whose gain is below it is built from the buffer part instead.
+    buffer_power, buffer_gbw, buffer_noise, buffer_min_stable_gain : float
+        The same four figures of the unity-gain-stable part (TI OPA859, data sheet SBOS852A:
+        20.9 mA × 5 V, 900 MHz, 3.3 nV/√Hz, stable at gain 1) that builds every stage of gain
+        below ``amplifier_min_stable_gain``: the ±a crossbar drives (noise gains a and 1 + a),
+        the input-row drivers behind the DACs, the hidden ADC preamps. The audit refuses a
+        stage whose gain is below its part's minimum stable gain.
+    adc_input_range : float
+        ± full scale of the ADC core's input, V (a 2 V peak-to-peak differential input, the
+        usual range of the ~1 V-supply SAR converters behind the survey's Walden figures; a
+        design figure). Each ADC has a preamp of gain ``adc_input_range / adc_range_*``
+        (≥ 1) that maps its node's range onto it; the preamp's noise enters the read and its
+        power is booked (``adc_preamp``).
+    wire_resistance : float
+        Interconnect resistance per cell pitch of every crossbar line, ohm, used by the audit
+        to compute the IR drop of the solved phases (the EP solvers themselves treat the
+        lines as ideal). Default :data:`WIRE_RESISTANCE_BOUND`, a lower bound; 0 skips it.
+    supply_rail : float
+        Magnitude of the ± supply rails of every amplifier and driver, V (±2.5 V: the 5 V
+        supply the parts are booked at). A stage delivering current I at output voltage V
+        dissipates V_rail |I| − V I in its output stage (``driver_output_stage``).
     amplifier_output_current : float
         Largest current one amplifier output may source, A. The audit compares it with the
         currents the solved phases draw (drive buffers, current mirrors, diode nodes). The
@@ -144,7 +210,7 @@ class PhysicsParams:
     """
 
     capacitance: float = 1e-12
-    settling_time: float = 1e-8
+    settling_time: float = 1.2e-8
     integration_time: float = 1e-7
     read_noise: bool = True
     adc_bits: int = 12
@@ -159,6 +225,14 @@ class PhysicsParams:
     amplifier_power: float = AMPLIFIER_POWER_CITED
     amplifier_gbw: float = AMPLIFIER_GBW_CITED
     amplifier_noise: float = AMPLIFIER_NOISE_CITED
+    amplifier_min_stable_gain: float = OPA855.min_stable_gain
+    buffer_power: float = OPA859.power
+    buffer_gbw: float = OPA859.gbw
+    buffer_noise: float = OPA859.noise
+    buffer_min_stable_gain: float = OPA859.min_stable_gain
+    adc_input_range: float = 1.0
+    supply_rail: float = SUPPLY_RAIL
+    wire_resistance: float = WIRE_RESISTANCE_BOUND
     amplifier_output_current: float = math.inf
     allow_read_disturb: bool = False
     disturb_reads: float = 1e6
@@ -179,6 +253,17 @@ class PhysicsParams:
         check_nonnegative(self.amplifier_power, "amplifier_power", o, "W")
         check_positive(self.amplifier_gbw, "amplifier_gbw", o, "Hz")
         check_nonnegative(self.amplifier_noise, "amplifier_noise", o, "V/sqrt(Hz)")
+        check_nonnegative(self.buffer_power, "buffer_power", o, "W")
+        check_positive(self.buffer_gbw, "buffer_gbw", o, "Hz")
+        check_nonnegative(self.buffer_noise, "buffer_noise", o, "V/sqrt(Hz)")
+        for name in ("amplifier_min_stable_gain", "buffer_min_stable_gain"):
+            if not getattr(self, name) >= 1.0:
+                raise ParameterError(
+                    f"The '{name}' parameter of {o} must be >= 1 V/V; got {getattr(self, name)!r}."
+                )
+        check_positive(self.adc_input_range, "adc_input_range", o, "V")
+        check_positive(self.supply_rail, "supply_rail", o, "V")
+        check_nonnegative(self.wire_resistance, "wire_resistance", o, "ohm")
         if not (self.amplifier_output_current > 0):  # inf allowed: no limit checked
             check_positive(self.amplifier_output_current, "amplifier_output_current", o, "A")
         check_positive(self.disturb_reads, "disturb_reads", o)
@@ -193,21 +278,41 @@ class PhysicsParams:
         """Settling plus integration, s."""
         return self.settling_time + self.integration_time
 
+    def stage(self, name: str, gain: float, count: int = 1) -> Stage:
+        """Return the stage ``name`` of noise gain ``gain``, built from the part it allows.
+
+        The decompensated high-speed part (``amplifier_*``, OPA855) where the gain reaches its
+        minimum stable gain, the unity-gain-stable part (``buffer_*``, OPA859) below it.
+        """
+        g = max(abs(float(gain)), 1.0)
+        if g >= self.amplifier_min_stable_gain:
+            return Stage(name, g, count, "amplifier", self.amplifier_gbw, self.amplifier_noise,
+                         self.amplifier_power, self.amplifier_min_stable_gain)
+        return Stage(name, g, count, "buffer", self.buffer_gbw, self.buffer_noise,
+                     self.buffer_power, self.buffer_min_stable_gain)
+
+    def preamp_gain(self, full_scale: float) -> float:
+        """Gain (>= 1) of the preamp that maps ±``full_scale`` onto the ADC core's input."""
+        return max(self.adc_input_range / full_scale, 1.0)
+
     def amplifier_tau(self, noise_gain: float) -> float:
-        """Closed-loop time constant G/(2π GBW) (s) of an amplifier at noise gain G."""
-        return max(float(noise_gain), 1.0) / (2.0 * math.pi * self.amplifier_gbw)
+        """Closed-loop time constant G/(2π GBW) (s) of the stage of noise gain G (its part)."""
+        st = self.stage("stage", noise_gain)
+        return st.gain / (2.0 * math.pi * st.gbw)
 
     def amplifier_settling(self, noise_gain: float) -> float:
-        """Time (s) for that amplifier to settle within one part in 2^adc_bits."""
+        """Time (s) for that stage to settle within one part in 2^adc_bits."""
         return self.amplifier_tau(noise_gain) * self.adc_bits * math.log(2.0)
 
     def amplifier_read_variance(self) -> float:
-        """Node-referred variance (V²) one read amplifier adds over the window T.
+        """Node-referred variance (V²) an output read's amplifier adds over the window T.
 
-        e_n² G² / (2T) at the amplifier output (one-sided density averaged over T), divided by
-        the G² that maps the node to the ADC: e_n² / (2T), the same for every read.
+        The output preamp (gain ``adc_input_range / adc_range_output``): e_n² G² / (2T) at its
+        output (one-sided density averaged over T), divided by the G² that maps the node to
+        the ADC: e_n² / (2T).
         """
-        return self.amplifier_noise**2 / (2.0 * self.integration_time)
+        e_n = self.stage("output preamp", self.preamp_gain(self.adc_range_output)).noise
+        return e_n**2 / (2.0 * self.integration_time)
 
     def lsb(self, full_scale: float) -> float:
         """ADC step (V) over ±full_scale."""
@@ -321,16 +426,19 @@ def read_noise(
     Element by element: Johnson currents N(0, 2kT G/T) of every crossbar device and of the
     nudging conductance (|β| for the active −β source, whose noise is taken equal to that of a
     resistor: an assumption), shot currents N(0, q(I + 2I_s)/T) of every diode (mirrored into
-    the hidden node with the gain a), and the amplifiers' input voltage noise e_n (one-sided,
-    averaged over T: N(0, e_n² G²/(2T)) at an output of noise gain G): the +a drive amplifier
-    (G = a) and the −a one (inverting, G = 1 + a) of every hidden node put it on their rows,
-    so it drives G_ij n_i into every column node and, through the mirror, ∓a Σ_j G_ij n_i
-    back into the hidden node; the diode amplifier (G = a_d, when a_d ≠ 1) moves its node u by
-    n_d, so its diodes carry g_d n_d more, mirrored as −a_d g_d n_d into the hidden node. Then
-    the exact solve of H v = ξ. Each read then passes its amplifier: a hidden read is the
-    diode amplifier's output u = a_d V + n_d (the same n_d), i.e. + n_d / a_d at the node; an
-    output read passes a unity-gain buffer, + N(0, e_n²/(2T)). Both add e_n²/(2T) referred
-    to the node (:meth:`PhysicsParams.amplifier_read_variance`).
+    the hidden node with the gain a), and the amplifiers' input voltage noise e_n of each
+    stage's part (:meth:`PhysicsParams.stage`; one-sided, averaged over T: N(0, e_n² G²/(2T))
+    at an output of noise gain G): the input drivers behind the DACs (+x and bias rows: unity
+    buffers; −x rows: inverting, G = 2) drive G_ij n_i into every hidden node; the +a drive
+    amplifier (G = a) and the −a one (inverting, G = 1 + a) of every hidden node put it on
+    their rows, so it drives G_ij n_i into every column node and, through the mirror,
+    ∓a Σ_j G_ij n_i back into the hidden node (the hidden bias rows' unity drivers likewise);
+    the diode amplifier (G = a_d, when a_d ≠ 1) moves its node u by n_d, so its diodes carry
+    g_d n_d more, mirrored as −a_d g_d n_d into the hidden node. Then the exact solve of
+    H v = ξ. Each read then passes its amplifiers: a hidden read is the diode amplifier's
+    output u = a_d V + n_d (the same n_d) through the hidden ADC preamp (input noise n_h),
+    i.e. + (n_d + n_h) / a_d at the node; an output read passes the output ADC preamp,
+    + N(0, e_n²/(2T)) node-referred (:meth:`PhysicsParams.amplifier_read_variance`).
     """
     p = net.params
     kt = K_B * p.temperature
@@ -339,11 +447,23 @@ def read_noise(
     bsz = x.shape[0]
     sizes = p.layer_sizes
     xi = [np.zeros((bsz, n)) for n in sizes[1:]]
-    e_sd = phys.amplifier_noise / math.sqrt(2.0 * t_int)  # averaged e_n at noise gain 1
-    n_read: list[Array] = []  # node-referred noise of each hidden read (the diode amplifier)
-    # first crossbar: rows are ideal sources, every device's noise enters its column node
-    g0 = net.weights[0].sum(axis=0) * p.g_max
+
+    def e_sd(stage: Stage) -> float:  # averaged e_n at the stage's input (noise gain 1)
+        return stage.noise / math.sqrt(2.0 * t_int)
+
+    n_read: list[Array] = []  # node-referred noise of each hidden read (diode amp + preamp)
+    # first crossbar: every device's Johnson noise enters its column node; the rows are
+    # driven by the input drivers behind the DACs (+x and bias: unity buffers, -x: inverting,
+    # noise gain 2), whose output noise drives G_ij n_i into every column node
+    g_in = net.weights[0] * p.g_max
+    g0 = g_in.sum(axis=0)
     xi[0] += rng.standard_normal((bsz, sizes[1])) * np.sqrt(2.0 * kt * g0 / t_int)
+    n0 = sizes[0]
+    e_row = e_sd(phys.stage("input driver", 1.0))
+    e_inv = e_sd(phys.stage("input driver (inverting)", 2.0)) * 2.0
+    if e_row > 0.0 or e_inv > 0.0:
+        sd = np.concatenate([np.full(n0, e_row), np.full(n0, e_inv), np.full(2, e_row)])
+        xi[0] += (rng.standard_normal((bsz, 2 * n0 + 2)) * sd) @ g_in
     for k in range(1, big_l):
         gk = net.weights[k] * p.g_max  # (2n_k + 2, n_{k+1})
         z = rng.standard_normal((bsz, *gk.shape)) * np.sqrt(2.0 * kt * gk / t_int)
@@ -352,18 +472,27 @@ def read_noise(
         a = net._gain(k)
         # the row current of the ±a·V rows is mirrored into the hidden node (gain ∓a)
         xi[k - 1] += -a * z[:, :n, :].sum(axis=2) + a * z[:, n : 2 * n, :].sum(axis=2)
-        if e_sd > 0.0:
-            # drive amplifiers' output noise on the ±a·V rows: +a (G = a), −a (G = 1 + a)
-            n_p = rng.standard_normal((bsz, n)) * (abs(a) * e_sd)
-            n_m = rng.standard_normal((bsz, n)) * ((1.0 + abs(a)) * e_sd)
+        # drive amplifiers' output noise on the ±a·V rows: +a (G = a), −a (G = 1 + a)
+        s_p = phys.stage("crossbar drive +a", abs(a))
+        s_m = phys.stage("crossbar drive -a", 1.0 + abs(a))
+        if s_p.noise > 0.0 or s_m.noise > 0.0:
+            n_p = rng.standard_normal((bsz, n)) * (s_p.gain * e_sd(s_p))
+            n_m = rng.standard_normal((bsz, n)) * (s_m.gain * e_sd(s_m))
             g_p, g_m = gk[:n], gk[n : 2 * n]
             xi[k] += n_p @ g_p + n_m @ g_m
             xi[k - 1] += -a * n_p * g_p.sum(axis=1) + a * n_m * g_m.sum(axis=1)
+        # the bias rows' drivers (unity buffers)
+        if e_row > 0.0:
+            xi[k] += (rng.standard_normal((bsz, 2)) * e_row) @ gk[2 * n :]
     for layer in range(1, big_l):
         a_d = net.readout_gain(layer)
-        n_d = rng.standard_normal(xi[layer - 1].shape) * (abs(a_d) * e_sd)
-        n_read.append(n_d / a_d)
-        if p.diodes and a_d != 1.0 and e_sd > 0.0:
+        s_d = phys.stage("diode amplifier", a_d)
+        n_d = rng.standard_normal(xi[layer - 1].shape) * (abs(a_d) * e_sd(s_d))
+        # the hidden ADC's preamp reads u = a_d V: its input noise is n_p / a_d at the node
+        s_h = phys.stage("hidden ADC preamp", phys.preamp_gain(phys.adc_range_hidden))
+        n_h = rng.standard_normal(xi[layer - 1].shape) * e_sd(s_h)
+        n_read.append((n_d + n_h) / a_d)
+        if p.diodes and a_d != 1.0 and s_d.noise > 0.0:
             # the diode node u = a_d V + n_d: the diodes carry g_d n_d more, mirrored (−a_d)
             g_d = _diode_small_signal(net, layer, state.layers[layer - 1]) / (a_d * a_d)
             xi[layer - 1] += -a_d * g_d * n_d
@@ -377,11 +506,10 @@ def read_noise(
     diag = diagonal_blocks(net, state, beta)
     coup = coupling_blocks(net)
     v = _solve_chain(diag, coup, xi)
-    if e_sd > 0.0:
-        v = [a + n for a, n in zip(v[:-1], n_read, strict=True)] + [
-            v[-1] + e_sd * rng.standard_normal(v[-1].shape)
-        ]
-    return v
+    e_out = e_sd(phys.stage("output ADC preamp", phys.preamp_gain(phys.adc_range_output)))
+    return [a + n for a, n in zip(v[:-1], n_read, strict=True)] + [
+        v[-1] + e_out * rng.standard_normal(v[-1].shape)
+    ]
 
 
 def _solve_chain(diag: list[Array], coup: list[Array], rhs: list[Array]) -> list[Array]:
@@ -551,6 +679,8 @@ def physical_gradients(
             "free": net.phase_power(xq, free, net._squared_drops(xq, free), 0.0, tgt),
             "plus": net.phase_power(xq, plus, net._squared_drops(xq, plus), b, tgt),
         },
+        "driver_loss": {},
+        "driver_current_max": {},
         "supplied": {},
         "clipped": free_m.meta["clipped"] + plus_m.meta["clipped"],
         "max_drop": {"free": max_drops(net, xq, free.layers),
@@ -561,6 +691,16 @@ def physical_gradients(
                   "plus": sum(net.params.layer_sizes[1:])},
     }
     d_plus = net._squared_drops(xq, plus_m)
+
+    def drivers(phase: str, state: Any, beta: float) -> None:
+        w, imax = driver_output_losses(net, xq, state, beta, tgt, phys.supply_rail)
+        info["driver_loss"][phase] = w
+        cur = info["driver_current_max"]
+        for kind, i in imax.items():
+            cur[kind] = max(cur.get(kind, 0.0), i)
+
+    drivers("free", free, 0.0)
+    drivers("plus", plus, b_si)
     if estimator == "centred":
         minus = net.solve(xq, beta=-b_si, target=tgt, init=free.layers, solver=solver)
         minus_m = measure(net, xq, minus, -b_si, phys, rng)
@@ -570,6 +710,7 @@ def physical_gradients(
             xq, minus, net._squared_drops(xq, minus), -b, tgt
         )
         info["supplied"]["minus"] = net.nudge_supplied_power(minus, -b, tgt)
+        drivers("minus", minus, -b_si)
         info["clipped"] += minus_m.meta["clipped"]
         info["max_drop"]["minus"] = max_drops(net, xq, minus.layers)
         info["sweeps"] += minus.sweeps
@@ -596,3 +737,97 @@ def physical_gradients(
 
 
 __all__ += ["physical_gradients"]
+
+
+def amplifier_stages(net: Any, phys: PhysicsParams) -> list[Stage]:
+    """Every amplifier stage of the EP network, with its gain, count and part.
+
+    Per hidden layer of n nodes: the +a and −a crossbar drives (noise gains a and 1 + a), the
+    diode amplifier (a_d), the hidden ADC preamp (``adc_input_range / adc_range_hidden``), n
+    of each, and the two unity drivers of the next crossbar's bias rows; the output ADC
+    preamps (``adc_input_range / adc_range_output``), one per output; the input-row drivers
+    behind the DACs: +x and the two bias rows (unity buffers), −x (inverting, noise gain 2).
+    """
+    sizes = net.params.layer_sizes
+    out = [
+        phys.stage("input row driver", 1.0, sizes[0] + 2),
+        phys.stage("input row driver (inverting)", 2.0, sizes[0]),
+    ]
+    for layer in range(1, net.n_layers):
+        n = sizes[layer]
+        a = abs(float(net._gain(layer)))
+        out += [
+            phys.stage(f"crossbar drive +a of layer {layer}", a, n),
+            phys.stage(f"crossbar drive -a of layer {layer}", 1.0 + a, n),
+            phys.stage(f"diode amplifier of layer {layer}", float(net.readout_gain(layer)), n),
+            phys.stage(f"hidden ADC preamp of layer {layer}",
+                       phys.preamp_gain(phys.adc_range_hidden), n),
+            phys.stage(f"bias row driver of crossbar {layer}", 1.0, 2),
+        ]
+    out.append(phys.stage("output ADC preamp", phys.preamp_gain(phys.adc_range_output),
+                          sizes[-1]))
+    return out
+
+
+def driver_output_losses(
+    net: Any, x: Array, state: Any, beta: float, target: Array, rail: float
+) -> tuple[float, dict[str, float]]:
+    """Output-stage dissipation (W, batch sum) of every driven line at a solved phase.
+
+    A stage whose output sits at V and delivers the current I into the circuit draws
+    ``V_rail |I|`` from the rail it sources from (or sinks to) and delivers ``V I``: its output
+    transistors dissipate ``V_rail |I| − V I`` (≥ 0 for |V| < V_rail). Lines: the input and
+    bias rows (their drivers deliver each row's crossbar current), the ±a·V rows of the
+    drive amplifiers and their mirrors (∓a times that current into the hidden node), the
+    diode amplifiers (the net diode current at u), the diode mirrors (−a_d times it into the
+    hidden node), the diode bias sources, and the nudging source (``beta`` in S, signed).
+    Returns the total and the largest |I| (A) per kind of stage.
+    """
+    p = net.params
+    gm = p.g_max
+    total = 0.0
+    imax: dict[str, float] = {}
+
+    def add(kind: str, v: Array, i: Array) -> None:
+        nonlocal total
+        total += float(np.sum(rail * np.abs(i) - v * i))
+        if i.size:
+            imax[kind] = max(imax.get(kind, 0.0), float(np.max(np.abs(i))))
+
+    prev = x
+    for k, vk in enumerate(state.layers):
+        pre = net.presynaptic(k, prev)
+        g = net.weights[k] * gm
+        i_row = pre * g.sum(axis=1) - vk @ g.T
+        n = p.layer_sizes[k]
+        if k == 0:
+            add("input row drivers", pre, i_row)
+        else:
+            add("crossbar drive amplifiers", pre[:, : 2 * n], i_row[:, : 2 * n])
+            add("bias row drivers", pre[:, 2 * n :], i_row[:, 2 * n :])
+            a = float(net._gain(k))
+            i_m = np.concatenate([-a * i_row[:, :n], a * i_row[:, n : 2 * n]], axis=1)
+            add("crossbar current mirrors", np.concatenate([prev, prev], axis=1), i_m)
+        prev = vk
+    if p.diodes:
+        for layer in range(1, net.n_layers):
+            v = state.layers[layer - 1]
+            i_up, i_dn = net.diode_currents(layer, v)
+            a_d = p.diode_gain
+            if a_d != 1.0:  # a_d = 1: the diodes sit on the hidden node itself
+                i_d = i_up - i_dn
+                add("diode amplifiers", a_d * v, i_d)
+                add("diode current mirrors", v, -a_d * i_d)
+            add("diode bias sources", np.full_like(v, p.v_up), -i_up)
+            add("diode bias sources", np.full_like(v, p.v_down), i_dn)
+    if beta > 0.0:
+        # a conductance beta to a source at the target: the source delivers beta (y - V)
+        add("nudge sources", target, beta * (target - state.layers[-1]))
+    elif beta < 0.0:
+        # the active element injects beta (y - V) (beta < 0) into the output node
+        add("nudge sources", state.layers[-1], beta * (target - state.layers[-1]))
+    return total, imax
+
+
+__all__ += ["Stage", "SUPPLY_RAIL", "RHO_CU_BULK", "WIRE_RESISTANCE_BOUND", "amplifier_stages",
+            "driver_output_losses"]
