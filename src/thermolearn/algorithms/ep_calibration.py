@@ -35,8 +35,12 @@ from thermolearn.algorithms.ep_circuit import (
     mean_node_conductance,
     size_diodes,
 )
-from thermolearn.algorithms.ep_energy import amplifier_count
-from thermolearn.algorithms.ep_physics import PhysicsParams, measure, quantize_inputs
+from thermolearn.algorithms.ep_physics import (
+    PhysicsParams,
+    amplifier_stages,
+    measure,
+    quantize_inputs,
+)
 from thermolearn.devices.peripherals import DAC
 from thermolearn.energy import EnergyLedger
 from thermolearn.errors import ParameterError
@@ -154,8 +158,10 @@ def calibrate_diodes(
     t = phys.phase_duration
     tgt = np.zeros((n, p.layer_sizes[-1]))
     e_phase = probe.phase_power(xq, free, probe._squared_drops(xq, free), 0.0, tgt) * t
-    n_amp = amplifier_count(p.layer_sizes)
-    e_amp = phys.amplifier_power * n_amp * t * n
+    # every amplifier stage powered for the probe phase, each at its part's quiescent power
+    stages = amplifier_stages(net, phys)
+    n_amp = sum(st.count for st in stages)
+    e_amp = sum(st.count * st.power for st in stages) * t * n
     n_adc = p.layer_sizes[1] * n
     e_adc = phys.adc_energy * n_adc
     dac = DAC(bits=phys.dac_bits, v_full_scale=p.input_amplitude, c_load=phys.dac_c_load)
