@@ -28,12 +28,17 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
     a = s["audit"]
     assert a["drop_over_disturb_free_max"] == max(r["drop_over_disturb_free_max"] for r in rows)
     assert 0 < a["drop_over_disturb_free_max"] < 1 and a["batches_above_disturb_free_voltage"] == 0
+    assert a["adc_clipped_fraction_max"] == max(r["adc_clipped_fraction"] for r in rows)
+    assert all(r["diode_calibration"] is None for r in rows)  # digits: its fixed diodes
 
 
 def test_benchmark_validation_split_is_held_out_of_training(tmp_path: Path) -> None:
     """With ``validation`` the figures are on n held-out training examples (reference: the
     digits split sizes, 1,437 train / 360 test)."""
-    extra = {"n_train": 100, "hidden": (12,), "epochs": 1, "batch_size": 20, "validation": 200}
+    extra = {"n_train": 100, "hidden": (12,), "epochs": 1, "batch_size": 20, "validation": 200,
+             "diode_calibration": 50}
     s = run_benchmark("digits", tmp_path, seeds=1, device="ideal", extra=extra, progress=False)
     r = s["runs"][0]
     assert s["split"].startswith("validation") and r["n_test"] == 200 and r["n_train"] == 100
+    # the opt-in diode sizing is reported per seed (on 50 of its 100 training examples)
+    assert r["diode_calibration"]["n_samples"] == 50 and r["diode_calibration"]["diode_gain"] > 0

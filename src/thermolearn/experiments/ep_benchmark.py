@@ -77,6 +77,9 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
         "batches_above_disturb_free_voltage": a["batches_above_disturb_free_voltage"],
         "read_disturb_per_epoch": a["read_disturb_max_dG_over_window_per_epoch"],
         "signal_over_lsb": a["adc"]["signal_over_lsb"],
+        "adc_clipped_fraction": a["adc"]["clipped_fraction"],
+        # the diodes sized to the fan-in and the measured swing (None: the task's fixed diodes)
+        "diode_calibration": m.get("diode_calibration"),
         "ep_seconds": t_ep,
         "backprop_seconds": bp["seconds"],
         "seconds": time.perf_counter() - t0,
@@ -126,6 +129,10 @@ def run_benchmark(
                                               for r in rows),
             "signal_over_lsb_min": [min(r["signal_over_lsb"][k] for r in rows)
                                     for k in range(len(rows[0]["signal_over_lsb"]))],
+            # rows cached before this field existed do not carry it
+            "adc_clipped_fraction_max": max(
+                (r["adc_clipped_fraction"] for r in rows if "adc_clipped_fraction" in r),
+                default=None),
         },
         "runs": rows,
         "note": "each seed draws its own split, initial conductances, device variability and "
