@@ -442,14 +442,17 @@ def find_lines(
     np.cumsum(np.bincount(br, minlength=n), out=indptr_b[1:])
     best = _row_max(bm, indptr_b)
     hit = np.flatnonzero((bm >= best[br]) & (bm > 0))
-    hr, pick = np.unique(br[hit], return_index=True)
+    hb = br[hit]  # in row order: the first hit of each row
+    pick = np.flatnonzero(np.concatenate(([True], hb[1:] != hb[:-1]))) if hb.size else hb
     partner = np.full(n, -1, dtype=np.intp)
-    partner[hr] = bc[hit[pick]]
+    partner[hb[pick]] = bc[hit[pick]]
     idx = np.arange(n, dtype=np.intp)
     pairs = (partner >= 0) & (partner[np.maximum(partner, 0)] == idx)
-    key = np.where(pairs, np.minimum(idx, partner), idx)  # one representative per aggregate
     pos = np.empty(n, dtype=np.intp)
     pos[order] = idx
+    # one representative per aggregate: its first unknown in line order (so the coarse
+    # unknowns follow the lines of the first colour, e.g. a crossbar's rows)
+    key = np.where(pairs & (pos[np.maximum(partner, 0)] < pos), partner, idx)
     is_rep = np.zeros(n, dtype=np.intp)
     is_rep[pos[key == idx]] = 1
     rank = np.cumsum(is_rep) - 1  # aggregates numbered by their representative's position
@@ -989,9 +992,9 @@ def _free_system(
         shape=(nf, nf),
     )
     a_ff.sum_duplicates()
-    fixed_nodes = np.setdiff1d(np.arange(n), free)
-    at_fixed = np.zeros(n + 1, dtype=bool)
-    at_fixed[fixed_nodes] = True
+    at_fixed = np.ones(n + 1, dtype=bool)
+    at_fixed[free] = False
+    at_fixed[n] = False  # ground
     touch = at_fixed[ia] | at_fixed[ib]
     ta, tb, tg = ia[touch], ib[touch], g[touch]
 
