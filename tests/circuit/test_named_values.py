@@ -6,6 +6,8 @@ Reference: the plain ``dict`` the engine returned before (``{"0": 0.0, node: v, 
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -28,6 +30,12 @@ def test_named_values_behaves_as_a_read_only_dict() -> None:
     shared = NamedValues(["0", "x"], np.array([0.0, 5.0]), index, 1)
     assert shared["x"] == 5.0 and shared["0"] == 0.0
     assert "i(v1)" not in shared and "gnd" not in shared and list(shared) == ["0", "x"]
+    # pickled (process pools): names and values, the index rebuilt
+    from types import MappingProxyType
+
+    live = NamedValues(["0", "x"], np.array([0.0, 5.0]), MappingProxyType({"0": 0, "x": 1}))
+    back = pickle.loads(pickle.dumps(live))
+    assert back == {"0": 0.0, "x": 5.0} and back["x"] == 5.0
 
 
 def test_operating_point_mappings_equal_the_plain_dicts() -> None:

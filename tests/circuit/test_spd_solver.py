@@ -195,10 +195,9 @@ def test_nodal_solve_matches_the_mna_lu() -> None:
     matrix): voltages and source branch currents to 1e-12 relative, whether the nodal system
     comes from the MNA matrix or from the conductances; the element-current KCL residual
     equals the MNA residual to 1e-15 A."""
+    from thermolearn.circuit.elements import element_current_array, kcl_residual
     from thermolearn.circuit.mna.compile import CompiledCircuit
     from thermolearn.circuit.mna.spd import nodal_solve
-
-    from thermolearn.circuit.elements import element_current_array, kcl_residual
 
     c = _resistive_circuit(12, np.random.default_rng(8))
     c.add_resistor("rpar", "r0_0", "r0_1", 7.0)  # a parallel resistor (summed stamps)

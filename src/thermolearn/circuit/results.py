@@ -38,7 +38,7 @@ class NamedValues(Mapping[str, float]):
         Keys, in order.
     values : ndarray (len(names),)
         Values (float).
-    index : dict of str to int, optional
+    index : mapping of str to int, optional
         Name -> position in ``values`` (may hold extra names; those mapping outside
         ``values`` or to another name's position are not keys).
     offset : int
@@ -52,7 +52,7 @@ class NamedValues(Mapping[str, float]):
         self,
         names: list[str],
         values: Array,
-        index: dict[str, int] | None = None,
+        index: Mapping[str, int] | None = None,
         offset: int = 0,
     ) -> None:
         self._names = names
@@ -64,6 +64,10 @@ class NamedValues(Mapping[str, float]):
                 f"NamedValues needs one value per name; got {self._values.shape} for "
                 f"{len(names)} names."
             )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the names and values (the index is rebuilt on the first lookup)."""
+        return (NamedValues, (self._names, self._values))
 
     def _position(self, key: Any) -> int:
         if self._index is None:

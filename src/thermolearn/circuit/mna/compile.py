@@ -96,10 +96,6 @@ class CompiledCircuit:
         # the circuit's columns (read-only arrays; lists and dicts copied: a snapshot)
         cols = circuit.columns()
         all_nodes: list[str] = list(cols["nodes"])  # ground first
-        #: node -> unknown index (ground -1), in the circuit's node order
-        self.index: dict[str, int] = dict(
-            zip(all_nodes, range(-1, len(all_nodes) - 1), strict=True)
-        )
         #: every node name, ground first (the circuit's node order)
         self.all_nodes = all_nodes
         self.node_names = all_nodes[1:]
@@ -441,8 +437,11 @@ class CompiledCircuit:
                 i = parent[i]
             return i
 
-        for e in self.vsrc + self.ind + self.vcvs + self.ccvs + self.bsrc_v:
-            i, j = self.index[e.p], self.index[e.n]
+        branches = []
+        for kind, els in (("V", self.vsrc), ("L", self.ind), ("E", self.vcvs), ("H", self.ccvs)):
+            branches += zip(els, *(x.tolist() for x in self.kind_ab[kind]), strict=True)
+        branches += [(e, self.index[e.p], self.index[e.n]) for e in self.bsrc_v]
+        for e, i, j in branches:
             i = self.n if i < 0 else i
             j = self.n if j < 0 else j
             ri, rj = find(i), find(j)
@@ -454,6 +453,16 @@ class CompiledCircuit:
                 )
             parent[ri] = rj
         self.__dict__[f"_topology_ok_{caps_conduct}"] = True
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Node -> unknown index (ground -1), in the circuit's node order (made on first use).
+
+        A dict of every node costs about a microsecond per node; a large linear operating
+        point never needs it.
+        """
+        nodes = self.all_nodes
+        return dict(zip(nodes, range(-1, len(nodes) - 1), strict=True))
 
     @cached_property
     def kind_pos(self) -> dict[str, tuple[str, int]]:
@@ -530,14 +539,20 @@ def clear_compiled(circuit: Circuit | None = None) -> None:
         _COMPILED.pop(circuit, None)
 
 
-def node_voltages(comp: CompiledCircuit, z: Array) -> NamedValues:
+def node_voltages(
+    comp: CompiledCircuit, z: Array, lookup: Mapping[str, int] | None = None
+) -> NamedValues:
     """Node voltages (V, ground first) from the unknowns ``z``, keyed by node name.
 
     A :class:`~thermolearn.circuit.results.NamedValues` over a copy of ``z``'s node part,
-    looked up through the compiled node index (no dict is built per result).
+    looked up through ``lookup`` (the compiled circuit's :meth:`Circuit.node_index`: node
+    -> position, append-only, so it stays valid) or else :attr:`CompiledCircuit.index`; no
+    dict is built per result.
     """
     values = np.concatenate(([0.0], np.asarray(z[: comp.n], dtype=float)))
-    return NamedValues(comp.all_nodes, values, comp.index, offset=1)
+    if lookup is None:
+        return NamedValues(comp.all_nodes, values, comp.index, offset=1)
+    return NamedValues(comp.all_nodes, values, lookup)
 
 
 __all__ = ["CompiledCircuit", "clear_compiled", "compiled", "node_voltages"]

@@ -291,7 +291,7 @@ def operating_point(
     currents = NamedValues(comp.order, cur)
     check_currents(currents, "DC operating point")
     return OperatingPoint(
-        voltages=node_voltages(comp, z),
+        voltages=node_voltages(comp, z, circuit.node_index()),
         currents=currents,
         states={e.name: float(e.x0) for e in comp.mem},  # type: ignore[arg-type]
         engine="python",
