@@ -154,3 +154,34 @@ def test_diode_share_band_rejects_the_rule_without_each_of_its_parts(mode: str) 
     """
     med, tail = _share_ratios(mode)
     assert not _in_band(med, tail), (mode, med, tail)
+
+
+@pytest.mark.slow  # four short trainings with their reports: ~1-3 min on a loaded core
+def test_calibrated_run_books_the_calibration_once_and_resumes_bit_for_bit(
+    tmp_path: Path,
+) -> None:
+    """A run with ``diode_calibration`` (digits, 12 hidden, 120 images, 60 read for the swing):
+
+    reference: the uninterrupted run; resumed after epoch 1 it has the same weights and ledger
+    exactly (the calibration is recomputed from the same initial state and the same generator,
+    its booking restored from the checkpoint, not booked twice); the four ``calibration_*``
+    lines sum to the energy the calibration reports (rtol 1e-12); the run's settling time is
+    at least what the calibrated diode amplifier needs.
+    """
+    import json
+
+    cfg = default_config("digits", n_train=120, hidden=(12,), epochs=2, batch_size=20,
+                         device="ideal", diode_calibration=60)
+    full = run_training(cfg, tmp_path / "full", progress=False)
+    part = tmp_path / "part"
+    run_training(cfg, part, progress=False, stop_after=1)
+    resumed = run_training(cfg, part, progress=False, resume=True)
+    for a, b in zip(full.model.weights, resumed.model.weights, strict=True):
+        assert np.array_equal(a, b)
+    assert resumed.ledger.rows() == full.ledger.rows()
+    m = json.loads((tmp_path / "full" / "metrics.json").read_text())
+    cal = m["diode_calibration"]
+    booked = sum(v for k, v in m["energy_breakdown"].items() if k.startswith("calibration_"))
+    assert booked == pytest.approx(cal["energy"], rel=1e-12) and cal["energy"] > 0
+    assert m["circuit"]["diode_gain"] == cal["diode_gain"]
+    assert m["physics"]["settling_time"] >= cal["settling_required"]
