@@ -233,6 +233,10 @@ def _small_vteam(**physics: object):  # type: ignore[no-untyped-def]
          "input row driver runs at noise gain 1 V/V, below the minimum stable gain 7 V/V .*"
          "'buffer_min_stable_gain'"),
         ({"amplifier_output_current": 1e-4}, "amplifier_output_current"),
+        # 10 mA: above every hidden stage's current (mirrors 3.3 mA), below the 34 mA an
+        # input row of 16 VTEAM cells draws at 0.24 V: the input-row drivers are named
+        ({"amplifier_output_current": 0.01},
+         "input row drivers sources .*'amplifier_output_current'"),
         ({"capacitance": 1e-8, "settling_time": 1e-6, "integration_time": 2e-8},
          "integration_time"),
         # (a ±2 mV range in front of a ±1 V ADC core needs a gain-500 preamp, refused for its

@@ -297,10 +297,12 @@ def preflight(
             f"{phys.settling_time:.3g} s. Use an amplifier with '{knob}' >= "
             f"{gbw_min:.3g} Hz or raise 'settling_time' to at least {t_amp:.3g} s."
         )
-    if max(i_amp.values()) > phys.amplifier_output_current:
-        worst = max(i_amp, key=lambda k: i_amp[k])
+    # every driven line: the hidden stages and the input-row drivers behind the DACs
+    i_all = {**i_amp, **dict(info.get("driver_current_max", {}))}
+    if max(i_all.values()) > phys.amplifier_output_current:
+        worst = max(i_all, key=lambda k: i_all[k])
         raise ParameterError(
-            f"EP amplifiers: the {worst} sources {i_amp[worst]:.3g} A, above the "
+            f"EP amplifiers: the {worst} sources {i_all[worst]:.3g} A, above the "
             f"'amplifier_output_current' limit {phys.amplifier_output_current:.3g} A. Use a "
             "part that drives it, lower 'gain'/'diode_gain', or raise the device resistances."
         )
