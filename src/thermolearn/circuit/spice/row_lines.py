@@ -32,7 +32,15 @@ from numpy.typing import NDArray
 
 from thermolearn.circuit.spice.numbers import parse_number
 
-__all__ = ["LineTable", "RowColumns", "classify_lines", "parse_values", "split_rows", "value_of"]
+__all__ = [
+    "LineTable",
+    "RowColumns",
+    "classify_lines",
+    "parse_values",
+    "split_rows",
+    "token_hash",
+    "value_of",
+]
 
 #: bytes allowed in a uniform line besides the single spaces between fields
 _ALLOWED = string.ascii_letters + string.digits + "_.:-[]<>!%&/|~^#+"
@@ -237,6 +245,8 @@ class RowColumns:
         Each line's first and second node token (interleaved: line 0's two, then line
         1's, ...) as an index into the distinct tokens, which are numbered in order of first
         appearance and compared case-insensitively.
+    node_hash : ndarray of uint64
+        :func:`token_hash` of each distinct token in lower case.
     spelling, lower : list of str
         Each distinct token as first written, and in lower case.
     upper : ndarray of bool
@@ -249,6 +259,7 @@ class RowColumns:
 
     names: list[str]
     node_ids: NDArray[np.intp]
+    node_hash: NDArray[np.uint64]
     spelling: list[str]
     lower: list[str]
     upper: NDArray[np.bool_]
@@ -256,62 +267,76 @@ class RowColumns:
     ok: NDArray[np.bool_]
 
 
-def _joined(d: NDArray[np.uint8], start: NDArray[np.int64], length: NDArray[np.int64]) -> list[str]:
-    """Decode the byte ranges ``d[start : start + length]`` as one string each."""
-    if start.size == 0:
+def _strings(rows: NDArray[np.uint8]) -> list[str]:
+    """Decode the rows of a zero-padded byte matrix (no zero byte inside a token)."""
+    if rows.shape[0] == 0:
         return []
-    off = np.zeros(start.size + 1, dtype=np.int64)
-    np.cumsum(length + 1, out=off[1:])
-    out = np.full(int(off[-1]) - 1, 10, dtype=np.uint8)
-    tok, within = _byte_map(length)
-    out[off[tok] + within] = d[start[tok] + within]
-    return out.tobytes().decode("ascii").split("\n")
+    buf = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.uint8)
+    buf[:, :-1] = rows
+    buf[:, -1] = 10
+    flat = buf.reshape(-1)
+    return flat[flat != 0].tobytes().decode("ascii").split("\n")[:-1]
+
+
+def token_hash(rows: NDArray[np.uint8]) -> NDArray[np.uint64]:
+    """64-bit hash of each row of a zero-padded byte matrix (width a multiple of 8).
+
+    Trailing zero words are skipped, so a token hashes alike at any padded width (the
+    tokens of different runs, and of names held elsewhere, compare by hash).
+    """
+    words = rows.view(np.uint64)
+    h = words[:, 0].copy()
+    for c in range(1, words.shape[1]):  # splitmix64's finaliser, then the next word
+        w = words[:, c]
+        m = h ^ (h >> np.uint64(30))
+        m *= _MUL1
+        m ^= m >> np.uint64(27)
+        m *= _MUL2
+        m ^= m >> np.uint64(31)
+        m += w
+        h = np.where(w != 0, m, h)
+    return h
 
 
 def _distinct(
     keys: NDArray[np.uint8],
-) -> tuple[NDArray[np.intp], NDArray[np.intp]] | None:
-    """Group equal rows of a padded byte matrix: (first row of each group, group of each row).
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.uint64]] | None:
+    """Group equal rows of a padded byte matrix.
 
-    Groups are numbered in order of first appearance. Rows are compared through a 64-bit
-    hash of their bytes and then exactly (None on a hash collision: the caller's slow path).
+    Returns the first row of each group, the group of each row (groups numbered in order
+    of first appearance) and each group's :func:`token_hash`. Rows are compared through
+    the hash and then exactly (None on a hash collision: the caller's slow path).
     """
-    t, w = keys.shape
-    words = keys.view(np.uint64)  # w is a multiple of 8
-    h = words[:, 0].copy()
-    for c in range(1, words.shape[1]):  # splitmix64's finaliser, then the next word
-        h ^= h >> np.uint64(30)
-        h *= _MUL1
-        h ^= h >> np.uint64(27)
-        h *= _MUL2
-        h ^= h >> np.uint64(31)
-        h += words[:, c]
-    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
-    inv = inv.reshape(-1)
-    if not np.array_equal(words, words[first[inv]]):
+    h = token_hash(keys)
+    perm = np.argsort(h)
+    sh = h[perm]
+    new = np.empty(sh.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(sh[1:], sh[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    first = np.minimum.reduceat(perm, starts) if starts.size else starts
+    group = np.cumsum(new) - 1
+    inv = np.empty(h.size, dtype=np.intp)
+    inv[perm] = group
+    if not np.array_equal(keys, keys[first[inv]]):
         return None
-    appear = np.argsort(first, kind="stable")
+    appear = np.argsort(first)  # first occurrences are distinct: any sort is stable
     rank = np.empty(first.size, dtype=np.intp)
     rank[appear] = np.arange(first.size, dtype=np.intp)
-    return first[appear].astype(np.intp), rank[inv]
+    return first[appear].astype(np.intp), rank[inv], sh[starts][appear]
 
 
 def _padded(
     d: NDArray[np.uint8], start: NDArray[np.int64], length: NDArray[np.int64], width: int
 ) -> NDArray[np.uint8]:
-    """Tokens as rows of ``width`` bytes (zero padded; ``width`` a multiple of 8)."""
-    out = np.zeros((start.size, width), dtype=np.uint8)
-    tok, within = _byte_map(length)
-    out[tok, within] = d[start[tok] + within]
-    return out
+    """Tokens as rows of ``width`` bytes (zero padded; ``width`` a multiple of 8).
 
-
-def _byte_map(length: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """For tokens of the given lengths: the token of each byte and its offset in the token."""
-    tok = np.repeat(np.arange(length.size, dtype=np.int64), length)
-    first = np.zeros(length.size, dtype=np.int64)
-    np.cumsum(length[:-1], out=first[1:])
-    return tok, np.arange(tok.size, dtype=np.int64) - first[tok]
+    ``d`` must extend at least ``width`` bytes past every token (the caller pads it).
+    """
+    window = np.lib.stride_tricks.sliding_window_view(d, width)
+    rows = window[start]
+    rows[np.arange(width) >= length[:, None]] = 0
+    return rows
 
 
 def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns | None:
@@ -324,8 +349,9 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
     parser (a fifth field other than ``DC``, a node token longer than 32 characters, a hash
     collision).
     """
-    d = np.frombuffer(data, dtype=np.uint8, count=e - s, offset=s)
-    sep = np.flatnonzero((d == 32) | (d == 10))
+    size = e - s
+    raw = np.frombuffer(data, dtype=np.uint8, count=size, offset=s)
+    sep = np.flatnonzero((raw == 32) | (raw == 10))
     if sep.size != k * fields - 1:
         return None
     st = np.empty(k * fields, dtype=np.int64)
@@ -333,27 +359,32 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
     st[1:] = sep + 1
     en = np.empty(k * fields, dtype=np.int64)
     en[:-1] = sep
-    en[-1] = d.size
+    en[-1] = size
     st = st.reshape(k, fields)
     en = en.reshape(k, fields)
+    lens = en - st
+    wide = [-(-int(lens[:, f].max()) // 8) * 8 for f in range(fields)]
+    d = np.zeros(size + max(wide) + 8, dtype=np.uint8)  # room for every token window
+    d[:size] = raw
     low = _LOWER[d]
     if fields == 5:  # NAME N1 N2 DC VALUE
         p = st[:, 3]
         if not (
-            np.all(en[:, 3] - p == 2)
+            np.all(lens[:, 3] == 2)
             and np.all(low[p] == ord("d"))
             and np.all(low[p + 1] == ord("c"))
         ):
             return None
     ns = st[:, 1:3].reshape(-1)
-    nl = en[:, 1:3].reshape(-1) - ns
-    width = int(nl.max())
+    nl = lens[:, 1:3].reshape(-1)
+    width = max(wide[1], wide[2])
     if width > _MAX_NODE:
         return None
-    grouped = _distinct(_padded(low, ns, nl, -(-width // 8) * 8))
+    lowered = _padded(low, ns, nl, width)
+    grouped = _distinct(lowered)
     if grouped is None:  # pragma: no cover - a 64-bit hash collision
         return None
-    first, node_ids = grouped
+    first, node_ids, node_hash = grouped
     # distinct tokens first written with an upper-case byte
     caps = np.flatnonzero(d != low)
     at = np.searchsorted(ns, caps, side="right") - 1  # node token (or a later field) of each
@@ -361,20 +392,16 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
     upper_tok = np.zeros(ns.size, dtype=bool)
     upper_tok[at[inside]] = True
     upper = upper_tok[first]
-    spelling = _joined(d, ns[first], nl[first])
-    lower = _joined(low, ns[first], nl[first])
-    names = _joined(d, st[:, 0], en[:, 0] - st[:, 0])
-    vs = st[:, fields - 1]
-    vl = en[:, fields - 1] - vs
-    vw = int(vl.max())
-    if vw <= _MAX_FAST:
-        vgroup = _distinct(_padded(d, vs, vl, -(-vw // 8) * 8))
-    else:
-        vgroup = None
+    lower = _strings(lowered[first])
+    spelling = _strings(_padded(d, ns[first], nl[first], width)) if upper.any() else lower
+    names = _strings(_padded(d, st[:, 0], lens[:, 0], wide[0]))
+    vs, vl, vw = st[:, fields - 1], lens[:, fields - 1], wide[fields - 1]
+    vrows = _padded(d, vs, vl, vw)
+    vgroup = _distinct(vrows) if vw <= _MAX_FAST else None
     if vgroup is None:
-        values, ok = parse_values(_joined(d, vs, vl))
+        values, ok = parse_values(_strings(vrows))
     else:
-        vfirst, vid = vgroup
-        uv, uok = parse_values(_joined(d, vs[vfirst], vl[vfirst]))
+        vfirst, vid, _ = vgroup
+        uv, uok = parse_values(_strings(vrows[vfirst]))
         values, ok = uv[vid], uok[vid]
-    return RowColumns(names, node_ids, spelling, lower, upper, values, ok)
+    return RowColumns(names, node_ids, node_hash, spelling, lower, upper, values, ok)
