@@ -467,19 +467,24 @@ class Circuit:
         self._version += 1
 
     # -- bulk --------------------------------------------------------------------------
-    def add_nodes(self, names: Sequence[str]) -> NDArray[np.intp]:
+    def add_nodes(self, names: Sequence[str], *, new: bool = False) -> NDArray[np.intp]:
         """Add nodes (if new) and return their positions in :attr:`nodes`.
 
         Ground aliases (``"0"``, ``"gnd"``, any case) give position 0. All or nothing: an
         invalid name raises :class:`~thermolearn.errors.ParameterError` (naming it) before
         any node is added. New nodes are appended in order of first appearance.
+
+        ``new=True`` says that the caller expects every name to be a distinct new node (a
+        reader that tracks its nodes): they are then inserted without being looked up
+        first, and if the expectation was wrong the lookup is restored and the names are
+        added as usual (same result, slower).
         """
         ix = self._node_ix
         start = len(self._node_names)
         if (
             isinstance(names, list)
             and _GROUND_SPELLINGS.isdisjoint(names)
-            and ix.keys().isdisjoint(names)
+            and (new or ix.keys().isdisjoint(names))
             and all(map(isinstance, names, repeat(str)))
             and _NODES_RE.fullmatch("\n".join(names) + "\n")
         ):
@@ -489,8 +494,11 @@ class Circuit:
             if len(ix) == before + len(names):
                 self._node_names.extend(names)
                 return np.arange(start, start + len(names), dtype=np.intp)
-            for nm in names:
-                ix.pop(nm, None)
+            # a name repeats or was a node: rebuild the lookup of the nodes there were
+            aliases = [k for k, v in ix.items() if v == 0]
+            ix.clear()
+            ix.update(zip(self._node_names, range(start), strict=True))
+            ix.update(dict.fromkeys(aliases, 0))
         uniq = list(dict.fromkeys(names))
         found = list(map(ix.get, uniq))
         new = [nm for nm, p in zip(uniq, found, strict=True) if p is None]

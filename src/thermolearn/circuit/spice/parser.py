@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import math
 import os
 import re
@@ -62,6 +63,7 @@ from thermolearn.circuit.spice.numbers import parse_number
 from thermolearn.circuit.spice.row_lines import (
     RowColumns,
     classify_lines,
+    hash_strings,
     parse_values,
     split_rows,
 )
@@ -466,6 +468,8 @@ class _Parser:
         self.used_ic: set[str] = set()
         self._blocks: dict[int, _Block] = {}
         self._text_bytes = b""
+        self._known: NDArray[np.uint64] | None = None
+        self._case_done = 0
 
     def err(self, msg: str, ln: _Line) -> NetlistError:
         return NetlistError(msg, line=ln.line, source=ln.source)
@@ -766,39 +770,68 @@ class _Parser:
             np.fromiter(map(get, n2), dtype=np.intp, count=k),
         )
 
+    def _known_hashes(self) -> NDArray[np.uint64]:
+        """Sorted hashes of every lower-case node name this reader may have met.
+
+        The nodes the column reader added, every ``node_case`` key (all nodes the general
+        reader touched) and the ground aliases: a token whose hash is not among them is a
+        new node (a hash among them is only a candidate, looked up exactly).
+        """
+        if self._known is None:
+            self._known = np.sort(hash_strings(sorted(GROUND_ALIASES)))
+            self._case_done = 0
+        if len(self.node_case) > self._case_done:
+            keys = list(itertools.islice(self.node_case, self._case_done, None))
+            self._known = np.sort(np.concatenate([self._known, hash_strings(keys)]))
+            self._case_done = len(self.node_case)
+        return self._known
+
     def _distinct_nodes(self, rc: RowColumns) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Node positions of a run's node tokens, each distinct token resolved once.
 
         As :meth:`node` at top level: a ground alias is ``"0"``; a token whose lower case
         has a first spelling (``node_case``, or a node of the circuit in lower case) is that
         node; any other is a new node spelt as it first appears (a spelling other than
-        lower case is recorded in ``node_case``). New nodes are added in order of first
+        lower case is recorded in ``node_case``). Only tokens whose hash is known
+        (:meth:`_known_hashes`) are looked up; new nodes are added in order of first
         appearance, all or nothing (:meth:`Circuit.add_nodes`).
         """
         lower, spelling = rc.lower, rc.spelling
-        canon = list(map(self.node_case.get, lower))
-        grounds = GROUND_ALIASES.intersection(lower)
-        plain = canon.count(None) == len(canon) and not grounds
-        if plain:  # the usual case: no token seen before in another spelling
-            look = lower
-        else:
-            look = [lo if c is None else c for c, lo in zip(canon, lower, strict=True)]
-            for i in [i for i, lo in enumerate(lower) if lo in grounds]:
-                canon[i] = look[i] = "0"
+        h = rc.node_hash
+        known = self._known_hashes()
+        by_hash = np.argsort(h)  # sorted queries: a cache-friendly bisection
+        j = np.minimum(np.searchsorted(known, h[by_hash]), known.size - 1)
+        cand = np.sort(by_hash[known[j] == h[by_hash]]).tolist()
+        pos = np.full(len(lower), -1, dtype=np.intp)
+        named: dict[int, str] = {}  # candidates that are new nodes with a recorded spelling
         index = self.circuit.node_index()
-        pos = np.array(list(map(index.get, look)), dtype=float)  # None -> NaN: a new node
-        new = np.flatnonzero(np.isnan(pos))
+        for i in cand:
+            lo = lower[i]
+            if lo in GROUND_ALIASES:
+                pos[i] = 0
+                continue
+            c = self.node_case.get(lo)
+            p = index.get(lo if c is None else c)
+            if p is not None:
+                pos[i] = p
+            elif c is not None:
+                named[i] = c
+        new = np.flatnonzero(pos < 0)
         if new.size:
-            pick = new.tolist()
-            if plain:
-                fresh = [spelling[i] for i in pick]
+            if new.size == len(lower):
+                fresh = list(spelling)
             else:
-                fresh = [spelling[i] if canon[i] is None else canon[i] for i in pick]
-            pos[new] = self.circuit.add_nodes(fresh)
+                fresh = np.array(spelling, dtype=object)[new].tolist()
+            if named:
+                at = np.searchsorted(new, np.fromiter(named, dtype=np.intp, count=len(named)))
+                for k, c in zip(at.tolist(), named.values(), strict=True):
+                    fresh[k] = c
+            pos[new] = self.circuit.add_nodes(fresh, new=True)
             for i in new[rc.upper[new]].tolist():  # spelt in upper case: recorded
-                if canon[i] is None:
+                if i not in named:
                     self.node_case[lower[i]] = spelling[i]
-        where = pos.astype(np.intp)[rc.node_ids]
+            self._known = np.sort(np.concatenate([known, h[new]]))
+        where = pos[rc.node_ids]
         return where[0::2], where[1::2]
 
     def _definitions(self, lines: list[_Line], scope: _Scope) -> list[_Line]:

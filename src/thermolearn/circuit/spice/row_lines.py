@@ -36,6 +36,7 @@ __all__ = [
     "LineTable",
     "RowColumns",
     "classify_lines",
+    "hash_strings",
     "parse_values",
     "split_rows",
     "token_hash",
@@ -296,6 +297,16 @@ def token_hash(rows: NDArray[np.uint8]) -> NDArray[np.uint64]:
         m += w
         h = np.where(w != 0, m, h)
     return h
+
+
+def hash_strings(strs: list[str]) -> NDArray[np.uint64]:
+    """:func:`token_hash` of each string's UTF-8 bytes (strings without a zero byte)."""
+    raw = [t.encode("utf-8", "surrogatepass") for t in strs]
+    if not raw:
+        return np.zeros(0, dtype=np.uint64)
+    w = max(8, -(-max(map(len, raw)) // 8) * 8)
+    rows = np.frombuffer(b"".join(r.ljust(w, b"\0") for r in raw), dtype=np.uint8)
+    return token_hash(rows.reshape(len(raw), w))
 
 
 def _distinct(
