@@ -185,3 +185,31 @@ def test_calibrated_run_books_the_calibration_once_and_resumes_bit_for_bit(
     assert booked == pytest.approx(cal["energy"], rel=1e-12) and cal["energy"] > 0
     assert m["circuit"]["diode_gain"] == cal["diode_gain"]
     assert m["physics"]["settling_time"] >= cal["settling_required"]
+
+
+def test_resized_diodes_are_the_circuit_that_mna_solves() -> None:
+    """After resize_diodes (gain 55, area 1.75: the MNIST sizing) the general MNA engine solves
+    the same circuit as the layer-wise solver, also after it had compiled the unsized one.
+
+    Reference: the MNA operating point of the exported circuit (its VCVS/CCCS diode node and
+    the resized Shockley diodes); tolerance 1e-6 V, the digits-net MNA test's. A resize that
+    left the compiled MNA circuit in place (or the diode parameters unexported) would differ:
+    checked red with the cache drop removed from resize_diodes (1.7e-3 V off).
+    """
+    from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams
+
+    p = EPCircuitParams(layer_sizes=(6, 5, 3), g_min=1e-5, g_max=2e-2, input_amplitude=0.24,
+                        bias_voltage=0.2, hidden_bias_voltage=0.01, gain=3.0, diode_gain=30.0,
+                        v_up=-0.363, v_down=0.363, diode_i_s=1e-12, diode_r_s=1.0,
+                        target_high=0.003, target_low=-0.001, tol=1e-12, max_sweeps=20000)
+    net = EPCircuit(p, rng=np.random.default_rng(2))
+    x = np.random.default_rng(3).uniform(-1.0, 1.0, (3, 6))
+    net.solve(x, solver="mna")  # compiles the unsized circuit
+    net.resize_diodes(diode_gain=55.0, diode_i_s=1.75e-12, diode_r_s=1.0 / 1.75)
+    tgt = net.targets(np.array([0, 2, 1]))
+    for beta in (0.0, p.beta, -p.beta):
+        tg = None if beta == 0.0 else tgt
+        mna = net.solve(x, beta=beta, target=tg, solver="mna")
+        fast = net.solve(x, beta=beta, target=tg, solver="layerwise")
+        for u, v in zip(mna.layers, fast.layers, strict=True):
+            np.testing.assert_allclose(u, v, rtol=0, atol=1e-6)
