@@ -82,6 +82,8 @@ def test_linear_conductance_twin_is_a_resistor() -> None:
     ("name", "x0", "pulse"),
     [
         ("vteam_linear", 0.2, Pulse(1.0, 1e-6, rise=1e-8, fall=1e-8)),
+        # the same state equation at 500x the resistance: the same state change, 500x less J
+        ("vteam_highr", 0.2, Pulse(1.0, 1e-6, rise=1e-8, fall=1e-8)),
         ("hp_biolek", 0.1, Pulse(2.0, 0.2, rise=0.01, fall=0.02)),
         ("yakopcic", 0.11, Pulse(-0.4, 2e-3)),
         ("stanford_pku", 1.5e-9, Pulse(0.6, 1e-7, rise=1e-9, fall=1e-9)),

@@ -54,6 +54,45 @@ def kvatinsky2015(resistance: str = "linear") -> VTEAM:
     )  # fmt: skip
 
 
+#: Top of the conductance window of the Wan et al. (2022) NeuRRAM RRAM data, S: the g_max
+#: reference (40 uS) of IBM aihwkit's fit of that paper's programmed-conductance data
+#: (``aihwkit.inference.noise.reram.ReRamWan2022NoiseModel``: "standard g_max are defined in
+#: respect to 40.0 uS").
+WAN2022_G_MAX = 40e-6
+
+
+def vteam_wan2022(resistance: str = "linear") -> VTEAM:
+    """Build a high-resistance VTEAM device: R_on = 25 kohm, R_off = 500 kohm (2-40 uS).
+
+    A modelling choice, not a fit: the VTEAM state equation of :func:`kvatinsky2015`
+    unchanged (thresholds ±0.3 V, k_off/k_on, alpha = 3, Kvatinsky window), with the
+    conductance window of an analog in-memory-computing RRAM: G_max = 40 uS, the top of the
+    programmed-conductance range of the NeuRRAM chip (Wan et al. 2022, as referenced by IBM
+    aihwkit's fit of that paper's data, :data:`WAN2022_G_MAX`), and G_min = G_max / 20, the
+    on/off ratio of :func:`kvatinsky2015` (a choice: it keeps the EP initial draw, 0.1-0.6 of
+    G_max, inside the window). The window is the default preset's divided by 500 exactly.
+
+    VTEAM's state velocity depends on the voltage only (not the current), so the thresholds,
+    the disturb-free read voltage and the pulse response in state are those of
+    :func:`kvatinsky2015`; every current, conductance step and pulse energy is 500x smaller.
+    The point of the device: line currents (and so the crossbar wires' IR drop) scale with
+    the device conductance.
+
+    References
+    ----------
+    S. Kvatinsky et al., IEEE TCAS-II 62, 786 (2015) (state equation);
+    W. Wan et al., "A compute-in-memory chip based on resistive random-access memory",
+    Nature 608, 504 (2022) (conductance window; 40 uS as in aihwkit's ReRamWan2022NoiseModel).
+    """
+    return VTEAM(
+        VTEAMParams(
+            r_on=25e3, r_off=500e3, k_off=1e4, k_on=-1e4,
+            v_off=0.3, v_on=-0.3, alpha_off=3.0, alpha_on=3.0, resistance=resistance,
+            window="kvatinsky", a_on=0.0, a_off=1.0, w_c=0.1,
+        )
+    )  # fmt: skip
+
+
 def yakopcic2013() -> Yakopcic:
     """Build the often-used Yakopcic set: a1 = a2 = 0.17, b = 0.05, V_p = 0.16, V_n = 0.15, ...
 
@@ -130,6 +169,9 @@ CATALOGUE: dict[str, CatalogueEntry] = {
                        "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015)"),
         CatalogueEntry("vteam_exponential", lambda: kvatinsky2015("exponential"), 0.5, 0.5,
                        (1e3, 4e3), "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015)"),
+        CatalogueEntry("vteam_highr", lambda: vteam_wan2022("linear"), 0.5, 0.5, (1e3, 4e3),
+                       "Kvatinsky et al. (2015) dynamics, Wan et al., Nature 608, 504 (2022) "
+                       "window"),
         CatalogueEntry("yakopcic", yakopcic2013, 0.11, 0.25, (100.0, 400.0),
                        "Yakopcic et al., IEEE TCAD 32, 1201 (2013)"),
         CatalogueEntry("stanford_pku", stanford_pku2014, 1.0e-9, 0.4, (4e4, 1.6e5),
@@ -149,6 +191,8 @@ def get(name: str) -> CatalogueEntry:
 __all__ = [
     "strukov2008",
     "kvatinsky2015",
+    "vteam_wan2022",
+    "WAN2022_G_MAX",
     "yakopcic2013",
     "stanford_pku2014",
     "messaris2018",

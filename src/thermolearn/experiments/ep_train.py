@@ -116,6 +116,13 @@ _OPERATING_POINT: dict[str, Any] = {
 }
 #: Nudging conductance relative to an output node's mean initial total conductance.
 BETA_RELATIVE = 0.2
+#: g_max (S) of the synapses the operating point above was chosen for: the default VTEAM
+#: preset (kvatinsky2015, R_on = 50 ohm). Its absolute conductance-scale figures (the diodes'
+#: I_s and R_s) are scaled to the device of a run by g_max / this (``operating_point_g_max``);
+#: everything else in it is a voltage or already relative (beta via BETA_RELATIVE, the
+#: learning rates on G / g_max), so with noise off a device whose window is this one divided
+#: by k gives the same node voltages (KCL is homogeneous in the conductances).
+OPERATING_POINT_G_MAX = 0.02
 _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "xor": {
         "hidden": (8,),
@@ -335,6 +342,14 @@ class TrainConfig:
         :mod:`thermolearn.algorithms.ep_calibration`); the phases' ``settling_time`` is raised
         to what the calibrated gain's amplifier needs. Reported in ``metrics.json`` →
         ``diode_calibration``.
+    operating_point_g_max : float or None
+        g_max (S) of the synapses the ``circuit``'s absolute conductance-scale figures (diode
+        ``diode_i_s``, ``diode_r_s``) are given for (default :data:`OPERATING_POINT_G_MAX`,
+        the default VTEAM preset's 20 mS): they are scaled to the run's device window by
+        k = g_max / this (I_s -> k I_s, R_s -> R_s / k, i.e. k x the junction area), so the
+        operating point follows the device's conductance scale (e.g. ``device_model
+        "vteam_highr"``, 500x more resistive: k = 1/500). None: use them as given (absolute).
+        An explicit ``beta`` (S) is absolute either way.
     """
 
     task: str = "digits"
@@ -370,6 +385,7 @@ class TrainConfig:
     repeat_train: int = 1
     validation: int = 0
     diode_calibration: int = 0
+    operating_point_g_max: float | None = OPERATING_POINT_G_MAX
 
     def __post_init__(self) -> None:
         owner = "TrainConfig"
@@ -431,6 +447,8 @@ class TrainConfig:
         check_int(self.repeat_train, "repeat_train", owner, minimum=1)
         check_int(self.validation, "validation", owner, minimum=0)
         check_int(self.diode_calibration, "diode_calibration", owner, minimum=0)
+        if self.operating_point_g_max is not None:
+            check_positive(self.operating_point_g_max, "operating_point_g_max", owner, "S")
         if self.diode_calibration == 1:
             raise ParameterError(
                 f"The 'diode_calibration' parameter of {owner} is a number of training samples "
@@ -559,11 +577,24 @@ def build_ep_network(
         mean_w = 0.5 * (probe.init_low + probe.init_high)
         return cfg.beta_relative * (2 * sizes[-2] + 2) * mean_w * g_max
 
+    def at_device_scale(g_max: float) -> None:
+        # the operating point's diodes were chosen against mS devices: k x their junction area
+        # for a device window k times the reference one (k = 1 exactly: nothing changes)
+        if cfg.operating_point_g_max is None:
+            return
+        k = g_max / cfg.operating_point_g_max
+        if k == 1.0:
+            return
+        defaults = {f.name: f.default for f in fields(EPCircuitParams)}
+        circ["diode_i_s"] = float(circ.get("diode_i_s", defaults["diode_i_s"])) * k
+        circ["diode_r_s"] = float(circ.get("diode_r_s", defaults["diode_r_s"])) / k
+
     if cfg.device == "softbounds":
         # the same conductance window as the default VTEAM synapses, so that the operating
         # point (voltages, diodes) of the task defaults applies unchanged
         circ.setdefault("g_min", 1e-3)
         circ.setdefault("g_max", 2e-2)
+        at_device_scale(circ["g_max"])
         params = EPCircuitParams(layer_sizes=sizes, beta=beta_for(circ["g_max"]), **circ)
         dev = PulsedDeviceParams(
             levels=cfg.levels or 64, c2c_noise=cfg.c2c_noise, pulse_policy=cfg.pulse_policy
@@ -624,6 +655,7 @@ def build_ep_network(
     g_lo, g_hi = syn.g_window
     circ.setdefault("g_min", g_lo)
     circ.setdefault("g_max", g_hi)
+    at_device_scale(circ["g_max"])
     params = EPCircuitParams(layer_sizes=sizes, beta=beta_for(g_hi), **circ)
     if not any(np.any(xb.state != xb.model.state_bounds[0]) for xb in crossbars) or (
         hardware is not None
