@@ -25,13 +25,21 @@ from thermolearn.experiments.ep_train import build_ep_network, default_config
 
 pytest.importorskip("mnist1d")
 
+#: The operating point these measurements were made at: the MNIST-1D default before the Adam
+#: controller (plain SGD at the digits rates, crossbar gain 3). The MNIST-1D default now trains
+#: with Adam at gain 2 (measured by ``ep benchmark``, see the _TASK_DEFAULTS comment); these
+#: tests pin what they measured.
+_SGD_POINT: dict[str, object] = {"optimizer": "sgd", "lr": (800000.0, 400000.0)}
+_SGD_CIRCUIT: dict[str, object] = {"gain": 3.0}
+
 
 def _ideal_net(sizes: tuple[int, ...] = (40, 128, 10), **circuit: object) -> tuple[EPCircuit,
                                                                                  object]:
     """The default MNIST-1D network (VTEAM window) with ideal, freely settable conductances."""
     from thermolearn.datasets import mnist1d
 
-    cfg = default_config("mnist1d", device="ideal", hidden=sizes[1:-1], circuit=circuit)
+    cfg = default_config("mnist1d", device="ideal", hidden=sizes[1:-1],
+                         circuit={**_SGD_CIRCUIT, **circuit}, **_SGD_POINT)
     data, _ = encode_dataset(mnist1d(seed=0, num_samples=1000), cfg.input_encoding)
     rng_init = np.random.default_rng(np.random.SeedSequence(0).spawn(3)[0])
     built, _, _ = build_ep_network(cfg, sizes, rng_init)
@@ -123,11 +131,11 @@ def test_hidden_bias_voltage_is_the_circuit_that_mna_solves(rng: np.random.Gener
 
 
 def _train_ideal(net: EPCircuit, data: object, epochs: int, seed: int) -> tuple[float, float]:
-    """Exact EP phases, ideal clipped writes, the task's default rates; (train, val) accuracy.
+    """Exact EP phases, ideal clipped writes, the SGD point's rates; (train, val) accuracy.
 
     ``data`` is an MNIST-1D split whose last 200 training sequences are held out.
     """
-    cfg = default_config("mnist1d")
+    cfg = default_config("mnist1d", **_SGD_POINT)
     rng = np.random.default_rng(seed)
     x, y = data.x_train[:-200], data.y_train[:-200]  # type: ignore[attr-defined]
     xv, yv = data.x_train[-200:], data.y_train[-200:]  # type: ignore[attr-defined]
@@ -186,7 +194,7 @@ def test_diodes_off_is_worse_on_mnist1d_with_noise_and_adcs() -> None:
         acc = {}
         for diodes in (True, False):
             cfg = default_config("mnist1d", seed=seed, device="ideal", epochs=10,
-                                 circuit={"diodes": diodes})
+                                 circuit={**_SGD_CIRCUIT, "diodes": diodes}, **_SGD_POINT)
             acc[diodes] = run_training(cfg, progress=False).metrics["test_accuracy"]
         diff.append(acc[True] - acc[False])
     assert np.mean(diff) > 0.015, diff

@@ -132,5 +132,8 @@ def test_optimizer_config_errors() -> None:
         from thermolearn.experiments.ep_train import TrainConfig
 
         TrainConfig(task="digits", algorithm="backprop", optimizer="adam")
+    # Adam is MNIST-1D's default only (chosen on its validation split); digits keeps SGD, and
     # the backprop baseline of a task whose EP default is Adam stays plain SGD
-    assert default_config("digits", algorithm="backprop").optimizer == "sgd"
+    assert default_config("mnist1d").optimizer == "adam"
+    assert default_config("digits").optimizer == "sgd"
+    assert default_config("mnist1d", algorithm="backprop").optimizer == "sgd"
