@@ -967,41 +967,45 @@ def _free_system(
     n = comp.n
     a, b, g = comp.conductances()
     nf = free.size
-    pos = np.full(n + 1, -1, dtype=np.intp)  # node -> free index; index n is ground
+    # node -> free index; fixed nodes and ground (index n) -> nf, a dummy index
+    pos = np.full(n + 1, nf, dtype=np.intp)
     pos[free] = np.arange(nf, dtype=np.intp)
     ia = np.where(a < 0, n, a)
     ib = np.where(b < 0, n, b)
     fa, fb = pos[ia], pos[ib]
-    on_a, on_b = fa >= 0, fb >= 0
-    both = on_a & on_b
-    diag = np.bincount(fa[on_a], g[on_a], nf) + np.bincount(fb[on_b], g[on_b], nf)
-    xe = np.append(x, 0.0)  # fixed voltages (free ones still 0), ground 0
-    b_free = rhs[free].copy()
-    to_b = on_a & ~on_b  # a free node tied to a fixed node or ground: g x_fixed flows in
-    b_free += np.bincount(fa[to_b], g[to_b] * xe[ib[to_b]], nf)
-    to_a = on_b & ~on_a
-    b_free += np.bincount(fb[to_a], g[to_a] * xe[ia[to_a]], nf)
-    fa2, fb2, g2 = fa[both], fb[both], g[both]
-    del fa, fb, on_a, on_b, both
+    diag = np.bincount(fa, g, nf + 1)[:nf] + np.bincount(fb, g, nf + 1)[:nf]
+    # a conductance to a fixed node or ground has no off-diagonal entry: its two entries go
+    # to the free end's diagonal with value 0 (summed away), so no entry is masked out
+    both = (fa < nf) & (fb < nf)
+    ra = np.where(fa < nf, fa, np.where(fb < nf, fb, 0))
+    rb = np.where(fb < nf, fb, ra)
+    off = np.where(both, -g, 0.0)
     diag_i = np.arange(nf, dtype=np.intp)
     a_ff = sp.csr_matrix(
         (
-            np.concatenate([-g2, -g2, diag]),
-            (np.concatenate([fa2, fb2, diag_i]), np.concatenate([fb2, fa2, diag_i])),
+            np.concatenate([off, off, diag]),
+            (np.concatenate([ra, rb, diag_i]), np.concatenate([rb, ra, diag_i])),
         ),
         shape=(nf, nf),
     )
+    del ra, rb, off
     a_ff.sum_duplicates()
-    at_fixed = np.ones(n + 1, dtype=bool)
-    at_fixed[free] = False
-    at_fixed[n] = False  # ground
-    touch = at_fixed[ia] | at_fixed[ib]
-    ta, tb, tg = ia[touch], ib[touch], g[touch]
+    a_ff.eliminate_zeros()
+    # the few conductances with an end at a fixed node or ground
+    edge = np.flatnonzero(~both)
+    ea, eb, eg = ia[edge], ib[edge], g[edge]
+    xe = np.append(x, 0.0)  # fixed voltages (free ones still 0), ground 0
+    b_free = rhs[free].copy()
+    ga, gb = pos[ea], pos[eb]
+    to_b = ga < nf  # the free end is a: g x_b flows in
+    b_free += np.bincount(ga[to_b], eg[to_b] * xe[eb[to_b]], nf)
+    to_a = gb < nf
+    b_free += np.bincount(gb[to_a], eg[to_a] * xe[ea[to_a]], nf)
 
     def g_times(v: Array) -> Array:  # (G v) at the fixed nodes, in comp.vsrc order
         ve = np.append(v, 0.0)
-        flow = tg * (ve[ta] - ve[tb])
-        gv = np.bincount(ta, flow, n + 1) - np.bincount(tb, flow, n + 1)
+        flow = eg * (ve[ea] - ve[eb])
+        gv = np.bincount(ea, flow, n + 1) - np.bincount(eb, flow, n + 1)
         return np.asarray(gv[np.where(comp.vs_a >= 0, comp.vs_a, comp.vs_b)])
 
     return a_ff, b_free, g_times
