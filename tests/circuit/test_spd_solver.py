@@ -3,7 +3,7 @@
 References and tolerances:
 - the stencil-built CSR matrix equals the COO assembly of the same wires, cells and
   terminals (independent construction, ``np.add.at``) to 1e-15 relative;
-- CG with the crossbar's line preconditioner (:func:`grid_line_preconditioner`) agrees with a
+- CG with the crossbar's line preconditioner (:class:`CrossbarLinePreconditioner`) agrees with a
   SuperLU solve of the same system to
   1e-10 V, and its certified KCL residual (<= 1e-12 A) matches the residual recomputed from an
   independent nodal balance (:meth:`CrossbarNetwork._kcl_residual`);
@@ -24,7 +24,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from thermolearn.circuit.mna.spd import AMGPreconditioner, SPDSolver
-from thermolearn.crossbar.array_solver import CrossbarNetwork, grid_line_preconditioner
+from thermolearn.crossbar.array_solver import CrossbarLinePreconditioner, CrossbarNetwork
 from thermolearn.errors import ParameterError
 
 pytest.importorskip("pyamg")
@@ -78,7 +78,9 @@ def test_line_preconditioner_is_symmetric_positive_definite() -> None:
     rng = np.random.default_rng(2)
     net = _network(12, 10, rng)
     m, n = net.m, net.n
-    pre = grid_line_preconditioner(m, n, net.r_wire, net._grid_matrix(net.g_cell, chain_order=True))
+    pre = CrossbarLinePreconditioner(
+        m, n, net.r_wire, net._grid_matrix(net.g_cell, chain_order=True)
+    )
     x, y = rng.standard_normal((2, net.size))
     mx, my = pre.apply(x), pre.apply(y)
     assert abs(y @ mx - x @ my) <= 1e-12 * abs(x @ mx)

@@ -537,27 +537,29 @@ class LinePreconditioner:
         self.lines = lines
         self.order = lines.order
         ap = a if lines.order is None else permute_symmetric(a, lines.order)
+        ap.sum_duplicates()  # canonical: sorted, one entry per position
         rows = _rows_of(ap)
-        cols = ap.indices
-        link = np.zeros(n, dtype=bool)  # link[p]: p and p + 1 on one line
-        link[:-1] = lines.linked
-        tri = (
-            (rows == cols)
-            | ((cols == rows + 1) & link[rows])
-            | ((cols == rows - 1) & link[np.maximum(rows - 1, 0)] & (rows > 0))
-        )
+        step = ap.indices - rows  # column minus row of every entry
+        link = np.zeros(n + 1, dtype=bool)  # link[p + 1]: p and p + 1 on one line
+        link[1:n] = lines.linked
+        up = (step == 1) & link[rows + 1]
+        tri = (step == 0) | up | ((step == -1) & link[rows])
+        del step
         d = ap.diagonal()
         e = np.zeros(max(n - 1, 0))
-        up = (cols == rows + 1) & link[rows]
         e[rows[up]] = ap.data[up]
+        del up
+        # the couplings off the lines, row by row (explicit zeros dropped)
+        rest = sp.csr_matrix(  # own index arrays: eliminate_zeros compacts them in place
+            (np.where(tri, 0.0, ap.data), ap.indices.copy(), ap.indptr.copy()), shape=ap.shape
+        )
+        del tri
+        rest.eliminate_zeros()
         bounds = lines.color_start
         self._blocks: list[tuple[int, int]] = []
         self._factors: list[tuple[Array, Array]] = []
         self._couple: list[sp.csr_matrix] = []  # rows of a colour, line entries removed
         self._later: list[sp.csr_matrix | None] = []  # ... only columns of later colours
-        rest = ap.copy()
-        rest.data = np.where(tri, 0.0, ap.data)
-        rest.eliminate_zeros()
         for c in range(bounds.size - 1):
             s, t = int(bounds[c]), int(bounds[c + 1])
             df, ef, info = lapack.dpttrf(d[s:t], e[s : t - 1])
@@ -568,24 +570,36 @@ class LinePreconditioner:
                 )
             self._blocks.append((s, t))
             self._factors.append((df, ef))
-            blk = rest[s:t]
+            p0, p1 = int(rest.indptr[s]), int(rest.indptr[t])
+            blk = sp.csr_matrix(  # rows s..t-1 of rest: views, no copy
+                (rest.data[p0:p1], rest.indices[p0:p1], rest.indptr[s : t + 1] - p0),
+                shape=(t - s, n),
+            )
             self._couple.append(blk)
             # residual of an earlier colour after the forward sweep: only its couplings to
             # the colours solved after it (exact when the colour couples to none of its own)
-            own = (blk.indices >= s) & (blk.indices < t)
-            if np.any(own):
+            cols = blk.indices
+            if np.any((cols >= s) & (cols < t)):
                 self._later.append(None)
+            elif cols.size == 0 or int(cols.min()) >= t:
+                self._later.append(blk)
             else:
-                later = blk.copy()
-                later.data = np.where(blk.indices >= t, blk.data, 0.0)
+                later = sp.csr_matrix(
+                    (np.where(cols >= t, blk.data, 0.0), cols.copy(), blk.indptr.copy()),
+                    shape=blk.shape,
+                )
                 later.eliminate_zeros()
                 self._later.append(later)
         self.a_lines = ap
         agg = lines.aggregate
         nc = lines.n_coarse
-        self.restrict = sp.csr_matrix((np.ones(n), (agg, np.arange(n))), shape=(nc, n))
+        # P (one 1 per row: its aggregate) is CSR as it stands; R = Pᵀ is its CSC transpose
+        prolong = sp.csr_matrix(
+            (np.ones(n), agg.astype(np.int64), np.arange(n + 1, dtype=np.int64)), shape=(n, nc)
+        )
+        self.restrict = prolong.T
         if coarse is None:
-            coarse = sp.csr_matrix((ap.data, (agg[rows], agg[cols])), shape=(nc, nc))
+            coarse = sp.csr_matrix((ap.data, (agg[rows], agg[ap.indices])), shape=(nc, nc))
             coarse.sum_duplicates()
         self.coarse_matrix = sp.csr_matrix(coarse)
         self.coarse = AMGPreconditioner(self.coarse_matrix, kind=coarse_kind)
