@@ -161,13 +161,20 @@ class Audit:
                 "enabled": phys.read_noise,
                 "johnson": "2kT G / T per conductance (one-sided 4kTG over the window T)",
                 "shot": "q (I + 2 I_s) / T per diode (2q(I + 2I_s) one-sided)",
-                "amplifier": "e_n^2 G^2 / (2T) at each amplifier output of noise gain G: "
-                "drive amplifiers (G = a, 1 + a) into the next crossbar and the mirror, diode "
-                "amplifier (G = a_d) into the diodes and the hidden read, output buffers "
-                "(G = 1); e_n^2 / (2T) per read at the node",
+                "amplifier": "e_n^2 G^2 / (2T) at each stage output of noise gain G, e_n of "
+                "the stage's part (OPA855 where G >= 7, OPA859 below): input drivers (G = 1, "
+                "-x rows 2) into the hidden nodes, drive amplifiers (G = a, 1 + a) into the "
+                "next crossbar and the mirror, bias-row drivers (G = 1), diode amplifier "
+                "(G = a_d) into the diodes and the hidden read, ADC preamps (hidden: "
+                "adc_input_range / adc_range_hidden at the diode node; outputs: "
+                "adc_input_range / adc_range_output); e_n^2 / (2T) per read at the node",
                 "amplifier_noise_V_per_rtHz": phys.amplifier_noise,
+                "buffer_noise_V_per_rtHz": phys.buffer_noise,
                 "amplifier_read_noise_rms_V": math.sqrt(phys.amplifier_read_variance()),
                 "amplifier_gbw_Hz": phys.amplifier_gbw,
+                "buffer_gbw_Hz": phys.buffer_gbw,
+                "adc_preamp_gain": {"hidden": phys.preamp_gain(phys.adc_range_hidden),
+                                    "output": phys.preamp_gain(phys.adc_range_output)},
                 "integration_time_s": phys.integration_time,
                 "node_capacitance_F": phys.capacitance,
                 "temperature_K": p.temperature,

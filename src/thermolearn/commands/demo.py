@@ -104,6 +104,12 @@ def _run(args: argparse.Namespace) -> int:
                 "read_disturb_per_epoch": a["read_disturb_max_dG_over_window_per_epoch"],
                 "adc_bits": a["adc"]["bits"],
                 "signal_over_lsb": a["adc"]["signal_over_lsb"],
+                # the IR drop the ideal-line phases leave out (wire_resistance per cell)
+                "wire_cell_drop_error_relative": [
+                    c.get("cell_drop_error_relative")
+                    for c in a.get("wire_ir_drop", {}).get("crossbars", [])
+                ],
+                "driver_current_max_A": a["settling"].get("driver_current_max_A", {}),
             }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
     for name, s in summary.items():
