@@ -124,3 +124,22 @@ def test_cli_options_reach_the_run(monkeypatch, capsys) -> None:
     assert seen["extra"]["physics"] == {"integration_time": 2e-7}
     assert main(["train", "--algorithm", "backprop", "--integration-time", "2e-7"]) != 0
     assert "--integration-time act only on --algorithm ep" in capsys.readouterr().err
+
+
+def test_wire_drop_column_current_error_vanishes_with_the_wire_resistance() -> None:
+    """The audit's column-current error (ep_audit.crossbar_wire_drop) against its own limit:
+    the line solver's column currents (NetworkSolution.i_col, current from the line into its
+    terminal) must tend to the ideal-wire Σ_i G_ij (u_i − u_j) as r -> 0, first order in r
+    (reference: the ideal-wire closed form; tolerance 1e-6 at r = 1e-6 ohm, ratio 2 +- 1 %
+    between r and 2 r). It compared -i_col, i.e. reported 2 |I_col| / scale for any r."""
+    from thermolearn.algorithms.ep_audit import crossbar_wire_drop
+
+    rng = np.random.default_rng(0)
+    g = rng.uniform(1e-3, 1e-2, (6, 3))
+    u_row = rng.uniform(-0.2, 0.2, (2, 6))
+    u_col = rng.uniform(-0.01, 0.01, (2, 3))
+    e1 = crossbar_wire_drop(g, u_row, u_col, 1e-4)["column_current_error_relative"]
+    e2 = crossbar_wire_drop(g, u_row, u_col, 2e-4)["column_current_error_relative"]
+    assert crossbar_wire_drop(g, u_row, u_col, 1e-6)["column_current_error_relative"] < 1e-6
+    assert 0.0 < e1 < 1e-4
+    assert e2 / e1 == pytest.approx(2.0, rel=0.01)

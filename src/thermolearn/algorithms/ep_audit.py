@@ -382,7 +382,7 @@ def crossbar_wire_drop(
         "cell_drop_error_relative": err / float(np.max(np.abs(ideal))),
         "row_line_drop_max_V": float(np.max(np.abs(sol.v_row - u_row[:, :, None]))),
         "column_line_drop_max_V": float(np.max(np.abs(sol.v_col - u_col[:, None, :]))),
-        "column_current_error_relative": float(np.max(np.abs(-sol.i_col - i_ideal))) / scale
+        "column_current_error_relative": float(np.max(np.abs(sol.i_col - i_ideal))) / scale
         if scale > 0 else 0.0,
     }
 
