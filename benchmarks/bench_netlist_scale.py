@@ -4,11 +4,15 @@ For each size, in one process: the crossbar solver (CrossbarNetwork, all node vo
 the reference time; building the same crossbar as a Circuit (element by element, reported,
 not part of the export); ``export_netlist`` (columns formatted a chunk at a time);
 ``parse_netlist`` of that text (resource caps raised to fit; runs of uniform lines read as
-columns); the MNA operating point of the parsed circuit (compile from the columns, then the
-SPD nodal system: CG + AMG, certified KCL residual); agreement with the crossbar solver.
-Ratios are to the crossbar solver's time. CPU seconds (process time), and the wall time of
-parse + op; peak RSS of the process after each step (the crossbar solver runs first). The
-load average at the start is printed: the machine is shared, rerun when it is low.
+columns); the MNA operating point of the parsed circuit (compile from the columns, the SPD
+nodal system assembled from the conductances, CG preconditioned by the lines that
+``find_lines`` discovers in the matrix around an AMG coarse grid, certified KCL residual;
+the operating point's voltages and currents are array-backed name mappings, NamedValues);
+reading every node voltage back by name (timed apart: the agreement check does it after
+the operating point); agreement with the crossbar solver. Ratios are to the crossbar
+solver's time. CPU seconds (process time), and the wall time of parse + op; peak RSS of the
+process after each step (the crossbar solver runs first). The load average at the start is
+printed: the machine is shared, rerun when it is low.
 
 Run:  OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_netlist_scale.py --sizes 256 1024
 """
@@ -68,8 +72,10 @@ def run(n: int) -> None:
     wall = time.perf_counter() - w0
     m_op = _peak()
     volt = op.voltages
+    t0 = time.process_time()
     v_row = np.array([volt[f"r{i}_{j}"] for i in range(n) for j in range(n)])
     v_col = np.array([volt[f"c{i}_{j}"] for i in range(n) for j in range(n)])
+    t_read = time.process_time() - t0
     dv = max(
         float(np.max(np.abs(v_row - sol.v_row[0].ravel()))),
         float(np.max(np.abs(v_col - sol.v_col[0].ravel()))),
@@ -78,7 +84,8 @@ def run(n: int) -> None:
     print(
         f"| {n}x{n} | {len(parsed.circuit):,} | {len(text) / 1e6:.0f} MB | {t_xbar:.2f} | "
         f"{t_build:.1f} | {t_export:.2f} | {t_parse:.2f} | {t_op:.2f} | {pp:.2f} ({wall:.1f}) | "
-        f"{pp / t_xbar:.1f}x | {dv:.0e} | {op.residual:.0e} | {m_xbar:.2f} / {m_export:.2f} / "
+        f"{pp / t_xbar:.1f}x | {t_read:.2f} | {dv:.0e} | {op.residual:.0e} | "
+        f"{m_xbar:.2f} / {m_export:.2f} / "
         f"{m_parse:.2f} / {m_op:.2f} GB |",
         flush=True,
     )
@@ -92,9 +99,10 @@ def main() -> None:
     print(
         "| crossbar | elements | netlist | crossbar solver (s) | build Circuit (s) | export (s) "
         "| parse (s) | MNA op (s) | parse + op (s) (wall) | (parse + op) / solver "
+        "| read 2N² voltages by name (s) "
         "| max abs ΔV (V) | max KCL residual (A) | peak RSS after solver / export / parse / op |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         run(n)
 

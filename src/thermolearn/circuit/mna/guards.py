@@ -86,9 +86,18 @@ def check_solution(
         )
 
 
-def check_currents(currents: dict[str, float], what: str) -> None:
-    """Raise SolverError if an element current is not finite (names the element)."""
-    if np.isfinite(np.fromiter(currents.values(), dtype=float, count=len(currents))).all():
+def check_currents(currents: Any, what: str) -> None:
+    """Raise SolverError if an element current is not finite (names the element).
+
+    ``currents`` is a name -> current mapping (a ``dict``, or a
+    :class:`~thermolearn.circuit.results.NamedValues`, whose array is checked directly).
+    """
+    values = (
+        currents.array()
+        if hasattr(currents, "array")
+        else np.fromiter(currents.values(), dtype=float, count=len(currents))
+    )
+    if np.isfinite(values).all():
         return
     for name, val in currents.items():
         if not np.isfinite(val):
