@@ -38,6 +38,7 @@ from thermolearn.algorithms.ep_circuit import (
 from thermolearn.algorithms.ep_physics import (
     PhysicsParams,
     amplifier_stages,
+    driver_output_losses,
     measure,
     quantize_inputs,
 )
@@ -125,7 +126,8 @@ def calibrate_diodes(
     rng : numpy.random.Generator
         Draws the read noise.
     ledger : EnergyLedger, optional
-        Books ``calibration_phase`` (simulated), ``calibration_amplifier``,
+        Books ``calibration_phase`` and ``calibration_driver_output_stage`` (simulated: the
+        output stages' ``V_rail |I| - V I`` at the probe phase), ``calibration_amplifier``,
         ``calibration_adc`` and ``calibration_dac`` (model figures).
     knee_swings, rest_share : float
         Targets of :func:`~thermolearn.algorithms.ep_circuit.size_diodes`.
@@ -158,6 +160,8 @@ def calibrate_diodes(
     t = phys.phase_duration
     tgt = np.zeros((n, p.layer_sizes[-1]))
     e_phase = probe.phase_power(xq, free, probe._squared_drops(xq, free), 0.0, tgt) * t
+    # the output stages deliver the probe phase's line currents: V_rail |I| - V I (simulated)
+    e_drv = driver_output_losses(probe, xq, free, 0.0, tgt, phys.supply_rail)[0] * t
     # every amplifier stage powered for the probe phase, each at its part's quiescent power
     stages = amplifier_stages(net, phys)
     n_amp = sum(st.count for st in stages)
@@ -169,6 +173,7 @@ def calibrate_diodes(
     e_dac = dac.energy_per_conversion * n_dac
     if ledger is not None:
         ledger.book("calibration_phase", e_phase, source="simulated", count=n)
+        ledger.book("calibration_driver_output_stage", e_drv, source="simulated", count=n)
         ledger.book("calibration_amplifier", e_amp, source="model", count=n_amp * n)
         ledger.book("calibration_adc", e_adc, source="model", count=n_adc)
         ledger.book("calibration_dac", e_dac, source="model", count=n_dac)
@@ -183,7 +188,7 @@ def calibrate_diodes(
         rest_share_before=_rest_share(p),
         knee_swings=after.diode_gain * swing / p.thermal_voltage,
         settling_required=phys.amplifier_settling(after.diode_gain),
-        energy=e_phase + e_amp + e_adc + e_dac,
+        energy=e_phase + e_drv + e_amp + e_adc + e_dac,
     )
 
 
