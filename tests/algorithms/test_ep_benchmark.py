@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from thermolearn.experiments.ep_benchmark import run_benchmark
@@ -11,13 +12,19 @@ from thermolearn.experiments.ep_benchmark import run_benchmark
 
 def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> None:
     """Reference: hand computation from the per-seed rows (mean of the paired differences,
-    to 1e-12); backprop runs the same architecture, epochs and encoded split as EP."""
+    to 1e-12); backprop runs the same architecture and encoded split as EP, for the epoch
+    count (<= twice EP's) and rate chosen on validation."""
     extra = {"n_train": 100, "hidden": (12,), "epochs": 2, "batch_size": 20,
              "input_encoding": "unit"}
     s = run_benchmark("digits", tmp_path, seeds=2, device="ideal", extra=extra, progress=False)
     rows = s["runs"]
     assert [r["layer_sizes"] for r in rows] == [[64, 12, 10]] * 2
-    assert s["epochs"] == [2] and all(len(r["backprop_curve"]) == 2 for r in rows)
+    assert s["epochs"] == [2]
+    for r in rows:
+        sel = r["selection"]["backprop_mlp"]
+        assert sel["max_epochs"] == 4 and 1 <= r["backprop_epochs"] == sel["epochs"] <= 4
+        assert len(r["backprop_curve"]) == sel["epochs"] and r["backprop_lr"] == sel["lr"]
+    assert s["baseline_selection"]["chosen_per_seed"] == [r["selection"] for r in rows]
     assert all(r["input_encoding"] == r["backprop_input_encoding"] == "unit"
                for r in rows)
     assert all(r["backprop_hidden"] == [12] for r in rows)
@@ -42,3 +49,49 @@ def test_benchmark_validation_split_is_held_out_of_training(tmp_path: Path) -> N
     assert s["split"].startswith("validation") and r["n_test"] == 200 and r["n_train"] == 100
     # the opt-in diode sizing is reported per seed (on 50 of its 100 training examples)
     assert r["diode_calibration"]["n_samples"] == 50 and r["diode_calibration"]["diode_gain"] > 0
+
+
+def test_best_on_validation_picks_the_best_grid_point_and_epoch() -> None:
+    """Constructed curves (reference: read off by hand): the maximum 0.8 first reached by
+    rate 1.0 after 1 epoch; ties go to the earlier key, then to fewer epochs."""
+    from thermolearn.algorithms.baselines import best_on_validation
+
+    curves = {0.1: [0.5, 0.7, 0.6], 1.0: [0.6, 0.8, 0.8], 0.3: [0.8, 0.1]}
+    assert best_on_validation(curves) == (1.0, 2, 0.8)
+    assert best_on_validation({3.0: [0.2, 0.9], 0.03: [0.95]}) == (0.03, 1, 0.95)
+
+
+def test_baseline_selection_never_sees_the_test_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The baselines' parameters are chosen on a validation split of the training split: with
+    the test labels permuted the chosen backprop rate and epochs, ridge alpha and logistic C
+    and every validation accuracy are identical (reference: the unpermuted run, exactly),
+    while the test accuracies do change (the permutation reaches what is scored). The chosen
+    backprop point is the best of its validation curves. Mutation checked: selecting on the
+    test split (``validation`` dropped from the selection runs) turns this red."""
+    from dataclasses import replace
+
+    import thermolearn.datasets as datasets
+    from thermolearn.experiments.ep_benchmark import baseline_point
+
+    point = {"version": 0, "task": "digits", "device": "ideal", "seed": 0,
+             "extra": {"n_train": 240, "hidden": (12,), "epochs": 2, "batch_size": 20},
+             "lr_grid": [0.03, 0.3, 3.0], "max_epochs": 3}
+    ref = baseline_point(point)
+    sel = ref["selection"]["backprop_mlp"]
+    assert sel["n_validation"] == 60 and set(sel["validation_curves"]) == {"0.03", "0.3", "3.0"}
+    best = max(max(c) for c in sel["validation_curves"].values())
+    assert sel["validation_accuracy"] == best
+    assert sel["validation_curves"][str(sel["lr"])][sel["epochs"] - 1] == best
+    load = datasets.load
+
+    def permuted(*a, **kw):
+        d = load(*a, **kw)
+        return replace(d, y_test=np.random.default_rng(7).permutation(d.y_test))
+
+    monkeypatch.setattr(datasets, "load", permuted)
+    got = baseline_point(point)
+    assert got["selection"] == ref["selection"]
+    assert got["backprop_mlp"] != ref["backprop_mlp"]
+    assert got["logistic_regression"] != ref["logistic_regression"]

@@ -8,11 +8,19 @@
 These are the reference points a physical EP accuracy is compared with: a task on which ridge
 or logistic regression already matches the circuit does not show that the circuit's
 nonlinearity is used.
+
+A weak baseline fakes a result, so the benchmark (:mod:`thermolearn.experiments.ep_benchmark`)
+gives the baselines the same model selection as EP: each free parameter (backprop's learning
+rate and epoch count, ridge's alpha, logistic regression's C) is chosen on a validation split
+carved from the training split only (:data:`VALIDATION_FRACTION`, the grids below, picked by
+:func:`best_on_validation`), then the model is refitted on the whole training split and scored
+once on the test split (:func:`tuned_linear_baselines`). 1-NN has no free parameter.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,4 +108,72 @@ def linear_baselines(data: Any, *, seed: int = 0) -> dict[str, float]:
     return out
 
 
-__all__ = ["BackpropMLP", "linear_baselines"]
+#: Share of the training split held out (its last examples) to choose the baselines' parameters.
+VALIDATION_FRACTION = 0.25
+#: Backprop MLP learning rates (plain SGD) tried on the validation split.
+BACKPROP_LR_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+#: Ridge classifier ``alpha`` values tried on the validation split.
+RIDGE_ALPHA_GRID = (0.1, 1.0, 10.0, 100.0)
+#: Logistic-regression inverse regularisation ``C`` values tried on the validation split.
+LOGISTIC_C_GRID = (0.01, 0.1, 1.0, 10.0)
+
+
+def best_on_validation(curves: Mapping[Any, Sequence[float]]) -> tuple[Any, int, float]:
+    """The grid point and epoch count with the highest validation accuracy.
+
+    ``curves[key][e - 1]`` is the validation accuracy of grid point ``key`` after ``e`` epochs
+    (a single-element sequence for a model without epochs). Returns ``(key, epochs, accuracy)``;
+    ties go to the earlier key (grid order), then to fewer epochs.
+    """
+    best: tuple[Any, int, float] | None = None
+    for key, curve in curves.items():
+        for e, acc in enumerate(curve, start=1):
+            if best is None or acc > best[2]:
+                best = (key, e, float(acc))
+    if best is None:
+        raise ValueError("best_on_validation needs at least one non-empty curve")
+    return best
+
+
+def _linear_models(seed: int) -> dict[str, tuple[str, Sequence[float], Any]]:
+    from sklearn.linear_model import LogisticRegression, RidgeClassifier
+
+    return {
+        "ridge": ("alpha", RIDGE_ALPHA_GRID, lambda a: RidgeClassifier(alpha=a)),
+        "logistic_regression": ("C", LOGISTIC_C_GRID, lambda c: LogisticRegression(
+            C=c, max_iter=2000, random_state=seed)),
+    }
+
+
+def tuned_linear_baselines(validation: Any, data: Any, *, seed: int = 0) -> dict[str, Any]:
+    """Ridge and logistic regression tuned on ``validation``, refitted and scored on ``data``.
+
+    ``validation`` is a :class:`thermolearn.datasets.Dataset` whose test split is carved from
+    ``data``'s training split (:meth:`~thermolearn.datasets.Dataset.holdout`); its parameter
+    (ridge ``alpha``, logistic ``C``) is chosen there by :func:`best_on_validation`; only the
+    refitted model sees ``data.x_test``. 1-NN (no parameter) is fitted on ``data`` directly.
+    Returns the test accuracies and, under ``"selection"``, the chosen value and the
+    validation accuracy of every grid point.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    out: dict[str, Any] = {}
+    selection: dict[str, Any] = {}
+    for name, (param, grid, make) in _linear_models(seed).items():
+        val = {}
+        for v in grid:
+            m = make(v).fit(validation.x_train, validation.y_train)
+            val[v] = [float(np.mean(m.predict(validation.x_test) == validation.y_test))]
+        chosen, _, acc = best_on_validation(val)
+        m = make(chosen).fit(data.x_train, data.y_train)
+        out[name] = float(np.mean(m.predict(data.x_test) == data.y_test))
+        selection[name] = {param: chosen, "validation_accuracy": acc,
+                           "validation_grid": {str(k): c[0] for k, c in val.items()}}
+    nn = KNeighborsClassifier(n_neighbors=1).fit(data.x_train, data.y_train)
+    out["nearest_neighbour"] = float(np.mean(nn.predict(data.x_test) == data.y_test))
+    out["selection"] = selection
+    return out
+
+
+__all__ = ["BACKPROP_LR_GRID", "LOGISTIC_C_GRID", "RIDGE_ALPHA_GRID", "VALIDATION_FRACTION",
+           "BackpropMLP", "best_on_validation", "linear_baselines", "tuned_linear_baselines"]
