@@ -188,13 +188,19 @@ def run_benchmark(
     t0 = time.perf_counter()
     rows = run_sweep(benchmark_point, pts, out / "cache", scheduler=scheduler,
                      max_workers=max_workers, progress=progress, description=f"ep {task}")
-    from thermolearn.algorithms.baselines import BACKPROP_LR_GRID
+    from thermolearn.algorithms.baselines import (
+        BACKPROP_LR_GRID,
+        LOGISTIC_C_GRID,
+        RIDGE_ALPHA_GRID,
+    )
     from thermolearn.experiments.ep_train import default_config
 
     # backprop may train up to twice EP's epochs; the count is chosen on validation
     max_epochs = 2 * default_config(task, device=device, **(extra or {})).epochs
     bpts = [{"version": BASELINE_VERSION, "task": task, "device": device, "seed": s,
-             "extra": extra or {}, "lr_grid": list(BACKPROP_LR_GRID), "max_epochs": max_epochs}
+             "extra": extra or {}, "lr_grid": list(BACKPROP_LR_GRID), "max_epochs": max_epochs,
+             # in the key only (tuned_linear_baselines uses these grids): a new grid re-tunes
+             "ridge_alpha_grid": list(RIDGE_ALPHA_GRID), "logistic_c_grid": list(LOGISTIC_C_GRID)}
             for s in range(seeds)]
     brows = run_sweep(baseline_point, bpts, out / "cache-baselines", scheduler=scheduler,
                       max_workers=max_workers, progress=progress,
@@ -231,6 +237,8 @@ def run_benchmark(
             "validation": "the last 25 % of each seed's training split (never its test split)",
             "backprop_mlp_lr_grid": list(BACKPROP_LR_GRID),
             "backprop_mlp_epochs": f"1-{max_epochs} (twice EP's)",
+            "ridge_alpha_grid": list(RIDGE_ALPHA_GRID),
+            "logistic_regression_c_grid": list(LOGISTIC_C_GRID),
             "chosen_per_seed": [r["selection"] for r in rows],
             "then": "refitted on the whole training split, scored once on the test split",
         },
