@@ -166,6 +166,25 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def baseline_points(task: str, seeds: int, device: str,
+                    extra: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The sweep points of :func:`baseline_point` for seeds 0 .. ``seeds`` - 1 (cache keys)."""
+    from thermolearn.algorithms.baselines import (
+        BACKPROP_LR_GRID,
+        LOGISTIC_C_GRID,
+        RIDGE_ALPHA_GRID,
+    )
+    from thermolearn.experiments.ep_train import default_config
+
+    # backprop may train up to twice EP's epochs; the count is chosen on validation
+    max_epochs = 2 * default_config(task, device=device, **(extra or {})).epochs
+    return [{"version": BASELINE_VERSION, "task": task, "device": device, "seed": s,
+             "extra": extra or {}, "lr_grid": list(BACKPROP_LR_GRID), "max_epochs": max_epochs,
+             # in the key only (tuned_linear_baselines uses these grids): a new grid re-tunes
+             "ridge_alpha_grid": list(RIDGE_ALPHA_GRID), "logistic_c_grid": list(LOGISTIC_C_GRID)}
+            for s in range(seeds)]
+
+
 def run_benchmark(
     task: str,
     out_dir: str | Path,
@@ -193,15 +212,9 @@ def run_benchmark(
         LOGISTIC_C_GRID,
         RIDGE_ALPHA_GRID,
     )
-    from thermolearn.experiments.ep_train import default_config
 
-    # backprop may train up to twice EP's epochs; the count is chosen on validation
-    max_epochs = 2 * default_config(task, device=device, **(extra or {})).epochs
-    bpts = [{"version": BASELINE_VERSION, "task": task, "device": device, "seed": s,
-             "extra": extra or {}, "lr_grid": list(BACKPROP_LR_GRID), "max_epochs": max_epochs,
-             # in the key only (tuned_linear_baselines uses these grids): a new grid re-tunes
-             "ridge_alpha_grid": list(RIDGE_ALPHA_GRID), "logistic_c_grid": list(LOGISTIC_C_GRID)}
-            for s in range(seeds)]
+    bpts = baseline_points(task, seeds, device, extra)
+    max_epochs = bpts[0]["max_epochs"]
     brows = run_sweep(baseline_point, bpts, out / "cache-baselines", scheduler=scheduler,
                       max_workers=max_workers, progress=progress,
                       description=f"baselines {task}")
@@ -251,5 +264,6 @@ def run_benchmark(
     return summary
 
 
-__all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "baseline_point", "benchmark_point",
+__all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "baseline_point", "baseline_points",
+           "benchmark_point",
            "mean_ci", "run_benchmark"]
