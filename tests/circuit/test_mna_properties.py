@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from thermolearn.circuit import Circuit, LinearSolver, op_batch, operating_point
+from thermolearn.circuit.spice import runner as ngspice_runner
 from thermolearn.devices import (
     DiodeParams,
     LinearIonDrift,
@@ -21,6 +22,7 @@ from thermolearn.devices import (
     YakopcicParams,
 )
 from thermolearn.devices.selector import SelectorParams
+from thermolearn.errors import ConvergenceError, SpiceError
 
 SOURCES = "VIEFGHB"
 DISSIPATIVE = "RSDYM"
@@ -92,8 +94,26 @@ def powers(c: Circuit, op) -> tuple[float, float]:  # type: ignore[no-untyped-de
     n_extra=st.integers(0, 25),
 )
 def test_kcl_and_tellegen_random_networks(seed: int, n_nodes: int, n_extra: int) -> None:
+    """KCL and Tellegen at the operating point of random nonlinear networks (1e-12 A, 1e-9).
+
+    The generator can draw networks without a reachable DC solution (e.g. seed 248087, 11
+    nodes, 12 extras: a 0.7 mA current source into ~180 kohm with reverse diodes and
+    negative-gain VCCS feedback, where ngspice's gmin and source stepping fail as well). When
+    the MNA engine gives up, ngspice is the reference: an example is discarded only when
+    ngspice fails too; where ngspice converges, the MNA failure fails the test.
+    """
     c = _random_circuit(seed, n_nodes, n_extra)
-    op = operating_point(c)
+    try:
+        op = operating_point(c)
+    except ConvergenceError:
+        ok, reason = ngspice_runner.available()
+        if not ok:
+            raise
+        try:
+            operating_point(c, engine="ngspice")
+        except SpiceError:
+            assume(False)  # no engine reaches a DC solution: not a network the property covers
+        raise
     res = kcl_residuals(c, op)
     assert max(abs(v) for v in res.values()) < 1e-12
     delivered, dissipated = powers(c, op)
