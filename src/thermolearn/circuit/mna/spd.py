@@ -11,10 +11,12 @@ right-hand sides against it, choosing by size:
 * ``"splu"``: SuperLU with a symmetric minimum-degree ordering and diagonal pivots;
 * ``"pardiso"``: MKL PARDISO for SPD matrices through ``pypardiso`` (optional extra; only
   where installed, never chosen automatically);
-* ``"cg"``: conjugate gradients preconditioned by algebraic multigrid (``pyamg``: classical
-  Ruge–Stüben for conductance matrices, smoothed aggregation otherwise), or by a
-  problem-specific preconditioner such as the crossbar's line smoother around an AMG coarse
-  grid.
+* ``"cg"``: conjugate gradients preconditioned, for a conductance matrix in which
+  :func:`find_lines` finds lines of dominant couplings covering most unknowns (a crossbar's
+  wires), by :class:`LinePreconditioner` (exact line solves around a smoothed-aggregation
+  coarse grid), otherwise by algebraic multigrid (``pyamg``: classical Ruge–Stüben for
+  conductance matrices, smoothed aggregation otherwise), or by a preconditioner the caller
+  gives (the crossbar solver's own line smoother).
 
 Every solve returns a :class:`SolveReport` with the residual actually achieved, recomputed
 from ``b - A x`` in float64 after the solve: its largest entry is the largest KCL residual
@@ -31,6 +33,8 @@ References
    (CG) and §7 (residual replacement for the true residual).
 .. [2] L. N. Olson, J. B. Schroder, "PyAMG: algebraic multigrid solvers in Python,"
    J. Open Source Softw. 7(72), 4142 (2022).
+.. [3] U. Trottenberg, C. W. Oosterlee, A. Schüller, *Multigrid*, Academic Press (2001):
+   line relaxation for strongly anisotropic operators.
 """
 
 from __future__ import annotations
