@@ -84,6 +84,7 @@ def test_baseline_selection_never_sees_the_test_split(
     best = max(max(c) for c in sel["validation_curves"].values())
     assert sel["validation_accuracy"] == best
     assert sel["validation_curves"][str(sel["lr"])][sel["epochs"] - 1] == best
+    assert sel["at_grid_edge"] == (sel["lr"] in (0.03, 3.0))
     load = datasets.load
 
     def permuted(*a, **kw):

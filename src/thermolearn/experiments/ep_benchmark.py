@@ -145,7 +145,9 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         lr, epochs, acc = best_on_validation(curves)
         bp = run_training(default_config(task, seed=seed, algorithm="backprop", lr=lr,
                                          epochs=epochs, **bp_kw), progress=False).metrics
+        grid = list(point["lr_grid"])
         bp_sel = {"lr": lr, "epochs": epochs, "validation_accuracy": acc,
+                  "at_grid_edge": lr in (grid[0], grid[-1]),
                   "n_validation": n_val, "max_epochs": point["max_epochs"],
                   "validation_curves": {str(k): v for k, v in curves.items()}}
         lin = tuned_linear_baselines(_baseline_data(cfg, n_val), _baseline_data(cfg, None),
