@@ -59,6 +59,15 @@ ENERGY_ROLES: dict[str, str] = {
     "dac": "computing",
     "tia": "computing",
     "amplifier": "computing",
+    "adc_preamp": "computing",
+    "input_drivers": "computing",
+    "driver_output_stage": "computing",
+    # the diode calibration: one free phase read out before training (no weight is written)
+    "calibration_phase": "computing",
+    "calibration_driver_output_stage": "computing",
+    "calibration_amplifier": "computing",
+    "calibration_adc": "computing",
+    "calibration_dac": "computing",
     # bounds are not dissipation
     "landauer": "bound",
 }
