@@ -166,7 +166,7 @@ def run_size(n: int, repeats: int, tol_v: float, tol_kcl: float, profile: bool) 
             else:
                 op = parsed = None
                 parsed = tp.run(lambda: parse_netlist(text, limits=big))
-                op = to.run(lambda: operating_point(parsed.circuit))
+                op = to.run(lambda p=parsed: operating_point(p.circuit))
     volt = op.voltages
     v_row = np.array([volt[f"r{i}_{j}"] for i in range(n) for j in range(n)])
     v_col = np.array([volt[f"c{i}_{j}"] for i in range(n) for j in range(n)])
@@ -176,8 +176,8 @@ def run_size(n: int, repeats: int, tol_v: float, tol_kcl: float, profile: bool) 
     )
     kcl = float(op.residual)
     ok = dv <= tol_v and kcl <= tol_kcl
-    pp_cpu = statistics.median(a + b for a, b in zip(tp.cpu, to.cpu))
-    pp_wall = statistics.median(a + b for a, b in zip(tp.wall, to.wall))
+    pp_cpu = statistics.median(a + b for a, b in zip(tp.cpu, to.cpu, strict=True))
+    pp_wall = statistics.median(a + b for a, b in zip(tp.wall, to.wall, strict=True))
     x_cpu, x_wall = tx.median("cpu"), tx.median("wall")
     print(
         f"| {n}x{n} | {n_el:,} | {len(text) / 1e6:.0f} MB | {t_build:.1f} | {t_export:.2f} | "
