@@ -71,8 +71,23 @@ def _status_kb(key: str) -> float | None:
     return None
 
 
+_LIFETIME_KB = [0.0]  # the process's peak RSS before the last reset of the high-water mark
+
+
+def _peak_gb() -> float:
+    """Lifetime peak RSS of the process (GB), across the resets of ``_reset_peak``."""
+    hwm = _status_kb("VmHWM")
+    if hwm is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    return max(_LIFETIME_KB[0], hwm) / 1024**2
+
+
 def _reset_peak() -> bool:
-    """Reset the RSS high-water mark (Linux >= 4.0); False where that is not possible."""
+    """Reset the RSS high-water mark (Linux >= 4.0); False where that is not possible.
+
+    The reset also resets ``getrusage``'s ``ru_maxrss``, so the peak so far is kept first.
+    """
+    _LIFETIME_KB[0] = max(_LIFETIME_KB[0], _status_kb("VmHWM") or 0.0)
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
@@ -100,7 +115,7 @@ class Timed:
         if resettable:
             hwm = _status_kb("VmHWM") or 0.0
         else:  # lifetime peak of the process: an upper bound
-            hwm = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            hwm = _peak_gb() * 1024**2
         if record:
             self.cpu.append(c1 - c0)
             self.wall.append(w1 - w0)
@@ -192,7 +207,8 @@ def run_size(n: int, repeats: int, tol_v: float, tol_kcl: float, profile: bool) 
     print(
         f"  raw CPU s: solver {[round(x, 2) for x in tx.cpu]}, parse "
         f"{[round(x, 2) for x in tp.cpu]}, op {[round(x, 2) for x in to.cpu]}; "
-        f"parse is {tp.median('cpu') / (tp.median('cpu') + to.median('cpu')):.0%} of parse + op",
+        f"parse is {tp.median('cpu') / (tp.median('cpu') + to.median('cpu')):.0%} of parse + op; "
+        f"process peak RSS so far {_peak_gb():.2f} GB",
         flush=True,
     )
     if not ok:
