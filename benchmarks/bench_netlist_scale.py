@@ -21,8 +21,9 @@ rule holds for both sides. Reported per contender: the median CPU seconds (proce
 min–max in brackets) and the median wall seconds, and its peak RSS (Linux: the high-water
 mark is reset through ``/proc/self/clear_refs`` before each contender and printed as the
 increase over the RSS it started from: the netlist text and the conductances are already
-resident). The ratio is median(parse + op) / median(crossbar solver), CPU and wall, parse +
-op summed per repeat.
+resident; memory a larger size freed stays resident, so run the sizes in ascending order
+for the memory figures). The ratio is median(parse + op) / median(crossbar solver), CPU
+and wall, parse + op summed per repeat.
 
 Checks (on the last repeat): every node voltage agrees with the crossbar solver within
 ``--tol-v`` (default 1e-9 V), and the operating point's certified KCL residual is within
