@@ -122,7 +122,7 @@ LOGISTIC_C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 
 
 def best_on_validation(curves: Mapping[Any, Sequence[float]]) -> tuple[Any, int, float]:
-    """The grid point and epoch count with the highest validation accuracy.
+    """Return the grid point and epoch count with the highest validation accuracy.
 
     ``curves[key][e - 1]`` is the validation accuracy of grid point ``key`` after ``e`` epochs
     (a single-element sequence for a model without epochs). Returns ``(key, epochs, accuracy)``;

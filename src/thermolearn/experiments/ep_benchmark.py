@@ -5,7 +5,8 @@ draws its own split, initial conductances, device variability and noise) and, on
 split, the baselines: ridge, logistic regression, 1-nearest neighbour and the backprop MLP of
 the same architecture, each free baseline parameter (backprop's learning rate and epochs,
 ridge's alpha, logistic regression's C) chosen on a validation split carved from that seed's
-training split, as EP's rates were (:func:`baseline_point`). It reports per method the mean test accuracy and a 95 % confidence interval
+training split, as EP's rates were (:func:`baseline_point`). It reports per method the mean
+test accuracy and a 95 % confidence interval
 (Student t over seeds), and the paired EP − baseline difference with its CI, in
 ``benchmark.json``. The runs go through the sweep runner, so they are cached per seed (EP and
 the baselines apart: re-tuning the baselines reuses the EP runs).
@@ -80,8 +81,11 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
-    """``cfg``'s encoded split as its run sees it, or (``n_validation``) a validation task
-    whose test split is the last ``n_validation`` examples of the training split."""
+    """Return ``cfg``'s encoded split as its run sees it, or a validation task.
+
+    With ``n_validation`` the task's test split is the last ``n_validation`` examples of the
+    training split.
+    """
     from thermolearn.algorithms.ep_inputs import encode_dataset
     from thermolearn.datasets import load
 
@@ -170,7 +174,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
 
 def baseline_points(task: str, seeds: int, device: str,
                     extra: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The sweep points of :func:`baseline_point` for seeds 0 .. ``seeds`` - 1 (cache keys)."""
+    """Return the sweep points of :func:`baseline_point` for seeds 0 .. ``seeds`` - 1."""
     from thermolearn.algorithms.baselines import (
         BACKPROP_LR_GRID,
         LOGISTIC_C_GRID,
