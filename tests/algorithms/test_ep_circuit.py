@@ -23,6 +23,8 @@ from thermolearn.algorithms.ep_circuit import (
 from thermolearn.errors import ParameterError
 from thermolearn.physics import K_B, Q_E
 
+from .conftest import assert_phases_agree
+
 
 def _net(seed: int = 3, sizes: tuple[int, ...] = (3, 5, 4, 2)) -> EPCircuit:
     p = EPCircuitParams(
@@ -121,13 +123,7 @@ def test_mna_solver_agrees_with_layerwise(rng: np.random.Generator) -> None:
     net = _net()
     x = rng.random((2, 3))
     tgt = net.targets(np.array([1, 0]))
-    b = net.params.beta
-    for beta in (0.0, b, -b):
-        tg = None if beta == 0.0 else tgt
-        mna = net.solve(x, beta=beta, target=tg, solver="mna")
-        fast = net.solve(x, beta=beta, target=tg, solver="layerwise")
-        for u, v in zip(mna.layers, fast.layers, strict=True):
-            np.testing.assert_allclose(u, v, rtol=0, atol=1e-6)
+    assert_phases_agree(net, x, tgt, atol=1e-6)
     with pytest.raises(ParameterError, match="solver"):
         net.solve(x, solver="hspice")
 

@@ -802,7 +802,6 @@ class CrossbarLinePreconditioner:
         # after the sweep the column equations hold; the row residual is G·v_col
         e = self.coarse.apply(g * self._unchain(v_col))
         v_row += e
-        v_col += self._chain(e)
         v_col = self._cols(r_col + gc * self._chain(v_row))
         v_row = self._rows(r_row + g * self._unchain(v_col))
         return np.concatenate([v_row, v_col])
