@@ -19,7 +19,10 @@ raises :class:`~thermolearn.errors.ParameterError`, before any training work, wh
    (``integration_time < 10 τ_slow``): the averaged-noise law the readout uses would not hold;
 4. more than 1 % of the node reads clip the ADC range;
 5. the learning signal |V(+β) − V(−β)| is below half an ADC step where the noise is also
-   below half a step (no dither): the quantiser would erase the gradient.
+   below half a step (no dither): the quantiser would erase the gradient;
+6. a nudge target lies outside the output ADC range ±``adc_range_output`` (the range of the
+   DAC that sets the nudging sources with ``loss="cross_entropy"``, and of the reads that
+   see the outputs move towards the targets), naming ``ce_kappa`` (or the fixed targets).
 
 It also *reports* (``wire_ir_drop``, not a refusal) the IR drop the ideal-line phases leave
 out: every crossbar solved again with ``wire_resistance`` ohms per cell pitch
@@ -82,10 +85,13 @@ class Audit:
         self.timing: dict[str, float] = {}
         self.violations = 0
         self.supplied = 0.0
+        self.targets_clipped = 0
+        self.targets_count = 0
+        self.target_max_abs = 0.0
 
     _STATE = ("max_drop", "median_drop", "clipped", "reads", "disturb_per_epoch",
               "half_select_dx_per_epoch", "signal", "read_error", "timing", "violations",
-              "supplied")
+              "supplied", "targets_clipped", "targets_count", "target_max_abs")
 
     def state(self) -> dict[str, Any]:
         """JSON-ready accumulators (for checkpoints)."""
@@ -111,6 +117,11 @@ class Audit:
         self.signal.append(info["signal"])
         self.read_error.append(info["read_error"])
         self.supplied += sum(info["supplied"].values()) * self.phys.phase_duration
+        nudge = info.get("nudge")
+        if nudge:
+            self.targets_clipped += int(nudge["clipped"])
+            self.targets_count += int(nudge["count"])
+            self.target_max_abs = max(self.target_max_abs, float(nudge["max_abs"]))
 
     def medians(self, info: dict[str, Any]) -> None:
         """Median |drop| per phase and crossbar from one batch's exact phases (V)."""
@@ -188,6 +199,17 @@ class Audit:
                 "clipped_fraction": self.clipped / max(self.reads, 1),
                 "energy_per_conversion_J": phys.adc_energy,
             },
+        }
+        out["nudge"] = {
+            "loss": p.loss,
+            "ce_kappa_V": p.ce_kappa if p.loss == "cross_entropy" else None,
+            "softmax_scale_V": p.softmax_scale,
+            "targets": "controller: V_free_read - kappa (softmax(V_free_read / T) - onehot), "
+            "DAC at adc_bits over +-adc_range_output" if p.loss == "cross_entropy"
+            else "fixed references target_high / target_low",
+            "target_max_abs_V": self.target_max_abs,
+            "adc_range_output_V": phys.adc_range_output,
+            "targets_clipped_fraction": self.targets_clipped / max(self.targets_count, 1),
         }
         if ledger is not None and bits is not None and bits > 0:
             kt_ln2 = K_B * p.temperature * math.log(2.0)
@@ -335,6 +357,16 @@ def preflight(
             f"EP readout: {100 * frac:.2g} % of the node reads clip the ADC range "
             f"(adc_range_hidden = {phys.adc_range_hidden} V at the amplified node, "
             f"adc_range_output = {phys.adc_range_output} V; limit 1 %). Widen them."
+        )
+    # 6. nudge targets inside the output range (the target DAC's and the output reads')
+    nudge = info["nudge"]
+    if nudge["max_abs"] > phys.adc_range_output:
+        knob = ("ce_kappa" if p.loss == "cross_entropy" else "target_high/target_low")
+        raise ParameterError(
+            f"EP nudge: a target of the nudging sources reaches {nudge['max_abs']:.3g} V, "
+            f"outside the output range adc_range_output = {phys.adc_range_output} V "
+            f"({nudge['clipped']} of {nudge['count']} targets of the probe batch, loss "
+            f"{p.loss!r}). Lower '{knob}' or widen 'adc_range_output'."
         )
     # 5. learning signal vs resolution
     for k, (s, e) in enumerate(zip(info["signal"], info["read_error"], strict=True)):

@@ -98,6 +98,9 @@ Array = NDArray[np.float64]
 
 #: Operating-point solvers of the EP network (:meth:`EPCircuit.solve`).
 SOLVERS = ("layerwise", "mna", "ngspice")
+#: Costs the nudge descends (:meth:`EPCircuit.nudge_targets`): the squared distance to fixed
+#: class targets, or softmax cross-entropy through controller-computed per-sample targets.
+LOSSES = ("squared", "cross_entropy")
 
 # --------------------------------------------------------------------------------------------
 # Diode kernels (pure functions on arrays)
@@ -177,7 +180,20 @@ class EPCircuitParams:
     target_high, target_low : float
         Output target voltages for the correct class and the others, V.
     softmax_scale : float
-        Temperature (V) of the softmax turning output voltages into class probabilities.
+        Temperature T (V) of the softmax turning output voltages into class probabilities
+        (and of the cross-entropy nudge).
+    loss : {"squared", "cross_entropy"}
+        What the nudge descends. ``"squared"`` (default): C = ½ Σ_k (V_k − y_k)² with the fixed
+        targets ``target_high`` / ``target_low``. ``"cross_entropy"``: the controller sets each
+        sample's nudge targets from its own free-phase output reads,
+        t = V_free − κ (softmax(V_free / T) − onehot(y)) (:meth:`EPCircuit.nudge_targets`);
+        the nudging element and the ±β phases are unchanged, only the target values differ.
+        The centred estimate is then the gradient of κ T · CE, CE = −log softmax(V / T)_y
+        (:meth:`EPCircuit.cost`), to first order in β.
+    ce_kappa : float
+        κ, V: the largest displacement of a cross-entropy nudge target from the free output
+        (|t − V_free| ≤ κ); it scales the estimate like a learning rate and, with β, how far
+        the nudge moves the outputs.
     tol : float
         Convergence tolerance of the layer-wise solver on node voltages, V.
     max_sweeps : int
@@ -212,6 +228,8 @@ class EPCircuitParams:
     target_high: float = 0.3
     target_low: float = -0.1
     softmax_scale: float = 0.05
+    loss: str = "squared"
+    ce_kappa: float = 0.002
     tol: float = 1e-7
     max_sweeps: int = 500
     settling_time: float = 1e-7
@@ -256,6 +274,8 @@ class EPCircuitParams:
         check_finite(self.target_high, "target_high", owner)
         check_finite(self.target_low, "target_low", owner)
         check_positive(self.softmax_scale, "softmax_scale", owner, "V")
+        check_choice(self.loss, "loss", owner, LOSSES)
+        check_positive(self.ce_kappa, "ce_kappa", owner, "V")
         check_positive(self.tol, "tol", owner, "V")
         check_int(self.max_sweeps, "max_sweeps", owner, minimum=1)
         check_positive(self.settling_time, "settling_time", owner, "s")
@@ -682,6 +702,28 @@ class EPCircuit:
         t[np.arange(len(y)), y] = self.params.target_high
         return t
 
+    def nudge_targets(self, y: NDArray[np.integer[Any]], v_free: Array | None = None) -> Array:
+        """Voltages (B, n_out) the nudging sources are set to in the ±β phases.
+
+        ``loss="squared"``: the fixed class targets (:meth:`targets`). ``"cross_entropy"``:
+        t = V_free − κ (softmax(V_free / T) − onehot(y)) from the free-phase output voltages
+        ``v_free`` (in hardware the controller's ADC reads of the free phase). The nudge
+        β (t − V) at V = V_free is then −β κ T ∂CE/∂V, so the EP estimate of the linearised
+        cost ½ |V − t|² (t held) is κ T ∂CE/∂w at the free state, to first order in β.
+        """
+        p = self.params
+        if p.loss == "squared":
+            return self.targets(y)
+        if v_free is None:
+            raise ParameterError(
+                "EPCircuit.nudge_targets: loss='cross_entropy' sets the targets from the "
+                "free-phase outputs; pass 'v_free' (the free phase's output reads)."
+            )
+        v = np.asarray(v_free, dtype=np.float64)
+        err = self.probabilities(v)
+        err[np.arange(len(y)), y] -= 1.0
+        return np.asarray(v - p.ce_kappa * err, dtype=np.float64)
+
     # -- solver ----------------------------------------------------------------------------------
     def _solve_hidden(self, layer: int, b: Array, v_prev: Array) -> tuple[Array, Array]:
         """Exact KCL solve of a hidden layer given its drive ``b`` (B, n); returns (V, i_D).
@@ -910,23 +952,27 @@ class EPCircuit:
     ) -> tuple[list[Array], dict[str, Any]]:
         """EP estimate of ∂C/∂w (per normalised conductance, batch mean) from free + nudged phases.
 
-        Every phase is solved by ``solver`` (see :meth:`solve`). Returns the gradients and a
-        dict with the phase states, their squared drops and static powers (W, summed over the
-        batch) for energy bookkeeping.
+        Every phase is solved by ``solver`` (see :meth:`solve`); the nudge targets are
+        :meth:`nudge_targets` (for ``loss="cross_entropy"`` from the exact free outputs; the
+        measured path, :func:`~thermolearn.algorithms.ep_physics.physical_gradients`, uses
+        the free phase's ADC reads). Returns the gradients and a dict with the phase states,
+        the targets, their squared drops and static powers (W, summed over the batch) for
+        energy bookkeeping.
         """
         check_choice(estimator, "estimator", "EPCircuit.gradients", ("centred", "one-sided"))
         xa, ya = self.check_inputs(x, y)
-        tgt = self.targets(ya)
         b = self._beta
         b_si = self.params.beta
         if free is None:
             free = self.solve(xa, solver=solver)
+        tgt = self.nudge_targets(ya, free.layers[-1])
         plus = self.solve(xa, beta=b_si, target=tgt, init=free.layers, solver=solver)
         d_free = self._squared_drops(xa, free)
         d_plus = self._squared_drops(xa, plus)
         info: dict[str, Any] = {
             "free": free,
             "plus": plus,
+            "targets": tgt,
             "power": {
                 "free": self.phase_power(xa, free, d_free, 0.0, tgt),
                 "plus": self.phase_power(xa, plus, d_plus, b, tgt),
@@ -969,8 +1015,19 @@ class EPCircuit:
         return energy, pulses
 
     def cost(self, v_out: Array, y: NDArray[np.integer[Any]]) -> float:
-        """Mean cost ½ Σ_k (V_k − y_k)² (V²)."""
-        return float(0.5 * np.mean(np.sum((v_out - self.targets(y)) ** 2, axis=1)))
+        """Mean cost (V²) whose gradient the nudge estimates.
+
+        ``loss="squared"``: ½ Σ_k (V_k − y_k)². ``"cross_entropy"``: κ T · CE with
+        CE = −log softmax(V / T)_y (T = ``softmax_scale``, κ = ``ce_kappa``).
+        """
+        p = self.params
+        if p.loss == "squared":
+            return float(0.5 * np.mean(np.sum((v_out - self.targets(y)) ** 2, axis=1)))
+        z = np.asarray(v_out, dtype=np.float64) / p.softmax_scale
+        zmax = z.max(axis=1, keepdims=True)
+        logp = z - zmax - np.log(np.sum(np.exp(z - zmax), axis=1, keepdims=True))
+        ce = -logp[np.arange(len(y)), y]
+        return float(p.ce_kappa * p.softmax_scale * np.mean(ce))
 
     def resize_diodes(self, *, diode_gain: float, diode_i_s: float, diode_r_s: float) -> None:
         """Set the diode-node gain and the diodes' I_s (A) and R_s (Ω) in place.

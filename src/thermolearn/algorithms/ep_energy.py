@@ -88,6 +88,14 @@ def book_physical_step(
     * ``update_memory`` — *model, cited*: SRAM traffic of the update: the codes of every row
       and column of both nudged phases per sample, one read-modify-write of every device's
       accumulator per batch, at ``sram_energy`` per 32-bit word (Horowitz 2014).
+    * ``nudge_target_arithmetic`` — *model, cited* (``loss="cross_entropy"`` only): the
+      controller's softmax of the free output reads and the targets
+      (:func:`~thermolearn.algorithms.ep_physics.nudge_targets_measured`: 12 operations per
+      output + 4 per sample), each as one 32-bit integer MAC at ``mac_energy`` (Horowitz
+      2014, the figure of ``update_arithmetic`` and the Adam controller's line).
+    * ``nudge_target_dac`` — *model* (``loss="cross_entropy"`` only): one conversion per
+      output and sample setting the nudging source, a DAC of the output ADC's resolution over
+      ±``adc_range_output`` (C_load V² at full swing plus the core FOM·2^bits, as ``dac``).
     """
     p = net.params
     t = phys.phase_duration
@@ -124,6 +132,16 @@ def book_physical_step(
     ledger.book("update_arithmetic", phys.mac_energy * macs, source="model", count=macs)
     words = 2 * bsz * sum(w.shape[0] + w.shape[1] for w in net.weights) + 2 * n_dev
     ledger.book("update_memory", phys.sram_energy * words, source="model", count=words)
+    nudge = info.get("nudge") or {}
+    if nudge.get("ops"):
+        ops = int(nudge["ops"])
+        ledger.book("nudge_target_arithmetic", phys.mac_energy * ops, source="model",
+                    count=ops)
+        n_t = int(nudge["dac_conversions"])
+        tdac = DAC(bits=phys.adc_bits, v_full_scale=phys.adc_range_output,
+                   c_load=phys.dac_c_load)
+        ledger.book("nudge_target_dac", tdac.energy_per_conversion * n_t, source="model",
+                    count=n_t)
 
 
 __all__ += ["book_physical_step"]

@@ -636,6 +636,52 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
+#: Fixed-point operations per output and sample of the cross-entropy nudge targets
+#: (:func:`nudge_targets_measured`), each booked as one 32-bit MAC at ``mac_energy``: scale by
+#: 1/T (1), subtract the row maximum (1), exp by range reduction (1) and a degree-4 Horner
+#: polynomial (4), accumulate the sum (1), normalise (1), subtract the one-hot (1), × κ (1),
+#: subtract from the read (1): 12.
+CE_NUDGE_OPS_PER_OUTPUT = 12
+#: ... and per sample: the reciprocal of the softmax sum by two Newton–Raphson steps of two
+#: multiplies each (4).
+CE_NUDGE_OPS_PER_SAMPLE = 4
+
+
+def nudge_targets_measured(
+    net: Any, y: NDArray[np.int64], free_m: Any, phys: PhysicsParams
+) -> tuple[Array, dict[str, Any]]:
+    """Nudge targets of one batch as the controller sets them, and what setting them costs.
+
+    ``loss="squared"``: the fixed class targets (reference sources; nothing is computed or
+    converted per sample). ``loss="cross_entropy"``: t = V_m − κ (softmax(V_m / T) −
+    onehot(y)) from the free phase's output *reads* V_m (noise + ADC,
+    :meth:`~thermolearn.algorithms.ep_circuit.EPCircuit.nudge_targets`), written to the
+    nudging sources by a DAC matched to the output ADC (``adc_bits`` over
+    ±``adc_range_output``; values outside are clipped and counted). Returns the targets and
+    a dict: ``ops`` (fixed-point operations of the batch, :data:`CE_NUDGE_OPS_PER_OUTPUT` ×
+    outputs + :data:`CE_NUDGE_OPS_PER_SAMPLE`, per sample), ``dac_conversions``,
+    ``clipped`` (targets outside the range), ``count`` and ``max_abs`` (V, before clipping).
+    """
+    p = net.params
+    n_out = p.layer_sizes[-1]
+    bsz = len(y)
+    if p.loss == "squared":
+        tgt = net.targets(y)
+        return tgt, {"loss": p.loss, "ops": 0, "dac_conversions": 0, "clipped": 0,
+                     "count": int(tgt.size), "max_abs": float(np.max(np.abs(tgt)))}
+    raw = net.nudge_targets(y, free_m.layers[-1])
+    fs = phys.adc_range_output
+    clipped = int(np.sum(np.abs(raw) > fs))
+    tgt = quantize(raw, phys.adc_bits, fs)
+    return tgt, {"loss": p.loss,
+                 "ops": bsz * (CE_NUDGE_OPS_PER_OUTPUT * n_out + CE_NUDGE_OPS_PER_SAMPLE),
+                 "dac_conversions": bsz * n_out, "clipped": clipped, "count": int(raw.size),
+                 "max_abs": float(np.max(np.abs(raw)))}
+
+
+__all__ += ["CE_NUDGE_OPS_PER_OUTPUT", "CE_NUDGE_OPS_PER_SAMPLE", "nudge_targets_measured"]
+
+
 def physical_gradients(
     net: Any,
     x: Array,
@@ -652,7 +698,9 @@ def physical_gradients(
     (``solver``) and then read as the circuit would be read: averaged over the integration
     window with Johnson and shot noise and digitised at ``adc_bits`` (:func:`measure`). The
     free phase is read at the outputs only (the prediction); the nudged phases at every node
-    (the local rule needs the drop across every device). The local rule
+    (the local rule needs the drop across every device). The nudge targets are set by the
+    controller (:func:`nudge_targets_measured`; with ``loss="cross_entropy"`` from the free
+    phase's output reads, before the nudged phases run). The local rule
     ``[ΔV(+β)² − ΔV(−β)²] / (4β)`` is then evaluated digitally on those codes.
 
     Returns the gradients and an info dict: exact and measured states, passive dissipation
@@ -660,13 +708,13 @@ def physical_gradients(
     device drop per crossbar and phase, and the learning-signal and noise statistics.
     """
     xq = quantize_inputs(x, phys.dac_bits, phys.dac_bipolar)
-    tgt = net.targets(y)
     b_si = net.params.beta
     b = net._beta
     bsz = x.shape[0]
     free = net.solve(xq, solver=solver)
     full_free = estimator == "one-sided"
     free_m = measure(net, xq, free, 0.0, phys, rng, layers="all" if full_free else "output")
+    tgt, nudge = nudge_targets_measured(net, y, free_m, phys)
     plus = net.solve(xq, beta=b_si, target=tgt, init=free.layers, solver=solver)
     plus_m = measure(net, xq, plus, b_si, phys, rng)
     info: dict[str, Any] = {
@@ -686,6 +734,8 @@ def physical_gradients(
         "max_drop": {"free": max_drops(net, xq, free.layers),
                      "plus": max_drops(net, xq, plus.layers)},
         "sweeps": free.sweeps + plus.sweeps,
+        "targets": tgt,
+        "nudge": nudge,
         "reads": {"free": sum(net.params.layer_sizes[-1:]) if not full_free
                   else sum(net.params.layer_sizes[1:]),
                   "plus": sum(net.params.layer_sizes[1:])},

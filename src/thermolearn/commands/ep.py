@@ -59,6 +59,10 @@ def register(subparsers: Any) -> None:
     b.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
                    help="averaging window T of every node read, s (default 1e-7)")
     b.add_argument("--epochs", type=int, default=None, help="epochs per run (task default)")
+    b.add_argument("--loss", default=None,
+                   help="what EP's nudge descends: squared or cross_entropy (task default)")
+    b.add_argument("--ce-kappa", type=float, default=None, metavar="VOLTS",
+                   help="largest cross-entropy target displacement kappa, V")
     b.add_argument("--n-train", type=int, default=None,
                    help="use only the first N training examples (task default: all)")
     b.add_argument("--input-encoding", default=None,
@@ -104,6 +108,10 @@ def _benchmark(args: argparse.Namespace) -> int:
             extra[key] = getattr(args, key)
     if args.integration_time is not None:
         extra["physics"] = {"integration_time": args.integration_time}
+    circuit = {k: v for k, v in (("loss", args.loss), ("ce_kappa", args.ce_kappa))
+               if v is not None}
+    if circuit:
+        extra["circuit"] = circuit
     if args.device == "memristor":
         extra["variability"] = DEMO_VARIABILITY
     s = run_benchmark(args.task, args.out, seeds=args.seeds, device=args.device, extra=extra,

@@ -58,6 +58,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--n-classes", type=int, default=None,
                    help="use only the first N classes (default: all)")
     p.add_argument("--estimator", default=None, help="EP gradient: centred (default) or one-sided")
+    p.add_argument("--loss", default=None,
+                   help="what the nudge descends: squared (fixed targets) or cross_entropy "
+                   "(targets set per sample from the free-phase reads; task default)")
+    p.add_argument("--ce-kappa", type=float, default=None, metavar="VOLTS",
+                   help="largest cross-entropy target displacement kappa, V (with --loss "
+                   "cross_entropy)")
     p.add_argument("--data-path", default=None, help="directory of MNIST idx files (mnist-idx)")
     p.add_argument("--out", type=out_dir, default=None,
                    help="run directory (default: runs/train-TASK-ALGORITHM[-DEVICE])")
@@ -80,7 +86,8 @@ def _run(args: argparse.Namespace) -> int:
                "--levels": args.levels, "--pulse-policy": args.pulse_policy,
                "--device-model": args.device_model, "--adc-bits": args.adc_bits,
                "--allow-read-disturb": args.allow_read_disturb or None,
-               "--integration-time": args.integration_time}
+               "--integration-time": args.integration_time, "--loss": args.loss,
+               "--ce-kappa": args.ce_kappa}
     if args.algorithm == "backprop":
         given = [k for k, v in ep_only.items() if v is not None]
         if given:
@@ -109,6 +116,10 @@ def _run(args: argparse.Namespace) -> int:
         physics["integration_time"] = args.integration_time
     if physics:
         overrides["physics"] = physics
+    circuit = {k: v for k, v in (("loss", args.loss), ("ce_kappa", args.ce_kappa))
+               if v is not None}
+    if circuit:
+        overrides["circuit"] = circuit
     for key in ("epochs", "hidden", "batch_size", "lr", "levels", "n_train", "n_classes",
                 "validation"):
         val = getattr(args, key)

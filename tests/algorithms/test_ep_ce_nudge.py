@@ -1,0 +1,174 @@
+"""The cross-entropy nudge: controller-computed targets make EP estimate ∇(κ T · CE).
+
+Reference: a central finite difference (h = 1e-6 on every normalised conductance) of the
+circuit's own cross-entropy cost κ T · CE(V_free(w) / T) at exact phases
+(:meth:`EPCircuit.cost` with ``loss="cross_entropy"``). Tolerances: cosine > 0.9999 and norm
+ratio within 1 % (measured: 1 − 2e-8 and 1.0009, the centred estimate's O(β²) bias at
+β = 1e-7 S against output nodes of ~3e-6 S). The same check fails for two plausible bugs in
+the targets: the sign of κ flipped (cosine −1.000) and each sample's targets set from another
+sample's free read (cosine 0.917; hidden crossbar 0.17).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from thermolearn.algorithms.ep_audit import disturb_free_limit, preflight
+from thermolearn.algorithms.ep_circuit import EPCircuit, EPCircuitParams
+from thermolearn.algorithms.ep_physics import (
+    CE_NUDGE_OPS_PER_OUTPUT,
+    CE_NUDGE_OPS_PER_SAMPLE,
+    physical_gradients,
+    quantize,
+)
+from thermolearn.errors import ParameterError
+
+
+def _net(**kw: Any) -> EPCircuit:
+    p = EPCircuitParams(layer_sizes=(3, 4, 3), input_amplitude=10.0, gain=2.0, v_up=-0.45,
+                        v_down=0.45, beta=1e-7, tol=1e-13, loss="cross_entropy",
+                        softmax_scale=0.05, ce_kappa=0.05, **kw)
+    return EPCircuit(p, rng=np.random.default_rng(1))
+
+
+def _batch() -> tuple[np.ndarray, np.ndarray]:
+    x = np.random.default_rng(0).random((6, 3))
+    return x, np.array([0, 1, 2, 0, 1, 2])
+
+
+def _finite_difference(net: EPCircuit, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    h = 1e-6
+    out = []
+    for k, w in enumerate(net.weights):
+        g = np.zeros_like(w)
+        for idx in np.ndindex(w.shape):
+            vals = []
+            for s in (1.0, -1.0):
+                net.weights[k][idx] += s * h
+                net._refresh()
+                vals.append(net.cost(net.relax(x).layers[-1], y))
+                net.weights[k][idx] -= s * h
+                net._refresh()
+            g[idx] = (vals[0] - vals[1]) / (2 * h)
+        out.append(g)
+    return out
+
+
+def _agreement(est: list[np.ndarray], ref: list[np.ndarray]) -> tuple[float, float]:
+    a = np.concatenate([g.ravel() for g in est])
+    b = np.concatenate([g.ravel() for g in ref])
+    cos = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    return cos, float(np.linalg.norm(a) / np.linalg.norm(b))
+
+
+@pytest.fixture(scope="module")
+def reference() -> list[np.ndarray]:
+    net = _net()
+    x, y = _batch()
+    return _finite_difference(net, x, y)
+
+
+def test_ce_nudge_estimate_equals_the_gradient_of_the_ce_cost(
+    reference: list[np.ndarray],
+) -> None:
+    """Centred EP with t = V_free − κ (softmax(V_free/T) − onehot) vs FD of κ T · CE."""
+    net = _net()
+    x, y = _batch()
+    est, info = net.gradients(x, y)
+    cos, ratio = _agreement(est, reference)
+    assert cos > 0.9999
+    assert ratio == pytest.approx(1.0, abs=0.01)
+    # per crossbar too (the hidden crossbar's gradient flows back through the diodes)
+    for e, r in zip(est, reference, strict=True):
+        c, q = _agreement([e], [r])
+        assert c > 0.9999 and q == pytest.approx(1.0, abs=0.01)
+    # the targets are the free outputs displaced by at most kappa
+    v = info["free"].layers[-1]
+    assert np.max(np.abs(info["targets"] - v)) <= net.params.ce_kappa
+
+
+class _SignBug(EPCircuit):
+    """t = V + κ (p − onehot): the nudge pushes up the cross-entropy."""
+
+    def nudge_targets(self, y: Any, v_free: Any = None) -> np.ndarray:
+        return 2.0 * np.asarray(v_free) - super().nudge_targets(y, v_free)
+
+
+class _WrongReadBug(EPCircuit):
+    """Each sample's targets computed from the next sample's free read (misaligned reads)."""
+
+    def nudge_targets(self, y: Any, v_free: Any = None) -> np.ndarray:
+        return super().nudge_targets(np.roll(y, 1), np.roll(np.asarray(v_free), 1, axis=0))
+
+
+@pytest.mark.parametrize("bug", [_SignBug, _WrongReadBug])
+def test_a_wrong_target_turns_the_check_red(bug: type, reference: list[np.ndarray]) -> None:
+    """The same comparison fails for the sign of κ flipped or the targets of another read."""
+    net = _net()
+    net.__class__ = bug
+    x, y = _batch()
+    est, _ = net.gradients(x, y)
+    cos, ratio = _agreement(est, reference)
+    assert not (cos > 0.9999 and abs(ratio - 1.0) <= 0.01)
+
+
+def test_squared_loss_is_unchanged_by_default() -> None:
+    """The default loss keeps the fixed class targets (and the squared cost)."""
+    p = EPCircuitParams(layer_sizes=(3, 4, 3))
+    net = EPCircuit(p, rng=np.random.default_rng(1))
+    y = np.array([0, 2])
+    np.testing.assert_array_equal(net.nudge_targets(y, np.zeros((2, 3))), net.targets(y))
+    with pytest.raises(ParameterError, match="'loss'"):
+        EPCircuitParams(layer_sizes=(3, 4, 3), loss="hinge")
+    with pytest.raises(ParameterError, match="v_free"):
+        _net().nudge_targets(y)
+
+
+def _small_vteam(**circuit: Any):  # type: ignore[no-untyped-def]
+    from thermolearn.datasets import load
+    from thermolearn.experiments.ep_train import build_ep_network, default_config
+
+    cfg = default_config("digits", hidden=(16,), circuit=circuit)
+    data = load("digits", seed=0)
+    net, syn, phys = build_ep_network(cfg, (64, 16, 10), np.random.default_rng(0))
+    return net, phys, syn, data.x_train[:32], data.y_train[:32]
+
+
+def test_measured_targets_come_from_the_free_reads_and_are_booked() -> None:
+    """Physical path: t from the free phase's ADC reads, on the output ADC's grid; ledger."""
+    from thermolearn.algorithms.ep_energy import book_physical_step
+    from thermolearn.energy import EnergyLedger
+
+    net, phys, _, x, y = _small_vteam(loss="cross_entropy", ce_kappa=0.002)
+    _, info = physical_gradients(net, x, y, phys, np.random.default_rng(0))
+    v_read = info["free_measured"].layers[-1]
+    expect = quantize(net.nudge_targets(y, v_read), phys.adc_bits, phys.adc_range_output)
+    np.testing.assert_array_equal(info["targets"], expect)
+    # the reads are not the exact free state (noise + ADC), and the targets follow the reads
+    assert not np.array_equal(v_read, info["free"].layers[-1])
+    led = EnergyLedger()
+    book_physical_step(led, net, phys, info, len(y))
+    br = led.breakdown()
+    n_out = net.params.layer_sizes[-1]
+    ops = len(y) * (CE_NUDGE_OPS_PER_OUTPUT * n_out + CE_NUDGE_OPS_PER_SAMPLE)
+    assert br["nudge_target_arithmetic"] == pytest.approx(ops * phys.mac_energy, rel=1e-12)
+    assert br["nudge_target_dac"] > 0
+    # the squared loss books neither line
+    net2, phys2, _, _, _ = _small_vteam()
+    _, info2 = physical_gradients(net2, x, y, phys2, np.random.default_rng(0))
+    led2 = EnergyLedger()
+    book_physical_step(led2, net2, phys2, info2, len(y))
+    assert "nudge_target_arithmetic" not in led2.breakdown()
+
+
+def test_audit_refuses_targets_outside_the_output_range() -> None:
+    """κ = 50 mV puts targets beyond the ±20 mV output range: refused naming 'ce_kappa'."""
+    net, phys, syn, x, y = _small_vteam(loss="cross_entropy", ce_kappa=0.05)
+    v_df = disturb_free_limit(syn.nominal, phys, 64)
+    with pytest.raises(ParameterError, match="'ce_kappa'"):
+        preflight(net, x, y, phys, v_df, np.random.default_rng(0))
+    net, phys, syn, x, y = _small_vteam(loss="cross_entropy", ce_kappa=0.002)
+    preflight(net, x, y, phys, v_df, np.random.default_rng(0))
