@@ -73,6 +73,8 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
         "read_disturb_per_epoch": a["read_disturb_max_dG_over_window_per_epoch"],
         "signal_over_lsb": a["adc"]["signal_over_lsb"],
         "adc_clipped_fraction": a["adc"]["clipped_fraction"],
+        # the nudge's loss and its targets against the output range (cross-entropy nudge)
+        "nudge": a.get("nudge"),
         # the diodes sized to the fan-in and the measured swing (None: the task's fixed diodes)
         "diode_calibration": m.get("diode_calibration"),
         "ep_seconds": t_ep,
