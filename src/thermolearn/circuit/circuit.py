@@ -22,7 +22,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product, repeat
-from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -251,9 +250,12 @@ class Circuit:
 
     def __init__(self, title: str = "thermolearn circuit") -> None:
         self.title = str(title).replace("\n", " ")
-        #: node names in insertion order, ground first; _node_ix: name -> position
+        #: node names in insertion order, ground first; _node_ix: name -> position of the
+        #: first _ix_n of them (and ground aliases -> 0); the rest (appended in bulk by
+        #: _append_new_nodes) enter it on the next look-up (_index)
         self._node_names: list[str] = [GROUND]
         self._node_ix: dict[str, int] = {GROUND: 0}
+        self._ix_n = 1
         #: the element table: one row per element, in insertion order
         self._names: list[str] = []
         self._kind = _Column(np.uint8)
@@ -278,12 +280,41 @@ class Circuit:
         """
         return self._version
 
+    def _index(self) -> dict[str, int]:
+        """Return the node look-up, first completed with the nodes appended in bulk since."""
+        names, done = self._node_names, self._ix_n
+        if done < len(names):
+            ix = self._node_ix
+            before = len(ix)
+            ix.update(zip(names[done:], range(done, len(names)), strict=True))
+            self._ix_n = len(names)
+            if len(ix) != before + len(names) - done:  # pragma: no cover - a caller broke
+                raise ParameterError(  # _append_new_nodes' promise (new, distinct names)
+                    "Circuit: nodes appended as new repeat a node name; the circuit is "
+                    "inconsistent (a bug in the code that built it)."
+                )
+        return self._node_ix
+
     def _touch(self, node: str) -> int:
-        ix = self._node_ix.get(node)
-        if ix is None:
-            ix = self._node_ix[node] = len(self._node_names)
+        ix = self._index()
+        pos = ix.get(node)
+        if pos is None:
+            pos = ix[node] = len(self._node_names)
             self._node_names.append(node)
-        return ix
+            self._ix_n += 1
+        return pos
+
+    def _indexed(self, name: str) -> int | None:
+        """Position of ``name`` if the node look-up has it, without completing it first.
+
+        For a reader that tracks the nodes it appended with :meth:`_append_new_nodes`
+        itself (they may be missing here).
+        """
+        return self._node_ix.get(name)
+
+    def node_at(self, pos: int) -> str:
+        """Return the name of the node at position ``pos`` of :attr:`nodes` (no copy)."""
+        return self._node_names[pos]
 
     def _lower_map(self) -> dict[str, int]:
         """Lower-case name -> row position (made when first needed after a bulk add)."""
@@ -329,9 +360,10 @@ class Circuit:
         """Return the read-only map of node name -> position in :attr:`nodes`.
 
         It also maps the ground spellings used so far to 0; it is live (later nodes appear
-        in it), and costs nothing to get (no copy).
+        in it), and costs nothing to get (no copy). The look-up of nodes added in bulk
+        (a parsed netlist's columns) is completed on the first look-up through it.
         """
-        return MappingProxyType(self._node_ix)
+        return _NodeIndex(self)
 
     @property
     def elements(self) -> list[Element]:
@@ -479,7 +511,7 @@ class Circuit:
         first, and if the expectation was wrong the lookup is restored and the names are
         added as usual (same result, slower).
         """
-        ix = self._node_ix
+        ix = self._index()
         start = len(self._node_names)
         if (
             isinstance(names, list)
@@ -493,6 +525,7 @@ class Circuit:
             ix.update(zip(names, range(start, start + len(names)), strict=True))
             if len(ix) == before + len(names):
                 self._node_names.extend(names)
+                self._ix_n = len(self._node_names)
                 return np.arange(start, start + len(names), dtype=np.intp)
             # a name repeats or was a node: rebuild the lookup of the nodes there were
             aliases = [k for k, v in ix.items() if v == 0]
@@ -519,10 +552,31 @@ class Circuit:
             fresh = [nm for nm in new if nm not in aliases] if aliases else new
             self._node_names.extend(fresh)
             ix.update(zip(fresh, range(start, start + len(fresh)), strict=True))
+            self._ix_n = len(self._node_names)
             if len(fresh) == len(names):  # all new, distinct: in order
                 return np.arange(start, start + len(fresh), dtype=np.intp)
             get = ix.__getitem__
         return np.fromiter(map(get, names), dtype=np.intp, count=len(names))
+
+    def _append_new_nodes(self, names: list[str]) -> NDArray[np.intp]:
+        """Append nodes the caller knows to be new and distinct; return their positions.
+
+        For a reader that tracks every node it has added (the netlist parser's column
+        reader, by checked hashes): the names are validated as :meth:`add_nodes` does (all
+        or nothing) but not looked up, and enter the node look-up only when it is next used
+        (:meth:`node_index`, :meth:`add_nodes`, element insertion), so a circuit of
+        millions of nodes whose names are never looked up builds no name dict. Names that
+        turn out not to be new raise there (a bug in the caller, not a user error).
+        """
+        if not (
+            _GROUND_SPELLINGS.isdisjoint(names)
+            and all(map(isinstance, names, repeat(str)))
+            and _NODES_RE.fullmatch("\n".join(names) + "\n")
+        ):
+            return self.add_nodes(names)  # raises for the invalid name (or a ground alias)
+        start = len(self._node_names)
+        self._node_names.extend(names)
+        return np.arange(start, start + len(names), dtype=np.intp)
 
     def add_rows(self, kinds: str, names: list[str], a: Any, b: Any, values: Any) -> None:
         """Add many plain R, C, L, V or I elements at once, given node positions.
@@ -548,44 +602,11 @@ class Circuit:
         ParameterError
             An invalid name, node position or value, or a duplicate name.
         """
-        k = len(names)
-        vals = np.asarray(values, dtype=np.float64).reshape(-1)
-        ia = np.asarray(a, dtype=np.intp).reshape(-1)
-        ib = np.asarray(b, dtype=np.intp).reshape(-1)
-        if not (vals.size == ia.size == ib.size == k) or (len(kinds) not in (1, k)):
-            raise ParameterError(
-                f"Circuit.add_rows needs one kind, first node, second node and value per "
-                f"name ({k}); got {len(kinds)}, {ia.size}, {ib.size} and {vals.size}."
-            )
-        if k == 0:
+        checked = self._row_columns(kinds, names, a, b, values)
+        if checked is None:
             return
-        if not set(kinds) <= set(ROW_KINDS):
-            raise ParameterError(
-                f"The 'kinds' parameter of Circuit.add_rows must use the letters "
-                f"{ROW_KINDS!r}; got {sorted(set(kinds) - set(ROW_KINDS))}."
-            )
-        n_nodes = len(self._node_names)
-        if ia.min() < 0 or ib.min() < 0 or ia.max() >= n_nodes or ib.max() >= n_nodes:
-            raise ParameterError(
-                f"Circuit.add_rows: node positions must lie in [0, {n_nodes - 1}] (positions "
-                "in Circuit.nodes, e.g. from Circuit.add_nodes)."
-            )
-        codes = (
-            np.full(k, _CODE[kinds], np.uint8)
-            if len(kinds) == 1
-            else _KIND_LUT[np.frombuffer(kinds.encode("ascii"), np.uint8)]
-        )
-        positive = np.isin(codes, _POSITIVE_CODES)
-        bad = np.flatnonzero(~np.isfinite(vals) | (positive & ~(vals > 0)))
-        if bad.size:
-            i = int(bad[0])
-            kind = KIND_CODES[codes[i]]
-            what = {"R": "r", "C": "c", "L": "l", "V": "dc", "I": "dc"}[kind]
-            if kind in _POSITIVE:
-                unit = {"R": "ohm", "C": "F", "L": "H"}[kind]
-                check_positive(float(vals[i]), what, names[i], unit)
-            check_finite(float(vals[i]), what, names[i])
-            raise ParameterError(f"The '{what}' parameter of {names[i]} must be finite.")
+        codes, ia, ib, vals = checked
+        k = len(names)
         if not all(map(isinstance, names, repeat(str))) or not _NAMES_RE.fullmatch(
             "\n".join(names) + "\n"
         ):
@@ -617,6 +638,66 @@ class Circuit:
                 return
             self._raise_duplicate(names, low, old)
         self._append_rows(names, codes, ia, ib, vals)
+
+    def _add_unique_rows(self, kinds: str, names: list[str], a: Any, b: Any, values: Any) -> None:
+        """:meth:`add_rows` for a caller that has checked the names itself.
+
+        The caller guarantees that every name is valid (as :meth:`add_rows` checks) and
+        that no two of them, nor any of them and an element's name, are equal ignoring
+        case (the netlist parser's column reader, by exactly checked hashes). Kinds, node
+        positions and values are checked as :meth:`add_rows` does; the names are neither
+        checked nor lowered nor hashed, and the name look-up is made on first use.
+        """
+        checked = self._row_columns(kinds, names, a, b, values)
+        if checked is None:
+            return
+        self._lower = None
+        self._hashes = None
+        self._append_rows(names, *checked)
+
+    def _row_columns(
+        self, kinds: str, names: list[str], a: Any, b: Any, values: Any
+    ) -> tuple[NDArray[np.uint8], NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]] | None:
+        """Kind codes, node positions and values of rows to add, checked (None: no rows)."""
+        k = len(names)
+        vals = np.asarray(values, dtype=np.float64).reshape(-1)
+        ia = np.asarray(a, dtype=np.intp).reshape(-1)
+        ib = np.asarray(b, dtype=np.intp).reshape(-1)
+        if not (vals.size == ia.size == ib.size == k) or (len(kinds) not in (1, k)):
+            raise ParameterError(
+                f"Circuit.add_rows needs one kind, first node, second node and value per "
+                f"name ({k}); got {len(kinds)}, {ia.size}, {ib.size} and {vals.size}."
+            )
+        if k == 0:
+            return None
+        if not set(kinds) <= set(ROW_KINDS):
+            raise ParameterError(
+                f"The 'kinds' parameter of Circuit.add_rows must use the letters "
+                f"{ROW_KINDS!r}; got {sorted(set(kinds) - set(ROW_KINDS))}."
+            )
+        n_nodes = len(self._node_names)
+        if ia.min() < 0 or ib.min() < 0 or ia.max() >= n_nodes or ib.max() >= n_nodes:
+            raise ParameterError(
+                f"Circuit.add_rows: node positions must lie in [0, {n_nodes - 1}] (positions "
+                "in Circuit.nodes, e.g. from Circuit.add_nodes)."
+            )
+        codes = (
+            np.full(k, _CODE[kinds], np.uint8)
+            if len(kinds) == 1
+            else _KIND_LUT[np.frombuffer(kinds.encode("ascii"), np.uint8)]
+        )
+        positive = np.isin(codes, _POSITIVE_CODES)
+        bad = np.flatnonzero(~np.isfinite(vals) | (positive & ~(vals > 0)))
+        if bad.size:
+            i = int(bad[0])
+            kind = KIND_CODES[codes[i]]
+            what = {"R": "r", "C": "c", "L": "l", "V": "dc", "I": "dc"}[kind]
+            if kind in _POSITIVE:
+                unit = {"R": "ohm", "C": "F", "L": "H"}[kind]
+                check_positive(float(vals[i]), what, names[i], unit)
+            check_finite(float(vals[i]), what, names[i])
+            raise ParameterError(f"The '{what}' parameter of {names[i]} must be finite.")
+        return codes, ia, ib, vals
 
     def _raise_duplicate(
         self, names: Sequence[str], low: Sequence[str], existing: dict[str, int]
@@ -973,6 +1054,37 @@ class Circuit:
     def has_dynamics(self) -> bool:
         """Return True if the circuit has capacitors, inductors or memristors."""
         return bool(np.isin(self._kind.array(), _DYNAMIC_CODES).any())
+
+
+class _NodeIndex(Mapping[str, int]):
+    """Read-only live view of a circuit's node look-up (completed on first use)."""
+
+    __slots__ = ("_circuit",)
+
+    def __init__(self, circuit: Circuit) -> None:
+        self._circuit = circuit
+
+    def __getitem__(self, key: str) -> int:
+        return self._circuit._index()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: D102 - Mapping.get
+        return self._circuit._index().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._circuit._index()
+
+    def __iter__(self) -> Any:
+        return iter(self._circuit._index())
+
+    def __len__(self) -> int:
+        return len(self._circuit._index())
+
+    def __repr__(self) -> str:
+        return f"node_index({self._circuit.title!r})"
+
+    def resolve(self) -> dict[str, int]:
+        """Return the circuit's (live, append-only) look-up dict itself, completed."""
+        return self._circuit._index()
 
 
 def _hits(sorted_h: NDArray[np.int64], h: NDArray[np.int64]) -> NDArray[np.bool_]:

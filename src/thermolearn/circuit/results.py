@@ -73,6 +73,8 @@ class NamedValues(Mapping[str, float]):
         if self._index is None:
             self._index = dict(zip(self._names, range(len(self._names)), strict=True))
             self._offset = 0
+        elif not isinstance(self._index, dict) and hasattr(self._index, "resolve"):
+            self._index = self._index.resolve()  # a circuit's node index, completed once
         i = self._index.get(key) if isinstance(key, str) else None
         if i is None:
             raise KeyError(key)

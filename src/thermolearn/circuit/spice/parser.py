@@ -470,6 +470,13 @@ class _Parser:
         self._text_bytes = b""
         self._known: NDArray[np.uint64] | None = None
         self._case_done = 0
+        #: the nodes the column reader added: sorted hashes of their lower-case names and
+        #: their positions (they may not be in the circuit's node look-up yet)
+        self._bulk_h = np.zeros(0, dtype=np.uint64)
+        self._bulk_p = np.zeros(0, dtype=np.intp)
+        #: sorted hashes of the lower-case names of the circuit's first _el_seen elements
+        self._el_h = np.zeros(0, dtype=np.uint64)
+        self._el_seen = 0
 
     def err(self, msg: str, ln: _Line) -> NetlistError:
         return NetlistError(msg, line=ln.line, source=ln.source)
@@ -734,16 +741,58 @@ class _Parser:
             self._general(self._block_lines(blk, i0, k))
             return
         cuts = np.flatnonzero(bad).tolist()
+        # names known unique (checked hashes): rows added without the circuit's name checks
+        hs = self._unique_names(rc) if rc is not None else None
+        add = self.circuit.add_rows if hs is None else self.circuit._add_unique_rows
         lo = 0
+        clean = not cuts
         for j in [*cuts, k]:
             if j > lo:
                 try:
-                    self.circuit.add_rows(kinds[lo:j], names[lo:j], a[lo:j], b[lo:j], vals[lo:j])
+                    add(kinds[lo:j], names[lo:j], a[lo:j], b[lo:j], vals[lo:j])
                 except ParameterError:  # a bad or duplicate name: the general reader's error
+                    clean = False
                     self._general(self._block_lines(blk, i0 + lo, j - lo))
             if j < k:
                 self._general(self._block_lines(blk, i0 + j, 1))
             lo = j + 1
+        if hs is not None and clean:  # exactly these names were added
+            merged = np.concatenate([self._el_h, hs])
+            self._el_h = np.sort(merged, kind="stable")  # two sorted runs: a merge
+            self._el_seen = len(self.circuit)
+
+    def _unique_names(self, rc: RowColumns) -> NDArray[np.uint64] | None:
+        """Sorted name hashes of a run when its names are valid and new, else None.
+
+        New: no two lower-case names of the run hash alike, and none hashes as an element
+        of the circuit does (:meth:`_element_hashes`); a hash that repeats (a duplicate
+        name, or a collision) sends the run through :meth:`Circuit.add_rows`, which
+        finds the duplicate exactly and names it.
+        """
+        if not rc.names_plain:
+            return None
+        hs = np.sort(rc.name_hash)
+        if hs.size > 1 and bool(np.any(hs[1:] == hs[:-1])):
+            return None
+        known = self._element_hashes()
+        if known.size:
+            j = np.minimum(np.searchsorted(known, hs), known.size - 1)
+            if bool(np.any(known[j] == hs)):
+                return None
+        return hs
+
+    def _element_hashes(self) -> NDArray[np.uint64]:
+        """Sorted hashes of the lower-case names of every element of the circuit.
+
+        Elements the column reader added are counted by the hashes it checked; the names
+        of any others (the general reader's) are hashed here.
+        """
+        names = self.circuit.columns()["names"]
+        if len(names) > self._el_seen:
+            fresh = hash_strings([nm.lower() for nm in names[self._el_seen :]])
+            self._el_h = np.sort(np.concatenate([self._el_h, fresh]))
+            self._el_seen = len(names)
+        return self._el_h
 
     def _row_nodes(self, n1: list[str], n2: list[str]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Node positions of the given node tokens (ground aliases, SPICE's case folding).
@@ -793,25 +842,39 @@ class _Parser:
         has a first spelling (``node_case``, or a node of the circuit in lower case) is that
         node; any other is a new node spelt as it first appears (a spelling other than
         lower case is recorded in ``node_case``). Only tokens whose hash is known
-        (:meth:`_known_hashes`) are looked up; new nodes are added in order of first
-        appearance, all or nothing (:meth:`Circuit.add_nodes`).
+        (:meth:`_known_hashes`) are looked up: first among the nodes this reader added
+        (their hashes and positions, the lower-case name compared exactly), then in the
+        circuit's node look-up as far as it is complete (the general reader's nodes; the
+        column reader's own are appended without entering it, see
+        :meth:`Circuit._append_new_nodes`). New nodes are added in order of first
+        appearance, all or nothing.
         """
         lower, spelling = rc.lower, rc.spelling
         h = rc.node_hash
         known = self._known_hashes()
         by_hash = np.argsort(h)  # sorted queries: a cache-friendly bisection
         j = np.minimum(np.searchsorted(known, h[by_hash]), known.size - 1)
-        cand = np.sort(by_hash[known[j] == h[by_hash]]).tolist()
+        cand_a = np.sort(by_hash[known[j] == h[by_hash]])
+        cand = cand_a.tolist()
+        bh, bp = self._bulk_h, self._bulk_p
+        if bh.size and cand:
+            jb = np.minimum(np.searchsorted(bh, h[cand_a]), bh.size - 1)
+            mine = np.where(bh[jb] == h[cand_a], bp[jb], -1).tolist()
+        else:
+            mine = [-1] * len(cand)
         pos = np.full(len(lower), -1, dtype=np.intp)
         named: dict[int, str] = {}  # candidates that are new nodes with a recorded spelling
-        index = self.circuit.node_index()
-        for i in cand:
+        circuit = self.circuit
+        for i, q in zip(cand, mine, strict=True):
             lo = lower[i]
             if lo in GROUND_ALIASES:
                 pos[i] = 0
                 continue
+            if q >= 0 and circuit.node_at(q).lower() == lo:
+                pos[i] = q
+                continue
             c = self.node_case.get(lo)
-            p = index.get(lo if c is None else c)
+            p = circuit._indexed(lo if c is None else c)
             if p is not None:
                 pos[i] = p
             elif c is not None:
@@ -826,11 +889,18 @@ class _Parser:
                 at = np.searchsorted(new, np.fromiter(named, dtype=np.intp, count=len(named)))
                 for k, c in zip(at.tolist(), named.values(), strict=True):
                     fresh[k] = c
-            pos[new] = self.circuit.add_nodes(fresh, new=True)
+            added = self.circuit._append_new_nodes(fresh)
+            pos[new] = added
             for i in new[rc.upper[new]].tolist():  # spelt in upper case: recorded
                 if i not in named:
                     self.node_case[lower[i]] = spelling[i]
             self._known = np.sort(np.concatenate([known, h[new]]))
+            hn = h[new]
+            o = np.argsort(hn)
+            merged = np.concatenate([bh, hn[o]])
+            m = np.argsort(merged, kind="stable")  # two sorted runs: a merge
+            self._bulk_h = merged[m]
+            self._bulk_p = np.concatenate([bp, added[o]])[m]
         where = pos[rc.node_ids]
         return where[0::2], where[1::2]
 

@@ -108,9 +108,12 @@ def classify_lines(data: NDArray[np.uint8], max_line: int) -> LineTable:
     s = 0
     while s < n or not starts:
         e = min(n, s + _CHUNK_BYTES)
-        if e < n:  # end the chunk after a newline
-            nxt = np.flatnonzero(data[e:] == 10)
-            e = n if nxt.size == 0 else e + int(nxt[0]) + 1
+        while e < n:  # end the chunk after a newline (looked for a window at a time)
+            nxt = np.flatnonzero(data[e : e + 4096] == 10)
+            if nxt.size:
+                e += int(nxt[0]) + 1
+                break
+            e = min(n, e + 4096)
         d = data[s:e]
         nl = np.flatnonzero(d == 10)
         ls = np.concatenate(([0], nl + 1)).astype(np.int64)
@@ -256,6 +259,11 @@ class RowColumns:
         Each line's number as :func:`parse_number` reads it (NaN where it raises).
     ok : ndarray of bool (k,)
         Where ``values`` holds a finite number.
+    name_hash : ndarray of uint64 (k,)
+        :func:`token_hash` of each element name in lower case.
+    names_plain : bool
+        No name holds a ``#`` (the one byte of a uniform line that an element name may
+        not hold; :class:`~thermolearn.circuit.Circuit` rejects it).
     """
 
     names: list[str]
@@ -266,6 +274,8 @@ class RowColumns:
     upper: NDArray[np.bool_]
     values: NDArray[np.float64]
     ok: NDArray[np.bool_]
+    name_hash: NDArray[np.uint64]
+    names_plain: bool
 
 
 def _strings(rows: NDArray[np.uint8]) -> list[str]:
@@ -346,7 +356,11 @@ def _padded(
     """
     window = np.lib.stride_tricks.sliding_window_view(d, width)
     rows = window[start]
-    rows[np.arange(width) >= length[:, None]] = 0
+    if width <= 64:  # keep each row's first ``length`` bytes: AND with a row of 0xFF / 0
+        keep = np.tril(np.full((width + 1, width), 0xFF, dtype=np.uint8), -1)
+        rows &= keep[np.minimum(length, width)]
+    else:
+        rows[np.arange(width) >= length[:, None]] = 0
     return rows
 
 
@@ -406,6 +420,10 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
     lower = _strings(lowered[first])
     spelling = _strings(_padded(d, ns[first], nl[first], width)) if upper.any() else lower
     names = _strings(_padded(d, st[:, 0], lens[:, 0], wide[0]))
+    lowered = _padded(low, st[:, 0], lens[:, 0], wide[0])
+    name_hash = token_hash(lowered)
+    names_plain = not bool(np.any(lowered == ord("#")))
+    del lowered
     vs, vl, vw = st[:, fields - 1], lens[:, fields - 1], wide[fields - 1]
     vrows = _padded(d, vs, vl, vw)
     vgroup = _distinct(vrows) if vw <= _MAX_FAST else None
@@ -415,4 +433,6 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
         vfirst, vid, _ = vgroup
         uv, uok = parse_values(_strings(vrows[vfirst]))
         values, ok = uv[vid], uok[vid]
-    return RowColumns(names, node_ids, node_hash, spelling, lower, upper, values, ok)
+    return RowColumns(
+        names, node_ids, node_hash, spelling, lower, upper, values, ok, name_hash, names_plain
+    )
