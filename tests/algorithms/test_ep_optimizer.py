@@ -12,6 +12,8 @@ from thermolearn.algorithms.ep_optimizer import DeviceOptimizer, OptimizerParams
 from thermolearn.errors import ParameterError
 from thermolearn.experiments.ep_train import default_config, run_training
 
+from .conftest import TINY_NET_PHYSICS
+
 
 def test_adam_matches_kingma_ba_algorithm_1_on_a_toy_gradient() -> None:
     """Reference: Kingma & Ba (ICLR 2015) Algorithm 1, written out by hand for two steps.
@@ -52,7 +54,8 @@ def test_momentum_and_sgd_closed_forms() -> None:
 
 
 def _tiny(**kw: object):  # type: ignore[no-untyped-def]
-    base = dict(epochs=1, n_train=40, batch_size=20, hidden=(3,), device="ideal")
+    base = dict(epochs=1, n_train=40, batch_size=20, hidden=(3,), device="ideal",
+                physics=dict(TINY_NET_PHYSICS))
     base.update(kw)
     return default_config("digits", **base)
 

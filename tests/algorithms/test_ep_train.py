@@ -11,10 +11,13 @@ import pytest
 from thermolearn.errors import ParameterError
 from thermolearn.experiments.ep_train import TrainConfig, default_config, run_training
 
+from .conftest import SMALL_NET_SETTLING, TINY_NET_PHYSICS
+
 
 def _small(**kw: object) -> TrainConfig:
     base = dict(n_train=120, hidden=(12,), epochs=3, batch_size=20, device="memristor",
-                variability={"d2d_sigma": 0.1, "c2c_sigma": 0.1, "read_noise": True})
+                variability={"d2d_sigma": 0.1, "c2c_sigma": 0.1, "read_noise": True},
+                physics={"settling_time": SMALL_NET_SETTLING})
     base.update(kw)
     return default_config("digits", **base)
 
@@ -231,7 +234,7 @@ def test_one_batch_energy_booking_matches_mna_dissipation() -> None:
     from thermolearn.experiments.ep_train import build_ep_network
 
     cfg = default_config("digits", epochs=1, n_train=6, batch_size=6, hidden=(3,),
-                         device="ideal", circuit={"tol": 1e-11})
+                         device="ideal", circuit={"tol": 1e-11}, physics=dict(TINY_NET_PHYSICS))
     res = run_training(cfg, progress=False)
     bd = res.ledger.breakdown()
     from thermolearn.algorithms.ep_inputs import encode_dataset

@@ -54,8 +54,8 @@ def register(subparsers: Any) -> None:
     b.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
     b.add_argument("--device", default="memristor", help="memristor (default), ideal, softbounds")
     b.add_argument("--device-model", default=None,
-                   help="device catalogue name of the synapses (default vteam_linear; "
-                   "vteam_highr: the same VTEAM dynamics at 2-40 uS)")
+                   help="device catalogue name of the synapses (default vteam_highr, VTEAM "
+                   "dynamics at 2-40 uS; vteam_linear: the same at 50 ohm-1 kohm)")
     b.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
                    help="averaging window T of every node read, s (default 1e-7)")
     b.add_argument("--epochs", type=int, default=None, help="epochs per run (task default)")

@@ -37,7 +37,8 @@ def register(subparsers: Any) -> None:
                    help="EP: memristor (default: pulses through the device model, noisy reads), "
                    "ideal (oracle writes of the same devices) or softbounds (comparison device)")
     p.add_argument("--device-model", default=None,
-                   help="EP: device catalogue name of the synapses (default vteam_linear)")
+                   help="EP: device catalogue name of the synapses (default vteam_highr, "
+                   "VTEAM at 2-40 uS; vteam_linear: the same at 50 ohm-1 kohm)")
     p.add_argument("--adc-bits", type=converter_bits, default=None,
                    help="EP: booked ADC resolution of every node read, 1-24 bits (default 12)")
     p.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
