@@ -26,6 +26,8 @@ from thermolearn.algorithms.ep_physics import (
 )
 from thermolearn.errors import ParameterError
 
+from .conftest import SMALL_NET_SETTLING
+
 
 def _net(**kw: Any) -> EPCircuit:
     p = EPCircuitParams(layer_sizes=(3, 4, 3), input_amplitude=10.0, gain=2.0, v_up=-0.45,
@@ -131,7 +133,10 @@ def _small_vteam(**circuit: Any):  # type: ignore[no-untyped-def]
     from thermolearn.datasets import load
     from thermolearn.experiments.ep_train import build_ep_network, default_config
 
-    cfg = default_config("digits", hidden=(16,), circuit=circuit)
+    # preflight is called directly (no run_training settling derivation): the 16-hidden net on
+    # the default vteam_highr synapses needs ~30 ns, SMALL_NET_SETTLING covers it
+    cfg = default_config("digits", hidden=(16,), circuit=circuit,
+                         physics={"settling_time": SMALL_NET_SETTLING})
     data = load("digits", seed=0)
     net, syn, phys = build_ep_network(cfg, (64, 16, 10), np.random.default_rng(0))
     return net, phys, syn, data.x_train[:32], data.y_train[:32]
