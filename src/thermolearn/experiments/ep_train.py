@@ -216,9 +216,29 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 #   EP - logistic +4.38 +- 2.70 points (issue 13 asks >= +15: not met), tuned backprop MLP
 #   47.68 +- 2.27 (EP -15.70 +- 3.27); diodes off (seeds 0-2) 21.77 +- 6.54 %, paired on - off
 #   +10.1 +- 8.5.
+# The cross-entropy nudge (circuit loss="cross_entropy": the controller sets each sample's
+# targets t = V_read - kappa (softmax(V_read / T) - onehot) from its free-phase output reads,
+# T = softmax_scale = 0.5 mV; see ep_circuit.EPCircuit.nudge_targets). Chosen on the validation
+# split (the last 1,000 of the 4,000 training sequences, seed 0, vteam_highr synapses, ideal
+# writes, 12-bit ADC reads with noise; the test split unused; logistic regression 22.2 % on it),
+# accuracy as mean of the last 3 epochs / final:
+# * 10 epochs, Adam 3e-3: squared loss 24.3 / 24.6 %; CE kappa 2 mV 26.1 / 26.7, kappa 2 mV
+#   with T = 1 mV 25.7 / 25.6, kappa 4 mV 27.0 / 26.7, kappa 8 mV 27.2 / 27.0;
+# * 10 epochs, kappa 4 mV: Adam 6e-3 28.5 / 28.6, 1e-2 28.5 / 27.6, (1e-2, 3e-3) 28.6 / 29.0;
+#   kappa 8 mV at 1e-2 28.4 / 29.1; batch 16 at 1e-2 28.5 (no gain for twice the updates);
+#   noise-free reads at 16 bits (a diagnostic, not a setting) 30.4 / 32.1: the read noise costs
+#   ~2 points, the rest is the optimisation;
+# * 30 epochs, kappa 4 mV: Adam 1e-2 without decay 31.6 / 29.8 (epoch-to-epoch swings of +-3
+#   points, train 55.6 %), 1e-2 with decay 0.93 per epoch 32.9 / 33.1, 2e-2 with decay 0.9
+#   33.4 / 33.2 (train 57.1 %): the default (best last-3 mean; the two are within the split's
+#   ~1.5-point standard error). That is +11 points over logistic regression on this split, and
+#   a wide train/validation gap (a software tanh MLP with CE and Adam 1e-2 is at 52 / 37 % after
+#   10 epochs, 77 / 42 % after 30). The largest nudge target stays below 7 mV (output ADC
+#   range +-20 mV), none clipped; hidden learning signal 0.65 ADC steps (dithered by noise).
 _TASK_DEFAULTS["mnist1d"] = dict(
-    _TASK_DEFAULTS["digits"], lr_decay=1.0, optimizer="adam", lr=(3e-3, 3e-3), epochs=30,
-    circuit={**_TASK_DEFAULTS["digits"]["circuit"], "gain": 2.0})
+    _TASK_DEFAULTS["digits"], lr_decay=0.9, optimizer="adam", lr=(2e-2, 2e-2), epochs=30,
+    circuit={**_TASK_DEFAULTS["digits"]["circuit"], "gain": 2.0, "loss": "cross_entropy",
+             "ce_kappa": 0.004})
 # MNIST 5k subset, 784-100-10 (Kendall et al.): chosen on a validation split (the last 1,000
 # of the 4,000 training images, seed 0, ideal writes, 3 epochs; the test split unused):
 # standardise 77.2 % vs unit 67.9 %; first-crossbar rate 320000 (82.1 %) vs 80000 (77.2 %)
