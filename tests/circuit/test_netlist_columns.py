@@ -224,6 +224,12 @@ _TRICKY = {
         "R6 D e 6\nR7 E f 7 ; general\nR8 F GND 8\nR9 f Gnd 9\nR10 gnd 0 10\n"
         "R11 x y 1k\nR12 X Y 1K\nR13 Y z 1\nR14 z 0 1\n"
     ),
+    # .ic records the spelling NX before any element has the node: the runs add it as NX,
+    # and later runs (sub-runs) must find that node again, not add a second one
+    "spelling recorded before the node": (
+        "t\n.tran 1n 10n uic\n.ic V(NX)=0.5\nV1 a 0 1\nR1 a nx 1\nR2 nx b 2\nR3 b c 3\n"
+        "R4 c Nx 4\nR5 nX d 5\nR6 d 0 6\nC1 nx 0 1p\nR7 nx e 7\nR8 e 0 8\n"
+    ),
 }
 
 

@@ -468,12 +468,11 @@ class _Parser:
         self.used_ic: set[str] = set()
         self._blocks: dict[int, _Block] = {}
         self._text_bytes = b""
+        #: sorted hashes of the lower-case node names this reader may have met, and the
+        #: node's position where the column reader added it (-1: look it up by name)
         self._known: NDArray[np.uint64] | None = None
+        self._known_p = np.zeros(0, dtype=np.intp)
         self._case_done = 0
-        #: the nodes the column reader added: sorted hashes of their lower-case names and
-        #: their positions (they may not be in the circuit's node look-up yet)
-        self._bulk_h = np.zeros(0, dtype=np.uint64)
-        self._bulk_p = np.zeros(0, dtype=np.intp)
         #: sorted hashes of the lower-case names of the circuit's first _el_seen elements
         self._el_h = np.zeros(0, dtype=np.uint64)
         self._el_seen = 0
@@ -757,8 +756,7 @@ class _Parser:
                 self._general(self._block_lines(blk, i0 + j, 1))
             lo = j + 1
         if hs is not None and clean:  # exactly these names were added
-            merged = np.concatenate([self._el_h, hs])
-            self._el_h = np.sort(merged, kind="stable")  # two sorted runs: a merge
+            self._el_h = _merge_sorted(self._el_h, None, hs, None)[0]
             self._el_seen = len(self.circuit)
 
     def _unique_names(self, rc: RowColumns) -> NDArray[np.uint64] | None:
@@ -819,21 +817,27 @@ class _Parser:
             np.fromiter(map(get, n2), dtype=np.intp, count=k),
         )
 
-    def _known_hashes(self) -> NDArray[np.uint64]:
+    def _known_hashes(self) -> tuple[NDArray[np.uint64], NDArray[np.intp]]:
         """Sorted hashes of every lower-case node name this reader may have met.
 
-        The nodes the column reader added, every ``node_case`` key (all nodes the general
-        reader touched) and the ground aliases: a token whose hash is not among them is a
-        new node (a hash among them is only a candidate, looked up exactly).
+        The nodes the column reader added (with their positions), every ``node_case`` key
+        (all nodes the general reader touched) and the ground aliases (position -1: found
+        by name): a token whose hash is not among them is a new node (a hash among them is
+        only a candidate, checked exactly). Where a hash occurs more than once, each entry
+        carries the position if any of them has one.
         """
         if self._known is None:
-            self._known = np.sort(hash_strings(sorted(GROUND_ALIASES)))
+            h0 = np.sort(hash_strings(sorted(GROUND_ALIASES)))
+            self._known, self._known_p = h0, np.full(h0.size, -1, dtype=np.intp)
             self._case_done = 0
         if len(self.node_case) > self._case_done:
             keys = list(itertools.islice(self.node_case, self._case_done, None))
-            self._known = np.sort(np.concatenate([self._known, hash_strings(keys)]))
+            hk = np.sort(hash_strings(keys))
+            self._known, self._known_p = _merge_sorted(
+                self._known, self._known_p, hk, np.full(hk.size, -1, dtype=np.intp)
+            )
             self._case_done = len(self.node_case)
-        return self._known
+        return self._known, self._known_p
 
     def _distinct_nodes(self, rc: RowColumns) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Node positions of a run's node tokens, each distinct token resolved once.
@@ -851,17 +855,14 @@ class _Parser:
         """
         lower, spelling = rc.lower, rc.spelling
         h = rc.node_hash
-        known = self._known_hashes()
+        known, known_p = self._known_hashes()
         by_hash = np.argsort(h)  # sorted queries: a cache-friendly bisection
-        j = np.minimum(np.searchsorted(known, h[by_hash]), known.size - 1)
-        cand_a = np.sort(by_hash[known[j] == h[by_hash]])
-        cand = cand_a.tolist()
-        bh, bp = self._bulk_h, self._bulk_p
-        if bh.size and cand:
-            jb = np.minimum(np.searchsorted(bh, h[cand_a]), bh.size - 1)
-            mine = np.where(bh[jb] == h[cand_a], bp[jb], -1).tolist()
-        else:
-            mine = [-1] * len(cand)
+        hq = h[by_hash]
+        j = np.minimum(np.searchsorted(known, hq), known.size - 1)
+        hit = known[j] == hq
+        cand_a, at_p = by_hash[hit], known_p[j[hit]]
+        in_order = np.argsort(cand_a)
+        cand, mine = cand_a[in_order].tolist(), at_p[in_order].tolist()
         pos = np.full(len(lower), -1, dtype=np.intp)
         named: dict[int, str] = {}  # candidates that are new nodes with a recorded spelling
         circuit = self.circuit
@@ -894,13 +895,11 @@ class _Parser:
             for i in new[rc.upper[new]].tolist():  # spelt in upper case: recorded
                 if i not in named:
                     self.node_case[lower[i]] = spelling[i]
-            self._known = np.sort(np.concatenate([known, h[new]]))
+            # (those records' hashes are the new nodes' own, entered here with positions)
+            self._case_done = len(self.node_case)
             hn = h[new]
             o = np.argsort(hn)
-            merged = np.concatenate([bh, hn[o]])
-            m = np.argsort(merged, kind="stable")  # two sorted runs: a merge
-            self._bulk_h = merged[m]
-            self._bulk_p = np.concatenate([bp, added[o]])[m]
+            self._known, self._known_p = _merge_sorted(known, known_p, hn[o], added[o])
         where = pos[rc.node_ids]
         return where[0::2], where[1::2]
 
@@ -1890,6 +1889,33 @@ class _Parser:
                 raise self.err(f"unknown controlling source {el.control!r}", ln) from None
             if target.kind != "V":
                 raise self.err(f"controlling element {el.control!r} is not a V source", ln)
+
+
+def _merge_sorted(
+    a: NDArray[np.uint64], pa: NDArray[np.intp] | None, b: NDArray[np.uint64], pb: Any
+) -> tuple[NDArray[np.uint64], NDArray[np.intp] | None]:
+    """Merge sorted keys ``b`` (values ``pb``) into sorted keys ``a`` (values ``pa``).
+
+    Linear (each key of ``b`` goes after the equal keys of ``a``). Where values are given,
+    entries of equal keys all take the largest value among them (rare: a hash met twice).
+    """
+    at = np.searchsorted(a, b, side="right") + np.arange(b.size)
+    rest = np.ones(a.size + b.size, dtype=bool)
+    rest[at] = False
+    keys = np.empty(a.size + b.size, dtype=a.dtype)
+    keys[at] = b
+    keys[rest] = a
+    if pa is None:
+        return keys, None
+    vals = np.empty(keys.size, dtype=pa.dtype)
+    vals[at] = pb
+    vals[rest] = pa
+    same = np.flatnonzero(keys[1:] == keys[:-1]).tolist()
+    for i in same:  # forward, then backward: every run of equal keys holds its maximum
+        vals[i + 1] = max(vals[i], vals[i + 1])
+    for i in reversed(same):
+        vals[i] = max(vals[i], vals[i + 1])
+    return keys, vals
 
 
 @contextlib.contextmanager

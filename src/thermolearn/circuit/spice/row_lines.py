@@ -289,6 +289,16 @@ def _strings(rows: NDArray[np.uint8]) -> list[str]:
     return flat[flat != 0].tobytes().decode("ascii").split("\n")[:-1]
 
 
+def _rows_at(rows: NDArray[np.uint8], at: NDArray[np.intp]) -> NDArray[np.uint8]:
+    """``rows[at]`` for a C-contiguous byte matrix of width a multiple of 8.
+
+    Taken as 64-bit words (``np.take`` of whole words is several times faster than fancy
+    indexing of byte rows).
+    """
+    words = np.take(rows.view(np.uint64), at, axis=0)
+    return words.view(np.uint8).reshape(at.size, rows.shape[1])
+
+
 def token_hash(rows: NDArray[np.uint8]) -> NDArray[np.uint64]:
     """64-bit hash of each row of a zero-padded byte matrix (width a multiple of 8).
 
@@ -339,7 +349,7 @@ def _distinct(
     group = np.cumsum(new) - 1
     inv = np.empty(h.size, dtype=np.intp)
     inv[perm] = group
-    if not np.array_equal(keys, keys[first[inv]]):
+    if not np.array_equal(keys, _rows_at(keys, first[inv])):
         return None
     appear = np.argsort(first)  # first occurrences are distinct: any sort is stable
     rank = np.empty(first.size, dtype=np.intp)
@@ -358,7 +368,8 @@ def _padded(
     rows = window[start]
     if width <= 64:  # keep each row's first ``length`` bytes: AND with a row of 0xFF / 0
         keep = np.tril(np.full((width + 1, width), 0xFF, dtype=np.uint8), -1)
-        rows &= keep[np.minimum(length, width)]
+        mask = np.take(keep.view(np.uint64), np.minimum(length, width), axis=0)
+        rows.view(np.uint64)[...] &= mask
     else:
         rows[np.arange(width) >= length[:, None]] = 0
     return rows
@@ -417,7 +428,7 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
     upper_tok = np.zeros(ns.size, dtype=bool)
     upper_tok[at[inside]] = True
     upper = upper_tok[first]
-    lower = _strings(lowered[first])
+    lower = _strings(_rows_at(lowered, first))
     spelling = _strings(_padded(d, ns[first], nl[first], width)) if upper.any() else lower
     names = _strings(_padded(d, st[:, 0], lens[:, 0], wide[0]))
     lowered = _padded(low, st[:, 0], lens[:, 0], wide[0])
@@ -431,7 +442,7 @@ def split_rows(data: bytes, s: int, e: int, k: int, fields: int) -> RowColumns |
         values, ok = parse_values(_strings(vrows))
     else:
         vfirst, vid, _ = vgroup
-        uv, uok = parse_values(_strings(vrows[vfirst]))
+        uv, uok = parse_values(_strings(_rows_at(vrows, vfirst)))
         values, ok = uv[vid], uok[vid]
     return RowColumns(
         names, node_ids, node_hash, spelling, lower, upper, values, ok, name_hash, names_plain
