@@ -429,11 +429,11 @@ class CompiledCircuit:
                 + f"{' ...' if bad.size > 5 else ''}); connect it through a resistor or source."
             )
         # loops of zero-impedance branches (V, E, H, L, B=v)
-        parent = list(range(n))
+        parent: dict[int, int] = {}  # only the branch nodes (a list of all n costs ~n)
 
         def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
+            while parent.get(i, i) != i:
+                parent[i] = parent.get(parent[i], parent[i])
                 i = parent[i]
             return i
 

@@ -629,6 +629,19 @@ class LinePreconditioner:
     def apply(self, r: Array) -> Array:
         """One two-level cycle on residuals ``r`` of shape (n,) or (n, B)."""
         rp = r if self.order is None else r[self.order]
+        x = self.apply_in_line_order(rp)
+        if self.order is None:
+            return x
+        out = np.empty_like(x)
+        out[self.order] = x
+        return out
+
+    def apply_in_line_order(self, rp: Array) -> Array:
+        """:meth:`apply` on residuals in line order (``r[lines.order]``), result in line order.
+
+        A solver iterating on :attr:`a_lines` itself saves the two permutations per
+        application.
+        """
         rp = np.asarray(rp, dtype=float)
         x = np.zeros_like(rp)
         nb = len(self._blocks)
@@ -647,11 +660,7 @@ class LinePreconditioner:
         agg = self.lines.aggregate
         x += self.coarse.apply(np.asarray(self.restrict @ res))[agg]
         self._sweep(x, rp, range(nb - 1, -1, -1))
-        if self.order is None:
-            return x
-        out = np.empty_like(x)
-        out[self.order] = x
-        return out
+        return x
 
 
 class SPDSolver:
@@ -782,12 +791,21 @@ class SPDSolver:
         return np.asarray(f.solve(rhs))
 
     # -- residuals ------------------------------------------------------------------------
-    def _scale(self, x: Array, b: Array) -> Array:
-        """Return the current scale per column, ``max_k (|A||x| + |b|)_k`` (A)."""
+    def _scale(
+        self, x: Array, b: Array, a: sp.csr_matrix | None = None, diag: Array | None = None
+    ) -> Array:
+        """Return the current scale per column, ``max_k (|A||x| + |b|)_k`` (A).
+
+        ``a`` and ``diag``: the matrix permuted symmetrically and its diagonal, with ``x``
+        and ``b`` in that order (the scale is a maximum over the unknowns: the same).
+        """
         ax = np.abs(x)
         if self._m_matrix:  # |A| = 2 diag(A) - A for a conductance matrix
-            d = self._diag
-            s = 2.0 * (d[:, None] * ax if ax.ndim == 2 else d * ax) - self.a @ ax
+            m = self.a if a is None else a
+            d = self._diag if diag is None else diag
+            s = 2.0 * (d[:, None] * ax if ax.ndim == 2 else d * ax) - m @ ax
+        elif a is not None and a is not self.a:
+            s = sp.csr_matrix((np.abs(a.data), a.indices, a.indptr)) @ ax
         else:
             if self._abs is None:
                 self._abs = sp.csr_matrix((np.abs(self.a.data), self.a.indices, self.a.indptr))
@@ -798,7 +816,22 @@ class SPDSolver:
     def _cg(self, b: Array) -> tuple[Array, NDArray[np.int64], NDArray[np.bool_]]:
         """Block CG (independent columns) with residual replacement; returns x, its, ok."""
         assert self._precond is not None
-        a, prec = self.a, self._precond
+        prec = self._precond
+        order = getattr(prec, "order", None)
+        if isinstance(prec, LinePreconditioner) and order is not None:
+            # iterate in the preconditioner's line order (its own permuted copy of the
+            # matrix): no permutation of the residual and the correction per application
+            xp, iters, done = self._cg_on(prec.a_lines, prec.apply_in_line_order, b[order])
+            x = np.empty_like(xp)
+            x[order] = xp
+            return x, iters, done
+        return self._cg_on(self.a, prec.apply, b)
+
+    def _cg_on(
+        self, a: sp.csr_matrix, apply: Any, b: Array
+    ) -> tuple[Array, NDArray[np.int64], NDArray[np.bool_]]:
+        """Block CG on ``a`` (this solver's matrix, maybe permuted) preconditioned by ``apply``."""
+        diag = a.diagonal() if a is not self.a else self._diag
         nb = b.shape[1]
         x = np.zeros_like(b)
         r = b.copy()
@@ -806,7 +839,7 @@ class SPDSolver:
         done = np.zeros(nb, dtype=bool)
         scale = np.max(np.abs(b), axis=0)
         done |= scale == 0.0  # zero right-hand side: x = 0 exactly
-        z = prec.apply(r)
+        z = apply(r)
         p = z.copy()
         rz = np.sum(r * z, axis=0)
         best = np.full(nb, np.inf)
@@ -828,7 +861,7 @@ class SPDSolver:
                 cols = np.flatnonzero(cand)
                 rt = b[:, cols] - a @ x[:, cols]
                 r[:, cols] = rt
-                scale[cols] = self._scale(x[:, cols], b[:, cols])
+                scale[cols] = self._scale(x[:, cols], b[:, cols], a, diag)
                 ok = np.max(np.abs(rt), axis=0) <= self.rtol * scale[cols]
                 done[cols[ok]] = True
             # stagnation: no halving of the residual in 25 iterations
@@ -842,10 +875,10 @@ class SPDSolver:
             if not np.any(act):
                 break
             if np.all(act):
-                z = prec.apply(r)
+                z = apply(r)
             else:
                 z = np.zeros_like(r)
-                z[:, act] = prec.apply(r[:, act])
+                z[:, act] = apply(r[:, act])
             rz_new = np.sum(r * z, axis=0)
             beta = np.where(act & (rz != 0), rz_new / np.where(rz != 0, rz, 1.0), 0.0)
             p = z + beta * p
