@@ -35,7 +35,8 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--device", default=None,
                    help="EP: memristor (default: pulses through the device model, noisy reads), "
-                   "ideal (oracle writes of the same devices) or softbounds (comparison device)")
+                   "ideal (oracle writes of the same devices) or softbounds (comparison device, "
+                   "at the 1-20 mS window of vteam_linear)")
     p.add_argument("--device-model", default=None,
                    help="EP: device catalogue name of the synapses (default vteam_highr, "
                    "VTEAM at 2-40 uS; vteam_linear: the same at 50 ohm-1 kohm)")

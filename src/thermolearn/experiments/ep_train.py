@@ -362,7 +362,10 @@ class TrainConfig:
         *nominal* device response, with the ``variability`` draws unknown to the controller.
         ``"softbounds"``: the normalised soft-bounds pulsed device of
         :class:`~thermolearn.algorithms.ep_circuit.PulsedDevice` (comparison; no state
-        equation, so no read disturb is modelled).
+        equation, so no read disturb is modelled). It keeps the 1-20 mS window of
+        ``vteam_linear`` (``circuit`` ``g_min``/``g_max`` change it), not the default
+        ``vteam_highr``'s 2-40 uS: a softbounds-vs-memristor comparison at the defaults also
+        differs in Johnson and shot noise, diode sizing and wire IR drop.
     device_model : str
         A :data:`thermolearn.devices.presets.CATALOGUE` name (default ``"vteam_highr"``: the
         VTEAM dynamics of Kvatinsky et al. 2015 at 2-40 uS, whose line currents keep the
