@@ -22,8 +22,9 @@ def assert_phases_agree(net: Any, x: np.ndarray, tgt: np.ndarray, atol: float = 
 #: digits) at the default ``vteam_highr`` synapses (2-40 uS). Their slowest node is slower
 #: than the full 128-hidden net's (fewer output columns load it): C/lambda_min = 1.5-15 ns at
 #: C = 1 pF, and the audit requires up to 123 ns to a quarter ADC step (measured on these
-#: nets; the task default's 12 ns passes at 64-128-10). The XOR task default uses the same
-#: 150 ns. A physical setting the audit checks, not a relaxation.
+#: nets; the task default's 12 ns passes at 64-128-10; the XOR default used the same 150 ns
+#: until its trained weights were found to break it). A physical setting the audit checks,
+#: also after every epoch on the trained conductances, not a relaxation.
 SMALL_NET_SETTLING = 1.5e-7
 #: The 3-hidden nets' slowest node (C/lambda_min = 15 ns at the default synapses) also needs
 #: an ``integration_time`` of >= 10 of it (152 ns) for the averaged noise law the audit checks.

@@ -6,12 +6,16 @@ raises :class:`~thermolearn.errors.ParameterError`, before any training work, wh
 1. a device drop exceeds the device model's disturb-free read voltage
    (:func:`thermolearn.devices.disturb.disturb_free_voltage` at the phase duration and
    ``disturb_reads`` reads), unless ``allow_read_disturb`` (the disturbance is then simulated);
-2. the phase is held shorter than the settling it needs: ``settling_time < τ_slow ·
-   ln(ΔV_max / (LSB/4))`` with τ_slow = C/λ_min of the conductance matrix, or shorter than
-   the slowest amplifier stage's ``ln(2^bits) · G/(2π GBW)`` (every stage of
+2. the phase is held shorter than the settling it needs (:func:`settling_figures`): a
+   full-scale step of the ADC (2^bits steps, or the largest probe step if larger) must
+   settle to a quarter step through the two-pole cascade of the network's slowest mode
+   τ_slow = C/λ_min of the conductance matrix (every probe sample and phase) and the slowest
+   amplifier stage G/(2π GBW) (every stage of
    :func:`~thermolearn.algorithms.ep_physics.amplifier_stages` at its noise gain G and its
-   part's GBW: input drivers, ±a crossbar drives, diode amplifiers, ADC preamps; refused
-   naming ``amplifier_gbw`` or ``buffer_gbw``); a stage whose gain is below its part's
+   part's GBW: input drivers, ±a crossbar drives, diode amplifiers, ADC preamps); the stage
+   alone needing ``ln(4·2^bits) · G/(2π GBW)`` longer than the phase is refused naming
+   ``amplifier_gbw`` or ``buffer_gbw``, the cascade naming ``settling_time``; a stage whose
+   gain is below its part's
    minimum stable gain (the OPA855 is decompensated, stable for G ≥ 7 only) is refused naming
    ``amplifier_min_stable_gain`` / ``buffer_min_stable_gain``; an amplifier output that
    would source more than ``amplifier_output_current`` is refused too;
@@ -30,6 +34,12 @@ out: every crossbar solved again with ``wire_resistance`` ohms per cell pitch
 0.76 Ω) at the solved driver and node voltages, and the largest line current of every kind
 of driver (``settling.driver_current_max_A``).
 
+The conductances move during training and τ_slow with them: :meth:`Audit.recheck`
+evaluates conditions 2 and 3 again on the same probe batch after every epoch, records the
+figures per epoch and the worst case (``settling`` -> ``tau_slow_per_epoch_s``,
+``settling_margin_min``, ``integration_over_tau_slow_min``), and raises the same
+ParameterError on a breach unless ``allow_settling_breach`` (then the breach is counted).
+
 :class:`Audit` accumulates, during training, the largest and median device drops per phase
 and crossbar, the read disturb of every epoch (simulated by the device state equation), the
 ADC clipping, and at the end the energy per bit against kT ln 2; ``report()`` is the
@@ -47,6 +57,7 @@ from thermolearn.algorithms.ep_physics import (
     WIRE_RESISTANCE_BOUND,
     PhysicsParams,
     amplifier_stages,
+    cascade_settling_time,
     device_drops,
     physical_gradients,
     slowest_time_constant,
@@ -88,10 +99,13 @@ class Audit:
         self.targets_clipped = 0
         self.targets_count = 0
         self.target_max_abs = 0.0
+        self.settling_per_epoch: list[dict[str, float]] = []
+        self.settling_breaches = 0
 
     _STATE = ("max_drop", "median_drop", "clipped", "reads", "disturb_per_epoch",
               "half_select_dx_per_epoch", "signal", "read_error", "timing", "violations",
-              "supplied", "targets_clipped", "targets_count", "target_max_abs")
+              "supplied", "targets_clipped", "targets_count", "target_max_abs",
+              "settling_per_epoch", "settling_breaches")
 
     def state(self) -> dict[str, Any]:
         """JSON-ready accumulators (for checkpoints)."""
@@ -137,6 +151,59 @@ class Audit:
         self._disturb = 0.0
         self._half = 0.0
 
+    def recheck(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
+                solver: str = "layerwise") -> dict[str, Any]:
+        """Re-evaluate the settling and noise-averaging conditions at the current conductances.
+
+        Called at the end of every epoch on the probe batch :func:`preflight` used (its three
+        phases solved again, read with ``rng``, never the training generator): training moves
+        the conductances, and τ_slow = C/λ_min with them. Stores the epoch's figures; a breach
+        raises the ParameterError :func:`preflight` would raise, naming the parameter and the
+        limit, unless ``allow_settling_breach`` (then it is counted in ``breaches``).
+        """
+        _, info = physical_gradients(self.net, x, y, self.phys, rng, solver=solver)
+        fig = settling_figures(self.net, info, self.phys)
+        epoch = len(self.settling_per_epoch) + 1
+        row = {"epoch": epoch, **{k: fig[k] for k in (
+            "tau_slow_s", "largest_step_lsb", "settling_required_s", "settling_margin",
+            "integration_over_tau_slow")}}
+        self.settling_per_epoch.append(row)
+        try:
+            check_settling(fig, self.phys, f" (re-checked on the probe batch at the "
+                           f"conductances after epoch {epoch})", opt_in=True)
+        except ParameterError:
+            if not self.phys.allow_settling_breach:
+                raise
+            self.settling_breaches += 1
+        return row
+
+    def settling_report(self) -> dict[str, Any]:
+        """Return the ``settling`` section: preflight figures, per epoch, and the worst case."""
+        t0 = {k: v for k, v in self.timing.items() if k != "wire_ir_drop"}
+        rows = self.settling_per_epoch
+        margins = [r["settling_margin"] for r in rows]
+        ratios = [r["integration_over_tau_slow"] for r in rows]
+        taus = [r["tau_slow_s"] for r in rows]
+        if "settling_margin" in t0:
+            margins.append(t0["settling_margin"])
+            ratios.append(t0["integration_over_tau_slow"])
+            taus.append(t0["tau_slow_s"])
+        return {
+            **t0,
+            "rechecked": "probe batch after every epoch (settling_figures); the figures "
+            "above are the preflight's, at the initial conductances",
+            "tau_slow_per_epoch_s": [r["tau_slow_s"] for r in rows],
+            "settling_required_per_epoch_s": [r["settling_required_s"] for r in rows],
+            "settling_margin_per_epoch": [r["settling_margin"] for r in rows],
+            "integration_over_tau_slow_per_epoch": [r["integration_over_tau_slow"]
+                                                    for r in rows],
+            "tau_slow_max_s": max(taus) if taus else None,
+            "settling_margin_min": min(margins) if margins else None,
+            "integration_over_tau_slow_min": min(ratios) if ratios else None,
+            "allow_settling_breach": self.phys.allow_settling_breach,
+            "breaches": self.settling_breaches,
+        }
+
     def report(self, ledger: Any = None, bits: float | None = None) -> dict[str, Any]:
         """Return the ``audit`` section of metrics.json."""
         p = self.net.params
@@ -166,7 +233,7 @@ class Audit:
             "allow_read_disturb": phys.allow_read_disturb,
             "read_disturb_max_dG_over_window_per_epoch": self.disturb_per_epoch,
             "half_select_total_dx_per_epoch": self.half_select_dx_per_epoch,
-            "settling": {k: v for k, v in self.timing.items() if k != "wire_ir_drop"},
+            "settling": self.settling_report(),
             "wire_ir_drop": self.timing.get("wire_ir_drop", {}),
             "noise_model": {
                 "enabled": phys.read_noise,
@@ -223,6 +290,100 @@ class Audit:
         return out
 
 
+def settling_figures(net: Any, info: dict[str, Any], phys: PhysicsParams) -> dict[str, Any]:
+    """Return the settling and noise-averaging figures of solved phases (one criterion).
+
+    ``info`` is the info dict of :func:`physical_gradients` on the probe batch.
+
+    τ_slow, τ_fast = C/λ_min, C/λ_max of the conductance matrix over every probe sample and
+    phase. The step a read must resolve is a full-scale step of the ADC, 2^bits steps (or the
+    largest step the probe phases take, in ADC steps at the converter, if larger: nodes
+    beyond the range), and it must settle to within a quarter step, a remaining fraction
+    ε = 1 / (4 · max(ΔV/LSB, 2^bits)). The network's slowest mode and the slowest amplifier
+    stage (τ_a = G/(2π GBW)) are in cascade, so the required settling is that of the
+    two-pole cascade, ``cascade_settling_time([τ_slow, τ_a], ε)`` (longer than either alone);
+    each alone needs τ ln(1/ε). Pure functions of the conductances: re-evaluated on trained
+    weights by :meth:`Audit.recheck`.
+    """
+    p = net.params
+    lsb_h = phys.lsb(phys.adc_range_hidden)
+    lsb_o = phys.lsb(phys.adc_range_output)
+    tau_slow, tau_fast = 0.0, math.inf
+    for ph, beta in (("free", 0.0), ("plus", p.beta), ("minus", -p.beta)):
+        if ph not in info:
+            continue
+        ts, tf = slowest_time_constant(net, info[ph], beta, phys.capacitance)
+        tau_slow, tau_fast = max(tau_slow, ts), min(tau_fast, tf)
+    dv = 0.0
+    prev = None
+    for ph in ("free", "plus", "minus"):
+        if ph not in info:
+            continue
+        cur = info[ph].layers
+        base = [np.zeros_like(a) for a in cur] if prev is None else prev
+        for k, (a, b0) in enumerate(zip(cur, base, strict=True)):
+            scale = net.readout_gain(k + 1) if k + 1 < net.n_layers else 1.0
+            lsb = lsb_h if k + 1 < net.n_layers else lsb_o
+            dv = max(dv, float(np.max(np.abs(a - b0))) * scale / lsb)
+        prev = cur
+    steps = max(dv, 2.0**phys.adc_bits)
+    eps = 0.25 / steps
+    ln_eps = math.log(1.0 / eps)
+    stages = amplifier_stages(net, phys)
+    slowest = max(stages, key=lambda st: st.gain / st.gbw)
+    tau_amp = slowest.gain / (2.0 * math.pi * slowest.gbw)
+    t_net = tau_slow * ln_eps
+    t_amp = tau_amp * ln_eps
+    t_req = cascade_settling_time([tau_slow, tau_amp], eps)
+    return {
+        "tau_slow_s": tau_slow,
+        "tau_fast_s": tau_fast,
+        "largest_step_lsb": dv,
+        "settling_criterion": "a step of max(largest probe step, 2^adc_bits) ADC steps "
+        "settles to 1/4 step through the cascade of the network's slowest mode C/lambda_min "
+        "and the slowest amplifier stage G/(2 pi GBW) (two-pole step response)",
+        "settling_ln_factor": ln_eps,
+        "settling_required_network_s": t_net,
+        "tau_amplifier_s": tau_amp,
+        "amplifier_gain": slowest.gain,
+        "amplifier_slowest_stage": slowest.name,
+        "settling_required_amplifier_s": t_amp,
+        "settling_required_s": t_req,
+        "settling_time_s": phys.settling_time,
+        "settling_margin": phys.settling_time / t_req if t_req > 0 else math.inf,
+        "integration_over_tau_slow": phys.integration_time / tau_slow,
+    }
+
+
+def check_settling(fig: dict[str, Any], phys: PhysicsParams, when: str = "",
+                   opt_in: bool = False) -> None:
+    """Raise ParameterError if ``fig`` (:func:`settling_figures`) breaks a settling limit.
+
+    The phase must cover the cascade's settling (``settling_time``) and the integration
+    window must be >= 10 τ_slow (``integration_time``) for the averaged noise law.
+    ``opt_in``: the message names ``allow_settling_breach`` (the training re-check).
+    """
+    tail = (" Or opt in with allow_settling_breach (--allow-settling-breach): the run then "
+            "continues with the breach counted in the audit." if opt_in else "")
+    tau = fig["tau_slow_s"]
+    t_req = fig["settling_required_s"]
+    if phys.settling_time < t_req:
+        raise ParameterError(
+            f"EP timing{when}: the 'settling_time' {phys.settling_time:.3g} s is shorter than "
+            f"the {t_req:.3g} s a full-scale step needs to settle within a quarter ADC step "
+            f"through the network (slowest time constant C/λ_min = {tau:.3g} s at "
+            f"C = {phys.capacitance:.3g} F) in cascade with the {fig['amplifier_slowest_stage']} "
+            f"(G/(2 pi GBW) = {fig['tau_amplifier_s']:.3g} s). Raise 'settling_time' to at "
+            f"least {t_req:.3g} s or lower 'capacitance'." + tail
+        )
+    if phys.integration_time < 10.0 * tau:
+        raise ParameterError(
+            f"EP noise model{when}: the 'integration_time' {phys.integration_time:.3g} s must be "
+            f">= 10 slowest node time constants ({10 * tau:.3g} s) for the averaged "
+            "thermal-noise law 2kT H^-1 / T to hold. Raise 'integration_time'." + tail
+        )
+
+
 def preflight(
     net: Any,
     x: np.ndarray,
@@ -253,26 +414,6 @@ def preflight(
                     "(--allow-read-disturb) to simulate the disturbance."
                 )
     # 2./3. settling and integration
-    lsb_h = phys.lsb(phys.adc_range_hidden)
-    lsb_o = phys.lsb(phys.adc_range_output)
-    tau_slow, tau_fast = 0.0, math.inf
-    for ph, beta in (("free", 0.0), ("plus", p.beta), ("minus", -p.beta)):
-        ts, tf = slowest_time_constant(net, info[ph], beta, phys.capacitance)
-        tau_slow, tau_fast = max(tau_slow, ts), min(tau_fast, tf)
-    dv = 0.0
-    prev = None
-    for ph in ("free", "plus", "minus"):
-        cur = info[ph].layers
-        base = [np.zeros_like(a) for a in cur] if prev is None else prev
-        for k, (a, b0) in enumerate(zip(cur, base, strict=True)):
-            scale = net.readout_gain(k + 1) if k + 1 < net.n_layers else 1.0
-            lsb = lsb_h if k + 1 < net.n_layers else lsb_o
-            dv = max(dv, float(np.max(np.abs(a - b0))) * scale / lsb)
-        prev = cur
-    # dv is in LSBs: the error must decay below a quarter LSB
-    t_req = tau_slow * math.log(max(dv / 0.25, 1.0))
-    # the amplifiers: single-pole, closed-loop tau = G / (2 pi GBW), settle to 1 part in 2^bits;
-    # each stage is built from a part that must be stable at its gain
     stages = amplifier_stages(net, phys)
     for st in stages:
         if st.gain < st.min_stable_gain:
@@ -284,24 +425,10 @@ def preflight(
                 "part stable at that gain (lower 'amplifier_min_stable_gain' only for a part "
                 "whose data sheet says so), or raise the stage's gain."
             )
-    slowest = max(stages, key=lambda st: st.gain / st.gbw)
-    amp_name, amp_gain = slowest.name, slowest.gain
-    tau_amp = amp_gain / (2.0 * math.pi * slowest.gbw)
-    t_amp = tau_amp * phys.adc_bits * math.log(2.0)
+    fig = settling_figures(net, info, phys)
     i_amp = _amplifier_currents(net, info)
-    timing = {
-        "tau_slow_s": tau_slow,
-        "tau_fast_s": tau_fast,
-        "settling_required_network_s": t_req,
-        "tau_amplifier_s": tau_amp,
-        "amplifier_gain": amp_gain,
-        "amplifier_slowest_stage": amp_name,
-        "settling_required_amplifier_s": t_amp,
-        "settling_required_s": max(t_req, t_amp),
-        "settling_time_s": phys.settling_time,
-        "settling_margin": phys.settling_time / max(t_req, t_amp) if max(t_req, t_amp) > 0
-        else math.inf,
-        "integration_over_tau_slow": phys.integration_time / tau_slow,
+    timing: dict[str, Any] = {
+        **fig,
         "amplifier_current_max_A": i_amp,
         "driver_current_max_A": dict(info.get("driver_current_max", {})),
         "amplifier_stages": [
@@ -309,21 +436,23 @@ def preflight(
              "part": "OPA855" if st.part == "amplifier" else "OPA859",
              "gbw_Hz": st.gbw, "noise_V_per_rtHz": st.noise, "power_W": st.power,
              "min_stable_gain": st.min_stable_gain,
-             "settling_s": st.gain / (2.0 * math.pi * st.gbw) * phys.adc_bits * math.log(2.0)}
+             "settling_s": st.gain / (2.0 * math.pi * st.gbw) * fig["settling_ln_factor"]}
             for st in stages
         ],
     }
     timing["wire_ir_drop"] = wire_ir_drop(net, info["x"], info, phys)
+    t_amp = fig["settling_required_amplifier_s"]
     if phys.settling_time < t_amp:
+        slowest = max(stages, key=lambda st: st.gain / st.gbw)
         knob = "amplifier_gbw" if slowest.part == "amplifier" else "buffer_gbw"
-        gbw_min = amp_gain * phys.adc_bits * math.log(2.0) / (2.0 * math.pi
-                                                             * phys.settling_time)
+        gbw_min = slowest.gain * fig["settling_ln_factor"] / (2.0 * math.pi
+                                                              * phys.settling_time)
         raise ParameterError(
-            f"EP timing: the {amp_name} (closed-loop gain {amp_gain:.3g}) has the time "
-            f"constant G/(2 pi GBW) = {tau_amp:.3g} s at '{knob}' = "
-            f"{slowest.gbw:.3g} Hz and needs ln(2^{phys.adc_bits}) of them, "
-            f"{t_amp:.3g} s, to settle within one ADC step; the 'settling_time' is "
-            f"{phys.settling_time:.3g} s. Use an amplifier with '{knob}' >= "
+            f"EP timing: the {slowest.name} (closed-loop gain {slowest.gain:.3g}) has the time "
+            f"constant G/(2 pi GBW) = {fig['tau_amplifier_s']:.3g} s at '{knob}' = "
+            f"{slowest.gbw:.3g} Hz and needs ln(4 * 2^{phys.adc_bits}) of them, "
+            f"{t_amp:.3g} s, to settle a full-scale step within a quarter ADC step; the "
+            f"'settling_time' is {phys.settling_time:.3g} s. Use an amplifier with '{knob}' >= "
             f"{gbw_min:.3g} Hz or raise 'settling_time' to at least {t_amp:.3g} s."
         )
     # every driven line: the hidden stages and the input-row drivers behind the DACs
@@ -335,20 +464,7 @@ def preflight(
             f"'amplifier_output_current' limit {phys.amplifier_output_current:.3g} A. Use a "
             "part that drives it, lower 'gain'/'diode_gain', or raise the device resistances."
         )
-    if phys.settling_time < t_req:
-        raise ParameterError(
-            f"EP timing: the 'settling_time' {phys.settling_time:.3g} s is shorter than the "
-            f"{t_req:.3g} s the nodes need to settle within a quarter ADC step (slowest time "
-            f"constant C/λ_min = {tau_slow:.3g} s at C = {phys.capacitance:.3g} F, largest "
-            f"step {dv:.3g} LSB). Raise 'settling_time' to at least {t_req:.3g} s or lower "
-            "'capacitance'."
-        )
-    if phys.integration_time < 10.0 * tau_slow:
-        raise ParameterError(
-            f"EP noise model: the 'integration_time' {phys.integration_time:.3g} s must be >= "
-            f"10 slowest node time constants ({10 * tau_slow:.3g} s) for the averaged "
-            "thermal-noise law 2kT H^-1 / T to hold. Raise 'integration_time'."
-        )
+    check_settling(fig, phys)
     # 4. ADC range
     n_reads = x.shape[0] * sum(info["reads"].values())
     frac = info["clipped"] / n_reads
@@ -369,6 +485,8 @@ def preflight(
             f"{p.loss!r}). Lower '{knob}' or widen 'adc_range_output'."
         )
     # 5. learning signal vs resolution
+    lsb_h = phys.lsb(phys.adc_range_hidden)
+    lsb_o = phys.lsb(phys.adc_range_output)
     for k, (s, e) in enumerate(zip(info["signal"], info["read_error"], strict=True)):
         lsb = lsb_h if k + 1 < net.n_layers else lsb_o
         noise_dither = e > 0.5 * lsb
@@ -483,4 +601,5 @@ def _amplifier_currents(net: Any, info: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-__all__ = ["Audit", "preflight", "disturb_free_limit", "crossbar_wire_drop", "wire_ir_drop"]
+__all__ = ["Audit", "preflight", "settling_figures", "check_settling", "disturb_free_limit",
+           "crossbar_wire_drop", "wire_ir_drop"]

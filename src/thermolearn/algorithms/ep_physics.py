@@ -29,18 +29,20 @@ the learning loop and books their energy:
 * **Amplifiers: stability, settling, noise and power (cited parts, [6], [7]).** Every
   amplifier is a single-pole voltage-feedback stage of gain-bandwidth product GBW: at
   closed-loop (noise) gain G its time constant is ``τ_a = G / (2π GBW)`` and it needs
-  ``ln(2^bits) τ_a`` to settle within one part in 2^bits; the audit requires the phase's
-  ``settling_time`` to cover the slowest stage and the network's settling. A stage is built
-  from the decompensated OPA855 [6] (8 GHz, 0.98 nV/√Hz, 89 mW, stable only for G ≥ 7) where
-  its gain allows, from the unity-gain-stable OPA859 [7] (900 MHz, 3.3 nV/√Hz, 104.5 mW)
+  ``ln(4·2^bits) τ_a`` to settle a full-scale step within a quarter ADC step (the network's
+  criterion); the network and the amplifier are in cascade, so the audit requires the phase's
+  ``settling_time`` to cover the settling of the two-pole cascade of the network's slowest
+  mode and the slowest stage (:func:`cascade_settling_time`), not the slower one. A stage is
+  built from the decompensated OPA855 [6] (8 GHz, 0.98 nV/√Hz, 89 mW, stable only for G ≥ 7)
+  where its gain allows, from the unity-gain-stable OPA859 [7] (900 MHz, 3.3 nV/√Hz, 104.5 mW)
   below (:meth:`PhysicsParams.stage`): the ±a crossbar drives (G = a = 3 and 1 + a = 4), the
   input-row drivers behind the DACs and the hidden ADC preamps are OPA859s, the gain-30 diode
   amplifiers and the gain-50 output ADC preamps OPA855s; the audit refuses a stage below its
   part's minimum stable gain. Each read passes its amplifiers (input noise e_n, averaged over
   T: ``e_n² / (2T)`` referred to the node); the drivers' and drive amplifiers' output noise
   also drives the network (see :func:`read_noise`). The amplifiers are powered for the whole
-  phase: count × quiescent power × (settling + integration) is booked, and each output
-  stage's loss ``V_rail |I| − V I`` at the simulated line currents.
+  phase: count × quiescent power × (settling + integration) is booked, and each output stage's
+  loss ``V_rail |I| − V I`` at the simulated line currents.
 * **ADC preamps.** An ADC core has a fixed input range (``adc_input_range``, ±1 V); a node
   read over ±``adc_range_*`` needs a preamp of gain ``adc_input_range / adc_range_*`` in front
   of it (output reads: ±20 mV → gain 50; hidden reads at the diode node: ±0.25 V → gain 4).
@@ -70,6 +72,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -205,6 +208,14 @@ class PhysicsParams:
     allow_read_disturb : bool
         Permit device drops above the disturb-free read voltage (the disturbance is then
         simulated by the device state equation and reported).
+    allow_settling_breach : bool
+        Let a run continue when the settling or noise-averaging condition, re-checked on the
+        probe batch at the end of every epoch (the conductances move during training), no
+        longer holds; the breaching epochs are counted and reported (``audit`` ->
+        ``settling`` -> ``breaches``). Without it such a run stops with a ParameterError.
+        The reads of those epochs are not corrected: they still assume settled nodes and the
+        averaged-noise law. :func:`~thermolearn.algorithms.ep_audit.preflight` refuses a
+        breach at the initial conductances either way.
     disturb_reads : float
         Number of reads in the disturb-free-voltage criterion (1e6).
     """
@@ -235,6 +246,7 @@ class PhysicsParams:
     wire_resistance: float = WIRE_RESISTANCE_BOUND
     amplifier_output_current: float = math.inf
     allow_read_disturb: bool = False
+    allow_settling_breach: bool = False
     disturb_reads: float = 1e6
 
     def __post_init__(self) -> None:
@@ -301,8 +313,12 @@ class PhysicsParams:
         return st.gain / (2.0 * math.pi * st.gbw)
 
     def amplifier_settling(self, noise_gain: float) -> float:
-        """Time (s) for that stage to settle within one part in 2^adc_bits."""
-        return self.amplifier_tau(noise_gain) * self.adc_bits * math.log(2.0)
+        """Time (s) for that stage alone to settle a full-scale step within 1/4 ADC step.
+
+        A single pole leaves ``e^{-t/τ}`` of a step; a full-scale step is 2^bits steps, so
+        ``τ ln(4·2^bits)`` (the network's quarter-step criterion of the audit).
+        """
+        return self.amplifier_tau(noise_gain) * math.log(4.0 * 2.0**self.adc_bits)
 
     def amplifier_read_variance(self) -> float:
         """Node-referred variance (V²) an output read's amplifier adds over the window T.
@@ -403,10 +419,14 @@ def dense_conductance_matrix(net: Any, state: Any, beta: float, sample: int) -> 
 
 
 def slowest_time_constant(net: Any, state: Any, beta: float, capacitance: float,
-                          samples: int = 4) -> tuple[float, float]:
-    """(τ_slow, τ_fast) in s: C/λ_min and C/λ_max of H over the first ``samples`` samples."""
+                          samples: int | None = None) -> tuple[float, float]:
+    """(τ_slow, τ_fast) in s: C/λ_min and C/λ_max of H over the batch's samples.
+
+    Every sample of ``state`` by default (``samples`` = None); an int takes the first ones.
+    """
     lam_min, lam_max = math.inf, 0.0
-    for i in range(min(samples, state.layers[0].shape[0])):
+    n = state.layers[0].shape[0]
+    for i in range(n if samples is None else min(samples, n)):
         ev = np.linalg.eigvalsh(dense_conductance_matrix(net, state, beta, i))
         lam_min = min(lam_min, float(ev[0]))
         lam_max = max(lam_max, float(ev[-1]))
@@ -416,6 +436,71 @@ def slowest_time_constant(net: Any, state: Any, beta: float, capacitance: float,
             f"({lam_min:.3g} S): the nudging conductance 'beta' makes the phase unstable."
         )
     return capacitance / lam_min, capacitance / lam_max
+
+
+def window_time_constant(net: Any, capacitance: float) -> float:
+    """Upper bound (s) on τ_slow = C/λ_min(H) over every conductance state of the window.
+
+    H is the Hessian of the co-content, a sum of one positive semi-definite term per
+    device, ``G v vᵀ`` with v = (±a e_i, −e_j) its row and column (bias rows: a diagonal
+    term), plus the diodes' small-signal conductances (≥ 0) and the nudging conductance
+    (≥ 0 in the free and +β phases). H is therefore monotone (Loewner order) in every
+    conductance, and λ_min(H) ≥ λ_min(H₀) with H₀ every device at ``g_min``, diodes and nudge
+    left out: whatever the training does to the conductances inside [g_min, g_max], no node
+    is slower than C/λ_min(H₀). (All devices at g_max is the *fastest* state, not a bound.)
+    A device whose own window reaches below the nominal g_min (device-to-device spread of the
+    bounds) is not covered; the audit's per-epoch re-check is.
+    """
+    p = net.params
+    low = net.with_params(diodes=False)
+    w_min = p.g_min / p.g_max
+    low.weights = [np.full_like(w, w_min) for w in net.weights]
+    low._refresh()
+
+    rest = SimpleNamespace(layers=[np.zeros((1, n)) for n in p.layer_sizes[1:]])
+    lam = float(np.linalg.eigvalsh(dense_conductance_matrix(low, rest, 0.0, 0))[0])
+    return capacitance / lam
+
+
+def cascade_step_error(t: float, taus: Any) -> float:
+    """Remaining fraction of a unit step at time t after a cascade of single-pole stages.
+
+    Stages of time constants ``taus`` in series (each ``τ dy/dt = u − y``, buffered): the
+    step response is the distribution function of a sum of independent exponential delays
+    of means τ_i, so the error is the survival function ``u₀ᵀ exp(Q t) 1`` of the chain
+    generator Q (Q_ii = −1/τ_i, Q_i,i+1 = 1/τ_i), exact for equal or distinct τ. One stage:
+    e^{−t/τ}; two: (τ₁ e^{−t/τ₁} − τ₂ e^{−t/τ₂}) / (τ₁ − τ₂), (1 + t/τ) e^{−t/τ} if equal.
+    """
+    from scipy.linalg import expm
+
+    tau = np.asarray([float(v) for v in taus if v > 0], dtype=np.float64)
+    if tau.size == 0:
+        return 0.0
+    r = 1.0 / tau
+    q = np.diag(-r) + np.diag(r[:-1], 1)
+    return float(np.clip(expm(q * float(t))[0].sum(), 0.0, 1.0))
+
+
+def cascade_settling_time(taus: Any, error: float) -> float:
+    """Smallest t (s) at which :func:`cascade_step_error` is ≤ ``error`` (0 < error < 1).
+
+    The error decreases monotonically from 1; bisection to a relative 1e-12.
+    """
+    tau = [float(v) for v in taus if v > 0]
+    if not tau or error >= 1.0:
+        return 0.0
+    lo, hi = 0.0, sum(tau) * math.log(1.0 / error)
+    while cascade_step_error(hi, tau) > error:
+        lo, hi = hi, 2.0 * hi
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if cascade_step_error(mid, tau) > error:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo <= 1e-12 * hi:
+            break
+    return hi
 
 
 def read_noise(
@@ -621,6 +706,9 @@ __all__ = [
     "coupling_blocks",
     "dense_conductance_matrix",
     "slowest_time_constant",
+    "window_time_constant",
+    "cascade_step_error",
+    "cascade_settling_time",
     "device_drops",
     "max_drops",
     "MAC_ENERGY_INT32",

@@ -51,6 +51,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--allow-read-disturb", action="store_true",
                    help="EP: permit device drops above the disturb-free read voltage (the "
                    "disturbance is simulated and reported)")
+    p.add_argument("--allow-settling-breach", action="store_true",
+                   help="EP: continue a run whose settling or noise-averaging condition, "
+                   "re-checked on the trained conductances after every epoch, breaks (the "
+                   "breaching epochs are counted in the audit; the reads are not corrected)")
     p.add_argument("--levels", type=int, default=None,
                    help="EP: programming levels (disturb criterion; softbounds levels; default 64)")
     p.add_argument("--pulse-policy", default=None,
@@ -88,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
                "--levels": args.levels, "--pulse-policy": args.pulse_policy,
                "--device-model": args.device_model, "--adc-bits": args.adc_bits,
                "--allow-read-disturb": args.allow_read_disturb or None,
+               "--allow-settling-breach": args.allow_settling_breach or None,
                "--integration-time": args.integration_time, "--loss": args.loss,
                "--ce-kappa": args.ce_kappa}
     if args.algorithm == "backprop":
@@ -114,6 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         physics["adc_bits"] = args.adc_bits
     if args.allow_read_disturb:
         physics["allow_read_disturb"] = True
+    if args.allow_settling_breach:
+        physics["allow_settling_breach"] = True
     if args.integration_time is not None:
         physics["integration_time"] = args.integration_time
     if physics:

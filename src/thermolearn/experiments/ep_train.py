@@ -145,12 +145,15 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
         "circuit": {**_OPERATING_POINT, "gain": 2.0, "diode_gain": 5.0, "v_up": -0.42,
                     "v_down": 0.42, "hidden_bias_voltage": None, "target_high": 0.03,
                     "target_low": -0.01, "softmax_scale": 0.005},
-        # 150 ns, not 12: at the default vteam_highr synapses (2-40 uS) the 2-8-1 net's slowest
-        # node has C/lambda_min = 15 ns at C = 1 pF, and the audit requires 122-123 ns to a
-        # quarter ADC step (seeds 0-5); 150 ns covers it with ~20 % margin (fixed, so the XOR
-        # energies do not follow the probe batch). Seeds 0-5 at this default, 150 epochs: XOR
-        # learned (4 of 4) 5 of 6 times (seed 0: 3 of 4), 1.96 mJ per run
-        "physics": {"settling_time": 1.5e-7},
+        # At the default vteam_highr synapses (2-40 uS) the 2-8-1 net's slowest node is slow
+        # and slows as it trains: C/lambda_min = 4.7 ns at the initial conductances of seed 0,
+        # 15.7 ns after 150 epochs, 27.8 ns at the window bound (every device at g_min, the
+        # slowest state any training can reach). The former fixed 150 ns settling and default
+        # 100 ns integration broke the re-checked audit from epoch 53 (integration < 10
+        # tau_slow, review R1). Settling is now derived from the bound (~270 ns: a full-scale
+        # step to 1/4 ADC step through the network in cascade with the output preamp) and the
+        # integration window is 300 ns >= 10 x 27.8 ns, so no training can break either.
+        "physics": {"integration_time": 3e-7},
     },
     "digits": {
         "hidden": (128,),
@@ -380,10 +383,17 @@ class TrainConfig:
     physics : dict
         :class:`~thermolearn.algorithms.ep_physics.PhysicsParams` overrides (capacitance,
         settling and integration times, ADC/DAC bits and ranges, energy figures,
-        ``allow_read_disturb``). Without a ``settling_time`` the phases are held for what the
-        audit's settling criteria require on the probe batch, at least the default 12 ns
-        (``metrics.json`` -> ``audit`` -> ``settling`` -> ``settling_time_derived``); a given
-        ``settling_time`` is checked, never changed.
+        ``allow_read_disturb``, ``allow_settling_breach``). Without a ``settling_time`` the
+        phases are held, before training, for the worst state the weights can reach: the
+        audit's settling criterion (a full-scale step to a quarter ADC step through the
+        cascade of the network's slowest mode and the slowest amplifier stage) at the
+        window bound τ_slow <= C/λ_min(H at g_min everywhere) (H is monotone in every
+        conductance, :func:`~thermolearn.algorithms.ep_physics.window_time_constant`), or
+        what the probe batch needs if more (the −β phase), at least the default 12 ns
+        (``metrics.json`` -> ``audit`` -> ``settling`` -> ``settling_time_derived``,
+        ``settling_window_bound_s``); a given ``settling_time`` is checked, never changed.
+        The settling and integration conditions are re-checked after every epoch on the
+        trained conductances (a breach stops the run unless ``allow_settling_breach``).
     levels : int or None
         Conductance levels of the soft-bounds device (default 64); programming levels of the
         disturb-free criterion otherwise.
@@ -859,7 +869,13 @@ def _train(
     from thermolearn.algorithms.ep_audit import Audit, disturb_free_limit, preflight
     from thermolearn.algorithms.ep_energy import book_physical_step
     from thermolearn.algorithms.ep_optimizer import book_optimizer_step
-    from thermolearn.algorithms.ep_physics import device_drops, physical_gradients
+    from thermolearn.algorithms.ep_physics import (
+        amplifier_stages,
+        cascade_settling_time,
+        device_drops,
+        physical_gradients,
+        window_time_constant,
+    )
     from thermolearn.datasets import load
 
     if not isinstance(cfg, TrainConfig):
@@ -936,13 +952,25 @@ def _train(
             return np.random.default_rng(np.random.SeedSequence(cfg.seed).spawn(4)[3])
 
         settling_derived = False
+        # The worst state training can reach, known before training: H (the conductance
+        # matrix) is a sum of one positive semi-definite term per device, so lambda_min only
+        # grows with any conductance and no weights in [g_min, g_max] make a node slower than
+        # at g_min everywhere (g_max everywhere is the fastest state). A chip's phase timing
+        # is fixed at design time for that worst case, not re-tuned as the weights move; the
+        # margin a probe-batch figure would need is unknown (XOR: tau_slow 4.7 ns at the
+        # initial weights, 14.7 ns trained, 27.8 ns at the bound).
+        tau_w = window_time_constant(model, phys.capacitance)
+        stages = amplifier_stages(model, phys)
+        tau_a = max(st.gain / (2.0 * math.pi * st.gbw) for st in stages)
+        t_bound = cascade_settling_time([tau_w, tau_a], 0.25 / 2.0**phys.adc_bits)
         if "settling_time" not in cfg.physics:
-            # not given: the phase is held as long as the audit's settling criteria need (the
-            # network's tau_slow ln(dV / (LSB/4)) on the probe batch and the slowest amplifier
-            # stage), never shorter than the default; small or high-resistance nets need more
-            # than the default 12 ns. The longer phase is booked (static power x duration).
+            # not given: the phase is held as long as the audit's settling criterion needs at
+            # that bound (or on the probe batch, if more: the -beta phase lowers an output
+            # node's conductance, which the bound leaves out), never shorter than the
+            # default. The longer phase is booked (static power x duration).
             need = preflight(model, xp, yp, replace(phys, settling_time=1.0), v_df,
                              probe_rng(), solver=cfg.solver)["settling_required_s"]
+            need = max(need, t_bound)
             if need > phys.settling_time:
                 phys = replace(phys, settling_time=float(need))
                 v_df = disturb_limit(phys)
@@ -951,6 +979,9 @@ def _train(
         phys_audit.timing = preflight(model, xp, yp, phys, v_df, probe_rng(),
                                       solver=cfg.solver)
         phys_audit.timing["settling_time_derived"] = settling_derived
+        phys_audit.timing["tau_slow_window_bound_s"] = tau_w
+        phys_audit.timing["settling_window_bound_s"] = t_bound
+        phys_audit.timing["integration_over_tau_window_bound"] = phys.integration_time / tau_w
     else:
         model = BackpropMLP(sizes, rng_init)
     history: list[dict[str, Any]] = []
@@ -1115,6 +1146,9 @@ def _train(
             counters["samples"] += len(idx)
         if phys_audit is not None:
             phys_audit.epoch()
+            # settling and noise averaging at the trained conductances (raises on a breach
+            # unless allow_settling_breach); its own generator, never the training one
+            phys_audit.recheck(xp, yp, probe_rng(), solver=cfg.solver)
         row = _evaluate(model, data, cfg, phys, epoch, progress=progress)
         test_probs = row.pop("_test_probs")
         test_scores = row.pop("_test_scores")
