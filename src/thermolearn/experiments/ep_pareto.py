@@ -5,7 +5,8 @@ run_training`) at every point of a grid over the read (input) voltage, the node 
 the integration time, the booked ADC resolution and the device model, through the sweep runner
 (:func:`thermolearn.sweeps.run_sweep`: local process pool or Dask, per-point disk cache), and
 writes ``pareto.json`` (every point with its test accuracy, energy per training sample,
-audit figures, or the ParameterError that refused it before any work) and ``pareto.png`` (the
+audit figures, or the ParameterError that refused it, before any work or at an epoch's
+re-check of the trained conductances) and ``pareto.png`` (the
 points and the non-dominated front: no other feasible point is both more accurate and cheaper).
 
 Refused points are part of the result: they are operating points the physics rules out
@@ -96,6 +97,9 @@ def evaluate_point(point: dict[str, Any]) -> dict[str, Any]:
         "signal_over_lsb": a["adc"]["signal_over_lsb"],
         "read_error_rms_V": a["adc"]["read_error_rms_V"],
         "settling_margin": a["settling"].get("settling_margin"),
+        # worst over the preflight and every epoch's re-check at the trained conductances
+        "settling_margin_min": a["settling"].get("settling_margin_min"),
+        "integration_over_tau_slow_min": a["settling"].get("integration_over_tau_slow_min"),
         "baselines": m.get("baselines"),
         "seconds": time.perf_counter() - t0,
     }
