@@ -394,3 +394,136 @@ def test_split_rows_reads_long_runs_itself() -> None:
     assert rc.spelling == [first[lo] for lo in distinct]
     assert list(rc.upper) == [first[lo] != lo for lo in distinct]
     assert rc.values.tolist() == [parse_number(t[3]) for t in toks] and rc.ok.all()
+
+
+# -- hash collisions (review finding R2) -------------------------------------------------------
+# Names are found by 64-bit token hashes (row_lines.token_hash); a hash may only cost time,
+# never correctness. The pairs below hash alike (found by solving token_hash byte by byte:
+# h = F(w0) + w1 for a 16-byte token); the references are the general reader line by line
+# (exact, as in _assert_same) and the operating point worked by hand (each probe node sits
+# between its hub node and ground through two equal 1 kOhm resistors: half the hub's
+# voltage), which ngspice 39 gives for the same text.
+_NODE_PAIR = ("x29ylsxd7xyzzd8z", "7cauin3ozbka19v2")
+_NAME_PAIR = ("r4tbw62xl8uikhre", "rdoiw6eg1i64f2_u")
+
+
+def _hub_netlist(runs: list[tuple[str, str]], hubs: dict[str, float], n: int = 80) -> str:
+    """Runs of ``n`` resistors from probe nodes ``<probe><i>`` to a hub node, each run
+    followed by a run of zero-volt sources (so the runs are separate column reads); then the
+    hub sources and each probe's 1 kOhm to ground."""
+    body = ["hub netlist"]
+    for r, (probe, hub) in enumerate(runs):
+        body += [f"R{r}_{i} {probe}{i} {hub} 1k" for i in range(n)]
+        body += [f"Vs{r}_{i} s{r}_{i} 0 DC 0" for i in range(n)]
+    body += [f"V{k} {hub} 0 {v!r}" for k, (hub, v) in enumerate(hubs.items())]
+    for probe, _ in runs:
+        body += [f"Rg_{probe}{i} {probe}{i} 0 1k" for i in range(n)]
+    return "\n".join([*body, ".op", ".end"]) + "\n"
+
+
+def _hub_layout(a: str, b: str, runs: int) -> tuple[str, dict[str, float]]:
+    """Hub ``a`` at 1 V, hub ``b`` at 2 V; runs on a, b, b (and a again with ``runs=4``)."""
+    probes = [("in", a), ("mid", b), ("out", b), ("z", a)][:runs]
+    expect = {"in": 0.5, "mid": 1.0, "out": 1.0, "z": 0.5}
+    return _hub_netlist(probes, {a: 1.0, b: 2.0}), {p: expect[p] for p, _ in probes}
+
+
+def test_the_crafted_pairs_hash_alike() -> None:
+    """The premise of the tests below: each pair's lower-case names have equal token hashes."""
+    from thermolearn.circuit.spice.row_lines import hash_strings
+
+    for x, y in (_NODE_PAIR, _NAME_PAIR):
+        assert x != y
+        h = hash_strings([x, y])
+        assert h[0] == h[1]
+
+
+@pytest.mark.parametrize("runs", [3, 4])
+@pytest.mark.parametrize("swap", [False, True])
+def test_node_names_with_equal_hashes_are_two_nodes(
+    runs: int, swap: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review R2: on 7933a54/e92cb4a a hub of a colliding pair was added again in a later run
+    (a duplicated node, V(in5) = 0 V instead of 0.5 V, no error)."""
+    a, b = _NODE_PAIR[::-1] if swap else _NODE_PAIR
+    text, expect = _hub_layout(a, b, runs)
+    _assert_same(text, monkeypatch)
+    monkeypatch.setattr(parser_mod, "_BULK_MIN", 1)
+    c = parse_netlist(text).circuit
+    assert len(c.nodes) == len(set(c.nodes))
+    assert sorted(x for x in c.nodes if x in _NODE_PAIR) == sorted(_NODE_PAIR)
+    v = operating_point(c).voltages
+    for probe, want in expect.items():  # hand-worked divider, 1e-12 V (a direct solve)
+        assert v[f"{probe}5"] == pytest.approx(want, abs=1e-12), probe
+
+
+def _name_runs(first: str, second: str) -> str:
+    """Two runs of resistors, separated by a run of sources, the first ending in an element
+    named ``first`` and the second in one named ``second``."""
+    body = ["names", "V1 a 0 1"]
+    body += [f"Ra{i} a n{i} 1k" for i in range(70)] + [f"{first} a n0 2k"]
+    body += [f"Vq{i} q{i} 0 DC 0" for i in range(70)]
+    body += [f"Rb{i} n{i} 0 1k" for i in range(70)] + [f"{second} a n1 3k"]
+    return "\n".join([*body, ".op", ".end"]) + "\n"
+
+
+def test_element_names_with_equal_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Element names whose hashes are equal are still two elements (no false duplicate), and a
+    real duplicate whose hash is shared with another name is still reported, on its line, as
+    the general reader reports it."""
+    x, y = _NAME_PAIR
+    text = _name_runs(x, y)
+    _assert_same(text, monkeypatch)
+    monkeypatch.setattr(parser_mod, "_BULK_MIN", 1)
+    c = parse_netlist(text).circuit
+    assert c.element(x).value == 2000.0 and c.element(y).value == 3000.0
+    for dup in (_name_runs(x, x.upper()), _name_runs(y, y)):
+        _assert_same(dup, monkeypatch)
+        monkeypatch.setattr(parser_mod, "_BULK_MIN", 1)
+        with pytest.raises(NetlistError, match="already has an element named") as exc:
+            parse_netlist(dup)
+        assert exc.value.line == len(dup.splitlines()) - 2
+
+
+def _weak_hash(rows: np.ndarray) -> np.ndarray:
+    """A token hash that keeps only the first 8 bytes: every pair of tokens that share them
+    collides (most crossbar-like names do)."""
+    return rows.view(np.uint64)[:, 0].copy()
+
+
+_WEAK = {
+    **{f"tricky {k}": t for k, t in _TRICKY.items()},
+    "hubs sharing 8 bytes": _hub_netlist(
+        [("in", "node_aaaa_A"), ("mid", "node_aaaa_B"), ("z", "node_aaaa_A"),
+         ("out", "node_aaaa_b"), ("w", "NODE_AAAA_a")],
+        {"node_aaaa_A": 1.0, "node_aaaa_B": 2.0},
+    ),
+    "names sharing 8 bytes": _name_runs("r_shared_one", "r_shared_two"),
+    "duplicate sharing 8 bytes": _name_runs("r_shared_one", "R_SHARED_ONE"),
+    "crossbar-like": "xbar\nV1 row_0000_0 0 1\n" + "\n".join(
+        f"R{i}_{j} row_0000_{i} col_0000_{j} {1 + i + j}k\nRl{i}_{j} col_0000_{j} 0 1k"
+        for i in range(12) for j in range(12)
+    ) + "\nRh row_0000_0 row_0000_11 1\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WEAK))
+@pytest.mark.parametrize("sub_run", [2, 1 << 18])
+def test_a_weak_token_hash_costs_time_not_correctness(
+    name: str, sub_run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``token_hash`` cut to the first 64-bit word, collisions are everywhere; the column
+    reader must still read every netlist exactly as the general reader does (nodes, elements,
+    stamps, errors)."""
+    import thermolearn.circuit.spice.row_lines as row_lines_mod
+
+    monkeypatch.setattr(row_lines_mod, "token_hash", _weak_hash)
+    monkeypatch.setattr(parser_mod, "_SUB_RUN", sub_run)
+    _assert_same(_WEAK[name], monkeypatch)
+    if name == "hubs sharing 8 bytes":
+        monkeypatch.setattr(parser_mod, "_BULK_MIN", 1)
+        c = parse_netlist(_WEAK[name]).circuit
+        assert len({x.lower() for x in c.nodes}) == len(c.nodes)
+        v = operating_point(c).voltages
+        for probe, want in {"in": 0.5, "mid": 1.0, "z": 0.5, "out": 1.0, "w": 0.5}.items():
+            assert v[f"{probe}5"] == pytest.approx(want, abs=1e-12), probe

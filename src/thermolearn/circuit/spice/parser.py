@@ -850,8 +850,9 @@ class _Parser:
         (their hashes and positions, the lower-case name compared exactly), then in the
         circuit's node look-up as far as it is complete (the general reader's nodes; the
         column reader's own are appended without entering it, see
-        :meth:`Circuit._append_new_nodes`). New nodes are added in order of first
-        appearance, all or nothing.
+        :meth:`Circuit._append_new_nodes`). A hash shared with a node of another name (a
+        collision: two names, one hash) completes the look-up first, so a hash only ever
+        costs time. New nodes are added in order of first appearance, all or nothing.
         """
         lower, spelling = rc.lower, rc.spelling
         h = rc.node_hash
@@ -875,7 +876,13 @@ class _Parser:
                 pos[i] = q
                 continue
             c = self.node_case.get(lo)
-            p = circuit._indexed(lo if c is None else c)
+            name = lo if c is None else c
+            # q < 0: no node this reader appended has this hash, so the name (if a node)
+            # is the general reader's and in the look-up. q >= 0 with another name: a hash
+            # shared by two names (a collision); the node may be one appended in bulk
+            # under another position, so the look-up is completed first (time, not
+            # correctness: once per collision, then only the nodes appended since)
+            p = circuit._indexed(name) if q < 0 else circuit._index().get(name)
             if p is not None:
                 pos[i] = p
             elif c is not None:
