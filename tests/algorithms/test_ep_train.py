@@ -153,8 +153,13 @@ def test_backprop_baseline_runs() -> None:
 
 @pytest.mark.ngspice
 def test_ngspice_solver_training_matches_layerwise_solver() -> None:
-    """Three XOR epochs with all three phases solved by ngspice give the layer-wise weights."""
-    kw = dict(seed=2, epochs=3, lr=40.0)  # centred: the -beta phase is an active VCCS
+    """Three XOR epochs with all three phases solved by ngspice give the layer-wise weights.
+
+    At the XOR default's rates (the former lr=40.0 predates their rescaling in b1ccad1 and
+    hardly moved a weight); the tolerances and the full comparison are those of
+    test_xor_trains_on_ngspice_engine.
+    """
+    kw = dict(seed=2, epochs=3)  # centred: the -beta phase is an active VCCS
     spice = run_training(default_config("xor", solver="ngspice", **kw), None, progress=False)
     fast = run_training(default_config("xor", solver="layerwise", **kw), None, progress=False)
     for a, b in zip(spice.model.weights, fast.model.weights, strict=True):
@@ -175,13 +180,72 @@ def test_mna_solver_training_follows_layerwise_solver() -> None:
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=0)
 
 
+def _record_phases(monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:
+    """Spy on every EP phase solve and every ngspice operating point (behaviour unchanged)."""
+    import thermolearn.algorithms.ep_circuit as epc
+
+    phases: list = []  # (solver, sign of beta, batch size, node voltages of every layer)
+    spice_ops: list = []
+    solve, op = epc.EPCircuit.solve, epc.operating_point
+
+    def spy_solve(self, x, *, beta=0.0, solver="layerwise", **kw):
+        res = solve(self, x, beta=beta, solver=solver, **kw)
+        phases.append((solver, float(np.sign(beta)), np.shape(x)[0],
+                       np.concatenate([np.asarray(v) for v in res.layers], axis=1)))
+        return res
+
+    def spy_op(circuit, *a, **kw):
+        spice_ops.append(kw.get("engine"))
+        return op(circuit, *a, **kw)
+
+    monkeypatch.setattr(epc.EPCircuit, "solve", spy_solve)
+    monkeypatch.setattr(epc, "operating_point", spy_op)
+    return phases, spice_ops
+
+
 @pytest.mark.slow
 @pytest.mark.ngspice
-def test_xor_trains_on_ngspice_engine() -> None:
-    """XOR on ngspice: every phase of every sample is a ngspice operating point."""
-    res = run_training(
-        default_config("xor", seed=2, solver="ngspice", epochs=40, lr=40.0), None, progress=False
-    )
+def test_xor_trains_on_ngspice_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """XOR on ngspice: every phase of every sample is a ngspice operating point, ngspice's
+    training agrees with the layer-wise solver's, and the XOR default learns on ngspice.
+
+    Agreement (reference: the layer-wise run of the same config, seed 2, 20 epochs at the XOR
+    default's rates): every phase solved in training (free, +beta, -beta, the audit's probes)
+    in the same order with the same nudge sign, node voltages within 1e-6 V (issue 12's engine
+    agreement: ngspice's reltol/vntol and its gmin = 1e-12 S, 5e-7 of the 2 uS vteam_highr
+    devices; the swing is ~24 mV), the weights identical to 1e-9 (the controller sees ADC
+    codes and writes pulses: sub-uV differences change no code; one flipped code moves a
+    weight by a pulse step, >> 1e-9) and the ledger within 1e-4 relative (1e-6 V of that swing:
+    2 dV/V ~ 8e-5 on the V^2 terms). Measured (7e3cf43, 2026-12-02): max |dV| < 1e-6 V for the
+    first 496 phase solves of the 150-epoch run, weights equal to 0.0; after ~epoch 60
+    the trajectories part (a read on a code boundary, presumably) and are not compared there.
+    Learning: the XOR default as it is (seed 2, 150 epochs, rates (60000, 30000)) on ngspice
+    reaches test accuracy 1.0 (measured: 1.0 in 62 s; layer-wise 1.0 in 18 s). The former
+    lr=40.0 here dated from the rates before b1ccad1 (XOR lr 30); at today's scale it gives
+    0.5 on both engines, so it tested nothing about ngspice.
+    """
+    phases, spice_ops = _record_phases(monkeypatch)
+    runs = {}
+    for solver in ("layerwise", "ngspice"):
+        phases.clear()
+        res = run_training(default_config("xor", seed=2, solver=solver, epochs=20), None,
+                           progress=False)
+        runs[solver] = (res, list(phases))
+    (spice, ph_s), (fast, ph_f) = runs["ngspice"], runs["layerwise"]
+    assert len(ph_s) == len(ph_f) > 20 * 3
+    assert {p[0] for p in ph_s} == {"ngspice"} and {p[0] for p in ph_f} == {"layerwise"}
+    # every sample of every ngspice phase is one ngspice operating point, none elsewhere
+    assert spice_ops.count("ngspice") == sum(p[2] for p in ph_s) and set(spice_ops) == {"ngspice"}
+    assert {p[1] for p in ph_s} == {-1.0, 0.0, 1.0}  # centred: free, +beta and -beta phases
+    for (_, sign_s, _, v_s), (_, sign_f, _, v_f) in zip(ph_s, ph_f, strict=True):
+        assert sign_s == sign_f
+        np.testing.assert_allclose(v_s, v_f, rtol=0, atol=1e-6)
+    assert max(float(np.max(np.abs(p[3]))) for p in ph_f) > 1e-2  # a non-trivial swing
+    for a, b in zip(spice.model.weights, fast.model.weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    assert spice.ledger.total() == pytest.approx(fast.ledger.total(), rel=1e-4, abs=0)
+
+    res = run_training(default_config("xor", seed=2, solver="ngspice"), None, progress=False)
     assert res.metrics["test_accuracy"] == 1.0
 
 
