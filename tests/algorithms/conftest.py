@@ -18,6 +18,20 @@ def assert_phases_agree(net: Any, x: np.ndarray, tgt: np.ndarray, atol: float = 
             np.testing.assert_allclose(u, v, rtol=0, atol=atol)
 
 
+def central_difference(net: Any, x: np.ndarray, y: np.ndarray, k: int, idx: Any,
+                       h: float) -> float:
+    """Central finite difference of ``net.cost`` at the free phase in weight ``k[idx]`` (step h)."""
+    w0 = net.weights[k][idx]
+    costs = []
+    for s in (1.0, -1.0):
+        net.weights[k][idx] = w0 + s * h
+        net._refresh()
+        costs.append(net.cost(net.relax(x).layers[-1], y))
+    net.weights[k][idx] = w0
+    net._refresh()
+    return float((costs[0] - costs[1]) / (2.0 * h))
+
+
 #: ``settling_time`` (s) for the reduced nets of the machinery tests (3-32 hidden nodes on
 #: digits) at the default ``vteam_highr`` synapses (2-40 uS). Their slowest node is slower
 #: than the full 128-hidden net's (fewer output columns load it): C/lambda_min = 1.5-15 ns at

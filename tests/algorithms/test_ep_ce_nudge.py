@@ -35,7 +35,7 @@ from thermolearn.algorithms.ep_physics import (
 from thermolearn.devices.peripherals import DAC
 from thermolearn.errors import ParameterError
 
-from .conftest import SMALL_NET_SETTLING
+from .conftest import SMALL_NET_SETTLING, central_difference
 
 
 def _net(**kw: Any) -> EPCircuit:
@@ -51,19 +51,11 @@ def _batch() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _finite_difference(net: EPCircuit, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-    h = 1e-6
     out = []
     for k, w in enumerate(net.weights):
         g = np.zeros_like(w)
         for idx in np.ndindex(w.shape):
-            vals = []
-            for s in (1.0, -1.0):
-                net.weights[k][idx] += s * h
-                net._refresh()
-                vals.append(net.cost(net.relax(x).layers[-1], y))
-                net.weights[k][idx] -= s * h
-                net._refresh()
-            g[idx] = (vals[0] - vals[1]) / (2 * h)
+            g[idx] = central_difference(net, x, y, k, idx, 1e-6)
         out.append(g)
     return out
 

@@ -23,7 +23,7 @@ from thermolearn.algorithms.ep_circuit import (
 from thermolearn.errors import ParameterError
 from thermolearn.physics import K_B, Q_E
 
-from .conftest import assert_phases_agree
+from .conftest import assert_phases_agree, central_difference
 
 
 def _net(seed: int = 3, sizes: tuple[int, ...] = (3, 5, 4, 2)) -> EPCircuit:
@@ -183,20 +183,10 @@ def test_centred_gradient_matches_finite_difference_of_cost(rng: np.random.Gener
     x = rng.random((4, 3))
     y = np.array([0, 1, 1, 0])
     g, _ = net.gradients(x, y)
-    h = 1e-6
     fd = []
     for k in range(len(net.weights)):
-        gk = np.zeros_like(net.weights[k])
         for idx in [(0, 0), (1, 1), (3, 0), (-1, 1), (2, 1)]:
-            vals = []
-            for s in (1, -1):
-                net.weights[k][idx] += s * h
-                net._refresh()
-                vals.append(net.cost(net.relax(x).layers[-1], y))
-                net.weights[k][idx] -= s * h
-                net._refresh()
-            gk[idx] = (vals[0] - vals[1]) / (2 * h)
-            fd.append((g[k][idx], gk[idx]))
+            fd.append((g[k][idx], central_difference(net, x, y, k, idx, 1e-6)))
     a, b = np.array(fd).T
     assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.999
     np.testing.assert_allclose(a, b, rtol=0.02, atol=1e-3 * np.max(np.abs(b)))

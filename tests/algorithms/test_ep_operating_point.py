@@ -23,7 +23,7 @@ from thermolearn.algorithms.ep_inputs import encode_dataset
 from thermolearn.algorithms.ep_physics import _diode_small_signal
 from thermolearn.experiments.ep_train import build_ep_network, default_config
 
-from .conftest import assert_phases_agree
+from .conftest import assert_phases_agree, central_difference
 
 pytest.importorskip("mnist1d")
 
@@ -71,15 +71,7 @@ def test_default_nudge_gives_the_cost_gradient_of_the_output_crossbar() -> None:
         for _ in range(40):
             i = int(pick.integers(g[k].shape[0]))
             j = int(pick.integers(g[k].shape[1]))
-            w0 = net.weights[k][i, j]
-            costs = []
-            for s in (1.0, -1.0):
-                net.weights[k][i, j] = w0 + s * 1e-4
-                net._refresh()
-                costs.append(net.cost(net.free(x).layers[-1], y))
-            net.weights[k][i, j] = w0
-            net._refresh()
-            fd.append((costs[0] - costs[1]) / 2e-4)
+            fd.append(central_difference(net, x, y, k, (i, j), 1e-4))
             est.append(g[k][i, j])
         e, f = np.array(est), np.array(fd)
         assert np.linalg.norm(e - f) / np.linalg.norm(f) < 0.15, (k, e, f)
