@@ -484,23 +484,19 @@ def cascade_step_error(t: float, taus: Any) -> float:
 def cascade_settling_time(taus: Any, error: float) -> float:
     """Smallest t (s) at which :func:`cascade_step_error` is ≤ ``error`` (0 < error < 1).
 
-    The error decreases monotonically from 1; bisection to a relative 1e-12.
+    The error decreases monotonically from 1; the root is bracketed by doubling and found by
+    Brent's method (:func:`scipy.optimize.brentq`) to a relative 1e-12.
     """
+    from scipy.optimize import brentq
+
     tau = [float(v) for v in taus if v > 0]
     if not tau or error >= 1.0:
         return 0.0
     lo, hi = 0.0, sum(tau) * math.log(1.0 / error)
     while cascade_step_error(hi, tau) > error:
         lo, hi = hi, 2.0 * hi
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if cascade_step_error(mid, tau) > error:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-12 * hi:
-            break
-    return hi
+    return float(brentq(lambda t: cascade_step_error(t, tau) - error, lo, hi,
+                        xtol=1e-300, rtol=1e-12))
 
 
 def read_noise(
