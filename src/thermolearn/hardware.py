@@ -139,11 +139,21 @@ class AmplifierPart:
     """Smallest noise gain at which the data sheet specifies the part stable, V/V."""
     citation: str
     """Data sheet (number, revision) the figures come from."""
+    current_noise: float | None = None
+    """Input current noise density (one-sided, white region), A/√Hz, or ``None`` where no
+    data-sheet figure is booked (the EP model then leaves it out: zero)."""
+    bias_current: float | None = None
+    """Input bias current (typical magnitude), A, or ``None`` where no data-sheet figure is
+    booked."""
 
     def __post_init__(self) -> None:
         o = f"AmplifierPart {self.name!r}"
         check_positive(self.gbw, "gbw", o, "Hz")
         check_nonnegative(self.noise, "noise", o, "V/sqrt(Hz)")
+        if self.current_noise is not None:
+            check_nonnegative(self.current_noise, "current_noise", o, "A/sqrt(Hz)")
+        if self.bias_current is not None:
+            check_nonnegative(self.bias_current, "bias_current", o, "A")
         check_nonnegative(self.supply_current, "supply_current", o, "A")
         check_positive(self.supply_voltage, "supply_voltage", o, "V")
         if not self.min_stable_gain >= 1.0:
@@ -161,7 +171,13 @@ class AmplifierPart:
 #: TI OPA855 (decompensated, bipolar input): data sheet SBOS622 (2018, rev. 2023), "OPA855
 #: 8-GHz Gain Bandwidth Product, Gain of 7-V/V Stable, Bipolar Input Amplifier": GBW 8 GHz,
 #: e_n 0.98 nV/√Hz, quiescent current 17.8 mA, supply 3.3–5.25 V (booked at 5 V: 89 mW),
-#: stable for noise gains >= 7 V/V.
+#: stable for noise gains >= 7 V/V. Input current noise and input bias / offset current: not
+#: booked (``None``). The stored copies of SBOS622 available to this project's search tools
+#: expose its front page (features, description) but not its electrical-characteristics
+#: table, so no figure could be read and none is invented; the EP model leaves both out
+#: (zero) and its audit reports the sensitivity of every loaded node to them instead
+#: (:func:`thermolearn.algorithms.ep_audit.input_current_figures`). A bipolar input carries
+#: base current and its shot noise, so for this part neither is small a priori.
 OPA855 = AmplifierPart(
     name="OPA855", gbw=8e9, noise=0.98e-9, supply_current=17.8e-3, supply_voltage=5.0,
     min_stable_gain=7.0,
@@ -171,7 +187,10 @@ OPA855 = AmplifierPart(
 #: 1.8-GHz Unity-Gain Bandwidth, 3.3-nV/√Hz, FET Input Amplifier": gain-bandwidth product
 #: 900 MHz (the 1.8 GHz is its unity-gain bandwidth; the audit uses the smaller GBW),
 #: e_n 3.3 nV/√Hz, quiescent current 20.9 mA, supply 3.3–5.25 V (booked at 5 V:
-#: 104.5 mW), unity-gain stable.
+#: 104.5 mW), unity-gain stable. Input current noise and bias current: not booked (``None``),
+#: for the same reason as the OPA855's (its electrical-characteristics table was not readable
+#: in the stored copies of SBOS852A); a FET (MOS) input's gate current is small, but no
+#: figure is invented here.
 OPA859 = AmplifierPart(
     name="OPA859", gbw=0.9e9, noise=3.3e-9, supply_current=20.9e-3, supply_voltage=5.0,
     min_stable_gain=1.0,

@@ -32,7 +32,11 @@ It also *reports* (``wire_ir_drop``, not a refusal) the IR drop the ideal-line p
 out: every crossbar solved again with ``wire_resistance`` ohms per cell pitch
 (:func:`wire_ir_drop`; default the bulk-copper lower bound of a 22 nm half-pitch line,
 0.76 Ω) at the solved driver and node voltages, and the largest line current of every kind
-of driver (``settling.driver_current_max_A``).
+of driver (``settling.driver_current_max_A``), and (``amplifier_input_currents``,
+:func:`input_current_figures`) what the amplifiers' input currents do to the nodes their
+inputs sit on: the DC offset per µA of input bias current against the ADC step and the
+learning signal, and the input current noise against the network's thermal noise, per
+(pA/√Hz)², with the booked figures (none: no data-sheet figure is booked for either part).
 
 The conductances move during training and τ_slow with them: :meth:`Audit.recheck`
 evaluates conditions 2 and 3 again on the same probe batch after every epoch, records the
@@ -57,8 +61,11 @@ from thermolearn.algorithms.ep_physics import (
     WIRE_RESISTANCE_BOUND,
     PhysicsParams,
     amplifier_stages,
+    bias_current_offsets,
     cascade_settling_time,
+    dense_conductance_matrix,
     device_drops,
+    input_loads,
     physical_gradients,
     slowest_time_constant,
 )
@@ -179,7 +186,8 @@ class Audit:
 
     def settling_report(self) -> dict[str, Any]:
         """Return the ``settling`` section: preflight figures, per epoch, and the worst case."""
-        t0 = {k: v for k, v in self.timing.items() if k != "wire_ir_drop"}
+        t0 = {k: v for k, v in self.timing.items()
+              if k not in ("wire_ir_drop", "amplifier_input_currents")}
         rows = self.settling_per_epoch
         margins = [r["settling_margin"] for r in rows]
         ratios = [r["integration_over_tau_slow"] for r in rows]
@@ -235,6 +243,7 @@ class Audit:
             "half_select_total_dx_per_epoch": self.half_select_dx_per_epoch,
             "settling": self.settling_report(),
             "wire_ir_drop": self.timing.get("wire_ir_drop", {}),
+            "amplifier_input_currents": self.timing.get("amplifier_input_currents", {}),
             "noise_model": {
                 "enabled": phys.read_noise,
                 "johnson": "2kT G / T per conductance (one-sided 4kTG over the window T)",
@@ -246,6 +255,14 @@ class Audit:
                 "(G = a_d) into the diodes and the hidden read, ADC preamps (hidden: "
                 "adc_input_range / adc_range_hidden at the diode node; outputs: "
                 "adc_input_range / adc_range_output); e_n^2 / (2T) per read at the node",
+                "amplifier_current_noise": "i_n^2 / (2T) into every node an amplifier's "
+                "non-inverting input sits on (hidden: +a drive and diode amplifier; outputs: "
+                "ADC preamp); i_n booked: "
+                f"{phys.amplifier_current_noise:.3g} A/rtHz (amplifier part), "
+                f"{phys.buffer_current_noise:.3g} A/rtHz (buffer part)"
+                + (" - no data-sheet figure booked, left out"
+                   if phys.amplifier_current_noise == 0.0 and phys.buffer_current_noise == 0.0
+                   else ""),
                 "amplifier_noise_V_per_rtHz": phys.amplifier_noise,
                 "buffer_noise_V_per_rtHz": phys.buffer_noise,
                 "amplifier_read_noise_rms_V": math.sqrt(phys.amplifier_read_variance()),
@@ -436,11 +453,13 @@ def preflight(
              "part": "OPA855" if st.part == "amplifier" else "OPA859",
              "gbw_Hz": st.gbw, "noise_V_per_rtHz": st.noise, "power_W": st.power,
              "min_stable_gain": st.min_stable_gain,
+             "current_noise_A_per_rtHz": st.current_noise, "bias_current_A": st.bias_current,
              "settling_s": st.gain / (2.0 * math.pi * st.gbw) * fig["settling_ln_factor"]}
             for st in stages
         ],
     }
     timing["wire_ir_drop"] = wire_ir_drop(net, info["x"], info, phys)
+    timing["amplifier_input_currents"] = input_current_figures(net, info, phys)
     t_amp = fig["settling_required_amplifier_s"]
     if phys.settling_time < t_amp:
         slowest = max(stages, key=lambda st: st.gain / st.gbw)
@@ -567,6 +586,84 @@ def wire_ir_drop(net: Any, x: np.ndarray, info: dict[str, Any], phys: PhysicsPar
             worst = {key: max(worst.get(key, 0.0), v) for key, v in f.items()}
         out["crossbars"].append(worst)
     return out
+
+
+def input_current_figures(net: Any, info: dict[str, Any], phys: PhysicsParams,
+                          samples: int = 4) -> dict[str, Any]:
+    """Report what the amplifiers' input currents do to the nodes they sit on (no refusal).
+
+    ``info`` is the info dict of :func:`physical_gradients` on the probe batch; its free phase
+    is used. Per solved layer (hidden layers, then outputs), with the inputs of
+    :func:`~thermolearn.algorithms.ep_physics.input_loads` on each node:
+
+    * bias current: the DC shift H^{-1} I_b of the free phase's operating point
+      (:func:`~thermolearn.algorithms.ep_physics.bias_current_offsets`) for 1 µA drawn by
+      every input, median and largest |ΔV| over nodes and probe samples, at the node and in
+      ADC steps at the converter (hidden nodes are read at the diode node, × a_d), the
+      median learning signal in the same steps, and the bias current per input at which the
+      largest shift reaches one ADC step; and the shift at the booked I_b. The operating
+      point the engines solve does not include it (none is booked);
+    * current noise: diag(H^{-1} D H^{-1}) with D = Σ i_n² / (2T) per node, over the
+      network's thermal reference 2kT [H^{-1}]_ii / T, for i_n = 1 pA/√Hz on every input
+      (the ratio scales as i_n²), median over nodes of the first ``samples`` probe samples;
+      and the same at the booked i_n (in the loop:
+      :func:`~thermolearn.algorithms.ep_physics.read_noise`).
+    """
+    free = info["free"]
+    loads = input_loads(net, phys)
+    sizes = [v.shape[1] for v in free.layers]
+    big_l = net.n_layers
+    lsb = [phys.lsb(phys.adc_range_hidden)] * (big_l - 1) + [phys.lsb(phys.adc_range_output)]
+    scale = [float(net.readout_gain(k + 1)) for k in range(big_l - 1)] + [1.0]
+    per_ua = bias_current_offsets(net, free, 0.0, phys, per_input=1e-6)
+    booked = bias_current_offsets(net, free, 0.0, phys)
+    kt = K_B * net.params.temperature
+    t_int = phys.integration_time
+    n = min(samples, free.layers[0].shape[0])
+    cnt = np.concatenate([np.full(s, len(st)) for s, st in zip(sizes, loads, strict=True)])
+    d_booked = np.concatenate([np.full(s, sum(x.current_noise**2 for x in st))
+                               for s, st in zip(sizes, loads, strict=True)]) / (2.0 * t_int)
+    d_unit = cnt * (1e-12) ** 2 / (2.0 * t_int)
+    r_unit, r_booked = [], []
+    for i in range(n):
+        hinv = np.linalg.inv(dense_conductance_matrix(net, free, 0.0, i))
+        ref = 2.0 * kt * np.diag(hinv) / t_int
+        r_unit.append(np.einsum("ij,j,ij->i", hinv, d_unit, hinv) / ref)
+        r_booked.append(np.einsum("ij,j,ij->i", hinv, d_booked, hinv) / ref)
+    ru, rb = np.array(r_unit), np.array(r_booked)
+    off = np.cumsum([0, *sizes])
+    layers = []
+    for k, (stages, dv, dvb) in enumerate(zip(loads, per_ua, booked, strict=True)):
+        a = np.abs(dv)
+        steps = a * scale[k] / lsb[k]
+        sig = info["signal"][k] if k < len(info["signal"]) else None
+        layers.append({
+            "layer": "output" if k == big_l - 1 else f"hidden {k + 1}",
+            "inputs_per_node": [f"{st.name} ({'OPA855' if st.part == 'amplifier' else 'OPA859'})"
+                                for st in stages],
+            "offset_per_uA_median_V": float(np.median(a)),
+            "offset_per_uA_max_V": float(np.max(a)),
+            "offset_per_uA_max_adc_steps": float(np.max(steps)),
+            "learning_signal_median_adc_steps": None if sig is None else sig / lsb[k],
+            "bias_current_for_one_adc_step_A": 1e-6 / float(np.max(steps)),
+            "offset_at_booked_bias_max_V": float(np.max(np.abs(dvb))),
+            "current_noise_over_thermal_per_pA2_median": float(
+                np.median(ru[:, off[k]:off[k + 1]])),
+            "current_noise_over_thermal_booked_median": float(
+                np.median(rb[:, off[k]:off[k + 1]])),
+        })
+    booked_any = any(st.bias_current > 0 or st.current_noise > 0 for st in sum(loads, []))
+    return {
+        "model": "inputs on network nodes: +a drive and diode amplifier (hidden), ADC preamp "
+        "(outputs); the inverting -a drive, the hidden ADC preamp (reads u) and the drivers "
+        "load no node. Bias offset H^-1 I_b (first order, free phase), reported only: not in "
+        "the engines' operating point. Current noise i_n^2/(2T) per input in read_noise.",
+        "booked": "none: no data-sheet figure for i_n or I_b of OPA855 (SBOS622) / OPA859 "
+        "(SBOS852A) is booked" if not booked_any else "amplifier_/buffer_current_noise and "
+        "_bias_current of PhysicsParams",
+        "output_target_span_V": abs(net.params.target_high - net.params.target_low),
+        "layers": layers,
+    }
 
 
 def _amplifier_currents(net: Any, info: dict[str, Any]) -> dict[str, float]:

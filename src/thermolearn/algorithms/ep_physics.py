@@ -43,6 +43,28 @@ the learning loop and books their energy:
   also drives the network (see :func:`read_noise`). The amplifiers are powered for the whole
   phase: count × quiescent power × (settling + integration) is booked, and each output stage's
   loss ``V_rail |I| − V I`` at the simulated line currents.
+* **Amplifier input currents (input current noise i_n, input bias current I_b).** The
+  non-inverting inputs of the +a crossbar drive and of the diode / read amplifier sit on
+  every hidden node, that of the ADC preamp on every output node (:func:`input_loads`; the
+  −a drive is inverting, its inputs at a virtual ground; the hidden ADC preamp reads the
+  diode amplifier's low-impedance output). Each such input injects N(0, i_n²/(2T)) into its
+  node in :func:`read_noise` (one-sided density averaged over T, like e_n) and draws I_b
+  from it: a DC shift H^{-1}(−Σ I_b) of the operating point (:func:`bias_current_offsets`),
+  reported by the audit, not solved into the phases by the engines. **No data-sheet figure
+  of i_n or I_b is booked for either part** (the electrical-characteristics tables of
+  SBOS622 / SBOS852A were not readable in the copies available here; none is invented), so
+  both default to 0 (``amplifier_current_noise``, ``buffer_current_noise``,
+  ``amplifier_bias_current``, ``buffer_bias_current``) and the audit's
+  ``amplifier_input_currents`` reports the sensitivity instead. At the digits default
+  (64-128-10, vteam_highr, initial weights) a hidden node's conductance is ~4.4 mS and an
+  output's ~3.6 mS: 1 µA drawn by each input moves a hidden node by ~0.42 mV (two inputs;
+  max 0.51 mV, ~125 ADC steps at the diode node, a_d = 30, against a median learning signal
+  of ~1.6 steps and a knee width n V_T / a_d = 0.86 mV) and an output by ~0.28 mV (max
+  0.35 mV, ~35 steps of the ±20 mV ADC, against the 4 mV target span): one ADC step is
+  reached at ~8 nA per input (hidden) and ~28 nA (outputs). A µA-class bias current (bipolar
+  inputs) would therefore be tens to hundreds of steps; a pA-class one (FET inputs) 1e-4
+  step. The current noise adds ~2.5 % (hidden) and ~1.7 % (outputs) of the network's
+  thermal variance per (1 pA/√Hz)² on every input.
 * **ADC preamps.** An ADC core has a fixed input range (``adc_input_range``, ±1 V); a node
   read over ±``adc_range_*`` needs a preamp of gain ``adc_input_range / adc_range_*`` in front
   of it (output reads: ±20 mV → gain 50; hidden reads at the diode node: ±0.25 V → gain 4).
@@ -134,6 +156,11 @@ class Stage:
     noise: float
     power: float
     min_stable_gain: float
+    current_noise: float = 0.0
+    """Input current noise density of the part, A/√Hz one-sided (0: none booked)."""
+    bias_current: float = 0.0
+    """Input bias current of the part, A, drawn from the node its input sits on (0: none
+    booked)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,6 +213,17 @@ class PhysicsParams:
         below ``amplifier_min_stable_gain``: the ±a crossbar drives (noise gains a and 1 + a),
         the input-row drivers behind the DACs, the hidden ADC preamps. The audit refuses a
         stage whose gain is below its part's minimum stable gain.
+    amplifier_current_noise, buffer_current_noise : float
+        Input current noise density i_n of the two parts, A/√Hz one-sided. Injected as
+        N(0, i_n²/(2T)) into every network node a non-inverting input of that part sits on
+        (:func:`read_noise`, :func:`input_loads`). Default 0: no data-sheet figure is booked
+        for either part (:data:`thermolearn.hardware.OPA855`); the audit reports the
+        sensitivity instead (``amplifier_input_currents``).
+    amplifier_bias_current, buffer_bias_current : float
+        Input bias current I_b of the two parts, A, drawn from each node an input of that
+        part sits on. Not in the operating point of any engine: the audit reports the
+        resulting offset H^{-1} I_b against the ADC step and the signal
+        (:func:`bias_current_offsets`). Default 0 (no figure booked).
     adc_input_range : float
         ± full scale of the ADC core's input, V (a 2 V peak-to-peak differential input, the
         usual range of the ~1 V-supply SAR converters behind the survey's Walden figures; a
@@ -241,6 +279,11 @@ class PhysicsParams:
     buffer_gbw: float = OPA859.gbw
     buffer_noise: float = OPA859.noise
     buffer_min_stable_gain: float = OPA859.min_stable_gain
+    # the parts' booked figures (None: none booked, left out)
+    amplifier_current_noise: float = OPA855.current_noise or 0.0
+    buffer_current_noise: float = OPA859.current_noise or 0.0
+    amplifier_bias_current: float = OPA855.bias_current or 0.0
+    buffer_bias_current: float = OPA859.bias_current or 0.0
     adc_input_range: float = 1.0
     supply_rail: float = SUPPLY_RAIL
     wire_resistance: float = WIRE_RESISTANCE_BOUND
@@ -268,6 +311,10 @@ class PhysicsParams:
         check_nonnegative(self.buffer_power, "buffer_power", o, "W")
         check_positive(self.buffer_gbw, "buffer_gbw", o, "Hz")
         check_nonnegative(self.buffer_noise, "buffer_noise", o, "V/sqrt(Hz)")
+        for name in ("amplifier_current_noise", "buffer_current_noise"):
+            check_nonnegative(getattr(self, name), name, o, "A/sqrt(Hz)")
+        for name in ("amplifier_bias_current", "buffer_bias_current"):
+            check_nonnegative(getattr(self, name), name, o, "A")
         for name in ("amplifier_min_stable_gain", "buffer_min_stable_gain"):
             if not getattr(self, name) >= 1.0:
                 raise ParameterError(
@@ -299,9 +346,11 @@ class PhysicsParams:
         g = max(abs(float(gain)), 1.0)
         if g >= self.amplifier_min_stable_gain:
             return Stage(name, g, count, "amplifier", self.amplifier_gbw, self.amplifier_noise,
-                         self.amplifier_power, self.amplifier_min_stable_gain)
+                         self.amplifier_power, self.amplifier_min_stable_gain,
+                         self.amplifier_current_noise, self.amplifier_bias_current)
         return Stage(name, g, count, "buffer", self.buffer_gbw, self.buffer_noise,
-                     self.buffer_power, self.buffer_min_stable_gain)
+                     self.buffer_power, self.buffer_min_stable_gain,
+                     self.buffer_current_noise, self.buffer_bias_current)
 
     def preamp_gain(self, full_scale: float) -> float:
         """Gain (>= 1) of the preamp that maps ±``full_scale`` onto the ADC core's input."""
@@ -520,6 +569,10 @@ def read_noise(
     output u = a_d V + n_d (the same n_d) through the hidden ADC preamp (input noise n_h),
     i.e. + (n_d + n_h) / a_d at the node; an output read passes the output ADC preamp,
     + N(0, e_n²/(2T)) node-referred (:meth:`PhysicsParams.amplifier_read_variance`).
+    The amplifiers' input current noise: every non-inverting input on a node
+    (:func:`input_loads`: the +a drive and the diode amplifier on a hidden node, the ADC
+    preamp on an output) injects N(0, i_n²/(2T)) of its part's i_n into that node, before
+    the solve (zero, and not drawn, while no i_n is booked: the default).
     """
     p = net.params
     kt = K_B * p.temperature
@@ -584,6 +637,13 @@ def read_noise(
         xi[layer - 1] += p.diode_gain * np.sqrt(var) * rng.standard_normal(var.shape)
     if beta != 0.0:
         xi[-1] += rng.standard_normal(xi[-1].shape) * math.sqrt(2.0 * kt * abs(beta) / t_int)
+    # the input current noise of every amplifier input that sits on a node (input_loads):
+    # one-sided i_n^2 averaged over T, independent per input (drawn only when booked, so the
+    # random stream is unchanged at i_n = 0)
+    for layer, stages in enumerate(input_loads(net, phys)):
+        var_i = sum(st.current_noise**2 for st in stages) / (2.0 * t_int)
+        if var_i > 0.0:
+            xi[layer] += rng.standard_normal(xi[layer].shape) * math.sqrt(var_i)
     diag = diagonal_blocks(net, state, beta)
     coup = coupling_blocks(net)
     v = _solve_chain(diag, coup, xi)
@@ -591,6 +651,61 @@ def read_noise(
     return [a + n for a, n in zip(v[:-1], n_read, strict=True)] + [
         v[-1] + e_out * rng.standard_normal(v[-1].shape)
     ]
+
+
+def input_loads(net: Any, phys: PhysicsParams) -> list[list[Stage]]:
+    """Return the amplifier stages whose input sits on the nodes of each solved layer.
+
+    One list per solved layer (hidden layers, then the outputs), one stage per input on each
+    node of that layer. A hidden node carries the non-inverting inputs of its +a crossbar
+    drive (noise gain a) and of its diode / read amplifier (gain a_d; at a_d = 1 a unity
+    buffer whose output the hidden ADC preamp reads). An output node carries the
+    non-inverting input of its ADC preamp. Not loading a node: the −a drive is an inverting
+    stage (its inputs sit at its own virtual ground and at ground, so its input currents flow
+    through its feedback resistor, i_n R_f at its output; the model carries no R_f and leaves
+    that term out), the hidden ADC preamp reads the diode amplifier's low-impedance output u,
+    the input and bias-row drivers read the DACs and references. The current mirrors
+    (CCCS) are modelled as ideal current outputs.
+    """
+    out: list[list[Stage]] = []
+    for layer in range(1, net.n_layers):
+        out.append([phys.stage("crossbar drive +a", abs(float(net._gain(layer)))),
+                    phys.stage("diode amplifier", float(net.readout_gain(layer)))])
+    out.append([phys.stage("output ADC preamp", phys.preamp_gain(phys.adc_range_output))])
+    return out
+
+
+def bias_current_offsets(
+    net: Any, state: Any, beta: float, phys: PhysicsParams, per_input: float | None = None
+) -> list[Array]:
+    """DC shift (V) of every solved node from the amplifiers' input bias currents, per layer.
+
+    Each input of :func:`input_loads` draws its part's bias current I_b from its node
+    (``per_input``: every input draws that current instead, A, for a sensitivity), so the
+    node equations gain −Σ I_b on their right-hand side and, to first order, the operating
+    point moves by ΔV = H^{-1} (−Σ I_b) with H the conductance matrix of the phase
+    (:func:`diagonal_blocks`, :func:`coupling_blocks`; exact for a linear network). A bias
+    current the same in every phase moves each phase's operating point by nearly the same
+    ΔV, so the phase difference EP learns from changes only at second order (through the
+    diodes' curvature), but the free phase's outputs, the prediction, carry the full shift.
+
+    Size at the digits default (64-128-10, vteam_highr synapses, initial weights; the audit's
+    ``amplifier_input_currents`` on the probe batch): a hidden node's total conductance is
+    ~4.4 mS (its 130 input devices and the a² = 9 mirrored 20 output devices at ~0.35 g_max),
+    an output's ~3.6 mS (258 devices), so 1 µA per input gives |ΔV| ≈ 2 µA / 4.4 mS ×
+    0.91 = 0.42 mV at a hidden node (×30 at the diode node its ADC reads: ~105 steps of
+    122 µV, 125 at the largest) and 1 µA / 3.6 mS × ~1 = 0.28 mV at an output (~29 steps of
+    9.8 µV, 35 at the largest; the targets span 4 mV). The coupling to the other layer's
+    shifted nodes changes the plain I_b/G by a few per cent (0.91 at a hidden node, 0.96 at
+    an output of the test's 32-sample probe).
+    """
+    bsz = state.layers[0].shape[0]
+    rhs = []
+    for stages, v in zip(input_loads(net, phys), state.layers, strict=True):
+        i_b = len(stages) * per_input if per_input is not None else sum(
+            st.bias_current for st in stages)
+        rhs.append(np.full((bsz, v.shape[1]), -float(i_b)))
+    return _solve_chain(diagonal_blocks(net, state, beta), coupling_blocks(net), rhs)
 
 
 def _solve_chain(diag: list[Array], coup: list[Array], rhs: list[Array]) -> list[Array]:
@@ -705,6 +820,8 @@ __all__ = [
     "window_time_constant",
     "cascade_step_error",
     "cascade_settling_time",
+    "input_loads",
+    "bias_current_offsets",
     "device_drops",
     "max_drops",
     "MAC_ENERGY_INT32",
