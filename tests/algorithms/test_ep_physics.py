@@ -644,6 +644,23 @@ def test_audit_reports_the_amplifier_input_currents_of_the_default() -> None:
         assert 0.0 < layer["current_noise_over_thermal_per_pA2_median"] < 1.0
 
 
+def test_a_booked_bias_current_reaches_the_training_circuit() -> None:
+    """A booked I_b flows into the run's circuit (apply_bias_currents after the network is
+    built): per hidden node the two inputs' sum (+a drive at a = 3: buffer part; diode
+    amplifier at a_d = 30: amplifier part), per output the preamp's (amplifier part); the
+    default books none and leaves the circuit at 0 (exact equalities)."""
+    from thermolearn.experiments.ep_train import default_config, run_training
+
+    base = {"settling_time": 1e-6, "integration_time": 1e-5}
+    for ib_a, ib_b in ((0.0, 0.0), (2e-9, 5e-10)):
+        cfg = default_config("digits", n_train=64, hidden=(8,), epochs=1, device="ideal",
+                             physics={**base, "amplifier_bias_current": ib_a,
+                                      "buffer_bias_current": ib_b})
+        circ = run_training(cfg, progress=False).metrics["circuit"]
+        assert circ["input_bias_hidden"] == ib_a + ib_b
+        assert circ["input_bias_output"] == ib_a
+
+
 def test_soft_threshold_device_read_disturb_is_simulated_and_reported() -> None:
     """A device without a hard threshold (Stanford-PKU: the gap moves as sinh(V/V0) at any
     voltage) disturbs at read voltages where VTEAM is exactly still. Reference: the device's

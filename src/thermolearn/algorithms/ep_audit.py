@@ -601,8 +601,8 @@ def input_current_figures(net: Any, info: dict[str, Any], phys: PhysicsParams,
       every input, median and largest |ΔV| over nodes and probe samples, at the node and in
       ADC steps at the converter (hidden nodes are read at the diode node, × a_d), the
       median learning signal in the same steps, and the bias current per input at which the
-      largest shift reaches one ADC step; and the shift at the booked I_b. The operating
-      point the engines solve does not include it (none is booked);
+      largest shift reaches one ADC step; and the shift at the booked I_b (which the engines
+      then solve into the phases, :func:`~thermolearn.algorithms.ep_physics.apply_bias_currents`);
     * current noise: diag(H^{-1} D H^{-1}) with D = Σ i_n² / (2T) per node, over the
       network's thermal reference 2kT [H^{-1}]_ii / T, for i_n = 1 pA/√Hz on every input
       (the ratio scales as i_n²), median over nodes of the first ``samples`` probe samples;
@@ -656,8 +656,9 @@ def input_current_figures(net: Any, info: dict[str, Any], phys: PhysicsParams,
     return {
         "model": "inputs on network nodes: +a drive and diode amplifier (hidden), ADC preamp "
         "(outputs); the inverting -a drive, the hidden ADC preamp (reads u) and the drivers "
-        "load no node. Bias offset H^-1 I_b (first order, free phase), reported only: not in "
-        "the engines' operating point. Current noise i_n^2/(2T) per input in read_noise.",
+        "load no node. Bias offset H^-1 I_b (first order, free phase); a booked I_b is in "
+        "every engine's operating point (apply_bias_currents). Current noise i_n^2/(2T) per "
+        "input in read_noise.",
         "booked": "none: no data-sheet figure for i_n or I_b of OPA855 (SBOS622) / OPA859 "
         "(SBOS852A) is booked" if not booked_any else "amplifier_/buffer_current_noise and "
         "_bias_current of PhysicsParams",

@@ -194,6 +194,12 @@ class EPCircuitParams:
         κ, V: the largest displacement of a cross-entropy nudge target from the free output
         (|t − V_free| ≤ κ); it scales the estimate like a learning rate and, with β, how far
         the nudge moves the outputs.
+    input_bias_hidden, input_bias_output : float
+        DC current (A, signed) drawn from every hidden / output node by the amplifier inputs
+        on it (their input bias currents: :func:`~thermolearn.algorithms.ep_physics.input_loads`,
+        the sum over the inputs on a node). Part of the operating point of every engine (the
+        layer-wise KCL, and a current source per node in :meth:`EPCircuit.build_circuit` for
+        the MNA and ngspice solvers). Default 0: no data-sheet bias current is booked.
     tol : float
         Convergence tolerance of the layer-wise solver on node voltages, V.
     max_sweeps : int
@@ -230,6 +236,8 @@ class EPCircuitParams:
     softmax_scale: float = 0.05
     loss: str = "squared"
     ce_kappa: float = 0.002
+    input_bias_hidden: float = 0.0
+    input_bias_output: float = 0.0
     tol: float = 1e-7
     max_sweeps: int = 500
     settling_time: float = 1e-7
@@ -276,6 +284,8 @@ class EPCircuitParams:
         check_positive(self.softmax_scale, "softmax_scale", owner, "V")
         check_choice(self.loss, "loss", owner, LOSSES)
         check_positive(self.ce_kappa, "ce_kappa", owner, "V")
+        check_finite(self.input_bias_hidden, "input_bias_hidden", owner)
+        check_finite(self.input_bias_output, "input_bias_output", owner)
         check_positive(self.tol, "tol", owner, "V")
         check_int(self.max_sweeps, "max_sweeps", owner, minimum=1)
         check_positive(self.settling_time, "settling_time", owner, "s")
@@ -807,6 +817,9 @@ class EPCircuit:
                 "node's total conductance; the nudged phase would be unstable."
             )
         ytar = np.zeros((bsz, sizes[-1])) if target is None else target
+        # the amplifier inputs' bias currents drawn from the nodes (normalised units)
+        ib_h = p.input_bias_hidden / p.g_max
+        ib_o = p.input_bias_output / p.g_max
         if init is None:
             v: list[Array] = []
             prev = x
@@ -817,9 +830,10 @@ class EPCircuit:
                     else self.presynaptic(layer - 1, prev) @ self.weights[layer - 1]
                 )
                 if layer < big_l:
-                    vl, _ = self._solve_hidden(layer, drive, np.zeros((bsz, sizes[layer])))
+                    vl, _ = self._solve_hidden(layer, drive - ib_h,
+                                               np.zeros((bsz, sizes[layer])))
                 else:
-                    vl = (drive + beta * ytar) / s_out
+                    vl = (drive - ib_o + beta * ytar) / s_out
                 v.append(vl)
                 prev = vl
         else:
@@ -834,11 +848,11 @@ class EPCircuit:
                     drive = self.presynaptic(layer - 1, v[layer - 2]) @ self.weights[layer - 1]
                 if layer < big_l:
                     a = self._gain(layer)
-                    drive += a * (v[layer] @ self._wdiff[layer].T)
+                    drive += a * (v[layer] @ self._wdiff[layer].T) - ib_h
                     new, inet = self._solve_hidden(layer, drive, v[layer - 1])
                     currents[layer - 1] = inet
                 else:
-                    new = (drive + beta * ytar) / s_out
+                    new = (drive - ib_o + beta * ytar) / s_out
                 delta = max(delta, float(np.max(np.abs(new - v[layer - 1]))))
                 v[layer - 1] = new
             if delta < tol:
@@ -868,6 +882,7 @@ class EPCircuit:
             if layer < big_l:
                 drive = drive + self._gain(layer) * (layers[layer] @ self._wdiff[layer].T)
             i = (s * v - drive) * p.g_max
+            i = i + (p.input_bias_hidden if layer < big_l else p.input_bias_output)
             if layer < big_l:
                 i_up, i_dn = self.diode_currents(layer, v)
                 i = i + p.diode_gain * (i_up - i_dn)
@@ -1043,6 +1058,18 @@ class EPCircuit:
             del self._mna_cache
         self._refresh()
 
+    def set_input_bias(self, *, hidden: float, output: float) -> None:
+        """Set the DC currents (A) the amplifier inputs draw from every hidden / output node.
+
+        ``input_bias_hidden`` / ``input_bias_output`` of the parameters, in the operating
+        point of every engine from now on; conductances and synapses are kept, any compiled
+        MNA circuit is dropped.
+        """
+        self.params = replace(self.params, input_bias_hidden=float(hidden),
+                              input_bias_output=float(output))
+        if hasattr(self, "_mna_cache"):
+            del self._mna_cache
+
     def with_params(self, **changes: Any) -> EPCircuit:
         """Return a copy with changed circuit parameters (same conductances)."""
         new = EPCircuit.__new__(EPCircuit)
@@ -1142,6 +1169,12 @@ class EPCircuit:
                     c.add_cccs(f"fd{layer}_{j}", h, "0", f"vsd{layer}_{j}", ad)
                 c.add_diode(f"du{layer}_{j}", dn, "dup", params=dp)
                 c.add_diode(f"dd{layer}_{j}", "ddn", dn, params=dp)
+        # the amplifier inputs' bias currents: a source per node drawing them to ground
+        for layer in range(1, big_l + 1):
+            ib = p.input_bias_hidden if layer < big_l else p.input_bias_output
+            if ib != 0.0:
+                for j in range(sizes[layer]):
+                    c.add_isource(f"ib_{node(layer, j)}", node(layer, j), "0", dc=ib)
         if beta != 0.0:
             assert tg is not None
             for j in range(sizes[-1]):

@@ -49,8 +49,10 @@ the learning loop and books their energy:
   −a drive is inverting, its inputs at a virtual ground; the hidden ADC preamp reads the
   diode amplifier's low-impedance output). Each such input injects N(0, i_n²/(2T)) into its
   node in :func:`read_noise` (one-sided density averaged over T, like e_n) and draws I_b
-  from it: a DC shift H^{-1}(−Σ I_b) of the operating point (:func:`bias_current_offsets`),
-  reported by the audit, not solved into the phases by the engines. **No data-sheet figure
+  from it, a DC current every engine solves into the phases once booked
+  (:func:`apply_bias_currents`: the layer-wise KCL, a current source per node in the MNA and
+  ngspice circuit), to first order a shift H^{-1}(−Σ I_b) of the operating point
+  (:func:`bias_current_offsets`, reported by the audit). **No data-sheet figure
   of i_n or I_b is booked for either part** (the electrical-characteristics tables of
   SBOS622 / SBOS852A were not readable in the copies available here; none is invented), so
   both default to 0 (``amplifier_current_noise``, ``buffer_current_noise``,
@@ -221,9 +223,10 @@ class PhysicsParams:
         sensitivity instead (``amplifier_input_currents``).
     amplifier_bias_current, buffer_bias_current : float
         Input bias current I_b of the two parts, A, drawn from each node an input of that
-        part sits on. Not in the operating point of any engine: the audit reports the
-        resulting offset H^{-1} I_b against the ADC step and the signal
-        (:func:`bias_current_offsets`). Default 0 (no figure booked).
+        part sits on; the training loop puts it into the operating point of every engine
+        (:func:`apply_bias_currents`), the audit reports the resulting offset H^{-1} I_b
+        against the ADC step and the signal (:func:`bias_current_offsets`). Default 0 (no
+        figure booked).
     adc_input_range : float
         ± full scale of the ADC core's input, V (a 2 V peak-to-peak differential input, the
         usual range of the ~1 V-supply SAR converters behind the survey's Walden figures; a
@@ -684,7 +687,8 @@ def bias_current_offsets(
     (``per_input``: every input draws that current instead, A, for a sensitivity), so the
     node equations gain −Σ I_b on their right-hand side and, to first order, the operating
     point moves by ΔV = H^{-1} (−Σ I_b) with H the conductance matrix of the phase
-    (:func:`diagonal_blocks`, :func:`coupling_blocks`; exact for a linear network). A bias
+    (:func:`diagonal_blocks`, :func:`coupling_blocks`; exact for a linear network; the
+    engines solve the full shift once :func:`apply_bias_currents` books it). A bias
     current the same in every phase moves each phase's operating point by nearly the same
     ΔV, so the phase difference EP learns from changes only at second order (through the
     diodes' curvature), but the free phase's outputs, the prediction, carry the full shift.
@@ -706,6 +710,23 @@ def bias_current_offsets(
             st.bias_current for st in stages)
         rhs.append(np.full((bsz, v.shape[1]), -float(i_b)))
     return _solve_chain(diagonal_blocks(net, state, beta), coupling_blocks(net), rhs)
+
+
+def apply_bias_currents(net: Any, phys: PhysicsParams) -> tuple[float, float]:
+    """Put the booked input bias currents into ``net``'s operating point; return them (A).
+
+    Σ I_b over the inputs of :func:`input_loads` on a hidden node and on an output node
+    (each stage's part: ``amplifier_bias_current`` / ``buffer_bias_current``) become the
+    circuit's ``input_bias_hidden`` / ``input_bias_output``, which every engine solves
+    (:meth:`~thermolearn.algorithms.ep_circuit.EPCircuit.set_input_bias`). Nothing is
+    changed while none is booked (the default: no data-sheet figure).
+    """
+    loads = input_loads(net, phys)
+    hidden = sum(st.bias_current for st in loads[0]) if net.n_layers > 1 else 0.0
+    output = sum(st.bias_current for st in loads[-1])
+    if hidden != 0.0 or output != 0.0:
+        net.set_input_bias(hidden=hidden, output=output)
+    return hidden, output
 
 
 def _solve_chain(diag: list[Array], coup: list[Array], rhs: list[Array]) -> list[Array]:
@@ -822,6 +843,7 @@ __all__ = [
     "cascade_settling_time",
     "input_loads",
     "bias_current_offsets",
+    "apply_bias_currents",
     "device_drops",
     "max_drops",
     "MAC_ENERGY_INT32",

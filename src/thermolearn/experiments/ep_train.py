@@ -921,6 +921,10 @@ def _train(
         ledger = EnergyLedger(model.params.temperature)
         if cfg.diode_calibration:
             calibration, phys = _calibrate_diodes(model, phys, data, cfg, ledger)
+        # the amplifier inputs' bias currents into the operating point (none booked: no-op)
+        from thermolearn.algorithms.ep_physics import apply_bias_currents
+
+        apply_bias_currents(model, phys)
         params = model.params
         if syn is not None:
             for xbar in syn.crossbars:
