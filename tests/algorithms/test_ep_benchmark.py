@@ -98,3 +98,30 @@ def test_baseline_selection_never_sees_the_test_split(
     assert got["selection"] == ref["selection"]
     assert got["backprop_mlp"] != ref["backprop_mlp"]
     assert got["logistic_regression"] != ref["logistic_regression"]
+
+
+def test_benchmark_cache_key_follows_the_task_defaults(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """A changed task default must not reuse a cached EP row (review of session 6: the key was
+    {version, task, device, seed, extra} only, so a new MNIST-1D default silently reused the
+    old rows). Reference: the key of each point is the sha256 of its JSON
+    (:func:`thermolearn.sweeps.point_key`); the two keys must differ."""
+    import thermolearn.experiments.ep_benchmark as eb
+    from thermolearn.experiments import ep_train
+
+    seen: list[list[dict]] = []
+
+    def fake_sweep(fn, pts, cache, **kw):  # noqa: ANN001, ANN003
+        seen.append(list(pts))
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr("thermolearn.sweeps.run_sweep", fake_sweep)
+    from thermolearn.sweeps import point_key
+
+    for epochs in (3, 4):
+        d = dict(ep_train._TASK_DEFAULTS["xor"], epochs=epochs)
+        monkeypatch.setitem(ep_train._TASK_DEFAULTS, "xor", d)
+        with pytest.raises(RuntimeError):
+            eb.run_benchmark("xor", tmp_path, seeds=1, device="ideal", progress=False)
+    assert point_key(seen[0][0]) != point_key(seen[1][0])
+    assert seen[0][0]["config"]["epochs"] == 3 and seen[1][0]["config"]["epochs"] == 4

@@ -210,8 +210,16 @@ def run_benchmark(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from dataclasses import asdict
+
+    from thermolearn.experiments.ep_train import default_config
+
+    # the resolved configuration is part of each point's cache key: a changed task default
+    # (e.g. MNIST-1D's width, epochs or integration time) must not reuse a cached row
     pts = [{"version": BENCHMARK_VERSION, "task": task, "device": device, "seed": s,
-            "extra": extra or {}} for s in range(seeds)]
+            "extra": extra or {},
+            "config": asdict(default_config(task, seed=s, device=device, **(extra or {})))}
+           for s in range(seeds)]
     t0 = time.perf_counter()
     rows = run_sweep(benchmark_point, pts, out / "cache", scheduler=scheduler,
                      max_workers=max_workers, progress=progress, description=f"ep {task}")

@@ -254,14 +254,16 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 # T = 0.4 us 37.1 / 39.0 (26.3 J), T = 1 us 39.4 / 37.5 (62.9 J). At 256 units the read noise costs
 # ~4.6 points on seed 0 (41.1 noise-free vs 36.5); a longer window averages it (sigma ~
 # 1/sqrt(T)) and the amplifiers' static energy grows ~T: the trade-off is this table.
-# Default: 256 units, 60 epochs, decay 0.95, T = 0.4 us: the two-seed means are 37.2, 38.05
-# and 38.45 % at 0.1, 0.4 and 1 us; 0.4 us is within the seed noise of 1 us at 2.4x less
-# energy (the smallest window within the noise of the best).
+# Default: 256 units, 60 epochs, decay 0.95, T = 0.4 us: it beats 0.1 us on both seeds (+0.6,
+# +1.1), 1 us does not beat it on both (+2.3, -1.5) at 2.4x the energy; the two-seed means
+# (37.2, 38.05, 38.45 %) are all within a 1,000-sequence split's ~1.5-point error.
 # Test split at this default (thermolearn ep benchmark --task mnist1d --seeds 5 --workers 2
 # --device ideal, 2,124 s): EP 41.90 +- 0.89 % (95 % CI; per seed 41.1, 41.5, 42.5, 42.8,
 # 41.6), tuned logistic regression 27.60 +- 2.04, paired +14.30 +- 1.29 points (issue 13 asks
-# >= +15: not met at the mean; 2 of 5 seeds above), tuned backprop 40-256-10 52.00 +- 1.88;
+# >= +15: not met at the mean; 2 of 5 seeds at +15), tuned backprop 40-256-10 52.00 +- 1.88;
 # diodes off (seeds 0-2) 27.80 +- 2.03 %, paired on - off +13.9 +- 1.1; 35.08 J per seed.
+# The loader's +-2 sigma clip (datasets.mnist1d) costs logistic regression ~6 points: on
+# unclipped standardised inputs it tests at 33.4 % (EP +8.5); docs/algorithms.md.
 _TASK_DEFAULTS["mnist1d"] = dict(
     _TASK_DEFAULTS["digits"], hidden=(256,), lr_decay=0.95, optimizer="adam",
     lr=(2e-2, 2e-2), epochs=60,
