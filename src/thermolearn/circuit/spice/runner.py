@@ -77,16 +77,22 @@ def library_path() -> str | None:
     env = os.environ.get("NGSPICE_LIBRARY_PATH")
     if env:
         return env if os.path.exists(env) else None
+    # the unversioned name comes with libngspice0-dev; Debian 12's runtime package
+    # (libngspice0, all that `make ngspice` installs) has only libngspice.so.0
     for pattern in (
         "/usr/lib/*/libngspice.so",
         "/usr/lib/libngspice.so",
         "/usr/local/lib/libngspice.so",
+        "/usr/lib/*/libngspice.so.0",
+        "/usr/lib/libngspice.so.0",
+        "/usr/local/lib/libngspice.so.0",
     ):
-        hits = glob.glob(pattern)
+        hits = sorted(glob.glob(pattern))
         if hits:
             return hits[0]
-    found = ctypes.util.find_library("ngspice")
-    return found
+    # ctypes may return a bare soname ("libngspice.so.0"): a name for dlopen, not a path, so it
+    # is never exported as NGSPICE_LIBRARY_PATH (a later process would take it for a file)
+    return ctypes.util.find_library("ngspice")
 
 
 def available() -> tuple[bool, str]:
@@ -110,7 +116,8 @@ def _instance() -> Any:
     for name in ("PySpice", "PySpice.Spice.NgSpice.Shared"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     lib = library_path()
-    if lib and not os.environ.get("NGSPICE_LIBRARY_PATH") and not lib.endswith("libngspice.so"):
+    if (lib and os.path.isabs(lib) and not os.environ.get("NGSPICE_LIBRARY_PATH")
+            and not lib.endswith("libngspice.so")):
         os.environ["NGSPICE_LIBRARY_PATH"] = lib
     try:
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared
