@@ -8,6 +8,8 @@ capacitances, the V/2 programming of :func:`thermolearn.crossbar.programming.app
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -103,6 +105,26 @@ def test_averaged_read_noise_is_kt_over_c_reduced_by_the_window() -> None:
     np.testing.assert_allclose(v.var(axis=0), limit, rtol=0.05)
 
 
+def _noise_net(seed: int) -> tuple[Any, ...]:
+    """The small linear net at one input repeated 20,000 times, relaxed.
+
+    Returns (rng, net, c, x, st, h, t_int, kt, hinv, johnson): C = 0.1 pF, T = 200 tau_slow,
+    johnson = 2kT diag(H^-1)/T.
+    """
+    rng = np.random.default_rng(seed)
+    net = _linear_net()
+    c = 1e-13
+    x = np.tile(rng.random((1, 3)), (20000, 1))
+    st = net.relax(x, tol=1e-12)
+    h = dense_conductance_matrix(net, st, 0.0, 0)
+    tau, _ = slowest_time_constant(net, st, 0.0, c, samples=1)
+    t_int = 200 * tau
+    kt = K_B * net.params.temperature
+    hinv = np.linalg.inv(h)
+    johnson = 2 * kt * np.diag(hinv) / t_int
+    return rng, net, c, x, st, h, t_int, kt, hinv, johnson
+
+
 def test_amplifier_noise_adds_en2_over_2t_to_every_read() -> None:
     """The amplifiers' input noise: the sampled variance of every read vs the closed form
     diag(H^-1 [2kT H/T + M S M^T] H^-1) + read terms, within 5 % (20,000 draws: the sampling
@@ -118,17 +140,7 @@ def test_amplifier_noise_adds_en2_over_2t_to_every_read() -> None:
     is chosen so the read term is 3x the largest Johnson term (this small net's devices are
     high-ohm); omitting any amplifier term (checked: the input drivers' misses by > 5 %),
     using e_n^2/T, or the mirror's sign flipped misses by more than 5 %."""
-    rng = np.random.default_rng(5)
-    net = _linear_net()
-    c = 1e-13
-    x = np.tile(rng.random((1, 3)), (20000, 1))
-    st = net.relax(x, tol=1e-12)
-    h = dense_conductance_matrix(net, st, 0.0, 0)
-    tau, _ = slowest_time_constant(net, st, 0.0, c, samples=1)
-    t_int = 200 * tau
-    kt = K_B * net.params.temperature
-    hinv = np.linalg.inv(h)
-    johnson = 2 * kt * np.diag(hinv) / t_int
+    rng, net, c, x, st, h, t_int, kt, hinv, johnson = _noise_net(5)
     e_n = float(np.sqrt(3.0 * johnson.max() * 2 * t_int))  # read term 3x the largest
     phys = PhysicsParams(capacitance=c, integration_time=t_int, amplifier_noise=e_n,
                          buffer_noise=e_n)
@@ -178,17 +190,7 @@ def test_amplifier_current_noise_adds_in2_over_2t_at_every_loaded_node() -> None
     parts get different i_n (1 : 2), e_n = 0. i_n is chosen so the current-noise term is 3x
     the largest Johnson term: dropping one hidden input (D halved there), i_n^2/T instead of
     i_n^2/(2T), or the parts swapped misses by > 5 %."""
-    rng = np.random.default_rng(7)
-    net = _linear_net()
-    c = 1e-13
-    x = np.tile(rng.random((1, 3)), (20000, 1))
-    st = net.relax(x, tol=1e-12)
-    h = dense_conductance_matrix(net, st, 0.0, 0)
-    tau, _ = slowest_time_constant(net, st, 0.0, c, samples=1)
-    t_int = 200 * tau
-    kt = K_B * net.params.temperature
-    hinv = np.linalg.inv(h)
-    johnson = 2 * kt * np.diag(hinv) / t_int
+    rng, net, c, x, st, h, t_int, kt, hinv, johnson = _noise_net(7)
     unit = np.array([2.0] * 3 + [4.0] * 2) / (2 * t_int)  # D / i_b^2 (i_a = 2 i_b)
     shape = np.einsum("ij,j,ij->i", hinv, unit, hinv)
     i_b = float(np.sqrt(3.0 * johnson.max() / shape.max()))

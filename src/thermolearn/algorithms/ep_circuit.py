@@ -1050,12 +1050,9 @@ class EPCircuit:
         The conductances and attached synapses are kept (a one-time sizing before training,
         see :func:`size_diodes`); any compiled MNA circuit is dropped.
         """
-        self.params = replace(self.params, diode_gain=diode_gain, diode_i_s=diode_i_s,
-                              diode_r_s=diode_r_s)
+        self._replace_params(diode_gain=diode_gain, diode_i_s=diode_i_s, diode_r_s=diode_r_s)
         self._i_s = self.params.diode_i_s / self.params.g_max
         self._r_s = self.params.diode_r_s * self.params.g_max
-        if hasattr(self, "_mna_cache"):
-            del self._mna_cache
         self._refresh()
 
     def set_input_bias(self, *, hidden: float, output: float) -> None:
@@ -1065,8 +1062,11 @@ class EPCircuit:
         point of every engine from now on; conductances and synapses are kept, any compiled
         MNA circuit is dropped.
         """
-        self.params = replace(self.params, input_bias_hidden=float(hidden),
-                              input_bias_output=float(output))
+        self._replace_params(input_bias_hidden=float(hidden), input_bias_output=float(output))
+
+    def _replace_params(self, **changes: Any) -> None:
+        """Replace circuit parameters in place; drop any compiled MNA circuit (of the old ones)."""
+        self.params = replace(self.params, **changes)
         if hasattr(self, "_mna_cache"):
             del self._mna_cache
 

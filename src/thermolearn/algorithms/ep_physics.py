@@ -643,7 +643,9 @@ def read_noise(
     # the input current noise of every amplifier input that sits on a node (input_loads):
     # one-sided i_n^2 averaged over T, independent per input (drawn only when booked, so the
     # random stream is unchanged at i_n = 0)
-    for layer, stages in enumerate(input_loads(net, phys)):
+    loads = (input_loads(net, phys)
+             if phys.amplifier_current_noise > 0.0 or phys.buffer_current_noise > 0.0 else [])
+    for layer, stages in enumerate(loads):
         var_i = sum(st.current_noise**2 for st in stages) / (2.0 * t_int)
         if var_i > 0.0:
             xi[layer] += rng.standard_normal(xi[layer].shape) * math.sqrt(var_i)
