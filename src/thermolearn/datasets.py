@@ -236,6 +236,10 @@ def digits(seed: int = 0) -> Dataset:
     return Dataset(name="digits", x_train=xtr, y_train=ytr, x_test=xte, y_test=yte, n_classes=10)
 
 
+#: MNIST-1D's [0, 1] window in the package's global standard deviations (±5 σ).
+MNIST1D_SPAN_STD = 5.0
+
+
 def mnist1d(seed: int = 0, num_samples: int = 5000) -> Dataset:
     """MNIST-1D generated locally by the ``mnist1d`` package (never downloaded).
 
@@ -257,14 +261,16 @@ def mnist1d(seed: int = 0, num_samples: int = 5000) -> Dataset:
         data = make_dataset(args)
     finally:
         np.random.set_state(state)  # noqa: NPY002
-    # the package returns globally standardised sequences (mean 0, std 1); ±2 std -> [0, 1]
+    # the package returns globally standardised sequences (mean 0, std 1, |x| < 4.8 at seed 0);
+    # ±5 std -> [0, 1] keeps the [0, 1] contract without clipping the data (a ±2 std window
+    # clipped 6 % of the values and cost logistic regression ~6 points)
     xtr = np.asarray(data["x"], dtype=np.float64)
     xte = np.asarray(data["x_test"], dtype=np.float64)
     return Dataset(
         name="mnist1d",
-        x_train=np.clip(0.5 + 0.25 * xtr, 0.0, 1.0),
+        x_train=np.clip(0.5 + xtr / (2 * MNIST1D_SPAN_STD), 0.0, 1.0),
         y_train=np.asarray(data["y"], dtype=np.int64),
-        x_test=np.clip(0.5 + 0.25 * xte, 0.0, 1.0),
+        x_test=np.clip(0.5 + xte / (2 * MNIST1D_SPAN_STD), 0.0, 1.0),
         y_test=np.asarray(data["y_test"], dtype=np.int64),
         n_classes=10,
     )

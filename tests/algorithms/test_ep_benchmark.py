@@ -27,7 +27,8 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
         assert sel["max_epochs"] == 4 and 1 <= r["backprop_epochs"] == sel["epochs"] <= 4
         assert len(r["backprop_curve"]) == sel["epochs"] and r["backprop_lr"] == sel["lr"]
     assert s["baseline_selection"]["chosen_per_seed"] == [r["selection"] for r in rows]
-    assert all(r["input_encoding"] == r["backprop_input_encoding"] == "unit"
+    # EP sees its circuit encoding; every baseline the unclipped standardised features
+    assert all(r["input_encoding"] == "unit" and r["backprop_input_encoding"] == "zscore"
                for r in rows)
     assert all(r["backprop_hidden"] == [12] for r in rows)
     for k in ("backprop_mlp", "ridge", "logistic_regression", "nearest_neighbour"):
@@ -125,3 +126,30 @@ def test_benchmark_cache_key_follows_the_task_defaults(monkeypatch: pytest.Monke
             eb.run_benchmark("xor", tmp_path, seeds=1, device="ideal", progress=False)
     assert point_key(seen[0][0]) != point_key(seen[1][0])
     assert seen[0][0]["config"]["epochs"] == 3 and seen[1][0]["config"]["epochs"] == 4
+
+
+def test_baselines_see_the_same_examples_standardised_without_the_circuit_clip() -> None:
+    """Review of session 6: the baselines were fitted on EP's clipped inputs (±2σ), which cost
+    logistic regression ~6 points on MNIST-1D. Reference: (x - mean) / std of the training
+    split evaluated by hand with NumPy (1e-12), applied alike to the test split; values beyond
+    ±1 (what the circuit's clip would remove) must survive. Red if the baselines get
+    ``cfg.input_encoding`` (the clipped ``"standardise"``) again."""
+    from thermolearn.datasets import load
+    from thermolearn.experiments.ep_benchmark import _baseline_data
+    from thermolearn.experiments.ep_train import default_config
+
+    cfg = default_config("digits", seed=1, device="ideal")
+    assert cfg.input_encoding == "standardise"
+    raw = load("digits", seed=1)
+    got = _baseline_data(cfg, None)
+    mu, sd = raw.x_train.mean(axis=0), raw.x_train.std(axis=0)
+    ok = sd > 0
+    for x_raw, x_got in ((raw.x_train, got.x_train), (raw.x_test, got.x_test)):
+        np.testing.assert_allclose(x_got[:, ok], (x_raw[:, ok] - mu[ok]) / sd[ok],
+                                   rtol=0, atol=1e-12)
+    assert np.max(np.abs(got.x_train)) > 3.0  # unclipped (the circuit's encoding stops at 1)
+    assert np.array_equal(got.y_test, raw.y_test)
+    # a validation task is carved from the training split, its statistics from the rest
+    val = _baseline_data(cfg, 300)
+    assert len(val.y_test) == 300
+    np.testing.assert_allclose(val.x_train.mean(axis=0)[ok], 0.0, atol=1e-12)

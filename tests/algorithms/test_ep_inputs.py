@@ -7,9 +7,11 @@ NumPy (exact to 1e-12), and the admissible amplitude |A·z| ≤ A (exact bound, 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from thermolearn.algorithms.ep_inputs import encode_dataset
 from thermolearn.datasets import Dataset
+from thermolearn.errors import ParameterError
 from thermolearn.experiments.ep_train import default_config, run_training
 
 from .conftest import SMALL_NET_SETTLING
@@ -84,3 +86,33 @@ def test_bipolar_dac_keeps_the_sign_of_standardised_inputs() -> None:
         cfg = default_config("digits", input_encoding=enc, hidden=(4,), device="ideal")
         _, _, phys = build_ep_network(cfg, (64, 4, 10), np.random.default_rng(0))
         assert phys.dac_bipolar is want
+
+
+def test_clip_width_and_the_unclipped_baseline_encoding() -> None:
+    """Reference: z = clip((x - μ) / (k σ), -1, 1) by hand (1e-12) for k = 3, and the
+    unclipped (x - μ) / σ of ``"zscore"``; the EP circuit refuses ``"zscore"`` (unbounded
+    sources) with a ParameterError naming the parameter, backprop accepts it, and
+    ``input_n_std`` reaches the run's encoding (red if run_training ignores it)."""
+    data = _shifted_task()
+    mu, sd = data.x_train.mean(axis=0)[:5], data.x_train.std(axis=0)[:5]
+    enc3, e3 = encode_dataset(data, "standardise", n_std=3.0)
+    np.testing.assert_allclose(enc3.x_test[:, :5],
+                               np.clip((data.x_test[:, :5] - mu) / (3 * sd), -1, 1), atol=1e-12)
+    assert e3.summary()["n_std"] == 3.0
+    z, ez = encode_dataset(data, "zscore")
+    np.testing.assert_allclose(z.x_test[:, :5], (data.x_test[:, :5] - mu) / sd, atol=1e-12)
+    assert np.max(np.abs(z.x_test)) > 1.0 and ez.summary()["kind"] == "zscore"
+    # the wider clip leaves fewer values at the rails
+    enc2, _ = encode_dataset(data, "standardise")
+    assert np.mean(np.abs(enc3.x_test) == 1) < np.mean(np.abs(enc2.x_test) == 1)
+    with pytest.raises(ParameterError, match="input_encoding.*unbounded"):
+        default_config("digits", input_encoding="zscore")
+    assert default_config("digits", algorithm="backprop", input_encoding="zscore").input_n_std
+    with pytest.raises(ParameterError, match="input_n_std"):
+        default_config("digits", input_n_std=0.0)
+    cfg = default_config("digits", n_train=60, hidden=(8,), epochs=1, batch_size=20,
+                         device="ideal", input_n_std=3.0,
+                         physics={"settling_time": SMALL_NET_SETTLING})
+    res = run_training(cfg, None, progress=False)
+    assert res.metrics["input_encoding"]["n_std"] == 3.0
+    assert res.metrics["baselines"]["input_encoding"] == "zscore"

@@ -9,8 +9,14 @@ drop within the same bound as the [0, 1] encoding (the ±A·x pair already spans
 * ``"standardise"``: per feature z = (x − μ) / (k·σ) with μ, σ of the TRAINING split only,
   clipped to [−1, 1] (k = ``n_std``, default 2: ±2σ span the full ±A). The same (μ, σ) are
   applied to the test split. Constant training features (σ = 0 up to rounding) map to 0 (no signal).
-  MNIST-1D's features sit near 0.5 ± 0.25, so the unit encoding wastes half of the admissible
-  amplitude on a common mode and leaves a signal of ~±A/4.
+  MNIST-1D's features sit near 0.5 ± 0.1, so the unit encoding wastes most of the admissible
+  amplitude on a common mode and leaves a signal of ~±A/10. The clip is the price of a bounded
+  source range: a larger k clips less of the signal and leaves each feature a smaller share of
+  the ±A swing (``TrainConfig.input_n_std``).
+* ``"zscore"``: per feature z = (x − μ) / σ, NOT clipped: unbounded, so never a circuit input
+  (``TrainConfig`` refuses it for EP). It is what the software baselines see
+  (:mod:`thermolearn.experiments.ep_benchmark`): a linear classifier or an MLP has no source
+  range, so clipping its inputs would only handicap it.
 """
 
 from __future__ import annotations
@@ -23,16 +29,22 @@ from numpy.typing import NDArray
 
 from thermolearn.errors import ParameterError
 
-ENCODINGS = ("unit", "standardise")
+ENCODINGS = ("unit", "standardise", "zscore")
+#: Encodings whose values are bounded to [−1, 1] (or [0, 1]): the ones a circuit can be driven by.
+CIRCUIT_ENCODINGS = ("unit", "standardise")
+#: What the software baselines (ridge, logistic regression, 1-NN, backprop) are fitted on.
+BASELINE_ENCODING = "zscore"
 
 
 @dataclass(frozen=True)
 class InputEncoding:
-    """A fitted encoding: ``encode(x)`` maps raw features to [−1, 1] (or [0, 1] for unit)."""
+    """A fitted encoding: ``encode(x)`` maps raw features to [−1, 1] (unit: [0, 1]; zscore: R)."""
 
     kind: str
     mean: NDArray[np.float64] | None = None
     scale: NDArray[np.float64] | None = None
+    #: the clip in training standard deviations (``"standardise"`` only)
+    n_std: float | None = None
 
     def encode(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """Apply the fitted encoding to features ``x`` (n, d)."""
@@ -43,21 +55,27 @@ class InputEncoding:
         z = np.zeros_like(xa)
         ok = self.scale > 0
         z[:, ok] = (xa[:, ok] - self.mean[ok]) / self.scale[ok]
-        return np.clip(z, -1.0, 1.0)
+        return z if self.kind == "zscore" else np.clip(z, -1.0, 1.0)
 
     def summary(self) -> dict[str, Any]:
         """JSON-able description for metrics.json."""
         out: dict[str, Any] = {"kind": self.kind}
-        if self.kind == "standardise":
+        if self.kind in ("standardise", "zscore"):
             assert self.mean is not None and self.scale is not None
             out["fitted_on"] = "training split"
             out["n_constant_features"] = int(np.sum(self.scale == 0))
+            if self.n_std is not None:
+                out["n_std"] = self.n_std
         return out
 
 
 def fit_encoding(x_train: NDArray[np.float64], kind: str = "unit",
                  n_std: float = 2.0) -> InputEncoding:
-    """Fit the input encoding ``kind`` on the training features only."""
+    """Fit the input encoding ``kind`` on the training features only.
+
+    ``n_std`` is the clip of ``"standardise"`` in training standard deviations (±n_std σ span
+    the full ±A); ``"zscore"`` ignores it (scale σ, no clip).
+    """
     if kind not in ENCODINGS:
         raise ParameterError(
             f"The 'input_encoding' parameter must be one of {', '.join(map(repr, ENCODINGS))}; "
@@ -73,8 +91,10 @@ def fit_encoding(x_train: NDArray[np.float64], kind: str = "unit",
     mean = xa.mean(axis=0)
     sd = xa.std(axis=0)
     # constant features (σ at rounding level of μ) carry no signal: scale 0 maps them to 0
-    scale = np.where(sd > 1e-12 * np.maximum(1.0, np.abs(mean)), n_std * sd, 0.0)
-    return InputEncoding("standardise", mean=mean, scale=scale)
+    k = 1.0 if kind == "zscore" else float(n_std)
+    scale = np.where(sd > 1e-12 * np.maximum(1.0, np.abs(mean)), k * sd, 0.0)
+    return InputEncoding(kind, mean=mean, scale=scale,
+                         n_std=None if kind == "zscore" else float(n_std))
 
 
 def encode_dataset(data: Any, kind: str = "unit", n_std: float = 2.0) -> tuple[Any, InputEncoding]:

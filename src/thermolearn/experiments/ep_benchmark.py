@@ -24,11 +24,12 @@ from typing import Any
 BENCHMARK_VERSION = 2
 #: Bump when the meaning of a cached baseline result changes (cached apart from EP's, so
 #: re-tuning the baselines reuses the EP runs).
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
 
 #: ``extra`` settings that also apply to the backprop baseline (data and architecture).
-_SHARED_WITH_BACKPROP = ("epochs", "n_train", "hidden", "input_encoding", "validation",
-                         "n_classes", "batch_size")
+#: (The input encoding is not shared: the baselines see unclipped standardised features.)
+_SHARED_WITH_BACKPROP = ("epochs", "n_train", "hidden", "validation", "n_classes",
+                         "batch_size")
 
 
 def _t95(n: int) -> float:
@@ -83,12 +84,17 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
-    """Return ``cfg``'s encoded split as its run sees it, or a validation task.
+    """Return ``cfg``'s split as the baselines see it, or a validation task.
+
+    The same examples as EP's run, standardised per feature with the training split's
+    statistics and NOT clipped (:data:`~thermolearn.algorithms.ep_inputs.BASELINE_ENCODING`):
+    the circuit's clip to its source range is a hardware constraint, and imposing it on a
+    software classifier would handicap the baseline.
 
     With ``n_validation`` the task's test split is the last ``n_validation`` examples of the
     training split.
     """
-    from thermolearn.algorithms.ep_inputs import encode_dataset
+    from thermolearn.algorithms.ep_inputs import BASELINE_ENCODING, encode_dataset
     from thermolearn.datasets import load
 
     data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
@@ -98,7 +104,7 @@ def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
         n_train = None if n_train is None else n_train - n_validation
     if n_train is not None or cfg.n_classes is not None:
         data = data.subset(n_train=n_train, n_classes=cfg.n_classes)
-    return encode_dataset(data, cfg.input_encoding)[0]
+    return encode_dataset(data, BASELINE_ENCODING)[0]
 
 
 def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +124,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         linear_baselines,
         tuned_linear_baselines,
     )
+    from thermolearn.algorithms.ep_inputs import BASELINE_ENCODING
     from thermolearn.experiments.ep_train import default_config, run_training
 
     t0 = time.perf_counter()
@@ -128,6 +135,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
     # split as EP
     bp_kw = {k: v for k, v in extra.items() if k in _SHARED_WITH_BACKPROP}
     bp_kw.pop("epochs", None)
+    bp_kw["input_encoding"] = BASELINE_ENCODING
     if cfg.validation:
         bp = run_training(default_config(task, seed=seed, algorithm="backprop",
                                          epochs=cfg.epochs, **bp_kw), progress=False).metrics
@@ -272,6 +280,8 @@ def run_benchmark(
             "then": "refitted on the whole training split, scored once on the test split",
         },
         "runs": rows,
+        "baseline_input_encoding": "per-feature (x - mean) / std of the training split, "
+        "unclipped (EP's inputs are clipped to its source range)",
         "note": "each seed draws its own split, initial conductances, device variability and "
         "noise; baselines are fitted on that seed's split; CI = Student t 95 % over seeds; "
         "wall_seconds counts only the seeds computed in this call (others came from the cache).",

@@ -59,7 +59,12 @@ from numpy.typing import NDArray
 from thermolearn.algorithms.baselines import BackpropMLP, linear_baselines
 from thermolearn.algorithms.ep_circuit import SOLVERS
 from thermolearn.algorithms.ep_energy import program_read_energy
-from thermolearn.algorithms.ep_inputs import ENCODINGS, encode_dataset
+from thermolearn.algorithms.ep_inputs import (
+    BASELINE_ENCODING,
+    CIRCUIT_ENCODINGS,
+    ENCODINGS,
+    encode_dataset,
+)
 from thermolearn.checkpoints import (
     atomic_write_bytes,
     atomic_write_json,
@@ -324,6 +329,15 @@ _BACKPROP_DEFAULTS: dict[str, Any] = {"lr": 0.1, "lr_decay": 1.0}
 _SOFTBOUNDS_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 
+def _noised_and_repeated(data: Any, cfg: TrainConfig) -> Any:
+    """Apply ``cfg``'s label noise (seeded by ``cfg.seed``) and repeats to ``data``."""
+    if cfg.label_noise > 0:
+        data = data.with_label_noise(cfg.label_noise, np.random.default_rng([cfg.seed, 14]))
+    if cfg.repeat_train > 1:
+        data = data.repeated(cfg.repeat_train)
+    return data
+
+
 def default_config(task: str, **overrides: Any) -> TrainConfig:
     """Return a :class:`TrainConfig` with the defaults of ``task``, updated by ``overrides``.
 
@@ -450,10 +464,15 @@ class TrainConfig:
         Overrides of :class:`~thermolearn.algorithms.ep_circuit.EPCircuitParams` fields.
     data_path : str or None
         Directory of idx files for task ``"mnist-idx"``.
-    input_encoding : {"unit", "standardise"}
+    input_encoding : {"unit", "standardise", "zscore"}
         What the ±A·x input sources carry (:mod:`thermolearn.algorithms.ep_inputs`): the
-        dataset's [0, 1] features, or per-feature (x − μ) / (2σ) with the TRAINING split's
-        μ, σ, clipped to [−1, 1] (same statistics at test time); |A·x| ≤ A either way.
+        dataset's [0, 1] features, or per-feature (x − μ) / (k σ) with the TRAINING split's
+        μ, σ, clipped to [−1, 1] (same statistics at test time; k = ``input_n_std``);
+        |A·x| ≤ A either way. ``"zscore"`` (x − μ) / σ unclipped is for the software
+        baselines only (``algorithm="backprop"``): unbounded, it cannot drive a circuit.
+    input_n_std : float
+        The clip k of ``"standardise"`` in training standard deviations (default 2: ±2σ span
+        the full ±A and the ~5 % of values beyond are clipped).
     label_noise : float
         Probability that a training label is replaced by a uniformly drawn class
         (:meth:`~thermolearn.datasets.Dataset.with_label_noise`, seeded by ``seed``).
@@ -513,6 +532,7 @@ class TrainConfig:
     circuit: dict[str, Any] = field(default_factory=dict)
     data_path: str | None = None
     input_encoding: str = "unit"
+    input_n_std: float = 2.0
     label_noise: float = 0.0
     repeat_train: int = 1
     validation: int = 0
@@ -529,6 +549,14 @@ class TrainConfig:
         check_choice(self.device, "device", owner, DEVICES)
         check_choice(self.estimator, "estimator", owner, ESTIMATORS)
         check_choice(self.input_encoding, "input_encoding", owner, ENCODINGS)
+        if self.algorithm == "ep" and self.input_encoding not in CIRCUIT_ENCODINGS:
+            raise ParameterError(
+                f"The 'input_encoding' parameter of {owner} is {self.input_encoding!r}, whose "
+                "values are unbounded: the EP circuit's input sources are limited to ±A. Use "
+                f"one of {', '.join(map(repr, CIRCUIT_ENCODINGS))} ('zscore' is for the "
+                "software baselines)."
+            )
+        check_positive(self.input_n_std, "input_n_std", owner)
         check_choice(self.pulse_policy, "pulse_policy", owner, ("state-aware", "open-loop"))
         check_int(self.epochs, "epochs", owner, minimum=1)
         check_int(self.seed, "seed", owner, minimum=0)
@@ -922,11 +950,9 @@ def _train(
             "'n_train' (--n-train)."
         )
     # fitted on the (possibly reduced) training split only, applied alike to the test split
-    data, encoding = encode_dataset(data, cfg.input_encoding)
-    if cfg.label_noise > 0:
-        data = data.with_label_noise(cfg.label_noise, np.random.default_rng([cfg.seed, 14]))
-    if cfg.repeat_train > 1:
-        data = data.repeated(cfg.repeat_train)
+    data_raw = data
+    data, encoding = encode_dataset(data_raw, cfg.input_encoding, cfg.input_n_std)
+    data = _noised_and_repeated(data, cfg)
     sizes = (data.n_features, *cfg.hidden, data.n_classes)
     ss = np.random.SeedSequence(cfg.seed)
     rng_init, rng, rng_dev = (np.random.default_rng(s) for s in ss.spawn(3))
@@ -1267,7 +1293,12 @@ def _train(
         if "energy_per_bit" in metrics["audit"]:
             metrics["audit"]["energy_per_bit"]["estimator"] = est
         metrics["energy_supplied_by_active_nudge_joules"] = phys_audit.supplied
-        metrics["baselines"] = linear_baselines(data, seed=cfg.seed)
+        # the software baselines see the same examples and labels, standardised without the
+        # circuit's clip (a classifier has no source range to respect)
+        metrics["baselines"] = linear_baselines(
+            _noised_and_repeated(encode_dataset(data_raw, BASELINE_ENCODING)[0], cfg),
+            seed=cfg.seed)
+        metrics["baselines"]["input_encoding"] = BASELINE_ENCODING
         if optimizer is not None:
             from thermolearn.algorithms.ep_optimizer import MACS_PER_DEVICE, WORDS_PER_DEVICE
 
