@@ -116,3 +116,34 @@ def test_clip_width_and_the_unclipped_baseline_encoding() -> None:
     res = run_training(cfg, None, progress=False)
     assert res.metrics["input_encoding"]["n_std"] == 3.0
     assert res.metrics["baselines"]["input_encoding"] == "zscore"
+
+
+def test_cli_passes_the_input_clip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    """``--input-n-std`` reaches the run's TrainConfig (train) and the benchmark's ``extra``
+    (reference: the value given; red if either command drops the flag)."""
+    import thermolearn.experiments.ep_benchmark as eb
+    import thermolearn.experiments.ep_train as et
+    from thermolearn.cli import main
+
+    seen: dict = {}
+
+    class Stop(Exception):
+        pass
+
+    def stop_train(cfg, *a, **kw):  # noqa: ANN001, ANN002, ANN003
+        seen["train"] = cfg.input_n_std
+        raise Stop
+
+    def stop_bench(task, out, **kw):  # noqa: ANN001, ANN003
+        seen["bench"] = kw["extra"]["input_n_std"]
+        raise Stop
+
+    monkeypatch.setattr(et, "run_training", stop_train)
+    monkeypatch.setattr(eb, "run_benchmark", stop_bench)
+    for argv in (["train", "--task", "digits", "--input-n-std", "3", "--out",
+                  str(tmp_path / "t"), "--no-progress"],
+                 ["ep", "benchmark", "--task", "digits", "--input-n-std", "2.5", "--out",
+                  str(tmp_path / "b"), "--no-progress"]):
+        with pytest.raises(Stop):
+            main(argv)
+    assert seen == {"train": 3.0, "bench": 2.5}

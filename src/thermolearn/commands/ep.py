@@ -66,7 +66,10 @@ def register(subparsers: Any) -> None:
     b.add_argument("--n-train", type=int, default=None,
                    help="use only the first N training examples (task default: all)")
     b.add_argument("--input-encoding", default=None,
-                   help="unit or standardise (task default); choose it with --validation")
+                   help="unit or standardise (task default); choose it with --validation "
+                   "(the baselines always see unclipped standardised features)")
+    b.add_argument("--input-n-std", type=float, default=None, metavar="K",
+                   help="standardise: clip at +-K training standard deviations (task default)")
     b.add_argument("--validation", type=int, default=None, metavar="N",
                    help="model selection: hold out the last N training examples and report "
                    "on them instead of the test split")
@@ -103,7 +106,8 @@ def _benchmark(args: argparse.Namespace) -> int:
     from thermolearn.experiments.ep_benchmark import run_benchmark
 
     extra: dict[str, Any] = {}
-    for key in ("epochs", "n_train", "input_encoding", "validation", "device_model"):
+    for key in ("epochs", "n_train", "input_encoding", "input_n_std", "validation",
+                "device_model"):
         if getattr(args, key) is not None:
             extra[key] = getattr(args, key)
     if args.integration_time is not None:

@@ -45,6 +45,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
                    help="EP: averaging window T of every node read, s (default 1e-7); the "
                    "Johnson noise falls as 1/sqrt(T), the amplifiers' static energy grows as T")
+    p.add_argument("--input-n-std", type=float, default=None, metavar="K",
+                   help="standardised inputs: clip at +-K training standard deviations")
     p.add_argument("--validation", type=int, default=None, metavar="N",
                    help="model selection: hold out the last N training examples and report "
                    "on them instead of the test split")
@@ -130,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
     if circuit:
         overrides["circuit"] = circuit
     for key in ("epochs", "hidden", "batch_size", "lr", "levels", "n_train", "n_classes",
-                "validation"):
+                "validation", "input_n_std"):
         val = getattr(args, key)
         if val is not None:
             overrides[key] = tuple(val) if key == "hidden" else val
