@@ -52,6 +52,8 @@ def test_standardise_uses_training_statistics_only_and_stays_within_amplitude() 
 
 def test_defaults_standardise_digits_and_mnist1d_and_keep_xor_unit() -> None:
     assert default_config("mnist1d").input_encoding == "standardise"
+    assert default_config("mnist1d").input_n_std == 3.0  # session 7, validation split
+    assert default_config("digits").input_n_std == 2.0
     assert default_config("digits").input_encoding == "standardise"
     assert default_config("xor").input_encoding == "unit"
 

@@ -267,10 +267,18 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 # 41.6), tuned logistic regression 27.60 +- 2.04, paired +14.30 +- 1.29 points (issue 13 asks
 # >= +15: not met at the mean; 2 of 5 seeds at +15), tuned backprop 40-256-10 52.00 +- 1.88;
 # diodes off (seeds 0-2) 27.80 +- 2.03 %, paired on - off +13.9 +- 1.1; 35.08 J per seed.
-# The loader's +-2 sigma clip (datasets.mnist1d) costs logistic regression ~6 points: on
+# The loader's +-2 sigma clip (datasets.mnist1d) cost logistic regression ~6 points: on
 # unclipped standardised inputs it tests at 33.4 % (EP +8.5); docs/algorithms.md.
+# Session 7: the loader no longer clips (+-5 sigma window), the baselines see unclipped
+# standardised features, and the circuit encoding clips at +-3 sigma instead of +-2 (the
+# former pipeline clipped twice, at +-2 sigma globally and per feature). Validation split as
+# above, seeds 0 / 1, mean of the last 3 epochs: 47.4 / 50.8 % (training 69.6 / 66.5 %, largest
+# drop 0.815 of the disturb-free voltage) against 37.1 / 39.0 % of the former pipeline at
+# +-2 sigma; logistic regression (untuned, zscore) on the same validation splits 28.3 / 33.1 %.
+# Not measured: the new loader at +-2 sigma (the gain is the pipeline's, not n_std alone)
+# and wider clips; the test split at this default is not measured yet.
 _TASK_DEFAULTS["mnist1d"] = dict(
-    _TASK_DEFAULTS["digits"], hidden=(256,), lr_decay=0.95, optimizer="adam",
+    _TASK_DEFAULTS["digits"], hidden=(256,), lr_decay=0.95, optimizer="adam", input_n_std=3.0,
     lr=(2e-2, 2e-2), epochs=60,
     physics={**_TASK_DEFAULTS["digits"].get("physics", {}), "integration_time": 4e-7},
     circuit={**_TASK_DEFAULTS["digits"]["circuit"], "gain": 2.0, "loss": "cross_entropy",
