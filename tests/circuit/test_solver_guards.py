@@ -84,3 +84,16 @@ def test_linear_solver_batch_overflow_is_named() -> None:
         solver.solve([[1.0], [1e10]], ["a"])
     with pytest.raises(SolverError, match="batch row 0"):
         solver.solve([1e10])
+
+
+def test_residual_check_judges_a_zero_row_against_the_system_scale() -> None:
+    """CI on scipy 1.17 (session 7): a row with a zero right-hand side and a solution at
+    roundoff (residual 3e-21 against a row scale of 3e-21) read as relative residual 1 and
+    failed a correct 1T1R solve. Reference: A = diag(1, 1), b = (1, 0); z = (1, 1e-20) is
+    accepted (1e-20 against the system's scale 1), z = (1, 1e-3) still raises. Red without
+    the floor (RESIDUAL_FLOOR)."""
+    a = sp.csc_matrix(np.eye(2))
+    b = np.array([1.0, 0.0])
+    check_solution(_Comp(), np.array([1.0, 1e-20]), "test", a=a, rhs=b)
+    with pytest.raises(SolverError, match=r"numerically singular .* at 'y'"):
+        check_solution(_Comp(), np.array([1.0, 1e-3]), "test", a=a, rhs=b)

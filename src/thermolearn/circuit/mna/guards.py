@@ -22,6 +22,11 @@ __all__ = ["worst_index", "check_solution", "check_currents", "RESIDUAL_RTOL"]
 #: backward-stable LU reaches ~1e-16 times a growth factor; 1e-6 leaves ten orders of margin
 #: and still flags a numerically singular system, whose relative residual is of order 1.
 RESIDUAL_RTOL = 1e-6
+#: Smallest row scale, relative to the largest, that a row's residual is divided by: without
+#: it a row with a zero right-hand side and a solution at roundoff (residual 3e-21 against a
+#: row scale of 3e-21, a 1T1R crossbar's virtual-ground branch under scipy 1.17's SuperLU)
+#: reads as a relative residual of 1.
+RESIDUAL_FLOOR = 1e-12
 
 
 def worst_index(values: NDArray[np.float64]) -> int:
@@ -72,6 +77,10 @@ def check_solution(
     with np.errstate(all="ignore"):
         res = a @ z - rhs
         scale = abs(a) @ np.abs(z) + np.abs(rhs)
+        # a row whose own scale is ~0 (a zero right-hand side and a solution at roundoff, e.g.
+        # a TIA's virtual-ground branch) is judged against the system's largest row scale
+        floor = RESIDUAL_FLOOR * float(scale.max()) if scale.size else 0.0
+        scale = np.maximum(scale, floor)
         rel = np.abs(res) / np.where(scale > 0, scale, 1.0)
     if not np.all(np.isfinite(rel)) or (rel.size and float(np.max(rel)) > RESIDUAL_RTOL):
         row = worst_index(rel)
