@@ -91,10 +91,9 @@ def fit_encoding(x_train: NDArray[np.float64], kind: str = "unit",
     mean = xa.mean(axis=0)
     sd = xa.std(axis=0)
     # constant features (σ at rounding level of μ) carry no signal: scale 0 maps them to 0
-    k = 1.0 if kind == "zscore" else float(n_std)
-    scale = np.where(sd > 1e-12 * np.maximum(1.0, np.abs(mean)), k * sd, 0.0)
-    return InputEncoding(kind, mean=mean, scale=scale,
-                         n_std=None if kind == "zscore" else float(n_std))
+    clip = None if kind == "zscore" else float(n_std)
+    scale = np.where(sd > 1e-12 * np.maximum(1.0, np.abs(mean)), (clip or 1.0) * sd, 0.0)
+    return InputEncoding(kind, mean=mean, scale=scale, n_std=clip)
 
 
 def encode_dataset(data: Any, kind: str = "unit", n_std: float = 2.0) -> tuple[Any, InputEncoding]:

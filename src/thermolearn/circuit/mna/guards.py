@@ -24,8 +24,8 @@ __all__ = ["worst_index", "check_solution", "check_currents", "RESIDUAL_RTOL"]
 RESIDUAL_RTOL = 1e-6
 #: Smallest row scale, relative to the largest, that a row's residual is divided by: without
 #: it a row with a zero right-hand side and a solution at roundoff (residual 3e-21 against a
-#: row scale of 3e-21, a 1T1R crossbar's virtual-ground branch under scipy 1.17's SuperLU)
-#: reads as a relative residual of 1.
+#: row scale of 3e-21: a 1T1R crossbar's virtual-ground branch, seen with numpy 2.4.6 and
+#: scipy 1.17.1) reads as a relative residual of 1.
 RESIDUAL_FLOOR = 1e-12
 
 
