@@ -149,3 +149,33 @@ def test_cli_passes_the_input_clip(monkeypatch: pytest.MonkeyPatch, tmp_path) ->
         with pytest.raises(Stop):
             main(argv)
     assert seen == {"train": 3.0, "bench": 2.5}
+
+
+def test_benchmark_cli_no_diodes_is_the_linear_ablation(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path) -> None:  # noqa: ANN001
+    """``ep benchmark --no-diodes`` trains the circuit without its hidden diode pairs (the
+    issue-13 ablation); without the flag the task default keeps them (reference: the flag;
+    red if the flag is dropped or applied by default)."""
+    import thermolearn.experiments.ep_benchmark as eb
+    from thermolearn.cli import main
+    from thermolearn.experiments.ep_train import default_config
+
+    seen: list = []
+
+    class Stop(Exception):
+        pass
+
+    def stop_bench(task, out, **kw):  # noqa: ANN001, ANN003
+        seen.append(default_config(task, device=kw["device"], **kw["extra"]).circuit)
+        raise Stop
+
+    monkeypatch.setattr(eb, "run_benchmark", stop_bench)
+    for flag in (["--no-diodes"], []):
+        with pytest.raises(Stop):
+            main(["ep", "benchmark", "--task", "mnist1d", "--device", "ideal", *flag,
+                  "--out", str(tmp_path / "b"), "--no-progress"])
+    assert seen[0]["diodes"] is False
+    assert seen[1].get("diodes", True) is True
+    # the rest of the task's circuit defaults survive the override
+    assert {k: v for k, v in seen[0].items() if k != "diodes"} == {
+        k: v for k, v in seen[1].items() if k != "diodes"}

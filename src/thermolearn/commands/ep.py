@@ -63,6 +63,9 @@ def register(subparsers: Any) -> None:
                    help="what EP's nudge descends: squared or cross_entropy (task default)")
     b.add_argument("--ce-kappa", type=float, default=None, metavar="VOLTS",
                    help="largest cross-entropy target displacement kappa, V")
+    b.add_argument("--no-diodes", action="store_true",
+                   help="ablation: the hidden diode pairs removed, so the circuit is linear "
+                   "(the baselines are unchanged)")
     b.add_argument("--n-train", type=int, default=None,
                    help="use only the first N training examples (task default: all)")
     b.add_argument("--input-encoding", default=None,
@@ -114,6 +117,8 @@ def _benchmark(args: argparse.Namespace) -> int:
         extra["physics"] = {"integration_time": args.integration_time}
     circuit = {k: v for k, v in (("loss", args.loss), ("ce_kappa", args.ce_kappa))
                if v is not None}
+    if args.no_diodes:
+        circuit["diodes"] = False
     if circuit:
         extra["circuit"] = circuit
     if args.device == "memristor":
