@@ -126,6 +126,9 @@ def test_benchmark_cache_key_follows_the_task_defaults(monkeypatch: pytest.Monke
             eb.run_benchmark("xor", tmp_path, seeds=1, device="ideal", progress=False)
     assert point_key(seen[0][0]) != point_key(seen[1][0])
     assert seen[0][0]["config"]["epochs"] == 3 and seen[1][0]["config"]["epochs"] == 4
+    from thermolearn.datasets import DATA_VERSIONS
+
+    assert seen[0][0]["data_version"] == DATA_VERSIONS["xor"]
 
 
 def test_baselines_see_the_same_examples_standardised_without_the_circuit_clip() -> None:
@@ -153,3 +156,63 @@ def test_baselines_see_the_same_examples_standardised_without_the_circuit_clip()
     val = _baseline_data(cfg, 300)
     assert len(val.y_test) == 300
     np.testing.assert_allclose(val.x_train.mean(axis=0)[ok], 0.0, atol=1e-12)
+
+
+def test_validation_benchmark_scores_the_linear_baselines_on_the_held_out_tail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of session 7: with ``validation`` EP and backprop report on the held-out tail of
+    the training split, but ridge / logistic / 1-NN were fitted on the whole training split
+    and scored on the test split. Reference: digits seed 0, validation 300: the linear
+    baselines' test labels are the last 300 training labels and they are fitted on the rest
+    (red with ``_baseline_data(cfg, None)``)."""
+    import thermolearn.algorithms.baselines as bl
+    import thermolearn.experiments.ep_train as et
+    from thermolearn.datasets import load
+
+    class Stop(Exception):
+        pass
+
+    seen = {}
+
+    def fake_training(cfg, *a, **kw):  # noqa: ANN001, ANN002, ANN003
+        return type("R", (), {"metrics": {}})()
+
+    def capture(data, seed):  # noqa: ANN001
+        seen["data"] = data
+        raise Stop
+
+    monkeypatch.setattr(et, "run_training", fake_training)
+    monkeypatch.setattr(bl, "linear_baselines", capture)
+    from thermolearn.experiments.ep_benchmark import baseline_point
+
+    with pytest.raises(Stop):
+        baseline_point({"task": "digits", "device": "ideal", "seed": 0,
+                        "extra": {"validation": 300}, "lr_grid": [0.3], "max_epochs": 1})
+    raw = load("digits", seed=0)
+    d = seen["data"]
+    assert np.array_equal(d.y_test, raw.y_train[-300:])
+    assert len(d.y_train) == len(raw.y_train) - 300
+
+
+def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of session 7: the baseline rows were keyed on {task, seed, extra, grids} only,
+    so a changed hidden width or a changed loader silently reused them, and the EP key missed
+    the loader too. Reference: :func:`thermolearn.sweeps.point_key`; the keys must differ when
+    the task's hidden default or its ``DATA_VERSIONS`` entry changes, and every task has an
+    entry."""
+    import thermolearn.datasets as datasets
+    from thermolearn.experiments import ep_train
+    from thermolearn.experiments.ep_benchmark import baseline_points
+    from thermolearn.sweeps import point_key
+
+    assert set(datasets.DATA_VERSIONS) == set(datasets.TASKS)
+    keys = [point_key(baseline_points("xor", 1, "ideal", None)[0])]
+    monkeypatch.setitem(ep_train._TASK_DEFAULTS, "xor",
+                        dict(ep_train._TASK_DEFAULTS["xor"], hidden=(7,)))
+    keys.append(point_key(baseline_points("xor", 1, "ideal", None)[0]))
+    monkeypatch.setitem(datasets.DATA_VERSIONS, "xor", 99)
+    keys.append(point_key(baseline_points("xor", 1, "ideal", None)[0]))
+    assert len(set(keys)) == 3

@@ -90,7 +90,7 @@ def test_bipolar_dac_keeps_the_sign_of_standardised_inputs() -> None:
         assert phys.dac_bipolar is want
 
 
-def test_clip_width_and_the_unclipped_baseline_encoding() -> None:
+def test_clip_width_and_the_unclipped_baseline_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reference: z = clip((x - μ) / (k σ), -1, 1) by hand (1e-12) for k = 3, and the
     unclipped (x - μ) / σ of ``"zscore"``; the EP circuit refuses ``"zscore"`` (unbounded
     sources) with a ParameterError naming the parameter, backprop accepts it, and
@@ -115,9 +115,29 @@ def test_clip_width_and_the_unclipped_baseline_encoding() -> None:
     cfg = default_config("digits", n_train=60, hidden=(8,), epochs=1, batch_size=20,
                          device="ideal", input_n_std=3.0,
                          physics={"settling_time": SMALL_NET_SETTLING})
+    import thermolearn.experiments.ep_train as et
+    from thermolearn.datasets import load
+
+    fitted = {}
+    real = et.linear_baselines
+
+    def spy(d, **kw):  # noqa: ANN001, ANN003
+        fitted["data"] = d
+        return real(d, **kw)
+
+    monkeypatch.setattr(et, "linear_baselines", spy)
     res = run_training(cfg, None, progress=False)
     assert res.metrics["input_encoding"]["n_std"] == 3.0
     assert res.metrics["baselines"]["input_encoding"] == "zscore"
+    # what the run's baselines were fitted on: the same 60 examples, (x - mu) / sd unclipped
+    # (review of session 7: the label alone passed a mutant feeding them EP's clipped inputs)
+    raw = load("digits", seed=cfg.seed)
+    xr = raw.x_train[:60]
+    mu, sd = xr.mean(axis=0), xr.std(axis=0)
+    ok = sd > 0
+    np.testing.assert_allclose(fitted["data"].x_test[:, ok], (raw.x_test[:, ok] - mu[ok]) / sd[ok],
+                               rtol=0, atol=1e-12)
+    assert np.max(np.abs(fitted["data"].x_test)) > 1.0
 
 
 def test_cli_passes_the_input_clip(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001

@@ -44,7 +44,8 @@ def _ideal_net(sizes: tuple[int, ...] = (40, 128, 10), **circuit: object) -> tup
 
     cfg = default_config("mnist1d", device="ideal", hidden=sizes[1:-1],
                          circuit={**_SGD_CIRCUIT, **circuit}, **_SGD_POINT)
-    data, _ = encode_dataset(mnist1d(seed=0, num_samples=1000), cfg.input_encoding)
+    data, _ = encode_dataset(mnist1d(seed=0, num_samples=1000), cfg.input_encoding,
+                             n_std=cfg.input_n_std)
     rng_init = np.random.default_rng(np.random.SeedSequence(0).spawn(3)[0])
     built, _, _ = build_ep_network(cfg, sizes, rng_init)
     net = EPCircuit(replace(built.params, tol=1e-12, max_sweeps=20000),

@@ -95,5 +95,19 @@ def test_residual_check_judges_a_zero_row_against_the_system_scale() -> None:
     a = sp.csc_matrix(np.eye(2))
     b = np.array([1.0, 0.0])
     check_solution(_Comp(), np.array([1.0, 1e-20]), "test", a=a, rhs=b)
-    with pytest.raises(SolverError, match=r"numerically singular .* at 'y'"):
-        check_solution(_Comp(), np.array([1.0, 1e-3]), "test", a=a, rhs=b)
+    for bad in (1e-3, 1e-17):  # 1e-17 is 1e-5 of the floor: red if the floor is >= 1e-11
+        with pytest.raises(SolverError, match=r"numerically singular .* at 'y'"):
+            check_solution(_Comp(), np.array([1.0, bad]), "test", a=a, rhs=b)
+
+
+def test_residual_floor_still_checks_a_row_of_vanishing_conductances() -> None:
+    """Reviewer's case (session 8): A = diag(1e3, 1e-15), b = (1e3, 1e-15), exact z = (1, 1).
+    z = (1, 0) and (1, -1) are 100 % wrong in the second unknown and must raise; a floor taken
+    from the system's largest row (2e3 x 1e-12 = 2e-9 against a residual of 1e-15) accepted
+    both. The exact solution with roundoff (1, 1 + 1e-15) is accepted."""
+    a = sp.csc_matrix(np.diag([1e3, 1e-15]))
+    b = np.array([1e3, 1e-15])
+    check_solution(_Comp(), np.array([1.0, 1.0 + 1e-15]), "test", a=a, rhs=b)
+    for bad in (0.0, -1.0):
+        with pytest.raises(SolverError, match=r"numerically singular .* at 'y'"):
+            check_solution(_Comp(), np.array([1.0, bad]), "test", a=a, rhs=b)

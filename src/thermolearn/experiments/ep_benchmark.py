@@ -139,7 +139,8 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
     if cfg.validation:
         bp = run_training(default_config(task, seed=seed, algorithm="backprop",
                                          epochs=cfg.epochs, **bp_kw), progress=False).metrics
-        lin: dict[str, Any] = linear_baselines(_baseline_data(cfg, None), seed=seed)
+        # the reported split is the held-out tail of the training split, for these too
+        lin: dict[str, Any] = linear_baselines(_baseline_data(cfg, cfg.validation), seed=seed)
         bp_sel = None
     else:
         n_full = cfg.n_train or len(_baseline_data(cfg, None).y_train)
@@ -185,16 +186,23 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
 def baseline_points(task: str, seeds: int, device: str,
                     extra: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Return the sweep points of :func:`baseline_point` for seeds 0 .. ``seeds`` - 1."""
+    from dataclasses import asdict
+
     from thermolearn.algorithms.baselines import (
         BACKPROP_LR_GRID,
         LOGISTIC_C_GRID,
         RIDGE_ALPHA_GRID,
     )
+    from thermolearn.datasets import DATA_VERSIONS
     from thermolearn.experiments.ep_train import default_config
 
     # backprop may train up to twice EP's epochs; the count is chosen on validation
     max_epochs = 2 * default_config(task, device=device, **(extra or {})).epochs
+    # the resolved configuration and the loader's version are in the key: a changed task
+    # default (hidden width, epochs) or dataset must not reuse a cached baseline row
     return [{"version": BASELINE_VERSION, "task": task, "device": device, "seed": s,
+             "data_version": DATA_VERSIONS[task],
+             "config": asdict(default_config(task, seed=s, device=device, **(extra or {}))),
              "extra": extra or {}, "lr_grid": list(BACKPROP_LR_GRID), "max_epochs": max_epochs,
              # in the key only (tuned_linear_baselines uses these grids): a new grid re-tunes
              "ridge_alpha_grid": list(RIDGE_ALPHA_GRID), "logistic_c_grid": list(LOGISTIC_C_GRID)}
@@ -220,12 +228,14 @@ def run_benchmark(
     out.mkdir(parents=True, exist_ok=True)
     from dataclasses import asdict
 
+    from thermolearn.datasets import DATA_VERSIONS
     from thermolearn.experiments.ep_train import default_config
 
-    # the resolved configuration is part of each point's cache key: a changed task default
-    # (e.g. MNIST-1D's width, epochs or integration time) must not reuse a cached row
+    # the resolved configuration and the loader's version are part of each point's cache key:
+    # a changed task default (e.g. MNIST-1D's width, epochs or integration time) or dataset
+    # must not reuse a cached row
     pts = [{"version": BENCHMARK_VERSION, "task": task, "device": device, "seed": s,
-            "extra": extra or {},
+            "data_version": DATA_VERSIONS[task], "extra": extra or {},
             "config": asdict(default_config(task, seed=s, device=device, **(extra or {})))}
            for s in range(seeds)]
     t0 = time.perf_counter()

@@ -22,10 +22,12 @@ __all__ = ["worst_index", "check_solution", "check_currents", "RESIDUAL_RTOL"]
 #: backward-stable LU reaches ~1e-16 times a growth factor; 1e-6 leaves ten orders of margin
 #: and still flags a numerically singular system, whose relative residual is of order 1.
 RESIDUAL_RTOL = 1e-6
-#: Smallest row scale, relative to the largest, that a row's residual is divided by: without
-#: it a row with a zero right-hand side and a solution at roundoff (residual 3e-21 against a
-#: row scale of 3e-21: a 1T1R crossbar's virtual-ground branch, seen with numpy 2.4.6 and
-#: scipy 1.17.1) reads as a relative residual of 1.
+#: Smallest scale a row's residual is divided by, as a fraction of |a_i|_1 * max|z| (what
+#: roundoff in z can put into row i): without it a row with a zero right-hand side and a
+#: solution at roundoff (residual 3e-21 against a row scale of 3e-21: a 1T1R crossbar's
+#: virtual-ground branch, seen with numpy 2.4.6 and scipy 1.17.1) reads as a relative residual
+#: of 1. The floor is per row, so a row of vanishing conductances is still judged on its own
+#: coefficients, not against the system's largest row.
 RESIDUAL_FLOOR = 1e-12
 
 
@@ -76,10 +78,14 @@ def check_solution(
         return
     with np.errstate(all="ignore"):
         res = a @ z - rhs
-        scale = abs(a) @ np.abs(z) + np.abs(rhs)
+        absa = abs(a)
+        scale = absa @ np.abs(z) + np.abs(rhs)
         # a row whose own scale is ~0 (a zero right-hand side and a solution at roundoff, e.g.
-        # a TIA's virtual-ground branch) is judged against the system's largest row scale
-        floor = RESIDUAL_FLOOR * float(scale.max()) if scale.size else 0.0
+        # a TIA's virtual-ground branch) is judged against what roundoff in z can put in that
+        # row, |a_i|_1 * |z|_inf (normwise backward error), not against other rows: a row of
+        # vanishing conductances must still be checked on its own scale
+        zmax = float(np.max(np.abs(z))) if z.size else 0.0
+        floor = RESIDUAL_FLOOR * np.asarray(absa @ np.ones(absa.shape[1])).ravel() * zmax
         scale = np.maximum(scale, floor)
         rel = np.abs(res) / np.where(scale > 0, scale, 1.0)
     if not np.all(np.isfinite(rel)) or (rel.size and float(np.max(rel)) > RESIDUAL_RTOL):
