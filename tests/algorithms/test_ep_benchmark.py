@@ -186,13 +186,16 @@ def test_validation_benchmark_scores_the_linear_baselines_on_the_held_out_tail(
     monkeypatch.setattr(bl, "linear_baselines", capture)
     from thermolearn.experiments.ep_benchmark import baseline_point
 
-    with pytest.raises(Stop):
-        baseline_point({"task": "digits", "device": "ideal", "seed": 0,
-                        "extra": {"validation": 300}, "lr_grid": [0.3], "max_epochs": 1})
     raw = load("digits", seed=0)
-    d = seen["data"]
-    assert np.array_equal(d.y_test, raw.y_train[-300:])
-    assert len(d.y_train) == len(raw.y_train) - 300
+    # n_train counts the training rows left after the hold-out, as in run_training
+    for n_train, n_fit in ((None, len(raw.y_train) - 300), (100, 100)):
+        with pytest.raises(Stop):
+            baseline_point({"task": "digits", "device": "ideal", "seed": 0,
+                            "extra": {"validation": 300, "n_train": n_train},
+                            "lr_grid": [0.3], "max_epochs": 1})
+        d = seen["data"]
+        assert np.array_equal(d.y_test, raw.y_train[-300:])
+        assert np.array_equal(d.y_train, raw.y_train[:n_fit])
 
 
 def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(

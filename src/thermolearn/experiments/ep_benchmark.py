@@ -91,13 +91,18 @@ def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
     the circuit's clip to its source range is a hardware constraint, and imposing it on a
     software classifier would handicap the baseline.
 
-    With ``n_validation`` the task's test split is the last ``n_validation`` examples of the
-    training split.
+    Without ``n_validation``: the split ``cfg``'s own run reports on, built as
+    ``run_training`` builds it (``cfg.validation``'s tail held out when set, then the first
+    ``cfg.n_train``). With ``n_validation`` (the baselines' model selection, no
+    ``cfg.validation``) the test split is the last ``n_validation`` examples of the training
+    split and ``n_train`` counts them, as in the backprop selection runs.
     """
     from thermolearn.algorithms.ep_inputs import BASELINE_ENCODING, encode_dataset
     from thermolearn.datasets import load
 
     data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
+    if cfg.validation:
+        data = data.holdout(cfg.validation)
     n_train = cfg.n_train
     if n_validation:
         data = data.holdout(n_validation)
@@ -140,7 +145,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         bp = run_training(default_config(task, seed=seed, algorithm="backprop",
                                          epochs=cfg.epochs, **bp_kw), progress=False).metrics
         # the reported split is the held-out tail of the training split, for these too
-        lin: dict[str, Any] = linear_baselines(_baseline_data(cfg, cfg.validation), seed=seed)
+        lin: dict[str, Any] = linear_baselines(_baseline_data(cfg, None), seed=seed)
         bp_sel = None
     else:
         n_full = cfg.n_train or len(_baseline_data(cfg, None).y_train)
