@@ -38,14 +38,14 @@ test: venv ngspice
 	@echo "== architecture: lint-imports (layers contract in pyproject.toml, docs/architecture.md)"
 	$(VENV)/bin/lint-imports
 	@echo "== tests: pytest (default suite; slow physics runs are in make test-all)"
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto
 	@echo "== docs: mkdocs build --strict into $(DOCS_SITE) (runs every example)"
 	$(VENV)/bin/mkdocs build --strict -d $(DOCS_SITE)
 	@echo "== docs: checks of the built site"
 	THERMOLEARN_SITE_DIR=$(DOCS_SITE) $(PY) -m pytest -q -p no:cacheprovider -m docs tests/test_docs.py
 
 test-all: venv ngspice
-	$(PY) -m pytest -q -m "slow or not slow or docs"
+	$(PY) -m pytest -q -m "slow or not slow or docs" -n auto
 
 bench: venv ngspice
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

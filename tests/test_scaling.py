@@ -108,7 +108,7 @@ def test_quick_study_local_and_dask_agree(tmp_path: Path, capsys: pytest.Capture
     assert ("NOT constant" in conf["statement"]) == (not conf["energy_per_sample_constant"])
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   protocol="tcp", host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:  # free port (xdist)
         remote = run_scaling_study(ScalingConfig.quick(), tmp_path / "dask",
                                    scheduler=cluster.scheduler_address, progress=False)
     strip = [{k: v for k, v in r.items() if k != "seconds"} for r in local["points"]]

@@ -120,7 +120,7 @@ def test_dask_local_cluster_gives_same_results(tmp_path: Path) -> None:
     local = run_sweep(synthetic_point, pts, tmp_path / "local", max_workers=2, progress=False)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   protocol="tcp", host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:  # free port (xdist)
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         remote = run_sweep(synthetic_point, pts, tmp_path / "dask",
                            scheduler=cluster.scheduler_address, progress=False)
