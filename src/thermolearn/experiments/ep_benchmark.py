@@ -97,19 +97,15 @@ def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
     ``cfg.validation``) the test split is the last ``n_validation`` examples of the training
     split and ``n_train`` counts them, as in the backprop selection runs.
     """
-    from thermolearn.algorithms.ep_inputs import BASELINE_ENCODING, encode_dataset
-    from thermolearn.datasets import load
+    from dataclasses import replace
 
-    data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
-    if cfg.validation:
-        data = data.holdout(cfg.validation)
-    n_train = cfg.n_train
+    from thermolearn.algorithms.ep_inputs import BASELINE_ENCODING, encode_dataset
+    from thermolearn.experiments.ep_train import training_split
+
     if n_validation:
-        data = data.holdout(n_validation)
-        n_train = None if n_train is None else n_train - n_validation
-    if n_train is not None or cfg.n_classes is not None:
-        data = data.subset(n_train=n_train, n_classes=cfg.n_classes)
-    return encode_dataset(data, BASELINE_ENCODING)[0]
+        cfg = replace(cfg, validation=n_validation,
+                      n_train=None if cfg.n_train is None else cfg.n_train - n_validation)
+    return encode_dataset(training_split(cfg), BASELINE_ENCODING)[0]
 
 
 def baseline_point(point: dict[str, Any]) -> dict[str, Any]:

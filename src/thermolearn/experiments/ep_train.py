@@ -51,7 +51,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,6 +80,9 @@ from thermolearn.information import distinct_first
 from thermolearn.numerics import softmax
 from thermolearn.physics import T_ROOM
 from thermolearn.validation import check_choice, check_int, check_positive, check_range
+
+if TYPE_CHECKING:
+    from thermolearn.datasets import Dataset
 
 ALGORITHMS = ("ep", "backprop")
 DEVICES = ("ideal", "memristor", "softbounds")
@@ -276,10 +279,8 @@ _TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 # drop 0.815 of the disturb-free voltage) against 37.1 / 39.0 % of the former pipeline at
 # +-2 sigma; logistic regression (untuned, zscore) on the same validation splits 28.3 / 33.1 %.
 # Not measured: the new loader at +-2 sigma (the gain is the pipeline's, not n_std alone)
-# and wider clips. Session 8, test split at this default (thermolearn ep benchmark --task
-# mnist1d --seeds 5 --workers 2 --device ideal): EP 52.08 +- 1.19 % (95 % CI; per seed 50.9,
-# 51.7, 52.4, 53.5, 51.9), tuned logistic regression (zscore) 33.42 +- 1.65, paired +18.66 +-
-# 0.81 points (every seed > +15), tuned backprop 62.58 +- 1.95, 1-NN 55.82 +- 1.39; 35.07 J.
+# and wider clips. The test split at this default (session 8):
+# benchmarks/results/mnist1d_ideal_5seeds_session8.json, summarised in docs/algorithms.md.
 _TASK_DEFAULTS["mnist1d"] = dict(
     _TASK_DEFAULTS["digits"], hidden=(256,), lr_decay=0.95, optimizer="adam", input_n_std=3.0,
     lr=(2e-2, 2e-2), epochs=60,
@@ -858,6 +859,23 @@ def _calibrate_diodes(
     return cal, phys
 
 
+def training_split(cfg: TrainConfig) -> Dataset:
+    """Return the raw (unencoded) split a run of ``cfg`` trains and reports on.
+
+    The task's split; with ``cfg.validation`` its training split's last ``validation``
+    examples play the test split (model selection); then the first ``cfg.n_train`` training
+    examples and the first ``cfg.n_classes`` classes.
+    """
+    from thermolearn.datasets import load
+
+    data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
+    if cfg.validation:
+        data = data.holdout(cfg.validation)
+    if cfg.n_train is not None or cfg.n_classes is not None:
+        data = data.subset(n_train=cfg.n_train, n_classes=cfg.n_classes)
+    return data
+
+
 def run_training(
     cfg: TrainConfig,
     out_dir: str | Path | None = None,
@@ -939,7 +957,6 @@ def _train(
         physical_gradients,
         window_time_constant,
     )
-    from thermolearn.datasets import load
 
     if not isinstance(cfg, TrainConfig):
         raise ParameterError(f"run_training needs a TrainConfig; got {type(cfg).__name__}.")
@@ -947,12 +964,7 @@ def _train(
     if resume and out is None:
         raise ParameterError("run_training(resume=True) needs an out_dir with a checkpoint.")
     t_start = time.perf_counter()
-    data = load(cfg.task, seed=cfg.seed, path=cfg.data_path)
-    if cfg.validation:
-        # model selection: a held-out part of the training split plays the test split
-        data = data.holdout(cfg.validation)
-    if cfg.n_train is not None or cfg.n_classes is not None:
-        data = data.subset(n_train=cfg.n_train, n_classes=cfg.n_classes)
+    data = training_split(cfg)
     n_seen = len(np.unique(data.y_train))
     if n_seen < 2:
         raise ParameterError(
@@ -1506,6 +1518,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "run_training",
+    "training_split",
     "default_config",
     "ALGORITHMS",
     "SOLVERS",

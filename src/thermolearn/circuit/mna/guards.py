@@ -85,7 +85,7 @@ def check_solution(
         # row, |a_i|_1 * |z|_inf (normwise backward error), not against other rows: a row of
         # vanishing conductances must still be checked on its own scale
         zmax = float(np.max(np.abs(z))) if z.size else 0.0
-        floor = RESIDUAL_FLOOR * np.asarray(absa @ np.ones(absa.shape[1])).ravel() * zmax
+        floor = RESIDUAL_FLOOR * np.asarray(absa.sum(axis=1)).ravel() * zmax
         scale = np.maximum(scale, floor)
         rel = np.abs(res) / np.where(scale > 0, scale, 1.0)
     if not np.all(np.isfinite(rel)) or (rel.size and float(np.max(rel)) > RESIDUAL_RTOL):
