@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from thermolearn.circuit.spice import runner as ngspice
+from thermolearn.sweeps import blas_threads_per_worker, limit_blas_threads
+
+# Under pytest-xdist each worker takes its share of the cores for BLAS (and passes the cap to
+# the processes it starts): workers that each run a thread per core spin on each other's cores
+# and slow dense linear algebra by orders of magnitude (benchmarks/bench_blas_threads.py).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    limit_blas_threads(blas_threads_per_worker(_workers))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -15,7 +15,13 @@ from typing import Any
 
 import pytest
 
-from thermolearn.sweeps import SweepError, cached_results, point_key, run_sweep
+from thermolearn.sweeps import (
+    SweepError,
+    blas_threads_per_worker,
+    cached_results,
+    point_key,
+    run_sweep,
+)
 
 
 def _mark_call(point: dict[str, Any]) -> None:
@@ -45,6 +51,15 @@ def flaky_point(point: dict[str, Any]) -> dict[str, Any]:
     return _compute(point)
 
 
+def blas_point(point: dict[str, Any]) -> dict[str, Any]:
+    """The BLAS thread counts and thread variables a pool worker runs with."""
+    import numpy  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    return {"threads": sorted({p["num_threads"] for p in threadpool_info()}),
+            "env": os.environ.get("OPENBLAS_NUM_THREADS")}
+
+
 def _calls(d: Path) -> list[int]:
     return sorted(int(p.name.split("-")[0]) for p in d.iterdir()) if d.exists() else []
 
@@ -58,6 +73,26 @@ def test_point_key_is_stable_and_order_free() -> None:
     assert a == point_key({"seed": 1, "levels": None, "n_train": 100})
     assert a != point_key({"n_train": 100, "seed": 2, "levels": None})
     assert len(a) == 24
+
+
+def test_blas_threads_per_worker_shares_the_cores() -> None:
+    # reference: cpus // workers, at least one (a worker that oversubscribes spins)
+    assert blas_threads_per_worker(2, cpus=2) == 1
+    assert blas_threads_per_worker(1, cpus=8) == 8
+    assert blas_threads_per_worker(3, cpus=8) == 2
+    assert blas_threads_per_worker(16, cpus=2) == 1
+
+
+def test_pool_workers_run_their_share_of_blas_threads(tmp_path: Path) -> None:
+    # every worker of a 2-process pool caps its BLAS (numpy's and scipy's OpenBLAS) at
+    # cpus // 2 and hands the cap to the processes it starts; the parent keeps its own
+    # (benchmarks/bench_blas_threads.py: two uncapped EP runs on 2 cores take 5.6x longer)
+    pts = [{"x": i, "tag": "blas"} for i in range(2)]
+    res = run_sweep(blas_point, pts, tmp_path / "cache", max_workers=2, progress=False)
+    want = blas_threads_per_worker(2)
+    for r in res:
+        assert r["threads"] == [want]
+        assert r["env"] == str(want)
 
 
 def test_local_pool_results_order_and_cache(tmp_path: Path) -> None:

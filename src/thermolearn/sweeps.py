@@ -22,6 +22,10 @@ Notes
   name (:class:`~thermolearn.errors.CheckpointWarning`), set aside as ``<file>.damaged`` and its
   point recomputed, so a damaged cache never yields a silently wrong result. Cache files of
   earlier versions (no checksum) are used when their point matches.
+* Each pool worker caps its BLAS threads at its share of the cores
+  (:func:`limit_blas_threads`, ``cpus // workers``): spinning OpenBLAS threads of several
+  processes on too few cores slow dense linear algebra by orders of magnitude. Dask workers
+  are the cluster's to configure (``OPENBLAS_NUM_THREADS`` in the worker's environment).
 * The key hashes the point's parameters only: use one ``cache_dir`` per sweep function, and
   put a version field in the points when the meaning of a result changes.
 """
@@ -41,7 +45,11 @@ from thermolearn.checkpoints import atomic_write_text, json_digest
 from thermolearn.errors import CheckpointWarning, ParameterError, ThermolearnError
 from thermolearn.validation import check_int
 
-__all__ = ["SweepError", "point_key", "cached_results", "run_sweep"]
+__all__ = [
+    "SweepError", "blas_threads_per_worker", "cached_results", "limit_blas_threads",
+    "point_key",
+    "run_sweep",
+]
 
 
 class SweepError(ThermolearnError):
@@ -139,6 +147,40 @@ def cached_results(points: Sequence[Mapping[str, Any]], cache_dir: str | Path) -
 
 def _call(func: Callable[[dict[str, Any]], Any], point: dict[str, Any]) -> Any:
     return func(point)
+
+
+#: Environment variables that set the thread count of the BLAS/OpenMP libraries at load time.
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def blas_threads_per_worker(workers: int, cpus: int | None = None) -> int:
+    """BLAS threads each of ``workers`` processes may use so that they do not oversubscribe.
+
+    ``cpus // workers``, at least 1 (``cpus`` defaults to the CPUs this process may run on).
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, int(cpus or 1) // max(1, int(workers)))
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Cap this process's BLAS/OpenMP thread pools at ``threads`` (now and for later loads).
+
+    OpenBLAS's threads spin while they wait: two processes that each run as many BLAS threads
+    as there are cores make a small dense eigen-decomposition (n = 266, the EP settling
+    check) ~200x slower than one thread does (benchmarks/bench_blas_threads.py). Sets the
+    libraries' environment variables (read by a library loaded later, and inherited by
+    child processes) and, through threadpoolctl, the pools of the libraries already loaded.
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = check_int(threads, "threads", "limit_blas_threads", minimum=1)
+    for var in _THREAD_VARS:
+        os.environ[var] = str(n)
+    import numpy  # noqa: F401 - load numpy's and scipy's BLAS before capping them
+    import scipy.linalg  # noqa: F401
+
+    threadpool_limits(limits=n)
 
 
 def run_sweep(
@@ -252,7 +294,10 @@ def _run_pool(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx)
+    n = min(workers, len(todo))
+    # each worker gets its share of the cores for BLAS (oversubscribed OpenBLAS threads spin)
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=limit_blas_threads,
+                               initargs=(blas_threads_per_worker(n),))
     try:
         futs = {pool.submit(_call, func, p): k for k, p in todo.items()}
         for fut in as_completed(futs):
