@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from thermolearn.experiments.ep_benchmark import run_benchmark
+from thermolearn.experiments.ep_benchmark import paired_sampling_bound, run_benchmark
 
 from .conftest import SMALL_NET_SETTLING
 
@@ -34,12 +34,50 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
     for k in ("backprop_mlp", "ridge", "logistic_regression", "nearest_neighbour"):
         want = sum(r["ep"] - r[k] for r in rows) / 2
         assert s["ep_minus"][k]["mean"] == pytest.approx(want, abs=1e-12)
+        bound = paired_sampling_bound([r["ep"] for r in rows], [r[k] for r in rows], [360, 360])
+        assert s["ep_minus"][k]["test_sampling_bound"]["se_bound"] == bound["se_bound"]
+        assert s["ep_minus"][k]["conservative_ci95_half_width"] >= max(
+            bound["ci95_half_width"], s["ep_minus"][k]["ci95_half_width"])
     assert s["split"] == "test" and all(r["n_test"] == 360 for r in rows)
     a = s["audit"]
     assert a["drop_over_disturb_free_max"] == max(r["drop_over_disturb_free_max"] for r in rows)
     assert 0 < a["drop_over_disturb_free_max"] < 1 and a["batches_above_disturb_free_voltage"] == 0
     assert a["adc_clipped_fraction_max"] == max(r["adc_clipped_fraction"] for r in rows)
     assert all(r["diode_calibration"] is None for r in rows)  # digits: its fixed diodes
+
+
+def test_paired_sampling_bound_closed_form_and_coverage() -> None:
+    """Reference: the closed form (q - d^2)/n with q = min(1, err_a + err_b, acc_a + acc_b),
+    to 1e-15; then Monte Carlo: pairs of classifiers with a known disagreement q, the bound's
+    SE is >= the SE of the paired mean over 4,000 test draws (it must hold for every q)."""
+    # EP 0.52 vs logistic 0.33, n = 1000: q <= acc sum 0.85 (not err sum 1.15, not 1)
+    b = paired_sampling_bound([0.52], [0.33], [1000])
+    assert b["se_bound"] == pytest.approx(np.sqrt((0.85 - 0.19**2) / 1000), rel=1e-12)
+    # high accuracies: q <= err sum (0.05 + 0.03)
+    b = paired_sampling_bound([0.95, 0.95], [0.97, 0.97], [360, 360])
+    want = np.sqrt(2 * (0.08 - 0.02**2) / 360) / 2
+    assert b["se_bound"] == pytest.approx(want, rel=1e-12)
+    assert b["ci95_half_width"] == pytest.approx(1.959963984540054 * want, rel=1e-12)
+    rng = np.random.default_rng(3)
+    n = 500
+    for acc_a, acc_b, q in ((0.52, 0.33, 0.2), (0.52, 0.33, 0.85), (0.9, 0.88, 0.06),
+                            (0.6, 0.6, 0.0)):
+        # joint outcomes: (a right, b wrong) p10, (a wrong, b right) p01 with p10 + p01 = q
+        d = acc_a - acc_b
+        p10, p01 = (q + d) / 2, (q - d) / 2
+        p11 = acc_a - p10
+        probs = np.array([p11, p10, p01, 1 - p11 - p10 - p01])
+        assert probs.min() >= -1e-12
+        draws = rng.multinomial(n, np.clip(probs, 0, None), size=4000)
+        diffs = (draws[:, 1] - draws[:, 2]) / n
+        bound = paired_sampling_bound([acc_a], [acc_b], [n])["se_bound"]
+        assert bound >= 0.97 * diffs.std()
+    # at the largest admissible disagreement the bound is attained (within MC error, 5 %)
+    q = 0.85
+    p10, p01 = (q + 0.19) / 2, (q - 0.19) / 2
+    draws = rng.multinomial(n, [0.52 - p10, p10, p01, 1 - 0.52 - p01], size=4000)
+    sd = ((draws[:, 1] - draws[:, 2]) / n).std()
+    assert paired_sampling_bound([0.52], [0.33], [n])["se_bound"] == pytest.approx(sd, rel=0.05)
 
 
 def test_benchmark_validation_split_is_held_out_of_training(tmp_path: Path) -> None:
@@ -219,3 +257,29 @@ def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
     monkeypatch.setitem(datasets.DATA_VERSIONS, "xor", 99)
     keys.append(point_key(baseline_points("xor", 1, "ideal", None)[0]))
     assert len(set(keys)) == 3
+
+
+@pytest.mark.parametrize("name", ["mnist1d_ideal_5seeds_session8.json",
+                                  "mnist1d_ideal_nodiodes_3seeds_session8.json"])
+def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
+    """Reference: the recorded per-seed rows of benchmarks/results (ngspice-free EP runs of
+    session 8). Every summary figure the docs quote (means, t intervals, paired differences,
+    the test-sampling bound) is recomputed from the rows, to 1e-12: a hand edit of a figure,
+    or a summary written by other code than the benchmark's, turns this red."""
+    import json
+
+    from thermolearn.experiments.ep_benchmark import mean_ci, paired_summary
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / name
+    d = json.loads(path.read_text())
+    rows = d["runs"]
+    for k, v in d["accuracy"].items():
+        want = mean_ci([r[k] for r in rows])
+        assert v["mean"] == pytest.approx(want["mean"], abs=1e-12)
+        assert v["ci95_half_width"] == pytest.approx(want["ci95_half_width"], abs=1e-12)
+    for k, v in d["ep_minus"].items():
+        want = paired_summary(rows, k)
+        for f in ("mean", "ci95_half_width", "conservative_ci95_half_width"):
+            assert v[f] == pytest.approx(want[f], abs=1e-12)
+        assert v["test_sampling_bound"]["se_bound"] == pytest.approx(
+            want["test_sampling_bound"]["se_bound"], abs=1e-12)

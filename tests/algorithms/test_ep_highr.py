@@ -97,8 +97,9 @@ def test_free_phase_invariance_holds_on_the_si_circuit(
 
 
 def test_cli_options_reach_the_run(monkeypatch, capsys) -> None:
-    """--device-model / --integration-time / --validation reach the EP configuration (train and
-    ep benchmark); --integration-time on the backprop baseline is refused (no circuit)."""
+    """--device-model / --integration-time / --validation / --adc-range-hidden /
+    --allow-adc-clipping reach the EP configuration (train and ep benchmark); the circuit
+    options on the backprop baseline are refused (no circuit)."""
     import thermolearn.experiments.ep_benchmark as bench
     import thermolearn.experiments.ep_train as ept
     from thermolearn.cli import main
@@ -129,6 +130,17 @@ def test_cli_options_reach_the_run(monkeypatch, capsys) -> None:
               "--integration-time", "2e-7", "--no-progress"])
     assert seen["extra"]["device_model"] == "vteam_highr"
     assert seen["extra"]["physics"] == {"integration_time": 2e-7}
+    # the ADC range and the clipping opt-in (audit) reach both commands
+    with pytest.raises(_Stop):
+        main(["ep", "benchmark", "--task", "mnist1d", "--adc-range-hidden", "0.6",
+              "--allow-adc-clipping", "--no-diodes", "--no-progress"])
+    assert seen["extra"]["physics"] == {"adc_range_hidden": 0.6, "allow_adc_clipping": True}
+    assert seen["extra"]["circuit"] == {"diodes": False}
+    with pytest.raises(_Stop):
+        main(["train", "--task", "digits", "--allow-adc-clipping", "--no-progress"])
+    assert seen["cfg"].physics["allow_adc_clipping"] is True
+    assert main(["train", "--algorithm", "backprop", "--allow-adc-clipping"]) != 0
+    assert "--allow-adc-clipping act only on --algorithm ep" in capsys.readouterr().err
     assert main(["train", "--algorithm", "backprop", "--integration-time", "2e-7"]) != 0
     assert "--integration-time act only on --algorithm ep" in capsys.readouterr().err
 

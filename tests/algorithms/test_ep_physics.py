@@ -368,6 +368,37 @@ def test_allowed_read_disturb_is_simulated_and_reported() -> None:
     assert a["read_disturb_max_dG_over_window_per_epoch"][0] > 0
 
 
+def _clip_run(r: float, allow: bool, epochs: int = 3) -> dict[str, Any]:
+    from thermolearn.experiments.ep_train import default_config, run_training
+
+    cfg = default_config("digits", n_train=64, hidden=(8,), epochs=epochs, device="ideal",
+                         physics={"settling_time": SMALL_NET_SETTLING, "adc_range_hidden": r,
+                                  "adc_input_range": r, "allow_adc_clipping": allow})
+    return run_training(cfg, progress=False).metrics["audit"]["adc"]
+
+
+def test_adc_clipping_in_training_is_refused_unless_allowed() -> None:
+    """Reference: the 1 % clip limit of the preflight, applied to every epoch's reads. At a
+    +-0.17 V hidden range (the ADC core matched, gain 1) the 64-8-10 digits net passes the
+    preflight and its first epoch, then the swing grows with the conductances and 2.3 % of
+    epoch 2's reads clip: the run stops naming the range and the opt-in. With
+    allow_adc_clipping it trains on, and every epoch's fraction is reported and counted.
+    At +-0.05 V the probe batch already clips (10 %): refused before training, naming the
+    opt-in."""
+    with pytest.raises(ParameterError, match="in training epoch 2 clip the ADC range .*"
+                       "adc_range_hidden.*allow_adc_clipping"):
+        _clip_run(0.17, allow=False)
+    a = _clip_run(0.17, allow=True)
+    per = a["clipped_fraction_per_epoch"]
+    assert len(per) == 3 and per[0] <= 0.01 < per[1]
+    assert a["clipping_breach_epochs"] == sum(f > 0.01 for f in per) >= 2
+    assert a["allow_adc_clipping"] is True and a["clip_limit"] == 0.01
+    with pytest.raises(ParameterError, match="on the probe batch before training clip the ADC"):
+        _clip_run(0.05, allow=False, epochs=1)
+    b = _clip_run(0.05, allow=True, epochs=1)
+    assert b["clipped_fraction_per_epoch"][0] > 0.1 and b["clipping_breach_epochs"] == 1
+
+
 def test_memristor_write_matches_crossbar_v2_programming() -> None:
     """One pulse on one VTEAM cell through CrossbarSynapses vs apply_pulse (V/2 scheme, ideal
     wires) on a copy of the array: same selected-cell state (rel 1e-3, sub-step integration)

@@ -21,7 +21,9 @@ raises :class:`~thermolearn.errors.ParameterError`, before any training work, wh
    would source more than ``amplifier_output_current`` is refused too;
 3. the integration window is not long against the node time constants
    (``integration_time < 10 τ_slow``): the averaged-noise law the readout uses would not hold;
-4. more than 1 % of the node reads clip the ADC range;
+4. more than 1 % of the node reads clip the ADC range (:data:`ADC_CLIP_LIMIT`), unless
+   ``allow_adc_clipping``; the same limit holds for the reads of every training epoch
+   (:meth:`Audit.epoch`: the swing grows as the conductances move), with the same opt-in;
 5. the learning signal |V(+β) − V(−β)| is below half an ADC step where the noise is also
    below half a step (no dither): the quantiser would erase the gradient;
 6. a nudge target lies outside the output ADC range ±``adc_range_output`` (the range of the
@@ -81,6 +83,23 @@ def disturb_free_limit(model: Any, phys: PhysicsParams, levels: int) -> Any:
     )
 
 
+#: Largest fraction of node reads that may clip the ADC range (preflight and every epoch).
+ADC_CLIP_LIMIT = 0.01
+
+
+def check_clipping(frac: float, phys: PhysicsParams, where: str) -> None:
+    """Raise the ParameterError of a clipped fraction ``frac`` above :data:`ADC_CLIP_LIMIT`."""
+    if frac > ADC_CLIP_LIMIT:
+        raise ParameterError(
+            f"EP readout: {100 * frac:.2g} % of the node reads{where} clip the ADC range "
+            f"(adc_range_hidden = {phys.adc_range_hidden} V at the amplified node, "
+            f"adc_range_output = {phys.adc_range_output} V; limit "
+            f"{100 * ADC_CLIP_LIMIT:g} %): a clipped read is not the node's voltage. Widen "
+            "'adc_range_hidden'/'adc_range_output', or opt in with allow_adc_clipping "
+            "(--allow-adc-clipping) to train on the clipped reads (reported per epoch)."
+        )
+
+
 class Audit:
     """Accumulates the audit figures of a run (see the module docstring)."""
 
@@ -94,6 +113,10 @@ class Audit:
         self.median_drop: dict[str, list[float]] = {}
         self.clipped = 0
         self.reads = 0
+        self._epoch_clipped = 0
+        self._epoch_reads = 0
+        self.clipped_per_epoch: list[float] = []
+        self.clipping_breaches = 0
         self.disturb_per_epoch: list[float] = []
         self._disturb = 0.0
         self.half_select_dx_per_epoch: list[float] = []
@@ -112,7 +135,8 @@ class Audit:
     _STATE = ("max_drop", "median_drop", "clipped", "reads", "disturb_per_epoch",
               "half_select_dx_per_epoch", "signal", "read_error", "timing", "violations",
               "supplied", "targets_clipped", "targets_count", "target_max_abs",
-              "settling_per_epoch", "settling_breaches")
+              "settling_per_epoch", "settling_breaches", "clipped_per_epoch",
+              "clipping_breaches")
 
     def state(self) -> dict[str, Any]:
         """JSON-ready accumulators (for checkpoints)."""
@@ -132,7 +156,10 @@ class Audit:
                 self.violations += 1
         self.clipped += int(info["clipped"])
         bsz = info["x"].shape[0]
-        self.reads += bsz * sum(info["reads"].values())
+        n = bsz * sum(info["reads"].values())
+        self.reads += n
+        self._epoch_clipped += int(info["clipped"])
+        self._epoch_reads += n
         self._disturb = max(self._disturb, disturb)
         self._half += half_select_dx
         self.signal.append(info["signal"])
@@ -152,11 +179,25 @@ class Audit:
                 self.median_drop[ph] = [float(np.median(np.abs(a))) for a in d]
 
     def epoch(self) -> None:
-        """Close an epoch: store its read disturb (max |ΔG| / window) and half-select Δx."""
+        """Close an epoch: store its read disturb, half-select Δx and ADC-clipped fraction.
+
+        Read disturb as max |ΔG| / window. More than :data:`ADC_CLIP_LIMIT` of the epoch's
+        reads clipped raises the ParameterError of :func:`check_clipping` unless
+        ``allow_adc_clipping`` (then the epoch is counted in ``clipping_breaches``).
+        """
         self.disturb_per_epoch.append(self._disturb)
         self.half_select_dx_per_epoch.append(self._half)
         self._disturb = 0.0
         self._half = 0.0
+        frac = self._epoch_clipped / max(self._epoch_reads, 1)
+        self.clipped_per_epoch.append(frac)
+        self._epoch_clipped = 0
+        self._epoch_reads = 0
+        if frac > ADC_CLIP_LIMIT:
+            if not self.phys.allow_adc_clipping:
+                check_clipping(frac, self.phys,
+                               f" in training epoch {len(self.clipped_per_epoch)}")
+            self.clipping_breaches += 1
 
     def recheck(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
                 solver: str = "layerwise") -> dict[str, Any]:
@@ -281,6 +322,10 @@ class Audit:
                 "read_error_rms_V": err,
                 "signal_over_lsb": [s / q for s, q in zip(sig, lsb, strict=False)],
                 "clipped_fraction": self.clipped / max(self.reads, 1),
+                "clipped_fraction_per_epoch": self.clipped_per_epoch,
+                "clip_limit": ADC_CLIP_LIMIT,
+                "allow_adc_clipping": phys.allow_adc_clipping,
+                "clipping_breach_epochs": self.clipping_breaches,
                 "energy_per_conversion_J": phys.adc_energy,
             },
         }
@@ -487,12 +532,8 @@ def preflight(
     # 4. ADC range
     n_reads = x.shape[0] * sum(info["reads"].values())
     frac = info["clipped"] / n_reads
-    if frac > 0.01:
-        raise ParameterError(
-            f"EP readout: {100 * frac:.2g} % of the node reads clip the ADC range "
-            f"(adc_range_hidden = {phys.adc_range_hidden} V at the amplified node, "
-            f"adc_range_output = {phys.adc_range_output} V; limit 1 %). Widen them."
-        )
+    if frac > ADC_CLIP_LIMIT and not phys.allow_adc_clipping:
+        check_clipping(frac, phys, " on the probe batch before training")
     # 6. nudge targets inside the output range (the target DAC's and the output reads')
     nudge = info["nudge"]
     if nudge["max_abs"] > phys.adc_range_output:

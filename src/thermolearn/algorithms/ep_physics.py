@@ -257,6 +257,13 @@ class PhysicsParams:
         The reads of those epochs are not corrected: they still assume settled nodes and the
         averaged-noise law. :func:`~thermolearn.algorithms.ep_audit.preflight` refuses a
         breach at the initial conductances either way.
+    allow_adc_clipping : bool
+        Let a run go on when more than 1 % of its node reads clip the ADC range, at the
+        preflight or in an epoch of training (the swing grows as the conductances move); the
+        clipped fraction of every epoch is reported (``audit`` -> ``adc`` ->
+        ``clipped_fraction_per_epoch``) and the epochs above 1 % are counted
+        (``clipping_breach_epochs``). Without it such a run stops with a ParameterError
+        naming ``adc_range_hidden`` / ``adc_range_output``.
     disturb_reads : float
         Number of reads in the disturb-free-voltage criterion (1e6).
     """
@@ -293,6 +300,7 @@ class PhysicsParams:
     amplifier_output_current: float = math.inf
     allow_read_disturb: bool = False
     allow_settling_breach: bool = False
+    allow_adc_clipping: bool = False
     disturb_reads: float = 1e6
 
     def __post_init__(self) -> None:

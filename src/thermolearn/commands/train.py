@@ -57,6 +57,10 @@ def register(subparsers: Any) -> None:
                    help="EP: continue a run whose settling or noise-averaging condition, "
                    "re-checked on the trained conductances after every epoch, breaks (the "
                    "breaching epochs are counted in the audit; the reads are not corrected)")
+    p.add_argument("--allow-adc-clipping", action="store_true",
+                   help="EP: continue a run in which more than 1 %% of the node reads clip the "
+                   "ADC range (before or during training); the clipped fraction of every "
+                   "epoch is reported in the audit")
     p.add_argument("--levels", type=int, default=None,
                    help="EP: programming levels (disturb criterion; softbounds levels; default 64)")
     p.add_argument("--pulse-policy", default=None,
@@ -95,6 +99,7 @@ def _run(args: argparse.Namespace) -> int:
                "--device-model": args.device_model, "--adc-bits": args.adc_bits,
                "--allow-read-disturb": args.allow_read_disturb or None,
                "--allow-settling-breach": args.allow_settling_breach or None,
+               "--allow-adc-clipping": args.allow_adc_clipping or None,
                "--integration-time": args.integration_time, "--loss": args.loss,
                "--ce-kappa": args.ce_kappa}
     if args.algorithm == "backprop":
@@ -123,6 +128,8 @@ def _run(args: argparse.Namespace) -> int:
         physics["allow_read_disturb"] = True
     if args.allow_settling_breach:
         physics["allow_settling_breach"] = True
+    if args.allow_adc_clipping:
+        physics["allow_adc_clipping"] = True
     if args.integration_time is not None:
         physics["integration_time"] = args.integration_time
     if physics:

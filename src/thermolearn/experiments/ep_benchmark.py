@@ -48,6 +48,45 @@ def mean_ci(values: list[float]) -> dict[str, Any]:
     return {"mean": m, "sd": sd, "ci95_half_width": half, "n": n, "values": values}
 
 
+def paired_sampling_bound(acc_a: list[float], acc_b: list[float],
+                          n_test: list[int]) -> dict[str, Any]:
+    """Upper bound on the test-sampling part of the error of a mean paired difference.
+
+    Per seed i the paired difference of two classifiers scored on the same n_i test examples
+    is the mean of D_j = [a right] − [b right] ∈ {−1, 0, 1}, so its variance is
+    (q_i − d_i²)/n_i, with d_i = acc_a − acc_b and q_i the fraction of examples on which
+    exactly one of them is right. Without the per-example predictions q_i is bounded: it
+    needs one classifier wrong and the other right, so q_i ≤ min(1, err_a + err_b,
+    acc_a + acc_b). The mean over k seeds then has a test-sampling standard error of at most
+    √(Σ (q_i − d_i²)/n_i) / k. The seeds' Student-t interval estimates the whole spread (test
+    sampling plus training) from k values; this bound does not depend on how tight k seeds
+    happen to be, so the reported interval is never narrower than 1.96 of it
+    (``conservative_ci95_half_width``).
+    """
+    k = len(acc_a)
+    var = []
+    for a, b, n in zip(acc_a, acc_b, n_test, strict=True):
+        q = min(1.0, (1.0 - a) + (1.0 - b), a + b)
+        var.append(max(q - (a - b) ** 2, 0.0) / n)
+    se = math.sqrt(sum(var)) / k
+    return {"se_bound": se, "ci95_half_width": 1.959963984540054 * se,
+            "per_seed_se_bound": [math.sqrt(v) for v in var],
+            "criterion": "test-sampling variance (q - d^2)/n per seed, q <= min(1, err_a + "
+            "err_b, acc_a + acc_b) (no per-example predictions needed)"}
+
+
+def paired_summary(rows: list[dict[str, Any]], method: str) -> dict[str, Any]:
+    """EP − ``method`` over ``rows``: the seeds' t interval and the test-sampling bound."""
+    out = mean_ci([r["ep"] - r[method] for r in rows])
+    bound = paired_sampling_bound([r["ep"] for r in rows], [r[method] for r in rows],
+                                  [r["n_test"] for r in rows])
+    out["test_sampling_bound"] = bound
+    half = out["ci95_half_width"]
+    out["conservative_ci95_half_width"] = (bound["ci95_half_width"] if math.isnan(half)
+                                           else max(half, bound["ci95_half_width"]))
+    return out
+
+
 def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
     """One seed: physical EP, then the baselines on the same split."""
     from thermolearn.experiments.ep_train import default_config, run_training
@@ -262,7 +301,7 @@ def run_benchmark(
         "extra": extra or {},
         "seeds": seeds,
         "accuracy": {k: mean_ci([r[k] for r in rows]) for k in methods},
-        "ep_minus": {k: mean_ci([r["ep"] - r[k] for r in rows]) for k in methods[1:]},
+        "ep_minus": {k: paired_summary(rows, k) for k in methods[1:]},
         "split": "validation (held out of the training split)" if (extra or {}).get(
             "validation") else "test",
         "epochs": sorted({r["epochs"] for r in rows}),
@@ -295,6 +334,8 @@ def run_benchmark(
         "unclipped (EP's inputs are clipped to its source range)",
         "note": "each seed draws its own split, initial conductances, device variability and "
         "noise; baselines are fitted on that seed's split; CI = Student t 95 % over seeds; "
+        "ep_minus also bounds the test-sampling error of each paired mean "
+        "(test_sampling_bound) and gives conservative_ci95_half_width, the larger of the two; "
         "wall_seconds counts only the seeds computed in this call (others came from the cache).",
     }
     atomic_write_text(out / "benchmark.json", json.dumps(summary, indent=1, default=float) + "\n")
@@ -303,4 +344,4 @@ def run_benchmark(
 
 __all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "baseline_point", "baseline_points",
            "benchmark_point",
-           "mean_ci", "run_benchmark"]
+           "mean_ci", "paired_sampling_bound", "paired_summary", "run_benchmark"]
