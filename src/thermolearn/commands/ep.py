@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thermolearn.commands._args import out_dir, scheduler
+from thermolearn.commands._args import converter_bits, out_dir, scheduler
 
 
 def register(subparsers: Any) -> None:
@@ -58,6 +58,8 @@ def register(subparsers: Any) -> None:
                    "dynamics at 2-40 uS; vteam_linear: the same at 50 ohm-1 kohm)")
     b.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
                    help="averaging window T of every node read, s (default 1e-7)")
+    b.add_argument("--adc-bits", type=converter_bits, default=None,
+                   help="booked ADC resolution of every node read, 1-24 bits (task default)")
     b.add_argument("--adc-range-hidden", type=float, default=None, metavar="VOLTS",
                    help="full-scale range of the hidden-node ADC reads at the amplified node, "
                    "V (default 0.25)")
@@ -124,6 +126,8 @@ def _benchmark(args: argparse.Namespace) -> int:
         physics["integration_time"] = args.integration_time
     if args.adc_range_hidden is not None:
         physics["adc_range_hidden"] = args.adc_range_hidden
+    if args.adc_bits is not None:
+        physics["adc_bits"] = args.adc_bits
     if args.allow_adc_clipping:
         physics["allow_adc_clipping"] = True
     if physics:
