@@ -43,6 +43,10 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
     assert a["drop_over_disturb_free_max"] == max(r["drop_over_disturb_free_max"] for r in rows)
     assert 0 < a["drop_over_disturb_free_max"] < 1 and a["batches_above_disturb_free_voltage"] == 0
     assert a["adc_clipped_fraction_max"] == max(r["adc_clipped_fraction"] for r in rows)
+    # the dither of sub-step signals is on record: read error over the step, per layer
+    for k in range(2):
+        want = min(r["read_error_rms_V"][k] / r["lsb_at_adc_input_V"][k] for r in rows)
+        assert a["read_error_over_lsb_min"][k] == pytest.approx(want, rel=1e-12) and want > 0
     assert all(r["diode_calibration"] is None for r in rows)  # digits: its fixed diodes
 
 

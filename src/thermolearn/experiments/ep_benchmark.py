@@ -112,6 +112,9 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
         "batches_above_disturb_free_voltage": a["batches_above_disturb_free_voltage"],
         "read_disturb_per_epoch": a["read_disturb_max_dG_over_window_per_epoch"],
         "signal_over_lsb": a["adc"]["signal_over_lsb"],
+        # the read error that dithers a signal below one step (median over batches, per layer)
+        "read_error_rms_V": a["adc"]["read_error_rms_V"],
+        "lsb_at_adc_input_V": a["adc"]["lsb_at_adc_input_V"],
         "adc_clipped_fraction": a["adc"]["clipped_fraction"],
         # the nudge's loss and its targets against the output range (cross-entropy nudge)
         "nudge": a.get("nudge"),
@@ -315,6 +318,14 @@ def run_benchmark(
                                               for r in rows),
             "signal_over_lsb_min": [min(r["signal_over_lsb"][k] for r in rows)
                                     for k in range(len(rows[0]["signal_over_lsb"]))],
+            "signal_over_lsb_min_is": "per layer, the smallest over seeds of each run's median "
+            "over training batches of the median |V(+beta) - V(-beta)| at the ADC, in ADC steps",
+            # rows cached before these fields existed do not carry them
+            "read_error_over_lsb_min": [
+                min(r["read_error_rms_V"][k] / r["lsb_at_adc_input_V"][k] for r in rows
+                    if "read_error_rms_V" in r)
+                for k in range(len(rows[0]["signal_over_lsb"]))]
+            if any("read_error_rms_V" in r for r in rows) else None,
             # rows cached before this field existed do not carry it
             "adc_clipped_fraction_max": max(
                 (r["adc_clipped_fraction"] for r in rows if "adc_clipped_fraction" in r),
