@@ -133,9 +133,10 @@ def test_cli_options_reach_the_run(monkeypatch, capsys) -> None:
     # the ADC range and the clipping opt-in (audit) reach both commands
     with pytest.raises(_Stop):
         main(["ep", "benchmark", "--task", "mnist1d", "--adc-range-hidden", "0.6",
-              "--adc-bits", "14", "--allow-adc-clipping", "--no-diodes", "--no-progress"])
-    assert seen["extra"]["physics"] == {"adc_range_hidden": 0.6, "adc_bits": 14,
-                                        "allow_adc_clipping": True}
+              "--adc-range-output", "0.08", "--adc-bits", "14", "--allow-adc-clipping",
+              "--no-diodes", "--no-progress"])
+    assert seen["extra"]["physics"] == {"adc_range_hidden": 0.6, "adc_range_output": 0.08,
+                                        "adc_bits": 14, "allow_adc_clipping": True}
     assert seen["extra"]["circuit"] == {"diodes": False}
     with pytest.raises(_Stop):
         main(["train", "--task", "digits", "--allow-adc-clipping", "--no-progress"])

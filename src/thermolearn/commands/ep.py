@@ -63,6 +63,9 @@ def register(subparsers: Any) -> None:
     b.add_argument("--adc-range-hidden", type=float, default=None, metavar="VOLTS",
                    help="full-scale range of the hidden-node ADC reads at the amplified node, "
                    "V (default 0.25)")
+    b.add_argument("--adc-range-output", type=float, default=None, metavar="VOLTS",
+                   help="full-scale range of the output-node ADC reads (and of the nudge "
+                   "targets' DAC), V (task default)")
     b.add_argument("--allow-adc-clipping", action="store_true",
                    help="continue runs in which more than 1 %% of the node reads clip the ADC "
                    "range (reported per epoch in each run's audit)")
@@ -126,6 +129,8 @@ def _benchmark(args: argparse.Namespace) -> int:
         physics["integration_time"] = args.integration_time
     if args.adc_range_hidden is not None:
         physics["adc_range_hidden"] = args.adc_range_hidden
+    if args.adc_range_output is not None:
+        physics["adc_range_output"] = args.adc_range_output
     if args.adc_bits is not None:
         physics["adc_bits"] = args.adc_bits
     if args.allow_adc_clipping:
