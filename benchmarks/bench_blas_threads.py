@@ -23,7 +23,14 @@ import statistics
 import time
 
 
+def _uncap() -> None:
+    """Drop inherited thread variables (make bench sets 1) so "default" means the library's."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.pop(var, None)
+
+
 def _work(capped: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    _uncap()
     if capped:
         from thermolearn.sweeps import limit_blas_threads
 
@@ -51,6 +58,7 @@ def _work(capped: int, queue: multiprocessing.Queue) -> None:  # type: ignore[ty
 
 def _busy(seconds: float) -> None:
     """Another worker at its default BLAS threads: matrix products back to back."""
+    _uncap()
     import numpy as np
 
     b = np.random.default_rng(1).random((600, 600))
@@ -60,6 +68,7 @@ def _busy(seconds: float) -> None:
 
 
 def _ep(capped: int, seed: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    _uncap()
     if capped:
         from thermolearn.sweeps import limit_blas_threads
 
@@ -68,9 +77,12 @@ def _ep(capped: int, seed: int, queue: multiprocessing.Queue) -> None:  # type: 
 
     cfg = default_config("mnist1d", seed=seed, device="ideal", epochs=1, n_train=512,
                          validation=1000)
+    from threadpoolctl import threadpool_info
+
     t = time.perf_counter()
     run_training(cfg, progress=False)
-    queue.put({"ep_run_s": time.perf_counter() - t})
+    queue.put({"ep_run_s": time.perf_counter() - t,
+               "blas_threads": sorted({p["num_threads"] for p in threadpool_info()})})
 
 
 def run_ep(processes: int, capped: int) -> list[dict[str, float]]:
@@ -112,7 +124,9 @@ def main() -> None:
                     help="also time concurrent EP runs (about a minute)")
     args = ap.parse_args()
     cap = blas_threads_per_worker(args.processes)
-    print(f"cpus available: {len(os.sched_getaffinity(0))}, load {os.getloadavg()[0]:.2f}")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = f", load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    print(f"cpus available: {cpus}{load}")
     cases = [(args.processes, 0, 0), (args.processes, cap, 0), (1, 0, args.processes - 1),
              (1, cap, args.processes - 1), (1, 0, 0), (1, cap, 0)]
     for n, c, busy in cases:

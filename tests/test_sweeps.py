@@ -20,6 +20,7 @@ from thermolearn.sweeps import (
     blas_threads_per_worker,
     cached_results,
     point_key,
+    pool_blas_threads,
     run_sweep,
 )
 
@@ -83,10 +84,29 @@ def test_blas_threads_per_worker_shares_the_cores() -> None:
     assert blas_threads_per_worker(16, cpus=2) == 1
 
 
-def test_pool_workers_run_their_share_of_blas_threads(tmp_path: Path) -> None:
+def test_pool_threads_never_exceed_an_inherited_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # reference: min(cpus // workers, the smallest thread variable set): make test's
+    # OPENBLAS_NUM_THREADS=1 must survive a 2-worker pool on an 8-core machine
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    assert pool_blas_threads(2, cpus=8) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert pool_blas_threads(2, cpus=8) == 3
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert pool_blas_threads(2, cpus=8) == 1
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "junk")
+    assert pool_blas_threads(2, cpus=8) == 3
+
+
+def test_pool_workers_run_their_share_of_blas_threads(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # every worker of a 2-process pool caps its BLAS (numpy's and scipy's OpenBLAS) at
     # cpus // 2 and hands the cap to the processes it starts; the parent keeps its own
-    # (benchmarks/bench_blas_threads.py: two uncapped EP runs on 2 cores take 5.6x longer)
+    # (benchmarks/bench_blas_threads.py: two uncapped EP runs on 2 cores take 5.6x longer).
+    # The workers would inherit the variables below (make test sets 1): set them above the
+    # share so a worker without the cap reports 64, not the share.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "64")
     pts = [{"x": i, "tag": "blas"} for i in range(2)]
     res = run_sweep(blas_point, pts, tmp_path / "cache", max_workers=2, progress=False)
     want = blas_threads_per_worker(2)

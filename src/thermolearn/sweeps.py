@@ -23,7 +23,8 @@ Notes
   point recomputed, so a damaged cache never yields a silently wrong result. Cache files of
   earlier versions (no checksum) are used when their point matches.
 * Each pool worker caps its BLAS threads at its share of the cores
-  (:func:`limit_blas_threads`, ``cpus // workers``): spinning OpenBLAS threads of several
+  (:func:`limit_blas_threads`, ``cpus // workers``, or a smaller cap the driver was started
+  with: :func:`pool_blas_threads`): spinning OpenBLAS threads of several
   processes on too few cores slow dense linear algebra by orders of magnitude. Dask workers
   are the cluster's to configure (``OPENBLAS_NUM_THREADS`` in the worker's environment).
 * The key hashes the point's parameters only: use one ``cache_dir`` per sweep function, and
@@ -47,7 +48,7 @@ from thermolearn.validation import check_int
 
 __all__ = [
     "SweepError", "blas_threads_per_worker", "cached_results", "limit_blas_threads",
-    "point_key",
+    "point_key", "pool_blas_threads",
     "run_sweep",
 ]
 
@@ -161,6 +162,21 @@ def blas_threads_per_worker(workers: int, cpus: int | None = None) -> int:
     if cpus is None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, int(cpus or 1) // max(1, int(workers)))
+
+
+def pool_blas_threads(workers: int, cpus: int | None = None) -> int:
+    """BLAS threads of each of ``workers`` pool workers.
+
+    Their share of the cores, never more than a cap this process was started with
+    (``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS``, e.g. ``make test``'s
+    one thread), so a worker never raises it.
+    """
+    n = blas_threads_per_worker(workers, cpus)
+    for var in _THREAD_VARS:
+        val = os.environ.get(var, "").strip()
+        if val.isdigit() and int(val) >= 1:
+            n = min(n, int(val))
+    return n
 
 
 def limit_blas_threads(threads: int) -> None:
@@ -297,7 +313,7 @@ def _run_pool(
     n = min(workers, len(todo))
     # each worker gets its share of the cores for BLAS (oversubscribed OpenBLAS threads spin)
     pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=limit_blas_threads,
-                               initargs=(blas_threads_per_worker(n),))
+                               initargs=(pool_blas_threads(n),))
     try:
         futs = {pool.submit(_call, func, p): k for k, p in todo.items()}
         for fut in as_completed(futs):

@@ -34,15 +34,23 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
     for k in ("backprop_mlp", "ridge", "logistic_regression", "nearest_neighbour"):
         want = sum(r["ep"] - r[k] for r in rows) / 2
         assert s["ep_minus"][k]["mean"] == pytest.approx(want, abs=1e-12)
-        bound = paired_sampling_bound([r["ep"] for r in rows], [r[k] for r in rows], [360, 360])
+        # digits: every seed re-splits the same 1,797 images, so the seeds' test sets overlap
+        bound = paired_sampling_bound([r["ep"] for r in rows], [r[k] for r in rows], [360, 360],
+                                      independent=False)
+        assert not s["ep_minus"][k]["test_sampling_bound"]["independent_test_sets"]
         assert s["ep_minus"][k]["test_sampling_bound"]["se_bound"] == bound["se_bound"]
-        assert s["ep_minus"][k]["conservative_ci95_half_width"] >= max(
+        assert s["ep_minus"][k]["conservative_ci95_half_width"] == max(
             bound["ci95_half_width"], s["ep_minus"][k]["ci95_half_width"])
     assert s["split"] == "test" and all(r["n_test"] == 360 for r in rows)
     a = s["audit"]
     assert a["drop_over_disturb_free_max"] == max(r["drop_over_disturb_free_max"] for r in rows)
     assert 0 < a["drop_over_disturb_free_max"] < 1 and a["batches_above_disturb_free_voltage"] == 0
     assert a["adc_clipped_fraction_max"] == max(r["adc_clipped_fraction"] for r in rows)
+    assert all(len(r["adc_clipped_fraction_per_epoch"]) == 2 for r in rows)
+    assert a["adc_clipped_fraction_epoch_max"] == max(
+        max(r["adc_clipped_fraction_per_epoch"]) for r in rows) <= 0.01
+    assert a["adc_clipping_breach_epochs"] == 0
+    assert all(0.0 <= r["test_output_reads_clipped_fraction"] <= 0.01 for r in rows)
     # the dither of sub-step signals is on record: read error over the step, per layer
     for k in range(2):
         want = min(r["read_error_rms_V"][k] / r["lsb_at_adc_input_V"][k] for r in rows)
@@ -62,6 +70,10 @@ def test_paired_sampling_bound_closed_form_and_coverage() -> None:
     want = np.sqrt(2 * (0.08 - 0.02**2) / 360) / 2
     assert b["se_bound"] == pytest.approx(want, rel=1e-12)
     assert b["ci95_half_width"] == pytest.approx(1.959963984540054 * want, rel=1e-12)
+    # overlapping test sets: the perfectly correlated sum of the per-seed errors, here
+    # sqrt(2) x the independent figure (two equal seeds)
+    c = paired_sampling_bound([0.95, 0.95], [0.97, 0.97], [360, 360], independent=False)
+    assert c["se_bound"] == pytest.approx(np.sqrt((0.08 - 0.02**2) / 360), rel=1e-12)
     rng = np.random.default_rng(3)
     n = 500
     for acc_a, acc_b, q in ((0.52, 0.33, 0.2), (0.52, 0.33, 0.85), (0.9, 0.88, 0.06),
@@ -281,8 +293,9 @@ def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
         want = mean_ci([r[k] for r in rows])
         assert v["mean"] == pytest.approx(want["mean"], abs=1e-12)
         assert v["ci95_half_width"] == pytest.approx(want["ci95_half_width"], abs=1e-12)
+    assert d["task"] == "mnist1d"  # a new sequence set per seed: independent test sets
     for k, v in d["ep_minus"].items():
-        want = paired_summary(rows, k)
+        want = paired_summary(rows, k, independent=True)
         for f in ("mean", "ci95_half_width", "conservative_ci95_half_width"):
             assert v[f] == pytest.approx(want[f], abs=1e-12)
         assert v["test_sampling_bound"]["se_bound"] == pytest.approx(

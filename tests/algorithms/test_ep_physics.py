@@ -368,13 +368,14 @@ def test_allowed_read_disturb_is_simulated_and_reported() -> None:
     assert a["read_disturb_max_dG_over_window_per_epoch"][0] > 0
 
 
-def _clip_run(r: float, allow: bool, epochs: int = 3) -> dict[str, Any]:
+def _clip_run(r: float, allow: bool, epochs: int = 3, out: Any = None,
+              resume: bool = False) -> dict[str, Any]:
     from thermolearn.experiments.ep_train import default_config, run_training
 
     cfg = default_config("digits", n_train=64, hidden=(8,), epochs=epochs, device="ideal",
                          physics={"settling_time": SMALL_NET_SETTLING, "adc_range_hidden": r,
                                   "adc_input_range": r, "allow_adc_clipping": allow})
-    return run_training(cfg, progress=False).metrics["audit"]["adc"]
+    return run_training(cfg, out, progress=False, resume=resume).metrics["audit"]["adc"]
 
 
 def test_adc_clipping_in_training_is_refused_unless_allowed() -> None:
@@ -397,6 +398,26 @@ def test_adc_clipping_in_training_is_refused_unless_allowed() -> None:
         _clip_run(0.05, allow=False, epochs=1)
     b = _clip_run(0.05, allow=True, epochs=1)
     assert b["clipped_fraction_per_epoch"][0] > 0.1 and b["clipping_breach_epochs"] == 1
+    assert b["clipped_fraction_probe"] > 0.01  # the opted-in preflight's finding is kept
+    assert a["clipped_fraction_probe"] <= 0.01
+
+
+def test_a_run_stopped_by_the_audit_resumes_with_its_opt_in(tmp_path: Any) -> None:
+    """Reference: the uninterrupted opted-in run of the test above (same seed, same figures to
+    1e-12). The clipping stops the run in epoch 2, after epoch 1's checkpoint; resuming with
+    the opt-in the error names (an audit flag, not a setting of the computation) recomputes
+    epoch 2 from that checkpoint and goes on; any other changed setting is still refused."""
+    from thermolearn.errors import CheckpointError
+
+    with pytest.raises(ParameterError, match="in training epoch 2"):
+        _clip_run(0.17, allow=False, out=tmp_path / "run")
+    resumed = _clip_run(0.17, allow=True, out=tmp_path / "run", resume=True)
+    fresh = _clip_run(0.17, allow=True)
+    np.testing.assert_allclose(resumed["clipped_fraction_per_epoch"],
+                               fresh["clipped_fraction_per_epoch"], rtol=1e-12)
+    assert resumed["clipping_breach_epochs"] == fresh["clipping_breach_epochs"]
+    with pytest.raises(CheckpointError, match="adc_range_hidden"):
+        _clip_run(0.2, allow=True, out=tmp_path / "run", resume=True, epochs=4)
 
 
 def test_memristor_write_matches_crossbar_v2_programming() -> None:

@@ -178,12 +178,13 @@ class Audit:
                 d = device_drops(self.net, info["x"], info[ph].layers)
                 self.median_drop[ph] = [float(np.median(np.abs(a))) for a in d]
 
-    def epoch(self) -> None:
+    def epoch(self, index: int | None = None) -> None:
         """Close an epoch: store its read disturb, half-select Δx and ADC-clipped fraction.
 
         Read disturb as max |ΔG| / window. More than :data:`ADC_CLIP_LIMIT` of the epoch's
         reads clipped raises the ParameterError of :func:`check_clipping` unless
         ``allow_adc_clipping`` (then the epoch is counted in ``clipping_breaches``).
+        ``index`` is the epoch's number (1-based) for the message; default: the count so far.
         """
         self.disturb_per_epoch.append(self._disturb)
         self.half_select_dx_per_epoch.append(self._half)
@@ -195,8 +196,8 @@ class Audit:
         self._epoch_reads = 0
         if frac > ADC_CLIP_LIMIT:
             if not self.phys.allow_adc_clipping:
-                check_clipping(frac, self.phys,
-                               f" in training epoch {len(self.clipped_per_epoch)}")
+                n = len(self.clipped_per_epoch) if index is None else index
+                check_clipping(frac, self.phys, f" in training epoch {n}")
             self.clipping_breaches += 1
 
     def recheck(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
@@ -228,7 +229,8 @@ class Audit:
     def settling_report(self) -> dict[str, Any]:
         """Return the ``settling`` section: preflight figures, per epoch, and the worst case."""
         t0 = {k: v for k, v in self.timing.items()
-              if k not in ("wire_ir_drop", "amplifier_input_currents")}
+              if k not in ("wire_ir_drop", "amplifier_input_currents",
+                           "adc_clipped_fraction_probe")}
         rows = self.settling_per_epoch
         margins = [r["settling_margin"] for r in rows]
         ratios = [r["integration_over_tau_slow"] for r in rows]
@@ -323,6 +325,7 @@ class Audit:
                 "signal_over_lsb": [s / q for s, q in zip(sig, lsb, strict=False)],
                 "clipped_fraction": self.clipped / max(self.reads, 1),
                 "clipped_fraction_per_epoch": self.clipped_per_epoch,
+                "clipped_fraction_probe": self.timing.get("adc_clipped_fraction_probe"),
                 "clip_limit": ADC_CLIP_LIMIT,
                 "allow_adc_clipping": phys.allow_adc_clipping,
                 "clipping_breach_epochs": self.clipping_breaches,
@@ -532,6 +535,7 @@ def preflight(
     # 4. ADC range
     n_reads = x.shape[0] * sum(info["reads"].values())
     frac = info["clipped"] / n_reads
+    timing["adc_clipped_fraction_probe"] = frac
     if frac > ADC_CLIP_LIMIT and not phys.allow_adc_clipping:
         check_clipping(frac, phys, " on the probe batch before training")
     # 6. nudge targets inside the output range (the target DAC's and the output reads')

@@ -1082,7 +1082,12 @@ def _train(
         # from its last complete epoch; a damaged file is reported and the other one used.
         ck = load_latest_checkpoint(out)
         z, meta = ck.arrays, ck.meta
-        diffs = describe_differences(meta["config_without_epochs"], json.loads(cfg_json))
+        # the audit's opt-ins (allow_read_disturb, allow_settling_breach, allow_adc_clipping)
+        # decide only whether a finding stops the run, never what is computed: a run the
+        # audit stopped may resume with the opt-in its error named
+        diffs = [d for d in describe_differences(meta["config_without_epochs"],
+                                                 json.loads(cfg_json))
+                 if not d.startswith("physics.allow_")]
         if diffs:
             raise CheckpointError(
                 f"--resume: the checkpoint '{ck.path}' was written with different settings ("
@@ -1222,7 +1227,7 @@ def _train(
                 model.step(xb, yb, lr)
             counters["samples"] += len(idx)
         if phys_audit is not None:
-            phys_audit.epoch()
+            phys_audit.epoch(epoch + 1)
             # settling and noise averaging at the trained conductances (raises on a breach
             # unless allow_settling_breach); its own generator, never the training one
             phys_audit.recheck(xp, yp, probe_rng(), solver=cfg.solver)
@@ -1355,6 +1360,7 @@ def _evaluate(
         # generator, so evaluating does not change the training's random stream)
         ev = np.random.default_rng([cfg.seed, 7, epoch])
         outs = []
+        eval_clipped = {"train": 0, "test": 0}
         # per-sample solvers (MNA, ngspice) take minutes: smaller chunks and a progress bar
         # (issue 17: no long silences after the training bar)
         chunk = 512 if cfg.solver == "layerwise" else 16
@@ -1369,13 +1375,20 @@ def _evaluate(
             for i in starts:
                 xq = quantize_inputs(xs[i : i + chunk], phys.dac_bits, phys.dac_bipolar)
                 st = model.solve(xq, solver=cfg.solver)
-                vs.append(measure(model, xq, st, 0.0, phys, ev, layers="output").layers[-1])
+                res = measure(model, xq, st, 0.0, phys, ev, layers="output")
+                eval_clipped[name] += int(res.meta["clipped"])
+                vs.append(res.layers[-1])
             outs.append(np.concatenate(vs))
         vtr, vte = outs
         ptr, pte = model.probabilities(vtr), model.probabilities(vte)
         cost = model.cost(vte, data.y_test)
         scores = vte
+        # output reads that clip the ADC at inference (a clipped read ties classes)
+        extra_eval = {f"{k}_output_reads_clipped_fraction": v / max(1, len(xs_) * vtr.shape[1])
+                      for (k, v), xs_ in zip(eval_clipped.items(), (data.x_train, data.x_test),
+                                             strict=True)}
     else:
+        extra_eval = {}
         scores = model.logits(data.x_test)
         ptr, pte = softmax(model.logits(data.x_train)), softmax(scores)
         cost = float("nan")
@@ -1388,6 +1401,7 @@ def _evaluate(
         "test_cost": cost,
         "_test_probs": pte,
         "_test_scores": scores,
+        **extra_eval,
     }
 
 
