@@ -194,11 +194,10 @@ class Audit:
         self.clipped_per_epoch.append(frac)
         self._epoch_clipped = 0
         self._epoch_reads = 0
-        if frac > ADC_CLIP_LIMIT:
-            if not self.phys.allow_adc_clipping:
-                n = len(self.clipped_per_epoch) if index is None else index
-                check_clipping(frac, self.phys, f" in training epoch {n}")
-            self.clipping_breaches += 1
+        if not self.phys.allow_adc_clipping:
+            n = len(self.clipped_per_epoch) if index is None else index
+            check_clipping(frac, self.phys, f" in training epoch {n}")
+        self.clipping_breaches += int(frac > ADC_CLIP_LIMIT)
 
     def recheck(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *,
                 solver: str = "layerwise") -> dict[str, Any]:
@@ -536,7 +535,7 @@ def preflight(
     n_reads = x.shape[0] * sum(info["reads"].values())
     frac = info["clipped"] / n_reads
     timing["adc_clipped_fraction_probe"] = frac
-    if frac > ADC_CLIP_LIMIT and not phys.allow_adc_clipping:
+    if not phys.allow_adc_clipping:
         check_clipping(frac, phys, " on the probe batch before training")
     # 6. nudge targets inside the output range (the target DAC's and the output reads')
     nudge = info["nudge"]

@@ -129,3 +129,33 @@ def scheduler(value: str) -> str:
             "to use the local process pool"
         ) from None
     return value
+
+
+#: EP physics options of ``train`` and ``ep benchmark``: argparse dest -> PhysicsParams field.
+#: Values are taken when given (not None); store_true flags when set.
+_PHYSICS_OPTIONS = ("integration_time", "adc_bits", "adc_range_hidden", "adc_range_output",
+                    "allow_read_disturb", "allow_settling_breach", "allow_adc_clipping")
+
+
+def add_readout_arguments(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    """Add the node-read options shared by ``train`` and ``ep benchmark`` (``prefix``: help)."""
+    p.add_argument("--adc-bits", type=converter_bits, default=None,
+                   help=f"{prefix}booked ADC resolution of every node read, 1-24 bits "
+                   "(task default)")
+    p.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
+                   help=f"{prefix}averaging window T of every node read, s (default 1e-7); the "
+                   "Johnson noise falls as 1/sqrt(T), the amplifiers' static energy grows as T")
+    p.add_argument("--allow-adc-clipping", action="store_true",
+                   help=f"{prefix}continue a run in which more than 1 %% of the node reads clip "
+                   "the ADC range (before or during training); the clipped fraction of every "
+                   "epoch is reported in the audit")
+
+
+def physics_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """Return the PhysicsParams overrides that a sub-command's parsed EP options ask for."""
+    out: dict[str, object] = {}
+    for key in _PHYSICS_OPTIONS:
+        val = getattr(args, key, None)
+        if val is not None and val is not False:
+            out[key] = val
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thermolearn.commands._args import converter_bits, out_dir, scheduler
+from thermolearn.commands._args import add_readout_arguments, out_dir, physics_overrides, scheduler
 
 
 def register(subparsers: Any) -> None:
@@ -56,19 +56,13 @@ def register(subparsers: Any) -> None:
     b.add_argument("--device-model", default=None,
                    help="device catalogue name of the synapses (default vteam_highr, VTEAM "
                    "dynamics at 2-40 uS; vteam_linear: the same at 50 ohm-1 kohm)")
-    b.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
-                   help="averaging window T of every node read, s (default 1e-7)")
-    b.add_argument("--adc-bits", type=converter_bits, default=None,
-                   help="booked ADC resolution of every node read, 1-24 bits (task default)")
+    add_readout_arguments(b)
     b.add_argument("--adc-range-hidden", type=float, default=None, metavar="VOLTS",
                    help="full-scale range of the hidden-node ADC reads at the amplified node, "
                    "V (default 0.25)")
     b.add_argument("--adc-range-output", type=float, default=None, metavar="VOLTS",
                    help="full-scale range of the output-node ADC reads (and of the nudge "
                    "targets' DAC), V (task default)")
-    b.add_argument("--allow-adc-clipping", action="store_true",
-                   help="continue runs in which more than 1 %% of the node reads clip the ADC "
-                   "range (reported per epoch in each run's audit)")
     b.add_argument("--epochs", type=int, default=None, help="epochs per run (task default)")
     b.add_argument("--loss", default=None,
                    help="what EP's nudge descends: squared or cross_entropy (task default)")
@@ -124,17 +118,7 @@ def _benchmark(args: argparse.Namespace) -> int:
                 "device_model"):
         if getattr(args, key) is not None:
             extra[key] = getattr(args, key)
-    physics: dict[str, Any] = {}
-    if args.integration_time is not None:
-        physics["integration_time"] = args.integration_time
-    if args.adc_range_hidden is not None:
-        physics["adc_range_hidden"] = args.adc_range_hidden
-    if args.adc_range_output is not None:
-        physics["adc_range_output"] = args.adc_range_output
-    if args.adc_bits is not None:
-        physics["adc_bits"] = args.adc_bits
-    if args.allow_adc_clipping:
-        physics["allow_adc_clipping"] = True
+    physics = physics_overrides(args)
     if physics:
         extra["physics"] = physics
     circuit = {k: v for k, v in (("loss", args.loss), ("ce_kappa", args.ce_kappa))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from thermolearn.commands._args import converter_bits, out_dir
+from thermolearn.commands._args import add_readout_arguments, out_dir, physics_overrides
 
 
 def register(subparsers: Any) -> None:
@@ -40,11 +40,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--device-model", default=None,
                    help="EP: device catalogue name of the synapses (default vteam_highr, "
                    "VTEAM at 2-40 uS; vteam_linear: the same at 50 ohm-1 kohm)")
-    p.add_argument("--adc-bits", type=converter_bits, default=None,
-                   help="EP: booked ADC resolution of every node read, 1-24 bits (default 12)")
-    p.add_argument("--integration-time", type=float, default=None, metavar="SECONDS",
-                   help="EP: averaging window T of every node read, s (default 1e-7); the "
-                   "Johnson noise falls as 1/sqrt(T), the amplifiers' static energy grows as T")
+    add_readout_arguments(p, prefix="EP: ")
     p.add_argument("--input-n-std", type=float, default=None, metavar="K",
                    help="standardised inputs: clip at +-K training standard deviations")
     p.add_argument("--validation", type=int, default=None, metavar="N",
@@ -57,10 +53,6 @@ def register(subparsers: Any) -> None:
                    help="EP: continue a run whose settling or noise-averaging condition, "
                    "re-checked on the trained conductances after every epoch, breaks (the "
                    "breaching epochs are counted in the audit; the reads are not corrected)")
-    p.add_argument("--allow-adc-clipping", action="store_true",
-                   help="EP: continue a run in which more than 1 %% of the node reads clip the "
-                   "ADC range (before or during training); the clipped fraction of every "
-                   "epoch is reported in the audit")
     p.add_argument("--levels", type=int, default=None,
                    help="EP: programming levels (disturb criterion; softbounds levels; default 64)")
     p.add_argument("--pulse-policy", default=None,
@@ -121,17 +113,7 @@ def _run(args: argparse.Namespace) -> int:
                      ("device_model", args.device_model)):
         if val is not None:
             overrides[key] = val
-    physics: dict[str, Any] = {}
-    if args.adc_bits is not None:
-        physics["adc_bits"] = args.adc_bits
-    if args.allow_read_disturb:
-        physics["allow_read_disturb"] = True
-    if args.allow_settling_breach:
-        physics["allow_settling_breach"] = True
-    if args.allow_adc_clipping:
-        physics["allow_adc_clipping"] = True
-    if args.integration_time is not None:
-        physics["integration_time"] = args.integration_time
+    physics = physics_overrides(args)
     if physics:
         overrides["physics"] = physics
     circuit = {k: v for k, v in (("loss", args.loss), ("ce_kappa", args.ce_kappa))

@@ -1360,7 +1360,8 @@ def _evaluate(
         # generator, so evaluating does not change the training's random stream)
         ev = np.random.default_rng([cfg.seed, 7, epoch])
         outs = []
-        eval_clipped = {"train": 0, "test": 0}
+        clipped = {"train": 0, "test": 0}
+        reads = {"train": 0, "test": 0}
         # per-sample solvers (MNA, ngspice) take minutes: smaller chunks and a progress bar
         # (issue 17: no long silences after the training bar)
         chunk = 512 if cfg.solver == "layerwise" else 16
@@ -1376,7 +1377,8 @@ def _evaluate(
                 xq = quantize_inputs(xs[i : i + chunk], phys.dac_bits, phys.dac_bipolar)
                 st = model.solve(xq, solver=cfg.solver)
                 res = measure(model, xq, st, 0.0, phys, ev, layers="output")
-                eval_clipped[name] += int(res.meta["clipped"])
+                clipped[name] += int(res.meta["clipped"])
+                reads[name] += res.layers[-1].size
                 vs.append(res.layers[-1])
             outs.append(np.concatenate(vs))
         vtr, vte = outs
@@ -1384,9 +1386,8 @@ def _evaluate(
         cost = model.cost(vte, data.y_test)
         scores = vte
         # output reads that clip the ADC at inference (a clipped read ties classes)
-        extra_eval = {f"{k}_output_reads_clipped_fraction": v / max(1, len(xs_) * vtr.shape[1])
-                      for (k, v), xs_ in zip(eval_clipped.items(), (data.x_train, data.x_test),
-                                             strict=True)}
+        extra_eval = {f"{k}_output_reads_clipped_fraction": clipped[k] / max(1, reads[k])
+                      for k in clipped}
     else:
         extra_eval = {}
         scores = model.logits(data.x_test)
