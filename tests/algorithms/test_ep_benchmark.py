@@ -27,9 +27,18 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
         assert sel["max_epochs"] == 4 and 1 <= r["backprop_epochs"] == sel["epochs"] <= 4
         assert len(r["backprop_curve"]) == sel["epochs"] and r["backprop_lr"] == sel["lr"]
     assert s["baseline_selection"]["chosen_per_seed"] == [r["selection"] for r in rows]
-    # EP sees its circuit encoding; every baseline the unclipped standardised features
-    assert all(r["input_encoding"] == "unit" and r["backprop_input_encoding"] == "zscore"
-               for r in rows)
+    # EP sees its circuit encoding; every baseline chooses on validation between the
+    # unclipped standardised features and EP's encoding
+    assert all(r["input_encoding"] == "unit" for r in rows)
+    for r in rows:
+        sel = r["selection"]
+        assert r["backprop_input_encoding"] == sel["backprop_mlp"]["input_encoding"]
+        assert {k.split(":")[0] for k in sel["backprop_mlp"]["validation_curves"]} == {
+            "zscore", "unit"}
+        for k in ("ridge", "logistic_regression", "nearest_neighbour"):
+            assert sel[k]["input_encoding"] in ("zscore", "unit")
+            grid = sel[k]["validation_grid"]
+            assert sel[k]["validation_accuracy"] == max(grid.values())
     assert all(r["backprop_hidden"] == [12] for r in rows)
     for k in ("backprop_mlp", "ridge", "logistic_regression", "nearest_neighbour"):
         want = sum(r["ep"] - r[k] for r in rows) / 2
@@ -137,10 +146,13 @@ def test_baseline_selection_never_sees_the_test_split(
              "lr_grid": [0.03, 0.3, 3.0], "max_epochs": 3}
     ref = baseline_point(point)
     sel = ref["selection"]["backprop_mlp"]
-    assert sel["n_validation"] == 60 and set(sel["validation_curves"]) == {"0.03", "0.3", "3.0"}
+    assert sel["n_validation"] == 60 and set(sel["validation_curves"]) == {
+        f"{e}:{lr}" for e in ("zscore", "standardise") for lr in ("0.03", "0.3", "3.0")}
     best = max(max(c) for c in sel["validation_curves"].values())
     assert sel["validation_accuracy"] == best
-    assert sel["validation_curves"][str(sel["lr"])][sel["epochs"] - 1] == best
+    key = f"{sel['input_encoding']}:{sel['lr']}"
+    assert sel["validation_curves"][key][sel["epochs"] - 1] == best
+    assert ref["backprop_input_encoding"] == sel["input_encoding"]
     assert sel["at_grid_edge"] == (sel["lr"] in (0.03, 3.0))
     load = datasets.load
 
@@ -189,8 +201,10 @@ def test_baselines_see_the_same_examples_standardised_without_the_circuit_clip()
     """Review of session 6: the baselines were fitted on EP's clipped inputs (±2σ), which cost
     logistic regression ~6 points on MNIST-1D. Reference: (x - mean) / std of the training
     split evaluated by hand with NumPy (1e-12), applied alike to the test split; values beyond
-    ±1 (what the circuit's clip would remove) must survive. Red if the baselines get
-    ``cfg.input_encoding`` (the clipped ``"standardise"``) again."""
+    ±1 (what the circuit's clip would remove) must survive. Red if the baselines' default
+    encoding is ``cfg.input_encoding`` (the clipped ``"standardise"``) again; since session 10
+    the clipped encoding is a second candidate each baseline may choose on validation
+    (test_baselines_choose_their_input_encoding_on_validation)."""
     from thermolearn.datasets import load
     from thermolearn.experiments.ep_benchmark import _baseline_data
     from thermolearn.experiments.ep_train import default_config
@@ -210,6 +224,52 @@ def test_baselines_see_the_same_examples_standardised_without_the_circuit_clip()
     val = _baseline_data(cfg, 300)
     assert len(val.y_test) == 300
     np.testing.assert_allclose(val.x_train.mean(axis=0)[ok], 0.0, atol=1e-12)
+
+
+def test_baselines_choose_their_input_encoding_on_validation() -> None:
+    """Session 10: on MNIST the unclipped z-scores cost backprop ~2 points and 1-NN ~5 (blank
+    pixels get huge values), on MNIST-1D the circuit's clip costs logistic regression ~6; so
+    the encoding is a baseline parameter, chosen on the validation split. Constructed data
+    (reference: by construction): encoding "good" carries the class in feature 0, encoding
+    "bad" is pure noise; every method must choose "good" on validation and score its refit on
+    "good"'s test split (>= 0.95; "bad" scores ~0.5). Red if the encoding is taken from the
+    first key, or chosen on the test split (second half: with "good"'s test labels flipped,
+    a test-split choice would move to "bad"; the validation choice must not move)."""
+    from thermolearn.algorithms.baselines import tuned_linear_baselines
+    from thermolearn.datasets import Dataset
+
+    rng = np.random.default_rng(0)
+
+    def split(n: int, informative: bool, flip: bool = False) -> tuple:
+        y = rng.integers(0, 2, n)
+        x = rng.normal(size=(n, 5))
+        if informative:
+            x[:, 0] += 4.0 * (2 * y - 1)
+        return x, (1 - y if flip else y)
+
+    def ds(informative: bool) -> Dataset:
+        xtr, ytr = split(300, informative)
+        xte, yte = split(200, informative)
+        return Dataset(name="c", x_train=xtr, y_train=ytr, x_test=xte, y_test=yte, n_classes=2)
+
+    val = {"bad": ds(False), "good": ds(True)}  # "bad" first: ties would pick it
+    full = {"bad": ds(False), "good": ds(True)}
+    out = tuned_linear_baselines(val, full, seed=0)
+    for k in ("ridge", "logistic_regression", "nearest_neighbour"):
+        assert out["selection"][k]["input_encoding"] == "good", k
+        assert out[k] >= 0.95, k
+        assert all(key.split(":")[0] in ("bad", "good")
+                   for key in out["selection"][k]["validation_grid"])
+    # the test split is never consulted: flipping "good"'s test labels flips its score but
+    # not the choice
+    full["good"] = Dataset(name="c", x_train=full["good"].x_train, y_train=full["good"].y_train,
+                           x_test=full["good"].x_test, y_test=1 - full["good"].y_test,
+                           n_classes=2)
+    flipped = tuned_linear_baselines(val, full, seed=0)
+    assert flipped["selection"] == out["selection"]
+    assert all(flipped[k] <= 0.05 for k in ("ridge", "logistic_regression"))
+    with pytest.raises(ValueError, match="same encodings"):
+        tuned_linear_baselines(val, {"good": full["good"]}, seed=0)
 
 
 def test_validation_benchmark_scores_the_linear_baselines_on_the_held_out_tail(

@@ -149,32 +149,53 @@ def _linear_models(seed: int) -> dict[str, tuple[str, Sequence[float], Any]]:
 
 
 def tuned_linear_baselines(validation: Any, data: Any, *, seed: int = 0) -> dict[str, Any]:
-    """Ridge and logistic regression tuned on ``validation``, refitted and scored on ``data``.
+    """Ridge, logistic regression and 1-NN tuned on ``validation``, refitted and scored on ``data``.
 
     ``validation`` is a :class:`thermolearn.datasets.Dataset` whose test split is carved from
     ``data``'s training split (:meth:`~thermolearn.datasets.Dataset.holdout`); its parameter
     (ridge ``alpha``, logistic ``C``) is chosen there by :func:`best_on_validation`; only the
-    refitted model sees ``data.x_test``. 1-NN (no parameter) is fitted on ``data`` directly.
-    Returns the test accuracies and, under ``"selection"``, the chosen value and the
-    validation accuracy of every grid point.
+    refitted model sees ``data.x_test``. ``validation`` and ``data`` may also be mappings from
+    an input-encoding name to the same splits encoded that way (same keys): the encoding is then
+    chosen on validation with the parameter, for 1-NN (no parameter) alone. Returns the test
+    accuracies and, under ``"selection"``, the chosen value(s) and the validation accuracy of
+    every grid point (keyed ``"value"`` or, with encodings, ``"encoding:value"``).
     """
     from sklearn.neighbors import KNeighborsClassifier
 
+    by_enc = isinstance(validation, Mapping)
+    vals = validation if by_enc else {None: validation}
+    datas = data if by_enc else {None: data}
+    if set(vals) != set(datas):
+        raise ValueError("tuned_linear_baselines: validation and data need the same encodings")
+    models = dict(_linear_models(seed))
+    models["nearest_neighbour"] = (None, (None,), lambda _: KNeighborsClassifier(n_neighbors=1))
     out: dict[str, Any] = {}
     selection: dict[str, Any] = {}
-    for name, (param, grid, make) in _linear_models(seed).items():
+    for name, (param, grid, make) in models.items():
         val = {}
-        for v in grid:
-            m = make(v).fit(validation.x_train, validation.y_train)
-            val[v] = [float(np.mean(m.predict(validation.x_test) == validation.y_test))]
-        chosen, _, acc = best_on_validation(val)
-        m = make(chosen).fit(data.x_train, data.y_train)
-        out[name] = float(np.mean(m.predict(data.x_test) == data.y_test))
-        selection[name] = {param: chosen, "validation_accuracy": acc,
-                           "at_grid_edge": chosen in (grid[0], grid[-1]),
-                           "validation_grid": {str(k): c[0] for k, c in val.items()}}
-    nn = KNeighborsClassifier(n_neighbors=1).fit(data.x_train, data.y_train)
-    out["nearest_neighbour"] = float(np.mean(nn.predict(data.x_test) == data.y_test))
+        for enc, vd in vals.items():
+            for v in grid:
+                m = make(v).fit(vd.x_train, vd.y_train)
+                val[(enc, v)] = [float(np.mean(m.predict(vd.x_test) == vd.y_test))]
+        (enc, chosen), _, acc = best_on_validation(val)
+        d = datas[enc]
+        m = make(chosen).fit(d.x_train, d.y_train)
+        out[name] = float(np.mean(m.predict(d.x_test) == d.y_test))
+        if param is None and not by_enc:
+            continue  # 1-NN without encodings: nothing was chosen
+        sel: dict[str, Any] = {"validation_accuracy": acc}
+        if param is not None:
+            sel[param] = chosen
+            sel["at_grid_edge"] = chosen in (grid[0], grid[-1])
+        if by_enc:
+            sel["input_encoding"] = enc
+
+        def label(k: tuple[Any, Any]) -> str:
+            parts = ([str(k[0])] if by_enc else []) + ([] if k[1] is None else [str(k[1])])
+            return ":".join(parts)
+
+        sel["validation_grid"] = {label(k): c[0] for k, c in val.items()}
+        selection[name] = sel
     out["selection"] = selection
     return out
 

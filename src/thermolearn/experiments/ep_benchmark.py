@@ -4,7 +4,8 @@
 draws its own split, initial conductances, device variability and noise) and, on each seed's
 split, the baselines: ridge, logistic regression, 1-nearest neighbour and the backprop MLP of
 the same architecture, each free baseline parameter (backprop's learning rate and epochs,
-ridge's alpha, logistic regression's C) chosen on a validation split carved from that seed's
+ridge's alpha, logistic regression's C, and every baseline's input encoding,
+:func:`baseline_encodings`) chosen on a validation split carved from that seed's
 training split, as EP's rates were (:func:`baseline_point`). It reports per method the mean
 test accuracy and a 95 % confidence interval
 (Student t over seeds), and the paired EP − baseline difference with its CI, in
@@ -24,10 +25,10 @@ from typing import Any
 BENCHMARK_VERSION = 3  # 3: the audit refuses > 1 % clipped reads in any epoch
 #: Bump when the meaning of a cached baseline result changes (cached apart from EP's, so
 #: re-tuning the baselines reuses the EP runs).
-BASELINE_VERSION = 2
+BASELINE_VERSION = 3  # 3: the input encoding is chosen on validation (baseline_encodings)
 
 #: ``extra`` settings that also apply to the backprop baseline (data and architecture).
-#: (The input encoding is not shared: the baselines see unclipped standardised features.)
+#: (The input encoding is not shared: each baseline chooses it on validation, baseline_encodings.)
 _SHARED_WITH_BACKPROP = ("epochs", "n_train", "hidden", "validation", "n_classes",
                          "batch_size")
 
@@ -147,13 +148,28 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
+def baseline_encodings(cfg: Any) -> tuple[str, ...]:
+    """The input encodings a tuned baseline chooses from on validation, for ``cfg``'s task.
+
+    The per-feature z-scores of the training split, NOT clipped
+    (:data:`~thermolearn.algorithms.ep_inputs.BASELINE_ENCODING`; first, so it wins ties), and
+    EP's own circuit encoding ``cfg.input_encoding``. The circuit's clip to its source range is
+    a hardware constraint, and imposing it on a software classifier can handicap it (logistic
+    regression on MNIST-1D: ~6 points); but on MNIST the unclipped z-scores of nearly always
+    blank pixels are huge and cost backprop ~2 points and 1-NN ~5 against EP's clipped inputs.
+    So the encoding is one more baseline parameter chosen on the validation split.
+    """
+    from thermolearn.algorithms.ep_inputs import BASELINE_ENCODING
+
+    return tuple(dict.fromkeys((BASELINE_ENCODING, cfg.input_encoding)))
+
+
+def _baseline_data(cfg: Any, n_validation: int | None, encoding: str | None = None) -> Any:
     """Return ``cfg``'s split as the baselines see it, or a validation task.
 
-    The same examples as EP's run, standardised per feature with the training split's
-    statistics and NOT clipped (:data:`~thermolearn.algorithms.ep_inputs.BASELINE_ENCODING`):
-    the circuit's clip to its source range is a hardware constraint, and imposing it on a
-    software classifier would handicap the baseline.
+    The same examples as EP's run, encoded by ``encoding`` (default: the unclipped z-scores,
+    :data:`~thermolearn.algorithms.ep_inputs.BASELINE_ENCODING`) with the statistics of the
+    training split it is given (:func:`baseline_encodings`).
 
     Without ``n_validation``: the split ``cfg``'s own run reports on, built as
     ``run_training`` builds it (``cfg.validation``'s tail held out when set, then the first
@@ -169,7 +185,7 @@ def _baseline_data(cfg: Any, n_validation: int | None) -> Any:
     if n_validation:
         cfg = replace(cfg, validation=n_validation,
                       n_train=None if cfg.n_train is None else cfg.n_train - n_validation)
-    return encode_dataset(training_split(cfg), BASELINE_ENCODING)[0]
+    return encode_dataset(training_split(cfg), encoding or BASELINE_ENCODING)[0]
 
 
 def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
@@ -200,37 +216,42 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
     # split as EP
     bp_kw = {k: v for k, v in extra.items() if k in _SHARED_WITH_BACKPROP}
     bp_kw.pop("epochs", None)
-    bp_kw["input_encoding"] = BASELINE_ENCODING
     if cfg.validation:
         bp = run_training(default_config(task, seed=seed, algorithm="backprop",
-                                         epochs=cfg.epochs, **bp_kw), progress=False).metrics
+                                         epochs=cfg.epochs, input_encoding=BASELINE_ENCODING,
+                                         **bp_kw), progress=False).metrics
         # the reported split is the held-out tail of the training split, for these too
         lin: dict[str, Any] = linear_baselines(_baseline_data(cfg, None), seed=seed)
         bp_sel = None
     else:
         n_full = cfg.n_train or len(_baseline_data(cfg, None).y_train)
         n_val = max(1, round(VALIDATION_FRACTION * n_full))
+        encodings = baseline_encodings(cfg)
         curves = {}
-        for lr in point["lr_grid"]:
-            sel_kw = dict(bp_kw, validation=n_val)
-            if "n_train" in sel_kw:
-                sel_kw["n_train"] = sel_kw["n_train"] - n_val
-            mv = run_training(default_config(task, seed=seed, algorithm="backprop", lr=lr,
-                                             epochs=point["max_epochs"], **sel_kw),
-                              progress=False).metrics
-            # with ``validation`` the run's test_* are the held-out training examples
-            curves[lr] = [h["test_accuracy"] for h in mv["history"]]
+        for enc in encodings:
+            for lr in point["lr_grid"]:
+                sel_kw = dict(bp_kw, validation=n_val)
+                if "n_train" in sel_kw:
+                    sel_kw["n_train"] = sel_kw["n_train"] - n_val
+                mv = run_training(default_config(task, seed=seed, algorithm="backprop", lr=lr,
+                                                 epochs=point["max_epochs"],
+                                                 input_encoding=enc, **sel_kw),
+                                  progress=False).metrics
+                # with ``validation`` the run's test_* are the held-out training examples
+                curves[(enc, lr)] = [h["test_accuracy"] for h in mv["history"]]
         from thermolearn.algorithms.baselines import best_on_validation
 
-        lr, epochs, acc = best_on_validation(curves)
+        (enc, lr), epochs, acc = best_on_validation(curves)
         bp = run_training(default_config(task, seed=seed, algorithm="backprop", lr=lr,
-                                         epochs=epochs, **bp_kw), progress=False).metrics
+                                         epochs=epochs, input_encoding=enc, **bp_kw),
+                          progress=False).metrics
         grid = list(point["lr_grid"])
-        bp_sel = {"lr": lr, "epochs": epochs, "validation_accuracy": acc,
-                  "at_grid_edge": lr in (grid[0], grid[-1]),
+        bp_sel = {"lr": lr, "epochs": epochs, "input_encoding": enc,
+                  "validation_accuracy": acc, "at_grid_edge": lr in (grid[0], grid[-1]),
                   "n_validation": n_val, "max_epochs": point["max_epochs"],
-                  "validation_curves": {str(k): v for k, v in curves.items()}}
-        lin = tuned_linear_baselines(_baseline_data(cfg, n_val), _baseline_data(cfg, None),
+                  "validation_curves": {f"{e}:{k}": v for (e, k), v in curves.items()}}
+        lin = tuned_linear_baselines({e: _baseline_data(cfg, n_val, e) for e in encodings},
+                                     {e: _baseline_data(cfg, None, e) for e in encodings},
                                      seed=seed)
     sel = lin.pop("selection", None)
     return {
@@ -369,8 +390,11 @@ def run_benchmark(
             "then": "refitted on the whole training split, scored once on the test split",
         },
         "runs": rows,
-        "baseline_input_encoding": "per-feature (x - mean) / std of the training split, "
-        "unclipped (EP's inputs are clipped to its source range)",
+        "baseline_input_encoding": "chosen per baseline and seed on the validation split, "
+        "with its parameter, from the per-feature (x - mean) / std of the training split "
+        "unclipped and EP's own circuit encoding (clipped to its source range): "
+        f"{list(baseline_encodings(default_config(task, device=device, **(extra or {}))))}; "
+        "in validation mode (no selection) the unclipped z-scores",
         "note": "each seed draws its own split, initial conductances, device variability and "
         "noise; baselines are fitted on that seed's split; CI = Student t 95 % over seeds; "
         "ep_minus also bounds the test-sampling error of each paired mean "
@@ -381,6 +405,7 @@ def run_benchmark(
     return summary
 
 
-__all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "INDEPENDENT_TEST_SETS", "baseline_point",
+__all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "INDEPENDENT_TEST_SETS", "baseline_encodings",
+           "baseline_point",
            "baseline_points", "benchmark_point", "mean_ci", "paired_sampling_bound",
            "paired_summary", "run_benchmark"]
