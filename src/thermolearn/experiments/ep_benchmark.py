@@ -149,7 +149,7 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
 
 
 def baseline_encodings(cfg: Any) -> tuple[str, ...]:
-    """The input encodings a tuned baseline chooses from on validation, for ``cfg``'s task.
+    """Return the input encodings a tuned baseline chooses from on validation, for ``cfg``.
 
     The per-feature z-scores of the training split, NOT clipped
     (:data:`~thermolearn.algorithms.ep_inputs.BASELINE_ENCODING`; first, so it wins ties), and
