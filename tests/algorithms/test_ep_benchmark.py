@@ -405,7 +405,8 @@ def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
                                   "mnist1d_ideal_nodiodes_wide_5seeds_session9.json",
                                   "mnist1d_memristor_5seeds_session9.json",
                                   "mnist5k_ideal_gain6_5seeds_session9.json",
-                                  "mnist5k_ideal_5seeds_session10.json"])
+                                  "mnist5k_ideal_5seeds_session10.json",
+                                  "mnist5k_memristor_5seeds_session10.json"])
 def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
     """Reference: the recorded per-seed rows of benchmarks/results (EP runs of sessions 8
     to 10; since session 10 also their test predictions). Every summary figure the docs quote (means, t intervals, paired differences,
