@@ -314,6 +314,13 @@ def test_untouched_summary_scores_only_the_masked_examples() -> None:
     assert out["accuracy"]["ep"]["values"] == [0.5, 1.0]
     assert out["accuracy"]["backprop_mlp"]["values"] == [1.0, 0.5]
     assert out["ep_minus_backprop_mlp"]["values"] == [-0.5, 0.5]
+    # per image D = EP right - backprop right on the masked images: seed 0 (0, -1), seed 1
+    # (0, +1); q = 1/2, d = -/+1/2: variance (1/2 - 1/4)/2 = 1/8 each; perfectly correlated
+    ts = out["ep_minus_backprop_mlp"]["test_sampling"]
+    assert ts["disagreement_fraction"] == [0.5, 0.5]
+    assert ts["se"] == pytest.approx(np.sqrt(1 / 8), rel=1e-12)
+    assert out["ep_minus_backprop_mlp"]["conservative_ci95_half_width"] == max(
+        ts["ci95_half_width"], out["ep_minus_backprop_mlp"]["ci95_half_width"])
     assert untouched_summary([{"test_predictions": None, "backprop_test_predictions": [0]}],
                              masks[:1], y[:1]) is None
     with pytest.raises(ValueError, match="entries"):
@@ -443,5 +450,6 @@ def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
         for k in ("ep", "backprop_mlp"):
             assert d["untouched_test"]["accuracy"][k]["values"] == pytest.approx(
                 want["accuracy"][k]["values"], abs=1e-12)
-        assert d["untouched_test"]["ep_minus_backprop_mlp"]["mean"] == pytest.approx(
-            want["ep_minus_backprop_mlp"]["mean"], abs=1e-12)
+        for f in ("mean", "ci95_half_width", "conservative_ci95_half_width"):
+            assert d["untouched_test"]["ep_minus_backprop_mlp"][f] == pytest.approx(
+                want["ep_minus_backprop_mlp"][f], abs=1e-12)

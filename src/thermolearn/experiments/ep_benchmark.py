@@ -253,23 +253,40 @@ def untouched_summary(rows: list[dict[str, Any]], masks: list[Any],
                        or r.get("backprop_test_predictions") is None for r in rows):
         return None
     acc: dict[str, list[float]] = {"ep": [], "backprop_mlp": []}
-    n = []
+    n, var, q_all = [], [], []
     for r, m, y in zip(rows, masks, labels, strict=True):
         m = np.asarray(m, dtype=bool)
         n.append(int(m.sum()))
+        right = {}
         for k, key in (("ep", "test_predictions"), ("backprop_mlp", "backprop_test_predictions")):
             pred = np.asarray(r[key])
             if pred.shape != y.shape:
                 raise ValueError(f"untouched_summary: {key} has {pred.size} entries for "
                                  f"{y.size} test labels")
-            acc[k].append(float(np.mean(pred[m] == y[m])))
+            right[k] = pred[m] == y[m]
+            acc[k].append(float(np.mean(right[k])))
+        # per-image paired difference D = [EP right] - [backprop right]: its exact sample
+        # variance over this seed's images, (q - d^2) / n with q the disagreement fraction
+        dj = right["ep"].astype(float) - right["backprop_mlp"].astype(float)
+        q = float(np.mean(dj != 0))
+        q_all.append(q)
+        var.append(max(q - float(np.mean(dj)) ** 2, 0.0) / max(1, n[-1]))
+    diff = mean_ci([a - b for a, b in zip(acc["ep"], acc["backprop_mlp"], strict=True)])
+    # the seeds' images come from one pool: combined as perfectly correlated (the upper end)
+    se = sum(math.sqrt(v) for v in var) / len(var)
+    sampling = {"se": se, "ci95_half_width": 1.959963984540054 * se,
+                "per_seed_se": [math.sqrt(v) for v in var], "disagreement_fraction": q_all,
+                "criterion": "exact per-image paired variance (q - d^2)/n per seed from the "
+                "predictions; seeds combined as perfectly correlated (one pool)"}
+    diff["test_sampling"] = sampling
+    diff["conservative_ci95_half_width"] = max(diff["ci95_half_width"],
+                                               sampling["ci95_half_width"])
     return {
         "what": "EP and backprop on each seed's test examples that are in none of the "
         "validation splits the task's defaults were chosen on (ep_train.TUNING_SPLITS)",
         "n_test_untouched": n,
         "accuracy": {k: mean_ci(v) for k, v in acc.items()},
-        "ep_minus_backprop_mlp": mean_ci([a - b for a, b in
-                                          zip(acc["ep"], acc["backprop_mlp"], strict=True)]),
+        "ep_minus_backprop_mlp": diff,
     }
 
 
