@@ -413,11 +413,12 @@ def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
                                   "mnist1d_memristor_5seeds_session9.json",
                                   "mnist5k_ideal_gain6_5seeds_session9.json",
                                   "mnist5k_ideal_5seeds_session10.json",
-                                  "mnist5k_memristor_5seeds_session10.json"])
+                                  "mnist5k_memristor_5seeds_session10.json",
+                                  "digits_memristor_5seeds_session10.json"])
 def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
     """Reference: the recorded per-seed rows of benchmarks/results (EP runs of sessions 8
-    to 10; since session 10 also their test predictions). Every summary figure the docs quote (means, t intervals, paired differences,
-    the test-sampling bound) is recomputed from the rows, to 1e-12: a hand edit of a figure,
+    to 10; since session 10 also their test predictions). Every summary figure the docs
+    quote (means, t intervals, paired differences, the test-sampling bound, untouched_test) is recomputed from the rows, to 1e-12: a hand edit of a figure,
     or a summary written by other code than the benchmark's, turns this red."""
     import json
 
