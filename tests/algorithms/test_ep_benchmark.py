@@ -418,8 +418,9 @@ def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
 def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
     """Reference: the recorded per-seed rows of benchmarks/results (EP runs of sessions 8
     to 10; since session 10 also their test predictions). Every summary figure the docs
-    quote (means, t intervals, paired differences, the test-sampling bound, untouched_test) is recomputed from the rows, to 1e-12: a hand edit of a figure,
-    or a summary written by other code than the benchmark's, turns this red."""
+    quote (means, t intervals, paired differences, the test-sampling bound, untouched_test)
+    is recomputed from the rows, to 1e-12: a hand edit of a figure, or a summary written by
+    other code than the benchmark's, turns this red."""
     import json
 
     from thermolearn.experiments.ep_benchmark import mean_ci, paired_summary
