@@ -455,3 +455,23 @@ def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
         for f in ("mean", "ci95_half_width", "conservative_ci95_half_width"):
             assert d["untouched_test"]["ep_minus_backprop_mlp"][f] == pytest.approx(
                 want["ep_minus_backprop_mlp"][f], abs=1e-12)
+
+
+def test_benchmark_printout_reports_the_held_out_figures() -> None:
+    """``ep benchmark``'s printout of the recorded MNIST 5k memristor summary (reference: the
+    file's own figures, rounded as printed): the held-out-of-tuning line carries EP, backprop
+    and the paired difference with both half-widths; a summary without that block (digits)
+    prints no such line."""
+    import json
+
+    from thermolearn.commands.ep import summary_lines
+
+    res = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    s = json.loads((res / "mnist5k_memristor_5seeds_session10.json").read_text())
+    (line,) = [ln for ln in summary_lines(s) if ln.startswith("held out")]
+    assert "643-797 test examples" in line and "ep 91.82 %" in line
+    assert "backprop_mlp 93.98 %" in line and "-2.15 points +- 0.45 (t; +- 1.54" in line
+    d = json.loads((res / "digits_memristor_5seeds_session10.json").read_text())
+    assert not [ln for ln in summary_lines(d) if ln.startswith("held out")]
+    assert any(ln.startswith("ep - backprop_mlp") for ln in summary_lines(d))
+

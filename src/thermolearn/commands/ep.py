@@ -131,17 +131,33 @@ def _benchmark(args: argparse.Namespace) -> int:
         extra["variability"] = DEMO_VARIABILITY
     s = run_benchmark(args.task, args.out, seeds=args.seeds, device=args.device, extra=extra,
                       max_workers=args.workers, progress=not args.no_progress)
-    print(f"{s['split']} accuracy, epochs {s['epochs']}, wall {s['wall_seconds']:.0f} s")
-    for k, v in s["accuracy"].items():
-        print(f"{k:20s} {100 * v['mean']:.2f} % +- {100 * v['ci95_half_width']:.2f} "
-              f"(95 % CI, {v['n']} seeds)")
-    for k, v in s["ep_minus"].items():
-        print(f"ep - {k:15s} {100 * v['mean']:+.2f} points +- {100 * v['ci95_half_width']:.2f} "
-              f"(t over seeds; +- {100 * v['conservative_ci95_half_width']:.2f} with the "
-              "test-sampling bound)")
-    a = s["audit"]
-    print(f"audit: max drop / disturb-free voltage {a['drop_over_disturb_free_max']:.3f}, "
-          f"batches above it {a['batches_above_disturb_free_voltage']}, read disturb "
-          f"{a['read_disturb_per_epoch_max']:.2e} of the window per epoch")
+    print("\n".join(summary_lines(s)))
     print(f"written to {args.out}/benchmark.json")
     return 0
+
+
+def summary_lines(s: dict[str, Any]) -> list[str]:
+    """Return the lines ``ep benchmark`` prints for a ``benchmark.json`` summary ``s``."""
+    out = [f"{s['split']} accuracy, epochs {s['epochs']}, wall {s['wall_seconds']:.0f} s"]
+    for k, v in s["accuracy"].items():
+        out.append(f"{k:20s} {100 * v['mean']:.2f} % +- {100 * v['ci95_half_width']:.2f} "
+                   f"(95 % CI, {v['n']} seeds)")
+    for k, v in s["ep_minus"].items():
+        out.append(f"ep - {k:15s} {100 * v['mean']:+.2f} points +- "
+                   f"{100 * v['ci95_half_width']:.2f} (t over seeds; +- "
+                   f"{100 * v['conservative_ci95_half_width']:.2f} with the test-sampling bound)")
+    u = s.get("untouched_test")
+    if u:
+        d = u["ep_minus_backprop_mlp"]
+        out.append(
+            f"held out of EP's tuning ({min(u['n_test_untouched'])}-"
+            f"{max(u['n_test_untouched'])} test examples per seed): ep "
+            f"{100 * u['accuracy']['ep']['mean']:.2f} %, backprop_mlp "
+            f"{100 * u['accuracy']['backprop_mlp']['mean']:.2f} %, ep - backprop_mlp "
+            f"{100 * d['mean']:+.2f} points +- {100 * d['ci95_half_width']:.2f} (t; +- "
+            f"{100 * d['conservative_ci95_half_width']:.2f} with the test sampling)")
+    a = s["audit"]
+    out.append(f"audit: max drop / disturb-free voltage {a['drop_over_disturb_free_max']:.3f}, "
+               f"batches above it {a['batches_above_disturb_free_voltage']}, read disturb "
+               f"{a['read_disturb_per_epoch_max']:.2e} of the window per epoch")
+    return out
