@@ -1297,7 +1297,9 @@ def _train(
     if progress:
         print("computing bits learned, the energy report and the plots ...", flush=True)
     if test_probs is None and history:
-        final = _evaluate(model, data, cfg, phys, len(history), progress=progress)
+        # a run resumed after its last epoch: the last epoch's evaluation again (same
+        # weights, same generator), so the recorded predictions are the ones it scored
+        final = _evaluate(model, data, cfg, phys, len(history) - 1, progress=progress)
         test_probs, test_scores = final["_test_probs"], final["_test_scores"]
     metrics = _final_metrics(
         cfg, data, history, ledger, time.perf_counter() - t_start
