@@ -148,6 +148,13 @@ def _linear_models(seed: int) -> dict[str, tuple[str, Sequence[float], Any]]:
     }
 
 
+def _grid_label(key: tuple[Any, Any], by_encoding: bool) -> str:
+    """``"encoding:value"``, ``"encoding"`` (no parameter) or ``"value"`` for a grid key."""
+    enc, value = key
+    parts = ([str(enc)] if by_encoding else []) + ([] if value is None else [str(value)])
+    return ":".join(parts)
+
+
 def tuned_linear_baselines(validation: Any, data: Any, *, seed: int = 0) -> dict[str, Any]:
     """Ridge, logistic regression and 1-NN tuned on ``validation``, refitted and scored on ``data``.
 
@@ -189,12 +196,7 @@ def tuned_linear_baselines(validation: Any, data: Any, *, seed: int = 0) -> dict
             sel["at_grid_edge"] = chosen in (grid[0], grid[-1])
         if by_enc:
             sel["input_encoding"] = enc
-
-        def label(k: tuple[Any, Any]) -> str:
-            parts = ([str(k[0])] if by_enc else []) + ([] if k[1] is None else [str(k[1])])
-            return ":".join(parts)
-
-        sel["validation_grid"] = {label(k): c[0] for k, c in val.items()}
+        sel["validation_grid"] = {_grid_label(k, by_enc): c[0] for k, c in val.items()}
         selection[name] = sel
     out["selection"] = selection
     return out

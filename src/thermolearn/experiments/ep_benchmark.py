@@ -56,6 +56,10 @@ def mean_ci(values: list[float]) -> dict[str, Any]:
 INDEPENDENT_TEST_SETS = frozenset({"mnist1d"})
 
 
+#: The two-sided 95 % point of the standard normal.
+_Z95 = 1.959963984540054
+
+
 def paired_sampling_bound(acc_a: list[float], acc_b: list[float], n_test: list[int],
                           *, independent: bool = True) -> dict[str, Any]:
     """Upper bound on the test-sampling part of the error of a mean paired difference.
@@ -84,7 +88,7 @@ def paired_sampling_bound(acc_a: list[float], acc_b: list[float], n_test: list[i
         q = min(1.0, (1.0 - a) + (1.0 - b), a + b)
         var.append(max(q - (a - b) ** 2, 0.0) / n)
     se = (math.sqrt(sum(var)) if independent else sum(math.sqrt(v) for v in var)) / k
-    return {"se_bound": se, "ci95_half_width": 1.959963984540054 * se,
+    return {"se_bound": se, "ci95_half_width": _Z95 * se,
             "per_seed_se_bound": [math.sqrt(v) for v in var],
             "independent_test_sets": independent,
             "criterion": "test-sampling variance (q - d^2)/n per seed, q <= min(1, err_a + "
@@ -274,7 +278,7 @@ def untouched_summary(rows: list[dict[str, Any]], masks: list[Any],
     diff = mean_ci([a - b for a, b in zip(acc["ep"], acc["backprop_mlp"], strict=True)])
     # the seeds' images come from one pool: combined as perfectly correlated (the upper end)
     se = sum(math.sqrt(v) for v in var) / len(var)
-    sampling = {"se": se, "ci95_half_width": 1.959963984540054 * se,
+    sampling = {"se": se, "ci95_half_width": _Z95 * se,
                 "per_seed_se": [math.sqrt(v) for v in var], "disagreement_fraction": q_all,
                 "criterion": "exact per-image paired variance (q - d^2)/n per seed from the "
                 "predictions; seeds combined as perfectly correlated (one pool)"}
@@ -326,9 +330,10 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         lin: dict[str, Any] = linear_baselines(_baseline_data(cfg, None), seed=seed)
         bp_sel = None
     else:
-        n_full = cfg.n_train or len(_baseline_data(cfg, None).y_train)
-        n_val = max(1, round(VALIDATION_FRACTION * n_full))
         encodings = baseline_encodings(cfg)
+        full = {e: _baseline_data(cfg, None, e) for e in encodings}
+        n_full = cfg.n_train or len(full[encodings[0]].y_train)
+        n_val = max(1, round(VALIDATION_FRACTION * n_full))
         curves = {}
         for enc in encodings:
             for lr in point["lr_grid"]:
@@ -353,8 +358,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
                   "n_validation": n_val, "max_epochs": point["max_epochs"],
                   "validation_curves": {f"{e}:{k}": v for (e, k), v in curves.items()}}
         lin = tuned_linear_baselines({e: _baseline_data(cfg, n_val, e) for e in encodings},
-                                     {e: _baseline_data(cfg, None, e) for e in encodings},
-                                     seed=seed)
+                                     full, seed=seed)
     sel = lin.pop("selection", None)
     return {
         "backprop_mlp": bp["test_accuracy"],
