@@ -14,9 +14,10 @@ drop within the same bound as the [0, 1] encoding (the ±A·x pair already spans
   source range: a larger k clips less of the signal and leaves each feature a smaller share of
   the ±A swing (``TrainConfig.input_n_std``).
 * ``"zscore"``: per feature z = (x − μ) / σ, NOT clipped: unbounded, so never a circuit input
-  (``TrainConfig`` refuses it for EP). It is what the software baselines see
-  (:mod:`thermolearn.experiments.ep_benchmark`): a linear classifier or an MLP has no source
-  range, so clipping its inputs would only handicap it.
+  (``TrainConfig`` refuses it for EP). A single run's linear baselines see it; a benchmark's
+  baselines (:mod:`thermolearn.experiments.ep_benchmark`) choose on their validation split
+  between it and EP's own encoding: a classifier has no source range, so it should not be
+  forced to carry the circuit's clip, but it may choose it where it helps (MNIST).
 """
 
 from __future__ import annotations

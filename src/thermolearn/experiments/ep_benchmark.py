@@ -32,7 +32,7 @@ BASELINE_VERSION = 4  # 4: backprop's test predictions; 3: the input encoding is
 #: ``extra`` settings that also apply to the backprop baseline (data and architecture).
 #: (The input encoding is not shared: each baseline chooses it on validation, baseline_encodings.)
 _SHARED_WITH_BACKPROP = ("epochs", "n_train", "hidden", "validation", "n_classes",
-                         "batch_size")
+                         "batch_size", "external_test")
 
 
 def _t95(n: int) -> float:
@@ -152,9 +152,20 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
         # the resolved circuit (provenance: e.g. the crossbar gain of the run)
         "circuit_gain": m["circuit"].get("gain"),
         "test_predictions": m.get("test_predictions"),
+        **_external_fields(m, cfg, ""),
         "ep_seconds": t_ep,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _external_fields(m: dict[str, Any], cfg: Any, prefix: str) -> dict[str, Any]:
+    """Return a run's external-test figures as row fields (none without the option)."""
+    ext = m.get("external_test")
+    if ext is None:
+        return {}
+    return {f"{prefix}external_test_accuracy": ext["accuracy"],
+            f"{prefix}external_test_predictions": ext["predictions"],
+            f"{prefix}external_test_n_classes": cfg.n_classes}
 
 
 def baseline_encodings(cfg: Any) -> tuple[str, ...]:
@@ -243,29 +254,28 @@ def untouched_test_masks(task: str, seeds: int, extra: dict[str, Any] | None = N
     return masks, labels
 
 
-def untouched_summary(rows: list[dict[str, Any]], masks: list[Any],
-                      labels: list[Any]) -> dict[str, Any] | None:
-    """EP and backprop scored on each seed's test examples outside every tuning split.
+def _prediction_summary(rows: list[dict[str, Any]], masks: list[Any], labels: list[Any],
+                        keys: tuple[str, str]) -> dict[str, Any] | None:
+    """EP and backprop scored from their per-example predictions ``keys`` on masked labels.
 
-    ``rows`` are benchmark rows (``test_predictions``, ``backprop_test_predictions``);
-    ``masks`` and ``labels`` come from :func:`untouched_test_masks`. ``None`` when a row
-    lacks the predictions (cached by an older benchmark).
+    Per seed: both accuracies on the examples of ``masks`` and the exact per-example paired
+    test-sampling variance; ``None`` when a row lacks the predictions (an older cache).
     """
     import numpy as np
 
-    if not rows or any(r.get("test_predictions") is None
-                       or r.get("backprop_test_predictions") is None for r in rows):
+    if not rows or any(r.get(k) is None for r in rows for k in keys):
         return None
     acc: dict[str, list[float]] = {"ep": [], "backprop_mlp": []}
     n, var, q_all = [], [], []
     for r, m, y in zip(rows, masks, labels, strict=True):
+        y = np.asarray(y)
         m = np.asarray(m, dtype=bool)
         n.append(int(m.sum()))
         right = {}
-        for k, key in (("ep", "test_predictions"), ("backprop_mlp", "backprop_test_predictions")):
+        for k, key in zip(("ep", "backprop_mlp"), keys, strict=True):
             pred = np.asarray(r[key])
             if pred.shape != y.shape:
-                raise ValueError(f"untouched_summary: {key} has {pred.size} entries for "
+                raise ValueError(f"benchmark summary: {key} has {pred.size} entries for "
                                  f"{y.size} test labels")
             right[k] = pred[m] == y[m]
             acc[k].append(float(np.mean(right[k])))
@@ -285,12 +295,61 @@ def untouched_summary(rows: list[dict[str, Any]], masks: list[Any],
     diff["test_sampling"] = sampling
     diff["conservative_ci95_half_width"] = max(diff["ci95_half_width"],
                                                sampling["ci95_half_width"])
+    return {"n": n, "accuracy": {k: mean_ci(v) for k, v in acc.items()},
+            "ep_minus_backprop_mlp": diff}
+
+
+def untouched_summary(rows: list[dict[str, Any]], masks: list[Any],
+                      labels: list[Any]) -> dict[str, Any] | None:
+    """EP and backprop scored on each seed's test examples outside every tuning split.
+
+    ``rows`` are benchmark rows (``test_predictions``, ``backprop_test_predictions``);
+    ``masks`` and ``labels`` come from :func:`untouched_test_masks`. ``None`` when a row
+    lacks the predictions (cached by an older benchmark).
+    """
+    out = _prediction_summary(rows, masks, labels,
+                              ("test_predictions", "backprop_test_predictions"))
+    if out is None:
+        return None
     return {
         "what": "EP and backprop on each seed's test examples that are in none of the "
         "validation splits the task's defaults were chosen on (ep_train.TUNING_SPLITS)",
-        "n_test_untouched": n,
-        "accuracy": {k: mean_ci(v) for k, v in acc.items()},
-        "ep_minus_backprop_mlp": diff,
+        "n_test_untouched": out.pop("n"),
+        **out,
+    }
+
+
+def external_summary(task: str, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """EP and backprop on ``task``'s external test set (every seed's model, the same images).
+
+    From the rows' ``external_test_predictions`` and ``backprop_external_test_predictions``
+    (:attr:`~thermolearn.experiments.ep_train.TrainConfig.external_test`); ``None`` when a
+    row lacks them. The seeds score one image set, so their sampling errors are combined as
+    perfectly correlated (the upper end).
+    """
+    import numpy as np
+
+    from thermolearn.datasets import EXTERNAL_TESTS, external_test
+
+    if task not in EXTERNAL_TESTS:
+        return None
+    y = np.asarray(external_test(task)[1])
+    labels = []
+    for r in rows:
+        nc = r.get("external_test_n_classes")
+        labels.append(y if nc is None else y[y < nc])
+    out = _prediction_summary(rows, [np.ones(len(v), dtype=bool) for v in labels], labels,
+                              ("external_test_predictions",
+                               "backprop_external_test_predictions"))
+    if out is None:
+        return None
+    return {
+        "what": f"EP and backprop, trained on each seed's split, on {EXTERNAL_TESTS[task]}: "
+        "a test set disjoint from the task's whole pool, so from every split any default was "
+        "tuned on (thermolearn.datasets.external_test)",
+        "name": EXTERNAL_TESTS[task],
+        "n_test_external": out.pop("n"),
+        **out,
     }
 
 
@@ -338,6 +397,8 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         for enc in encodings:
             for lr in point["lr_grid"]:
                 sel_kw = dict(bp_kw, validation=n_val)
+                # a selection run scores its validation split only
+                sel_kw.pop("external_test", None)
                 if "n_train" in sel_kw:
                     sel_kw["n_train"] = sel_kw["n_train"] - n_val
                 mv = run_training(default_config(task, seed=seed, algorithm="backprop", lr=lr,
@@ -371,6 +432,8 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         "backprop_curve": [[h["train_accuracy"], h["test_accuracy"]] for h in bp["history"]],
         "selection": None if bp_sel is None else {"backprop_mlp": bp_sel, **(sel or {})},
         "backprop_test_predictions": bp.get("test_predictions"),
+        **{k: v for k, v in _external_fields(bp, cfg, "backprop_").items()
+           if k != "backprop_external_test_n_classes"},
         "backprop_seconds": bp["seconds"],
         "baseline_seconds": time.perf_counter() - t0,
     }
@@ -499,6 +562,7 @@ def run_benchmark(
             "then": "refitted on the whole training split, scored once on the test split",
         },
         "untouched_test": None,
+        "external_test": None,
         "runs": rows,
         "baseline_input_encoding": "chosen per baseline and seed on the validation split, "
         "with its parameter, from the per-feature (x - mean) / std of the training split "
@@ -515,11 +579,13 @@ def run_benchmark(
         tm = untouched_test_masks(task, seeds, extra, device)
         if tm is not None:
             summary["untouched_test"] = untouched_summary(rows, *tm)
+        if (extra or {}).get("external_test"):
+            summary["external_test"] = external_summary(task, rows)
     atomic_write_text(out / "benchmark.json", json.dumps(summary, indent=1, default=float) + "\n")
     return summary
 
 
 __all__ = ["BASELINE_VERSION", "BENCHMARK_VERSION", "INDEPENDENT_TEST_SETS", "baseline_encodings",
-           "baseline_point", "untouched_summary", "untouched_test_masks",
+           "baseline_point", "external_summary", "untouched_summary", "untouched_test_masks",
            "baseline_points", "benchmark_point", "mean_ci", "paired_sampling_bound",
            "paired_summary", "run_benchmark"]
