@@ -414,13 +414,16 @@ def test_baseline_cache_key_follows_the_task_defaults_and_the_loader(
                                   "mnist5k_ideal_gain6_5seeds_session9.json",
                                   "mnist5k_ideal_5seeds_session10.json",
                                   "mnist5k_memristor_5seeds_session10.json",
-                                  "digits_memristor_5seeds_session10.json"])
+                                  "digits_memristor_5seeds_session10.json",
+                                  "mnist5k_memristor_24ep_external_5seeds_session11.json",
+                                  "mnist5k_ideal_external_5seeds_session11.json"])
 def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
     """Reference: the recorded per-seed rows of benchmarks/results (EP runs of sessions 8
-    to 10; since session 10 also their test predictions). Every summary figure the docs
-    quote (means, t intervals, paired differences, the test-sampling bound, untouched_test)
-    is recomputed from the rows, to 1e-12: a hand edit of a figure, or a summary written by
-    other code than the benchmark's, turns this red."""
+    to 11; since session 10 also their test predictions, since session 11 the external test
+    set's). Every summary figure the docs quote (means, t intervals, paired differences, the
+    test-sampling bound, untouched_test, external_test) is recomputed from the rows, to
+    1e-12: a hand edit of a figure, or a summary written by other code than the benchmark's,
+    turns this red."""
     import json
 
     from thermolearn.experiments.ep_benchmark import mean_ci, paired_summary
@@ -455,6 +458,20 @@ def test_recorded_benchmark_summaries_follow_from_their_rows(name: str) -> None:
         for f in ("mean", "ci95_half_width", "conservative_ci95_half_width"):
             assert d["untouched_test"]["ep_minus_backprop_mlp"][f] == pytest.approx(
                 want["ep_minus_backprop_mlp"][f], abs=1e-12)
+    if d.get("external_test") is not None:
+        # the external-test scores follow from the recorded predictions and the bundled labels
+        from thermolearn.experiments.ep_benchmark import external_summary
+
+        want = external_summary(d["task"], rows)
+        assert d["external_test"]["n_test_external"] == want["n_test_external"]
+        for k in ("ep", "backprop_mlp"):
+            assert d["external_test"]["accuracy"][k]["values"] == pytest.approx(
+                want["accuracy"][k]["values"], abs=1e-12)
+            assert [r[("" if k == "ep" else "backprop_") + "external_test_accuracy"]
+                    for r in rows] == pytest.approx(want["accuracy"][k]["values"], abs=1e-12)
+        for f in ("mean", "ci95_half_width", "conservative_ci95_half_width"):
+            assert d["external_test"]["ep_minus_backprop_mlp"][f] == pytest.approx(
+                want["ep_minus_backprop_mlp"][f], abs=1e-12)
 
 
 def test_benchmark_printout_reports_the_held_out_figures() -> None:
@@ -471,6 +488,11 @@ def test_benchmark_printout_reports_the_held_out_figures() -> None:
     (line,) = [ln for ln in summary_lines(s) if ln.startswith("held out")]
     assert "643-797 test examples" in line and "ep 91.82 %" in line
     assert "backprop_mlp 93.98 %" in line and "-2.15 points +- 0.45 (t; +- 1.54" in line
+    assert not [ln for ln in summary_lines(s) if ln.startswith("external")]
+    x = json.loads((res / "mnist5k_memristor_24ep_external_5seeds_session11.json").read_text())
+    (line,) = [ln for ln in summary_lines(x) if ln.startswith("external")]
+    assert "mnist-t10k (10000 examples" in line and "ep 92.01 %" in line
+    assert "backprop_mlp 92.86 %" in line and "-0.85 points +- 0.21 (t; +- 0.43" in line
     d = json.loads((res / "digits_memristor_5seeds_session10.json").read_text())
     assert not [ln for ln in summary_lines(d) if ln.startswith("held out")]
     assert any(ln.startswith("ep - backprop_mlp") for ln in summary_lines(d))
