@@ -474,7 +474,11 @@ def mnist_idx(path: str | Path) -> Dataset:
 
 __all__ = [
     "DATA_VERSIONS",
+    "EXTERNAL_TESTS",
+    "MNIST_T10K_SHA256",
     "TASKS",
+    "external_test",
+    "mnist_t10k",
     "Dataset",
     "load",
     "xor",
