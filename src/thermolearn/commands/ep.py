@@ -142,6 +142,15 @@ def _benchmark(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paired_line(label: str, block: dict[str, Any]) -> str:
+    """Return the printout line of an EP-vs-backprop block scored from predictions."""
+    d = block["ep_minus_backprop_mlp"]
+    return (f"{label}: ep {100 * block['accuracy']['ep']['mean']:.2f} %, backprop_mlp "
+            f"{100 * block['accuracy']['backprop_mlp']['mean']:.2f} %, ep - backprop_mlp "
+            f"{100 * d['mean']:+.2f} points +- {100 * d['ci95_half_width']:.2f} (t; +- "
+            f"{100 * d['conservative_ci95_half_width']:.2f} with the test sampling)")
+
+
 def summary_lines(s: dict[str, Any]) -> list[str]:
     """Return the lines ``ep benchmark`` prints for a ``benchmark.json`` summary ``s``."""
     out = [f"{s['split']} accuracy, epochs {s['epochs']}, wall {s['wall_seconds']:.0f} s"]
@@ -154,23 +163,12 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
                    f"{100 * v['conservative_ci95_half_width']:.2f} with the test-sampling bound)")
     u = s.get("untouched_test")
     if u:
-        d = u["ep_minus_backprop_mlp"]
-        out.append(
-            f"held out of EP's tuning ({min(u['n_test_untouched'])}-"
-            f"{max(u['n_test_untouched'])} test examples per seed): ep "
-            f"{100 * u['accuracy']['ep']['mean']:.2f} %, backprop_mlp "
-            f"{100 * u['accuracy']['backprop_mlp']['mean']:.2f} %, ep - backprop_mlp "
-            f"{100 * d['mean']:+.2f} points +- {100 * d['ci95_half_width']:.2f} (t; +- "
-            f"{100 * d['conservative_ci95_half_width']:.2f} with the test sampling)")
+        out.append(_paired_line(f"held out of EP's tuning ({min(u['n_test_untouched'])}-"
+                                f"{max(u['n_test_untouched'])} test examples per seed)", u))
     e = s.get("external_test")
     if e:
-        d = e["ep_minus_backprop_mlp"]
-        out.append(
-            f"external test set {e['name']} ({max(e['n_test_external'])} examples, in no "
-            f"split): ep {100 * e['accuracy']['ep']['mean']:.2f} %, backprop_mlp "
-            f"{100 * e['accuracy']['backprop_mlp']['mean']:.2f} %, ep - backprop_mlp "
-            f"{100 * d['mean']:+.2f} points +- {100 * d['ci95_half_width']:.2f} (t; +- "
-            f"{100 * d['conservative_ci95_half_width']:.2f} with the test sampling)")
+        out.append(_paired_line(f"external test set {e['name']} "
+                                f"({max(e['n_test_external'])} examples, in no split)", e))
     a = s["audit"]
     out.append(f"audit: max drop / disturb-free voltage {a['drop_over_disturb_free_max']:.3f}, "
                f"batches above it {a['batches_above_disturb_free_voltage']}, read disturb "

@@ -152,20 +152,20 @@ def benchmark_point(point: dict[str, Any]) -> dict[str, Any]:
         # the resolved circuit (provenance: e.g. the crossbar gain of the run)
         "circuit_gain": m["circuit"].get("gain"),
         "test_predictions": m.get("test_predictions"),
-        **_external_fields(m, cfg, ""),
+        **_external_fields(m, ""),
+        **({"external_test_n_classes": cfg.n_classes} if cfg.external_test else {}),
         "ep_seconds": t_ep,
         "seconds": time.perf_counter() - t0,
     }
 
 
-def _external_fields(m: dict[str, Any], cfg: Any, prefix: str) -> dict[str, Any]:
+def _external_fields(m: dict[str, Any], prefix: str) -> dict[str, Any]:
     """Return a run's external-test figures as row fields (none without the option)."""
     ext = m.get("external_test")
     if ext is None:
         return {}
     return {f"{prefix}external_test_accuracy": ext["accuracy"],
-            f"{prefix}external_test_predictions": ext["predictions"],
-            f"{prefix}external_test_n_classes": cfg.n_classes}
+            f"{prefix}external_test_predictions": ext["predictions"]}
 
 
 def baseline_encodings(cfg: Any) -> tuple[str, ...]:
@@ -432,8 +432,7 @@ def baseline_point(point: dict[str, Any]) -> dict[str, Any]:
         "backprop_curve": [[h["train_accuracy"], h["test_accuracy"]] for h in bp["history"]],
         "selection": None if bp_sel is None else {"backprop_mlp": bp_sel, **(sel or {})},
         "backprop_test_predictions": bp.get("test_predictions"),
-        **{k: v for k, v in _external_fields(bp, cfg, "backprop_").items()
-           if k != "backprop_external_test_n_classes"},
+        **_external_fields(bp, "backprop_"),
         "backprop_seconds": bp["seconds"],
         "baseline_seconds": time.perf_counter() - t0,
     }
